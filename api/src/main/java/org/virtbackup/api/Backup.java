@@ -1,0 +1,57 @@
+package org.virtbackup.api;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * One backup as the catalogue knows it: an immutable value, so reading it never races with
+ * the job that produces it; ask the service again for a newer state.
+ *
+ * @param uuid the backup's identity
+ * @param domain the domain it was taken of
+ * @param description free text given at creation, empty if none
+ * @param creationTime when the job started
+ * @param completionTime when the job ended, {@code null} while running
+ * @param parent the parent backup of an incremental, {@code null} for a full backup
+ * @param kind full or incremental
+ * @param mode managed (we keep the data) or unmanaged (a third party reads an NBD export)
+ * @param state the job's state
+ * @param checkpoint the libvirt checkpoint created with this backup, {@code null} if none
+ * @param message why the backup failed or fell back, empty if nothing to say
+ * @param disks the disks it holds
+ */
+public record Backup(UUID uuid, DomainRef domain, String description, Instant creationTime,
+        Instant completionTime, UUID parent, BackupKind kind, BackupMode mode, JobState state,
+        String checkpoint, String message, List<BackupDisk> disks) {
+
+    public Backup {
+        Objects.requireNonNull(uuid, "uuid");
+        Objects.requireNonNull(domain, "domain");
+        Objects.requireNonNull(creationTime, "creationTime");
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(state, "state");
+        description = description == null ? "" : description;
+        message = message == null ? "" : message;
+        disks = List.copyOf(disks);
+    }
+
+    public Optional<UUID> parentUuid() {
+        return Optional.ofNullable(parent);
+    }
+
+    /** A copy in another state, with the completion time and message given. */
+    public Backup withState(JobState newState, Instant completed, String newMessage) {
+        return new Backup(uuid, domain, description, creationTime, completed, parent, kind, mode,
+                newState, checkpoint, newMessage, disks);
+    }
+
+    /** A copy holding other disk records (sizes known only after the job). */
+    public Backup withDisks(List<BackupDisk> newDisks) {
+        return new Backup(uuid, domain, description, creationTime, completionTime, parent, kind,
+                mode, state, checkpoint, message, newDisks);
+    }
+}

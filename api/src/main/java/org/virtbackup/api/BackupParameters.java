@@ -1,0 +1,30 @@
+package org.virtbackup.api;
+
+/**
+ * Keys of {@link BackupService#getParameters}, the twin of {@code virBackupGetParameters}.
+ * Sizes are {@code Long} bytes, times {@code Long} milliseconds, the rest as documented.
+ */
+public final class BackupParameters {
+
+    /** {@code String}: the job state, a {@link JobState} name. */
+    public static final String STATE = "state";
+    /** {@code Long}: bytes the job has to read (the disks' virtual sizes). */
+    public static final String BYTES_TOTAL = "bytes.total";
+    /** {@code Long}: bytes read so far. */
+    public static final String BYTES_PROCESSED = "bytes.processed";
+    /** {@code Long}: bytes still to read. */
+    public static final String BYTES_REMAINING = "bytes.remaining";
+    /** {@code Long}: bytes the backup occupies in its target (known once completed). */
+    public static final String BYTES_STORED = "bytes.stored";
+    /** {@code Long}: milliseconds since the job started, or its duration once ended. */
+    public static final String ELAPSED_MS = "time.elapsed";
+    /** {@code Long}: bytes per second read so far. */
+    public static final String THROUGHPUT = "throughput";
+    /** {@code String}: full or incremental. */
+    public static final String KIND = "kind";
+    /** {@code String}: managed or unmanaged. */
+    public static final String MODE = "mode";
+
+    private BackupParameters() {
+    }
+}

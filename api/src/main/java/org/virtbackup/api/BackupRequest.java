@@ -1,0 +1,25 @@
+package org.virtbackup.api;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * What a caller asks of {@link BackupService#create(String, BackupRequest, java.util.Set)}: the
+ * typed form of the input {@code <domainbackup>}.
+ *
+ * @param uuid the new backup's UUID, {@code null} to have one generated
+ * @param description free text, {@code null} for none
+ * @param parent the parent of an incremental backup, {@code null} for a full one
+ * @param disks the disk names to back up; empty means every disk of the domain
+ */
+public record BackupRequest(UUID uuid, String description, UUID parent, List<String> disks) {
+
+    public BackupRequest {
+        disks = disks == null ? List.of() : List.copyOf(disks);
+    }
+
+    /** A full backup of every disk. */
+    public static BackupRequest allDisks() {
+        return new BackupRequest(null, null, null, List.of());
+    }
+}

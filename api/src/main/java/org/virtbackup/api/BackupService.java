@@ -1,0 +1,88 @@
+package org.virtbackup.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Backups of libvirt domains: the Java twin of the backup API proposed for libvirt.
+ *
+ * <p>Every method throws {@link BackupException} with an {@link ErrorCode} on failure. XML
+ * arguments follow {@code domainbackup.xsd}; XML with a DTD or entity declaration is refused.
+ * A {@link Backup} is an immutable snapshot of a catalogue entry, so the proposal's
+ * {@code virBackupFree} has no twin: drop the reference.
+ *
+ * <p>Domains are named by name or UUID string.
+ */
+@ProviderType
+public interface BackupService {
+
+    /**
+     * {@code virDomainBackupCreateXML}: starts a managed backup of a running or shut-off domain
+     * and returns at once with the backup in state {@link JobState#RUNNING}.
+     *
+     * @param domain domain name or UUID
+     * @param backupXml a {@code <domainbackup>}; {@code null} or empty backs up every disk
+     * @param flags see {@link CreateFlag}
+     */
+    Backup create(String domain, String backupXml, Set<CreateFlag> flags);
+
+    /** Typed twin of {@link #create(String, String, Set)}. */
+    Backup create(String domain, BackupRequest request, Set<CreateFlag> flags);
+
+    /**
+     * {@code virBackupStartUnmanaged}: exports the domain's disks over NBD for a third-party
+     * tool; the backup stays {@link JobState#RUNNING} until {@link #finishJob}.
+     */
+    Backup startUnmanaged(String domain, String backupXml, Set<CreateFlag> flags);
+
+    /**
+     * {@code virDomainBackupList}: the domain's backups, oldest first.
+     *
+     * @param domain domain name or UUID; {@code null} lists the backups of every domain
+     * @param flags see {@link ListFlag} for how flags combine
+     */
+    List<Backup> list(String domain, Set<ListFlag> flags);
+
+    /** {@code virBackupListChildren}: direct children, or the subtree with {@link ListFlag#DESCENDANTS}. */
+    List<Backup> listChildren(UUID backup, Set<ListFlag> flags);
+
+    /** {@code virBackupRestore}: restores what the {@code <domainbackup>} names. */
+    RestoreResult restore(String restoreXml, Set<RestoreFlag> flags);
+
+    /** {@code virBackupDelete}: removes a backup's files and descriptor. */
+    void delete(UUID backup, Set<DeleteFlag> flags);
+
+    /** {@code virBackupGetXMLDesc}: the backup's descriptor in the dump format of the proposal. */
+    String getXmlDesc(UUID backup, Set<XmlFlag> flags);
+
+    /** {@code virBackupLookupByUUID}. */
+    Optional<Backup> lookup(UUID backup);
+
+    /** {@code virBackupGetDomain}: the domain the backup belongs to. */
+    DomainRef getDomain(UUID backup);
+
+    /**
+     * {@code virBackupFinishJob}: without flags waits for the job to end and returns its final
+     * state; {@link FinishJobFlag#CHECK} returns the state now; {@link FinishJobFlag#CANCEL}
+     * aborts the job and removes everything it wrote, then returns {@link JobState#CANCELLED}.
+     * For a backup that is no longer running, returns its recorded state.
+     */
+    JobState finishJob(UUID backup, Set<FinishJobFlag> flags);
+
+    /**
+     * {@code virBackupGetParameters}: progress and statistics, keyed by the constants of
+     * {@link BackupParameters}.
+     */
+    Map<String, Object> getParameters(UUID backup);
+
+    /** {@code virDomainSetDefaultTarget}: where the domain's backups go when the XML names no target. */
+    void setDefaultTarget(String domain, String targetXml, Set<ModifyFlag> flags);
+
+    /** {@code virDomainUndefineFlags} with {@code VIR_DOMAIN_UNDEFINE_BACKUP}. */
+    void undefineDomain(String domain, Set<UndefineFlag> flags);
+}

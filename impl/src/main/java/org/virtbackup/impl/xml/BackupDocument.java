@@ -1,0 +1,29 @@
+package org.virtbackup.impl.xml;
+
+import java.util.List;
+import java.util.UUID;
+
+import org.virtbackup.api.BackupRequest;
+
+/**
+ * A parsed input {@code <domainbackup>}: what create and restore were asked for.
+ *
+ * @param uuid the backup's UUID, {@code null} if absent
+ * @param description {@code null} if absent
+ * @param parent {@code null} if absent
+ * @param disks the disks named, each with its target file or {@code null}
+ */
+public record BackupDocument(UUID uuid, String description, UUID parent, List<DiskTarget> disks) {
+
+    public BackupDocument {
+        disks = List.copyOf(disks);
+    }
+
+    /** A disk named in the XML and where it should go, {@code file} {@code null} if not said. */
+    public record DiskTarget(String name, String file) {
+    }
+
+    public BackupRequest toRequest() {
+        return new BackupRequest(uuid, description, parent, disks.stream().map(DiskTarget::name).toList());
+    }
+}

@@ -1,0 +1,180 @@
+package org.virtbackup.impl.xml;
+
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.net.URL;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import javax.xml.XMLConstants;
+import javax.xml.transform.sax.SAXSource;
+import javax.xml.validation.Schema;
+import javax.xml.validation.SchemaFactory;
+
+import jakarta.xml.bind.JAXBContext;
+import jakarta.xml.bind.JAXBException;
+import jakarta.xml.bind.Marshaller;
+import jakarta.xml.bind.Unmarshaller;
+
+import org.glassfish.jaxb.runtime.v2.JAXBContextFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupKind;
+import org.virtbackup.api.BackupMode;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.xml.sax.InputSource;
+import org.xml.sax.SAXException;
+
+/**
+ * Reads and writes {@code <domainbackup>} documents: validated against domainbackup.xsd,
+ * without DTDs or entities. Thread-safe; create one per component.
+ */
+public final class BackupXml {
+
+    private final JAXBContext context;
+    private final Schema schema;
+
+    public BackupXml() {
+        try {
+            // In OSGi the JAXB API cannot find its implementation: ask the runtime directly.
+            context = new JAXBContextFactory().createContext(new Class<?>[] {DomainBackupElement.class}, Map.of());
+            SchemaFactory factory = SchemaFactory.newInstance(XMLConstants.W3C_XML_SCHEMA_NS_URI);
+            factory.setProperty(XMLConstants.ACCESS_EXTERNAL_DTD, "");
+            factory.setProperty(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
+            URL xsd = BackupService.class.getResource("domainbackup.xsd");
+            if (xsd == null) {
+                throw new IllegalStateException("domainbackup.xsd is missing from the API bundle");
+            }
+            schema = factory.newSchema(xsd);
+        } catch (JAXBException | SAXException e) {
+            throw new IllegalStateException("cannot set up the domainbackup XML codec", e);
+        }
+    }
+
+    /** Parses an input document of create or restore; null or blank is an empty request. */
+    public BackupDocument parseRequest(String xml) {
+        if (xml == null || xml.isBlank()) {
+            return new BackupDocument(null, null, null, List.of());
+        }
+        DomainBackupElement e = unmarshal(xml, "backup XML");
+        Set<String> seen = new HashSet<>();
+        var disks = e.disks().stream().map(d -> {
+            if (!seen.add(d.name)) {
+                throw invalid("backup XML: disk '" + d.name + "' is named twice in <disks>");
+            }
+            return new BackupDocument.DiskTarget(d.name, d.target == null ? null : d.target.file);
+        }).toList();
+        return new BackupDocument(uuid(e.uuid), e.description, e.parent == null ? null : uuid(e.parent.uuid), disks);
+    }
+
+    /** Reads a descriptor written by {@link #write}. */
+    public Descriptor readDescriptor(String xml) {
+        DomainBackupElement e = unmarshal(xml, "descriptor");
+        if (e.uuid == null || e.domainref == null || e.creationTime == null || e.state == null
+                || e.kind == null || e.mode == null || e.domain == null) {
+            throw invalid("descriptor lacks one of uuid, domainref, creationTime, state, kind, mode, domain");
+        }
+        var disks = e.disks().stream().map(d -> new BackupDisk(d.name, d.format == null ? "qcow2" : d.format,
+                d.target == null ? "" : d.target.file, d.capacity == null ? 0 : d.capacity,
+                d.stored == null ? 0 : d.stored)).toList();
+        Backup backup = new Backup(uuid(e.uuid), new DomainRef(e.domainref.name, uuid(e.domainref.uuid)),
+                e.description, Instant.ofEpochSecond(e.creationTime),
+                e.completionTime == null ? null : Instant.ofEpochSecond(e.completionTime),
+                e.parent == null ? null : uuid(e.parent.uuid), enumOf(BackupKind.class, e.kind),
+                enumOf(BackupMode.class, e.mode), enumOf(JobState.class, e.state), e.checkpoint, e.message, disks);
+        return new Descriptor(backup, SafeXml.toString(e.domain));
+    }
+
+    /**
+     * The dump format of the proposal with the catalogue's extensions.
+     *
+     * @param domainXml the domain XML to embed, {@code null} to leave it out
+     */
+    public String write(Backup b, String domainXml) {
+        DomainBackupElement e = new DomainBackupElement();
+        e.uuid = b.uuid().toString();
+        e.creationTime = b.creationTime().getEpochSecond();
+        e.completionTime = b.completionTime() == null ? null : b.completionTime().getEpochSecond();
+        e.description = b.description().isEmpty() ? null : b.description();
+        if (b.parent() != null) {
+            e.parent = new DomainBackupElement.Parent();
+            e.parent.uuid = b.parent().toString();
+        }
+        e.state = lower(b.state());
+        e.kind = lower(b.kind());
+        e.mode = lower(b.mode());
+        e.checkpoint = b.checkpoint();
+        e.message = b.message().isEmpty() ? null : b.message();
+        e.domainref = new DomainBackupElement.DomainRefElement();
+        e.domainref.name = b.domain().name();
+        e.domainref.uuid = b.domain().uuid().toString();
+        e.disks = b.disks().stream().map(d -> {
+            var disk = new DomainBackupElement.Disk();
+            disk.name = d.name();
+            disk.format = d.format();
+            disk.capacity = d.capacity();
+            disk.stored = d.stored();
+            disk.target = new DomainBackupElement.Target();
+            disk.target.file = d.target();
+            return disk;
+        }).toList();
+        if (domainXml != null) {
+            try {
+                e.domain = SafeXml.parse(domainXml).getDocumentElement();
+            } catch (SAXException ex) {
+                throw invalid("domain XML: " + SafeXml.describe(ex));
+            }
+        }
+        try {
+            Marshaller m = context.createMarshaller();
+            m.setProperty(Marshaller.JAXB_FORMATTED_OUTPUT, true);
+            m.setProperty(Marshaller.JAXB_FRAGMENT, true);
+            StringWriter out = new StringWriter();
+            m.marshal(e, out);
+            return out.toString();
+        } catch (JAXBException ex) {
+            throw new IllegalStateException("cannot write backup " + b.uuid(), ex);
+        }
+    }
+
+    private DomainBackupElement unmarshal(String xml, String what) {
+        try {
+            Unmarshaller u = context.createUnmarshaller();
+            u.setSchema(schema);
+            Object o = u.unmarshal(new SAXSource(SafeXml.reader(), new InputSource(new StringReader(xml))));
+            return (DomainBackupElement) o;
+        } catch (jakarta.xml.bind.UnmarshalException ex) {
+            Throwable cause = ex.getLinkedException() != null ? ex.getLinkedException() : ex.getCause();
+            String detail = cause instanceof SAXException s ? SafeXml.describe(s)
+                    : ex.getMessage() != null ? ex.getMessage() : String.valueOf(cause);
+            throw invalid("invalid " + what + ", " + detail);
+        } catch (JAXBException | ClassCastException ex) {
+            throw invalid("invalid " + what + ": " + ex);
+        }
+    }
+
+    private static UUID uuid(String s) {
+        return s == null ? null : UUID.fromString(s);
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static <E extends Enum<E>> E enumOf(Class<E> type, String value) {
+        return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+    }
+
+    private static BackupException invalid(String message) {
+        return new BackupException(ErrorCode.INVALID_XML, message);
+    }
+}

@@ -1,0 +1,76 @@
+package org.virtbackup.impl.xml;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.xml.bind.annotation.XmlAccessType;
+import jakarta.xml.bind.annotation.XmlAccessorType;
+import jakarta.xml.bind.annotation.XmlAnyElement;
+import jakarta.xml.bind.annotation.XmlAttribute;
+import jakarta.xml.bind.annotation.XmlElement;
+import jakarta.xml.bind.annotation.XmlElementWrapper;
+import jakarta.xml.bind.annotation.XmlRootElement;
+import jakarta.xml.bind.annotation.XmlType;
+
+import org.w3c.dom.Element;
+
+/** JAXB mapping of {@code <domainbackup>} (see domainbackup.xsd); only {@link BackupXml} sees it. */
+@XmlRootElement(name = "domainbackup")
+@XmlAccessorType(XmlAccessType.FIELD)
+@XmlType(propOrder = {"uuid", "creationTime", "completionTime", "description", "parent", "state",
+    "kind", "mode", "checkpoint", "message", "domainref", "disks", "domain"})
+class DomainBackupElement {
+    String uuid;
+    Long creationTime;
+    Long completionTime;
+    String description;
+    Parent parent;
+    String state;
+    String kind;
+    String mode;
+    String checkpoint;
+    String message;
+    DomainRefElement domainref;
+    @XmlElementWrapper(name = "disks")
+    @XmlElement(name = "disk")
+    List<Disk> disks;
+    /** The only element the schema lets through here is {@code <domain>}. */
+    @XmlAnyElement
+    Element domain;
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    static class Parent {
+        String uuid;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    static class DomainRefElement {
+        @XmlAttribute
+        String name;
+        @XmlAttribute
+        String uuid;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    static class Disk {
+        @XmlAttribute
+        String name;
+        @XmlAttribute
+        String format;
+        @XmlAttribute
+        Long capacity;
+        @XmlAttribute
+        Long stored;
+        Target target;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    static class Target {
+        @XmlAttribute
+        String file;
+    }
+
+    List<Disk> disks() {
+        return disks == null ? new ArrayList<>() : disks;
+    }
+}
