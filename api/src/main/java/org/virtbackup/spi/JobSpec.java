@@ -1,8 +1,10 @@
 package org.virtbackup.spi;
 
 import java.nio.file.Path;
+import java.util.Set;
 
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.CreateFlag;
 
 /**
  * What a provider needs to run or resume a job.
@@ -10,6 +12,11 @@ import org.virtbackup.api.Backup;
  * @param backup the catalogue's record: domain, disks and where each disk's copy goes
  * @param domainXml the domain's libvirt XML at backup time (disk sources, formats)
  * @param directory the backup's private directory in its storage target
+ * @param flags the flags the backup was created with (empty when resuming)
  */
-public record JobSpec(Backup backup, String domainXml, Path directory) {
+public record JobSpec(Backup backup, String domainXml, Path directory, Set<CreateFlag> flags) {
+
+    public JobSpec {
+        flags = flags == null ? Set.of() : Set.copyOf(flags);
+    }
 }

@@ -1,0 +1,36 @@
+package org.virtbackup.impl.config;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/** Resolves configured paths and creates private directories and files. */
+public final class Paths {
+
+    public static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
+    public static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
+
+    private Paths() {
+    }
+
+    /** The configured path with {@code ${karaf.data}} replaced, absolute and normalised. */
+    public static Path resolve(String configured) {
+        String data = System.getProperty("karaf.data", System.getProperty("java.io.tmpdir"));
+        return Path.of(configured.replace("${karaf.data}", data)).toAbsolutePath().normalize();
+    }
+
+    /** Creates the directory and its missing parents; the directory itself ends up 0700. */
+    public static Path privateDirectory(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create directory " + dir, e);
+        }
+    }
+}

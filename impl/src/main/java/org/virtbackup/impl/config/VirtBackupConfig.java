@@ -1,0 +1,37 @@
+package org.virtbackup.impl.config;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Configuration of every virt-backup component, PID {@value #PID} ({@code etc/org.virtbackup.cfg}).
+ * {@code ${karaf.data}} in a path stands for Karaf's data directory.
+ */
+@ObjectClassDefinition(id = VirtBackupConfig.PID, name = "virt-backup",
+        description = "Backups of libvirt/QEMU domains")
+public @interface VirtBackupConfig {
+
+    String PID = "org.virtbackup";
+
+    @AttributeDefinition(name = "libvirt URI", description = "Connection URI of the libvirt daemon")
+    String libvirt_uri() default "qemu:///system";
+
+    @AttributeDefinition(name = "Default target directory",
+            description = "Where backups go when nothing else is said; created 0700")
+    String target_directory() default "${karaf.data}/virt-backup";
+
+    @AttributeDefinition(name = "Runtime directory",
+            description = "Private directory (0700) for the NBD sockets of running jobs; keep the path short (unix sockets allow 107 bytes)")
+    String runtime_directory() default "/run/virt-backup";
+
+    @AttributeDefinition(name = "Scratch directory",
+            description = "Where QEMU keeps copy-before-write data of running pull-mode jobs")
+    String scratch_directory() default "${karaf.data}/virt-backup-scratch";
+
+    @AttributeDefinition(name = "qemu-img", description = "Path of the qemu-img program")
+    String qemu_img() default "qemu-img";
+
+    @AttributeDefinition(name = "Parallel requests",
+            description = "In-flight coroutines of qemu-img convert per disk (-m); 8 measured best here")
+    int copy_parallelism() default 8;
+}

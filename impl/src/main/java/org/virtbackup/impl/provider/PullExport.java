@@ -1,0 +1,93 @@
+package org.virtbackup.impl.provider;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+import org.libvirt.Domain;
+import org.libvirt.LibvirtException;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.Libvirt;
+
+/**
+ * A libvirt pull-mode backup job: QEMU exports the chosen disks, frozen at the job's start,
+ * read-only over NBD on a private unix socket, and keeps copy-before-write data in scratch files.
+ * The job runs until {@link #end()}.
+ */
+final class PullExport {
+
+    /** {@code VIR_DOMAIN_BACKUP_BEGIN_QUIESCE}: not in libvirt-java 0.5.4's constants. */
+    static final int BEGIN_QUIESCE = 2;
+
+    private final Domain domain;
+    private final Path socket;
+
+    private PullExport(Domain domain, Path socket) {
+        this.domain = domain;
+        this.socket = socket;
+    }
+
+    /** Starts the job; {@code chosen} are exported, every other disk of the domain is left out. */
+    static PullExport begin(Domain domain, List<DomainDisk> all, Set<String> chosen, Path socket,
+            Path scratchDirectory, String scratchPrefix, boolean quiesce) {
+        StringBuilder xml = new StringBuilder("<domainbackup mode='pull'>\n")
+                .append("  <server transport='unix' socket='").append(attr(socket.toString())).append("'/>\n")
+                .append("  <disks>\n");
+        for (DomainDisk d : all) {
+            if (chosen.contains(d.name())) {
+                Path scratch = scratchDirectory.resolve(scratchPrefix + "-" + d.name() + ".scratch");
+                xml.append("    <disk name='").append(attr(d.name())).append("' backup='yes' type='file'>")
+                        .append("<scratch file='").append(attr(scratch.toString())).append("'/></disk>\n");
+            } else {
+                xml.append("    <disk name='").append(attr(d.name())).append("' backup='no'/>\n");
+            }
+        }
+        xml.append("  </disks>\n</domainbackup>\n");
+        try {
+            domain.backupBegin(xml.toString(), null, quiesce ? BEGIN_QUIESCE : 0);
+        } catch (LibvirtException e) {
+            throw new BackupException(ErrorCode.LIBVIRT_ERROR, "starting the libvirt backup job failed: " + e.getMessage(), e);
+        }
+        return new PullExport(domain, socket);
+    }
+
+    /** The export of a job that began before a restart, if libvirt still runs it. */
+    static PullExport attach(Domain domain, Path socket) {
+        PullExport export = new PullExport(domain, socket);
+        if (!export.isActive()) {
+            throw new BackupException(ErrorCode.INVALID_STATE,
+                    "the libvirt backup job ended while the service was down (domain stopped or libvirtd restarted)");
+        }
+        return export;
+    }
+
+    /** The NBD URI of one disk's export. */
+    String uri(String disk) {
+        return "nbd+unix:///" + disk + "?socket=" + socket;
+    }
+
+    boolean isActive() {
+        try {
+            return domain.getBackupXMLDesc(0).contains(socket.toString());
+        } catch (LibvirtException e) {
+            return false;
+        }
+    }
+
+    /** Ends the job; libvirt removes the scratch files and the socket. */
+    void end() {
+        try {
+            if (isActive()) {
+                domain.abortJob();
+            }
+        } catch (LibvirtException e) {
+            // The job is gone already (domain stopped): nothing left to end.
+        }
+    }
+
+    private static String attr(String s) {
+        return s.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;");
+    }
+}

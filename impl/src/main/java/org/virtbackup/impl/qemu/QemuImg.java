@@ -1,0 +1,108 @@
+package org.virtbackup.impl.qemu;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+
+/**
+ * Runs {@code qemu-img} as a child process with an argument array (never a shell string).
+ * Copies run detached from the JVM's pipes, their output in a log file, so a copy goes on
+ * when the bundle or Karaf stops and can be adopted by the next activation.
+ */
+public final class QemuImg {
+
+    private final String program;
+    private final int parallelism;
+
+    public QemuImg(String program, int parallelism) {
+        this.program = program;
+        this.parallelism = Math.max(1, parallelism);
+    }
+
+    /**
+     * Starts {@code qemu-img convert} of a source (file or NBD URI) into a qcow2 image, with
+     * O_DIRECT writes, out-of-order parallel requests and progress lines in {@code log}.
+     */
+    public Process startConvert(String source, String sourceFormat, Path target, Path log) {
+        List<String> cmd = new ArrayList<>(List.of(program, "convert", "-p", "-t", "none", "-W",
+                "-m", Integer.toString(parallelism), "-f", sourceFormat, "-O", "qcow2", source, target.toString()));
+        try {
+            return new ProcessBuilder(cmd)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + program + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether two images hold the same guest-visible bytes ({@code qemu-img compare}). */
+    public boolean identical(String a, String aFormat, String b, String bFormat) {
+        Result r = run(List.of(program, "compare", "-f", aFormat, "-F", bFormat, a, b));
+        return switch (r.exitCode) {
+            case 0 -> true;
+            case 1 -> false;
+            default -> throw new BackupException(ErrorCode.IO_ERROR, "qemu-img compare " + a + " " + b + ": " + r.output.strip());
+        };
+    }
+
+    /** Runs a short qemu-img command and returns its exit code and output. */
+    public Result run(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(1, TimeUnit.HOURS)) {
+                p.destroyForcibly();
+            }
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + String.join(" ", cmd) + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackupException(ErrorCode.IO_ERROR, "interrupted while running " + cmd.get(1));
+        }
+    }
+
+    /**
+     * The last progress figure qemu-img printed into a log ({@code "    (42.00/100%)"}), as a
+     * fraction; 0 before the first line.
+     */
+    public static double progress(Path log) {
+        try {
+            if (!Files.exists(log)) {
+                return 0;
+            }
+            String text = Files.readString(log, StandardCharsets.ISO_8859_1);
+            int end = text.lastIndexOf("/100%)");
+            int start = end < 0 ? -1 : text.lastIndexOf('(', end);
+            if (start < 0) {
+                return 0;
+            }
+            return Double.parseDouble(text.substring(start + 1, end)) / 100.0;
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** The text of a copy's log without its progress lines: what to show when it failed. */
+    public static String errors(Path log) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8).replaceAll("\\s*\\([0-9.]+/100%\\)", "").strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    public record Result(int exitCode, String output) {
+    }
+}

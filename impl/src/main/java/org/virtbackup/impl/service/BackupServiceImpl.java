@@ -1,0 +1,442 @@
+package org.virtbackup.impl.service;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+
+import org.libvirt.Domain;
+import org.libvirt.LibvirtException;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupKind;
+import org.virtbackup.api.BackupMode;
+import org.virtbackup.api.BackupParameters;
+import org.virtbackup.api.BackupRequest;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.CreateFlag;
+import org.virtbackup.api.DeleteFlag;
+import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FinishJobFlag;
+import org.virtbackup.api.JobState;
+import org.virtbackup.api.ListFlag;
+import org.virtbackup.api.ModifyFlag;
+import org.virtbackup.api.RestoreFlag;
+import org.virtbackup.api.RestoreResult;
+import org.virtbackup.api.UndefineFlag;
+import org.virtbackup.api.XmlFlag;
+import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.catalogue.DescriptorFile;
+import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.DomainXml;
+import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.xml.BackupDocument;
+import org.virtbackup.impl.xml.BackupXml;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.BackupProvider;
+import org.virtbackup.spi.JobProgress;
+import org.virtbackup.spi.JobSpec;
+import org.virtbackup.spi.StorageTarget;
+
+/**
+ * The {@link BackupService} facade: validates requests, keeps the catalogue and hands the data
+ * work to the {@link BackupProvider} registered for the backup's mode. Providers come and go
+ * (hot swap): a missing one makes the operations that need it fail with
+ * {@link ErrorCode#NO_PROVIDER}; jobs it left running are resumed when one comes back.
+ */
+@Component(service = BackupService.class, configurationPid = VirtBackupConfig.PID)
+@Designate(ocd = VirtBackupConfig.class)
+public final class BackupServiceImpl implements BackupService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackupServiceImpl.class);
+    private static final String MANAGED = "managed";
+
+    private final Libvirt libvirt;
+    private final StorageTarget target;
+    private final BackupXml xml = new BackupXml();
+    private final Catalogue catalogue = new Catalogue(xml);
+    private final JobTracker jobs;
+    /** Providers by mode; dynamic, so they are bound through methods rather than the constructor. */
+    private final Map<String, BackupProvider> providers = new ConcurrentHashMap<>();
+    private final Object createLock = new Object();
+    private volatile boolean active;
+
+    @Activate
+    public BackupServiceImpl(@Reference Libvirt libvirt,
+            @Reference(target = "(" + StorageTarget.KIND + "=directory)") StorageTarget target) {
+        this.libvirt = libvirt;
+        this.target = target;
+        this.jobs = new JobTracker(catalogue, target);
+        catalogue.load(target.backups());
+        active = true;
+        providers.keySet().forEach(this::resumeJobs);
+        LOG.info("virt-backup catalogue loaded: {} backups", catalogue.all().size());
+    }
+
+    @Deactivate
+    public void deactivate() {
+        active = false;
+        jobs.close();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindProvider(BackupProvider provider, Map<String, Object> props) {
+        String mode = String.valueOf(props.get(BackupProvider.MODE));
+        providers.put(mode, provider);
+        if (active) {
+            resumeJobs(mode);
+        }
+    }
+
+    void unbindProvider(BackupProvider provider, Map<String, Object> props) {
+        providers.remove(String.valueOf(props.get(BackupProvider.MODE)), provider);
+    }
+
+    // ---- create -------------------------------------------------------------------------
+
+    @Override
+    public Backup create(String domain, String backupXml, Set<CreateFlag> flags) {
+        BackupDocument doc = xml.parseRequest(backupXml);
+        doc.disks().stream().filter(d -> d.file() != null).findFirst().ifPresent(d -> {
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "disk " + d.name() + ": per-disk <target> files are not "
+                    + "supported yet; backups go to the default target directory");
+        });
+        return create(domain, doc.toRequest(), flags);
+    }
+
+    @Override
+    public Backup create(String domainName, BackupRequest request, Set<CreateFlag> flags) {
+        Set<CreateFlag> f = flags == null ? Set.of() : flags;
+        if ((request.parent() != null && !f.contains(CreateFlag.FORCE_FULL))
+                || f.contains(CreateFlag.INCREMENTAL) || f.contains(CreateFlag.STRICT_INCREMENTAL)) {
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "incremental backups are not supported yet");
+        }
+        if (request.uuid() != null && catalogue.get(request.uuid()).isPresent()) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a backup with UUID " + request.uuid() + " exists");
+        }
+        BackupProvider provider = provider(MANAGED);
+        Domain domain = libvirt.domain(domainName);
+        DomainRef ref = libvirt.ref(domain);
+        String domainXml = domainXml(domain);
+        List<DomainDisk> chosen = chooseDisks(ref, DomainXml.disks(domainXml), request.disks());
+        UUID uuid = request.uuid() != null ? request.uuid() : UUID.randomUUID();
+        synchronized (createLock) {
+            checkNotBusy(ref, domain);
+            Path dir = target.create(ref, uuid);
+            try {
+                List<BackupDisk> disks = chosen.stream().map(d -> new BackupDisk(d.name(), "qcow2",
+                        dir.resolve(d.name() + ".qcow2").toString(), capacity(domain, d), 0)).toList();
+                Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null, null,
+                        BackupKind.FULL, BackupMode.MANAGED, JobState.RUNNING, null, "", disks);
+                catalogue.put(new CatalogueEntry(backup, domainXml, dir));
+                BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, f));
+                jobs.watch(uuid, job);
+                LOG.info("Backup {} of {} started: disks {}", uuid, ref.name(), disks.stream().map(BackupDisk::name).toList());
+                return backup;
+            } catch (RuntimeException e) {
+                // Nothing half-written: no descriptor, no directory.
+                catalogue.remove(uuid);
+                target.remove(dir);
+                throw e;
+            }
+        }
+    }
+
+    private List<DomainDisk> chooseDisks(DomainRef ref, List<DomainDisk> all, List<String> wanted) {
+        if (all.isEmpty()) {
+            throw new BackupException(ErrorCode.NO_DISK, "domain " + ref.name() + " has no disk that can be backed up");
+        }
+        if (wanted.isEmpty()) {
+            return all;
+        }
+        Map<String, DomainDisk> byName = all.stream().collect(Collectors.toMap(DomainDisk::name, d -> d,
+                (a, b) -> a, LinkedHashMap::new));
+        List<DomainDisk> chosen = new ArrayList<>();
+        for (String name : wanted) {
+            DomainDisk d = byName.get(name);
+            if (d == null) {
+                throw new BackupException(ErrorCode.NO_DISK, "domain " + ref.name() + " has no disk '" + name
+                        + "' (its disks: " + String.join(", ", byName.keySet()) + ")");
+            }
+            chosen.add(d);
+        }
+        return chosen;
+    }
+
+    private void checkNotBusy(DomainRef ref, Domain domain) {
+        Optional<UUID> mine = jobs.runningFor(ref.uuid());
+        if (mine.isEmpty()) {
+            // A job recorded as running but not watched (its provider is away) also counts.
+            mine = catalogue.all().stream().map(CatalogueEntry::backup)
+                    .filter(b -> b.state() == JobState.RUNNING && b.domain().uuid().equals(ref.uuid()))
+                    .map(Backup::uuid).findFirst();
+        }
+        if (mine.isPresent()) {
+            throw new BackupException(ErrorCode.DOMAIN_BUSY, "domain " + ref.name() + " already has backup "
+                    + mine.get() + " running; wait for it or cancel it (finishJob)");
+        }
+        try {
+            if (domain.isActive() == 1 && domain.getJobInfo().getType() != 0) {
+                throw new BackupException(ErrorCode.DOMAIN_BUSY, "domain " + ref.name()
+                        + " has another libvirt job running (migration, snapshot or another backup tool)");
+            }
+        } catch (LibvirtException e) {
+            throw Libvirt.failure("reading the job of domain " + ref.name(), e);
+        }
+    }
+
+    private static String domainXml(Domain domain) {
+        try {
+            return domain.getXMLDesc(0);
+        } catch (LibvirtException e) {
+            throw Libvirt.failure("reading the domain XML", e);
+        }
+    }
+
+    private static long capacity(Domain domain, DomainDisk disk) {
+        try {
+            return domain.blockInfo(disk.name()).getCapacity();
+        } catch (LibvirtException e) {
+            throw Libvirt.failure("reading the size of disk " + disk.name(), e);
+        }
+    }
+
+    // ---- jobs ---------------------------------------------------------------------------
+
+    @Override
+    public JobState finishJob(UUID uuid, Set<FinishJobFlag> flags) {
+        Backup backup = catalogue.require(uuid).backup();
+        if (backup.state().isFinal()) {
+            return backup.state();
+        }
+        Set<FinishJobFlag> f = flags == null ? Set.of() : flags;
+        if (f.contains(FinishJobFlag.CHECK) && !f.contains(FinishJobFlag.CANCEL)) {
+            return JobState.RUNNING;
+        }
+        RunningJob job = jobs.get(uuid).orElseThrow(() -> new BackupException(ErrorCode.NO_PROVIDER,
+                "no provider watches backup " + uuid + " now; it is resumed when the " + backup.mode().name().toLowerCase()
+                        + " provider returns"));
+        if (f.contains(FinishJobFlag.CANCEL)) {
+            job.job().cancel();
+        }
+        try {
+            return job.recorded().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackupException(ErrorCode.INVALID_STATE, "interrupted while waiting for backup " + uuid);
+        } catch (ExecutionException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "recording the end of backup " + uuid + " failed: "
+                    + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    @Override
+    public Map<String, Object> getParameters(UUID uuid) {
+        Backup b = catalogue.require(uuid).backup();
+        long total = b.disks().stream().mapToLong(BackupDisk::capacity).sum();
+        long processed = b.state() == JobState.COMPLETED ? total : 0;
+        long elapsed = b.completionTime() == null ? 0
+                : Duration.between(b.creationTime(), b.completionTime()).toMillis();
+        Optional<RunningJob> running = jobs.get(uuid);
+        if (running.isPresent() && b.state() == JobState.RUNNING) {
+            JobProgress p = running.get().job().progress();
+            total = p.total();
+            processed = p.processed();
+            elapsed = Duration.between(running.get().started(), Instant.now()).toMillis();
+        }
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put(BackupParameters.STATE, b.state().name());
+        params.put(BackupParameters.KIND, b.kind().name());
+        params.put(BackupParameters.MODE, b.mode().name());
+        params.put(BackupParameters.BYTES_TOTAL, total);
+        params.put(BackupParameters.BYTES_PROCESSED, processed);
+        params.put(BackupParameters.BYTES_REMAINING, Math.max(0, total - processed));
+        params.put(BackupParameters.BYTES_STORED, b.disks().stream().mapToLong(BackupDisk::stored).sum());
+        params.put(BackupParameters.ELAPSED_MS, elapsed);
+        params.put(BackupParameters.THROUGHPUT, elapsed > 0 ? processed * 1000 / elapsed : 0L);
+        return params;
+    }
+
+    // ---- catalogue queries --------------------------------------------------------------
+
+    @Override
+    public List<Backup> list(String domain, Set<ListFlag> flags) {
+        List<Backup> all = backups();
+        List<Backup> candidates = domain == null ? all
+                : all.stream().filter(b -> b.domain().name().equals(domain)
+                        || b.domain().uuid().toString().equalsIgnoreCase(domain)).toList();
+        return BackupFilter.apply(candidates, all, flags);
+    }
+
+    @Override
+    public List<Backup> listChildren(UUID uuid, Set<ListFlag> flags) {
+        catalogue.require(uuid);
+        List<Backup> all = backups();
+        boolean deep = flags != null && flags.contains(ListFlag.DESCENDANTS);
+        List<Backup> found = new ArrayList<>();
+        Deque<UUID> todo = new ArrayDeque<>(List.of(uuid));
+        while (!todo.isEmpty()) {
+            UUID parent = todo.pop();
+            for (Backup b : all) {
+                if (parent.equals(b.parent())) {
+                    found.add(b);
+                    if (deep) {
+                        todo.add(b.uuid());
+                    }
+                }
+            }
+        }
+        return BackupFilter.apply(found, all, flags);
+    }
+
+    @Override
+    public Optional<Backup> lookup(UUID uuid) {
+        return catalogue.get(uuid).map(CatalogueEntry::backup);
+    }
+
+    @Override
+    public DomainRef getDomain(UUID uuid) {
+        return catalogue.require(uuid).backup().domain();
+    }
+
+    @Override
+    public String getXmlDesc(UUID uuid, Set<XmlFlag> flags) {
+        CatalogueEntry e = catalogue.require(uuid);
+        boolean noDomain = flags != null && flags.contains(XmlFlag.NO_DOMAIN);
+        return xml.write(e.backup(), noDomain ? null : e.domainXml());
+    }
+
+    // ---- delete -------------------------------------------------------------------------
+
+    @Override
+    public void delete(UUID uuid, Set<DeleteFlag> flags) {
+        Set<DeleteFlag> f = flags == null ? EnumSet.noneOf(DeleteFlag.class) : EnumSet.copyOf(flags);
+        Backup backup = catalogue.require(uuid).backup();
+        if (f.contains(DeleteFlag.MERGE)) {
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "MERGE is not supported yet");
+        }
+        List<Backup> doomed;
+        if (f.contains(DeleteFlag.ALL)) {
+            doomed = list(backup.domain().uuid().toString(), Set.of());
+        } else {
+            List<Backup> subtree = listChildren(uuid, Set.of(ListFlag.DESCENDANTS));
+            if (!subtree.isEmpty() && !f.contains(DeleteFlag.ALL_CHILDREN)) {
+                throw new BackupException(ErrorCode.HAS_CHILDREN, "backup " + uuid + " has " + subtree.size()
+                        + " descendant backups; delete them with ALL_CHILDREN");
+            }
+            doomed = new ArrayList<>(subtree);
+            doomed.add(0, backup);
+        }
+        doomed.stream().filter(b -> b.state() == JobState.RUNNING).findFirst().ifPresent(b -> {
+            throw new BackupException(ErrorCode.INVALID_STATE, "backup " + b.uuid()
+                    + " is running; cancel it first (finishJob with CANCEL)");
+        });
+        for (Backup b : doomed) {
+            deleteOne(b.uuid(), f.contains(DeleteFlag.METADATA_ONLY));
+        }
+    }
+
+    private void deleteOne(UUID uuid, boolean metadataOnly) {
+        CatalogueEntry e = catalogue.require(uuid);
+        // Descriptor first: a crash in between leaves unlisted files, never a listed backup without data.
+        try {
+            java.nio.file.Files.deleteIfExists(DescriptorFile.in(e.directory()));
+        } catch (java.io.IOException ex) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot delete the descriptor of " + uuid + ": " + ex.getMessage(), ex);
+        }
+        catalogue.remove(uuid);
+        if (!metadataOnly) {
+            target.remove(e.directory());
+        }
+        LOG.info("Backup {} of {} deleted{}", uuid, e.backup().domain().name(), metadataOnly ? " (metadata only)" : "");
+    }
+
+    // ---- operations of later versions ---------------------------------------------------
+
+    @Override
+    public Backup startUnmanaged(String domain, String backupXml, Set<CreateFlag> flags) {
+        xml.parseRequest(backupXml);
+        throw new BackupException(ErrorCode.NOT_SUPPORTED, "unmanaged (NBD export) backups are not supported yet");
+    }
+
+    @Override
+    public RestoreResult restore(String restoreXml, Set<RestoreFlag> flags) {
+        xml.parseRequest(restoreXml);
+        throw new BackupException(ErrorCode.NOT_SUPPORTED, "restore is not supported yet");
+    }
+
+    @Override
+    public void setDefaultTarget(String domain, String targetXml, Set<ModifyFlag> flags) {
+        throw new BackupException(ErrorCode.NOT_SUPPORTED, "per-domain default targets are not supported yet");
+    }
+
+    @Override
+    public void undefineDomain(String domain, Set<UndefineFlag> flags) {
+        throw new BackupException(ErrorCode.NOT_SUPPORTED, "undefining domains with backups is not supported yet");
+    }
+
+    // ---- helpers ------------------------------------------------------------------------
+
+    private List<Backup> backups() {
+        return catalogue.all().stream().map(CatalogueEntry::backup).toList();
+    }
+
+    private BackupProvider provider(String mode) {
+        BackupProvider p = providers.get(mode);
+        if (p == null) {
+            throw new BackupException(ErrorCode.NO_PROVIDER, "no " + mode + " backup provider is registered "
+                    + "(is the virt-backup implementation being updated?)");
+        }
+        return p;
+    }
+
+    /** Takes over the jobs of this mode that the catalogue records as running. */
+    private void resumeJobs(String mode) {
+        BackupProvider provider = providers.get(mode);
+        for (CatalogueEntry e : catalogue.all()) {
+            Backup b = e.backup();
+            if (provider == null || b.state() != JobState.RUNNING || !b.mode().name().equalsIgnoreCase(mode)
+                    || jobs.get(b.uuid()).isPresent()) {
+                continue;
+            }
+            try {
+                Optional<BackupJob> job = provider.resume(new JobSpec(b, e.domainXml(), e.directory(), Set.of()));
+                if (job.isPresent()) {
+                    jobs.watch(b.uuid(), job.get());
+                    LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
+                } else {
+                    catalogue.put(e.with(b.withState(JobState.FAILED, Instant.now(),
+                            "the job left no journal to resume from")));
+                }
+            } catch (RuntimeException ex) {
+                LOG.warn("Cannot resume backup {}: {}", b.uuid(), ex.getMessage());
+                catalogue.put(e.with(b.withState(JobState.FAILED, Instant.now(), "cannot resume: " + ex.getMessage())));
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package org.virtbackup.impl.service;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.JobResult;
+import org.virtbackup.spi.StorageTarget;
+
+/**
+ * Watches running jobs and writes their outcome into the catalogue: completed backups are
+ * recorded whole, failed ones keep their descriptor with the reason but lose their data,
+ * cancelled ones leave nothing behind.
+ */
+final class JobTracker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobTracker.class);
+
+    private final Catalogue catalogue;
+    private final StorageTarget target;
+    private final Map<UUID, RunningJob> running = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    JobTracker(Catalogue catalogue, StorageTarget target) {
+        this.catalogue = catalogue;
+        this.target = target;
+    }
+
+    RunningJob watch(UUID backup, BackupJob job) {
+        RunningJob r = new RunningJob(job, Instant.now(), new CompletableFuture<>());
+        running.put(backup, r);
+        job.result().whenComplete((result, error) -> {
+            if (closed) {
+                return; // this facade is gone; the next activation resumes the job
+            }
+            JobResult outcome = error == null ? result
+                    : new JobResult(JobState.FAILED, String.valueOf(error.getMessage()), java.util.List.of());
+            try {
+                r.recorded().complete(record(backup, outcome));
+            } catch (RuntimeException e) {
+                LOG.error("Recording the end of backup {} failed", backup, e);
+                r.recorded().completeExceptionally(e);
+            } finally {
+                running.remove(backup, r);
+            }
+        });
+        return r;
+    }
+
+    Optional<RunningJob> get(UUID backup) {
+        return Optional.ofNullable(running.get(backup));
+    }
+
+    /** Whether a watched job belongs to this domain. */
+    Optional<UUID> runningFor(UUID domain) {
+        return running.keySet().stream()
+                .filter(b -> catalogue.get(b).map(e -> e.backup().domain().uuid().equals(domain)).orElse(false))
+                .findFirst();
+    }
+
+    /** Stops recording: jobs go on and are resumed by the next activation. */
+    void close() {
+        closed = true;
+        running.clear();
+    }
+
+    private JobState record(UUID uuid, JobResult result) {
+        CatalogueEntry entry = catalogue.require(uuid);
+        Backup b = entry.backup();
+        switch (result.state()) {
+            case COMPLETED -> {
+                catalogue.put(entry.with(b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), "")));
+                LOG.info("Backup {} of {} completed", uuid, b.domain().name());
+            }
+            case CANCELLED -> {
+                catalogue.remove(uuid);
+                target.remove(entry.directory());
+                LOG.info("Backup {} of {} cancelled; its files are removed", uuid, b.domain().name());
+            }
+            default -> {
+                removeImages(b);
+                catalogue.put(entry.with(b.withState(result.state(), Instant.now(), result.message())));
+                LOG.warn("Backup {} of {} failed: {}", uuid, b.domain().name(), result.message());
+            }
+        }
+        return result.state();
+    }
+
+    private static void removeImages(Backup b) {
+        for (BackupDisk d : b.disks()) {
+            try {
+                Files.deleteIfExists(Path.of(d.target()));
+            } catch (IOException e) {
+                LOG.warn("Cannot remove {} of failed backup {}: {}", d.target(), b.uuid(), e.getMessage());
+            }
+        }
+    }
+}
