@@ -1,0 +1,45 @@
+package org.virtbackup.shell;
+
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.UUID;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.DeleteFlag;
+
+@Service
+@Command(scope = "backup", name = "delete", description = "Deletes a backup: its files and its descriptor")
+public class DeleteCommand implements Action {
+
+    @Reference
+    BackupService service;
+
+    @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
+    UUID uuid;
+
+    @Option(name = "--all", description = "Delete every backup of the backup's domain")
+    boolean all;
+
+    @Option(name = "--metadata-only", description = "Forget the backup but leave its files")
+    boolean metadataOnly;
+
+    @Override
+    public Object execute() {
+        Set<DeleteFlag> flags = EnumSet.noneOf(DeleteFlag.class);
+        if (all) {
+            flags.add(DeleteFlag.ALL);
+        }
+        if (metadataOnly) {
+            flags.add(DeleteFlag.METADATA_ONLY);
+        }
+        service.delete(uuid, flags);
+        System.out.println("deleted " + uuid);
+        return null;
+    }
+}

@@ -1,0 +1,45 @@
+package org.virtbackup.shell;
+
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.UUID;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.FinishJobFlag;
+
+@Service
+@Command(scope = "backup", name = "finish",
+        description = "Waits for a backup's job to end (or checks or cancels it) and prints its state")
+public class FinishCommand implements Action {
+
+    @Reference
+    BackupService service;
+
+    @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
+    UUID uuid;
+
+    @Option(name = "--check", description = "Print the state now, do not wait")
+    boolean check;
+
+    @Option(name = "--cancel", description = "Abort the job and remove what it wrote")
+    boolean cancel;
+
+    @Override
+    public Object execute() {
+        Set<FinishJobFlag> flags = EnumSet.noneOf(FinishJobFlag.class);
+        if (check) {
+            flags.add(FinishJobFlag.CHECK);
+        }
+        if (cancel) {
+            flags.add(FinishJobFlag.CANCEL);
+        }
+        System.out.println(service.finishJob(uuid, flags).name().toLowerCase());
+        return null;
+    }
+}

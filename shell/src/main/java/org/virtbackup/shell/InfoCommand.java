@@ -1,0 +1,33 @@
+package org.virtbackup.shell;
+
+import java.util.EnumSet;
+import java.util.UUID;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.XmlFlag;
+
+@Service
+@Command(scope = "backup", name = "info", description = "Prints a backup's XML description")
+public class InfoCommand implements Action {
+
+    @Reference
+    BackupService service;
+
+    @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
+    UUID uuid;
+
+    @Option(name = "--no-domain", description = "Leave out the domain XML kept with the backup")
+    boolean noDomain;
+
+    @Override
+    public Object execute() {
+        System.out.println(service.getXmlDesc(uuid, noDomain ? EnumSet.of(XmlFlag.NO_DOMAIN) : EnumSet.noneOf(XmlFlag.class)));
+        return null;
+    }
+}

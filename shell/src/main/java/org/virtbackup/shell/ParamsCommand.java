@@ -1,0 +1,32 @@
+package org.virtbackup.shell;
+
+import java.util.UUID;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.table.ShellTable;
+import org.virtbackup.api.BackupService;
+
+@Service
+@Command(scope = "backup", name = "params", description = "Prints a backup's progress and statistics")
+public class ParamsCommand implements Action {
+
+    @Reference
+    BackupService service;
+
+    @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
+    UUID uuid;
+
+    @Override
+    public Object execute() {
+        ShellTable table = new ShellTable();
+        table.column("Parameter");
+        table.column("Value").alignRight();
+        service.getParameters(uuid).forEach((k, v) -> table.addRow().addContent(k, v));
+        table.print(System.out);
+        return null;
+    }
+}
