@@ -1,5 +1,7 @@
 package org.virtbackup.impl.provider;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -8,6 +10,7 @@ import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.Libvirt;
 
@@ -50,7 +53,15 @@ final class PullExport {
         } catch (LibvirtException e) {
             throw new BackupException(ErrorCode.LIBVIRT_ERROR, "starting the libvirt backup job failed: " + e.getMessage(), e);
         }
-        return new PullExport(domain, socket);
+        PullExport export = new PullExport(domain, socket);
+        try {
+            // QEMU creates the socket 0775; the disks it serves are customers' data.
+            Files.setPosixFilePermissions(socket, Paths.OWNER_ONLY_FILE);
+        } catch (IOException e) {
+            export.end();
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot restrict the NBD socket " + socket + ": " + e.getMessage(), e);
+        }
+        return export;
     }
 
     /** The export of a job that began before a restart, if libvirt still runs it. */

@@ -14,8 +14,8 @@ import org.virtbackup.api.ErrorCode;
 
 /**
  * Runs {@code qemu-img} as a child process with an argument array (never a shell string).
- * Copies run detached from the JVM's pipes, their output in a log file, so a copy goes on
- * when the bundle or Karaf stops and can be adopted by the next activation.
+ * Copies run detached from the JVM's pipes and process group, their output in a log file, so a
+ * copy goes on when the bundle or Karaf stops and can be adopted by the next activation.
  */
 public final class QemuImg {
 
@@ -32,7 +32,8 @@ public final class QemuImg {
      * O_DIRECT writes, out-of-order parallel requests and progress lines in {@code log}.
      */
     public Process startConvert(String source, String sourceFormat, Path target, Path log) {
-        List<String> cmd = new ArrayList<>(List.of(program, "convert", "-p", "-t", "none", "-W",
+        // setsid: a signal to Karaf's process group (Ctrl-C in its console) must not kill the copy.
+        List<String> cmd = new ArrayList<>(List.of("setsid", program, "convert", "-p", "-t", "none", "-W",
                 "-m", Integer.toString(parallelism), "-f", sourceFormat, "-O", "qcow2", source, target.toString()));
         try {
             return new ProcessBuilder(cmd)
