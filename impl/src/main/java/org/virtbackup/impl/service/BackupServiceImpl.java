@@ -335,7 +335,7 @@ public final class BackupServiceImpl implements BackupService {
 
     @Override
     public void delete(UUID uuid, Set<DeleteFlag> flags) {
-        Set<DeleteFlag> f = flags == null ? EnumSet.noneOf(DeleteFlag.class) : EnumSet.copyOf(flags);
+        Set<DeleteFlag> f = flags == null || flags.isEmpty() ? EnumSet.noneOf(DeleteFlag.class) : EnumSet.copyOf(flags);
         Backup backup = catalogue.require(uuid).backup();
         if (f.contains(DeleteFlag.MERGE)) {
             throw new BackupException(ErrorCode.NOT_SUPPORTED, "MERGE is not supported yet");
