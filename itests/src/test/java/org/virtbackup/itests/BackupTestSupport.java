@@ -1,0 +1,102 @@
+package org.virtbackup.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+import org.junit.Before;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleException;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.itests.support.Cmd;
+import org.virtbackup.itests.support.Guest;
+import org.virtbackup.itests.support.Images;
+
+/** What the backup tests share: the service, the target directory, guests' scratch space, checks. */
+public abstract class BackupTestSupport extends VirtBackupTestSupport {
+
+    /** Tests never skip: without libvirtd they fail and say how to start it. */
+    @Before
+    public void requireLibvirt() {
+        Guest.requireLibvirt();
+    }
+
+    protected BackupService backupService() {
+        return service(BackupService.class, SERVICE_TIMEOUT_MS);
+    }
+
+    /** The default target of the configuration: {@code ${karaf.data}/virt-backup}. */
+    protected Path targetRoot() {
+        return Path.of(System.getProperty("karaf.data"), "virt-backup");
+    }
+
+    /** Where guests' disks and expected images go. */
+    protected Path workDir() throws IOException {
+        return Files.createDirectories(itestDir().resolve("guests"));
+    }
+
+    protected Bundle implementationBundle() {
+        return bundle("virt-backup-impl");
+    }
+
+    /** Stops and starts the implementation bundle, as a platform updating it would. */
+    protected void restartImplementation() throws BundleException {
+        Bundle impl = implementationBundle();
+        impl.stop();
+        impl.start();
+        backupService();
+    }
+
+    /** Every file and directory under a root, relative, sorted: to show that nothing was written. */
+    protected static List<String> filesUnder(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return List.of();
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            return walk.map(p -> root.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    /** The processes (qemu-img copies) working on files in this directory. */
+    protected static List<ProcessHandle> copiesOf(Path dir) {
+        String prefix = dir.toString() + "/";
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(args -> Stream.of(args).anyMatch(a -> a.startsWith(prefix)))
+                        .orElse(false))
+                .toList();
+    }
+
+    protected static void waitUntil(String what, int seconds, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("not within " + seconds + " s: " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    protected static void assertIdentical(Path actual, Path expected) {
+        Cmd.Result r = Images.compare(actual, expected);
+        assertEquals("qemu-img compare " + actual + " " + expected + ":\n" + r.output(), 0, r.exitCode());
+    }
+
+    /** Runs the call and returns the BackupException it must throw, with this code. */
+    protected static BackupException expectError(ErrorCode code, Runnable call) {
+        try {
+            call.run();
+        } catch (BackupException e) {
+            assertEquals("error code of: " + e.getMessage(), code, e.code());
+            return e;
+        }
+        throw new AssertionError("expected a BackupException " + code + ", got none");
+    }
+}

@@ -1,0 +1,56 @@
+package org.virtbackup.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.List;
+
+import org.apache.karaf.features.BundleInfo;
+import org.apache.karaf.features.Feature;
+import org.apache.karaf.features.FeaturesService;
+import org.junit.Test;
+import org.osgi.framework.Bundle;
+
+/** Smoke test: the feature installs into a plain Karaf, every bundle is active, the shell sees it. */
+public class FeatureInstallIT extends VirtBackupTestSupport {
+
+    /** Symbolic names of the bundles the feature must bring up. */
+    private static final List<String> BUNDLES = List.of(
+            "virt-backup-api", "virt-backup-impl", "virt-backup-shell",
+            "com.sun.jna",
+            "jakarta.activation-api", "angus-activation", "jakarta.xml.bind-api",
+            "com.sun.istack.commons-runtime", "org.glassfish.jaxb.txw2",
+            "org.glassfish.jaxb.core", "org.glassfish.jaxb.runtime");
+
+    @Test
+    public void featureIsInstalled() throws Exception {
+        FeaturesService features = service(FeaturesService.class, SERVICE_TIMEOUT_MS);
+        Feature feature = features.getFeature("virt-backup");
+        assertNotNull("feature virt-backup is not in any repository", feature);
+        assertTrue("feature virt-backup is not installed", features.isInstalled(feature));
+        assertFalse(feature.getBundles().isEmpty());
+        for (BundleInfo info : feature.getBundles()) {
+            Bundle b = bundleContext.getBundle(info.getLocation());
+            assertNotNull("bundle " + info.getLocation() + " of the feature is not installed", b);
+            assertEquals(info.getLocation() + " (" + b.getSymbolicName() + ")", "ACTIVE", state(b));
+        }
+    }
+
+    @Test
+    public void everyBundleIsActive() {
+        for (String name : BUNDLES) {
+            assertEquals(name, "ACTIVE", state(bundle(name)));
+        }
+    }
+
+    @Test
+    public void shellSeesTheFeature() {
+        String out = executeCommand("feature:list -i");
+        assertTrue("feature:list -i does not list virt-backup:\n" + out, out.contains("virt-backup"));
+    }
+}

@@ -1,0 +1,34 @@
+package org.virtbackup.itests.support;
+
+import java.nio.file.Path;
+
+/** Disk images built offline, to compare backups with. */
+public final class Images {
+
+    private Images() {
+    }
+
+    /** A qcow2 image of the given size, empty. */
+    public static Path create(Path file, long bytes) {
+        Cmd.ok("qemu-img", "create", "-q", "-f", "qcow2", file.toString(), Long.toString(bytes));
+        return file;
+    }
+
+    /** Writes a byte pattern into an offline image, as the guest would. */
+    public static void write(Path image, int pattern, long offset, long length) {
+        Cmd.ok("qemu-io", "-f", "qcow2", "-c", String.format("write -P 0x%02x %d %d", pattern, offset, length),
+                image.toString());
+    }
+
+    /** Whether two images hold the same guest-visible bytes ({@code qemu-img compare}, exit 0). */
+    public static Cmd.Result compare(Path a, Path b) {
+        return Cmd.run("qemu-img", "compare", a.toString(), b.toString());
+    }
+
+    /** Whether a region of an image holds the pattern ({@code qemu-io read -P} verifies every byte). */
+    public static boolean holds(Path image, int pattern, long offset, long length) {
+        Cmd.Result r = Cmd.run("qemu-io", "-r", "-f", "qcow2", "-c",
+                String.format("read -P 0x%02x %d %d", pattern, offset, length), image.toString());
+        return r.exitCode() == 0 && !r.output().contains("Pattern verification failed");
+    }
+}

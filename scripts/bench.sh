@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Run every virt-backup benchmark (module benchmarks/) against this host's libvirt/QEMU.
+#
+# What it measures: each benchmark times the service doing real work on a real guest and
+# compares it with the fastest thing the host itself can do, measured in the same run and
+# interleaved with it (A, B, A, B, ...; one warm-up round first, not counted):
+#   full-backup  full backup (BackupService.create + finishJob) of a running guest whose 4 GiB
+#                qcow2 disk holds 2 GiB of random data, vs. `qemu-img convert -t none` of the
+#                same image; afterwards the backup is checked equal to the disk (qemu-img compare).
+#
+# How to read it: the last lines are `RESULT <benchmark> <key>=<value>`. A ratio is
+# median(service) / median(baseline): 1.00 means as fast as the host's own copy, 1.30 means
+# 30 % slower (the target for full-backup is 1.3 or less). Per-round times are printed above
+# them; differences under ~20 % between runs are noise on a small virtual host.
+# The benchmarks only report: the exit code is non-zero only when
+# something went wrong (a backup that did not complete, a copy that differs, a failed command),
+# never because a number is bad.
+#
+#   sudo scripts/bench.sh [--build] [--rounds N] [--work-dir DIR] [--phases] [BENCHMARK...]
+#
+#   --build      rebuild the modules first (otherwise only when the classes or jars are missing;
+#                note that an old build of impl/ is used as it is without --build)
+#   --rounds N   measured rounds per benchmark (default 3, env BENCH_ROUNDS)
+#   --work-dir   where images go (default /var/tmp/virt-backup-bench, env BENCH_WORK_DIR);
+#                needs about 3x the data size free; everything made there is removed afterwards
+#   --phases     also print where the time of each backup goes (create(), copy, end of job)
+#   --list       list the benchmarks
+#   BENCHMARK    run only these (names as in --list)
+#
+# Needs root (scripts/setup-host.sh is run first: it makes sure libvirtd runs), java 17, maven.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+MODULE=$REPO/benchmarks
+MAIN=org.virtbackup.bench.Benchmarks
+
+die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
+
+build=no
+args=()
+while (($#)); do
+    case $1 in
+        --build) build=yes ;;
+        -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+        *) args+=("$1") ;;
+    esac
+    shift
+done
+
+"$SCRIPT_DIR/setup-host.sh" || die "scripts/setup-host.sh failed: the host is not ready"
+
+# Build when asked, or when the classes, the classpath file or a jar on it is missing.
+needs_build() {
+    [[ -d $MODULE/target/classes/org/virtbackup/bench && -s $MODULE/target/classpath.txt ]] || return 0
+    local entry entries
+    IFS=: read -r -a entries <"$MODULE/target/classpath.txt" || true
+    ((${#entries[@]})) || return 0
+    for entry in "${entries[@]}"; do
+        [[ -e $entry ]] || return 0
+    done
+    return 1
+}
+if [[ $build == yes ]] || needs_build; then
+    printf 'bench: building (mvn install -pl benchmarks -am)\n' >&2
+    (cd "$REPO" && mvn -B -q install -DskipTests -pl benchmarks -am) || die "the build failed"
+    needs_build && die "the build did not produce $MODULE/target/classpath.txt and its jars"
+fi
+
+status=0
+java -cp "$MODULE/target/classes:$(<"$MODULE/target/classpath.txt")" "$MAIN" "${args[@]}" || status=$?
+if ((status != 0)); then
+    printf 'bench: benchmarks failed (exit %d)\n' "$status" >&2
+fi
+exit "$status"
