@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The main job: sets up this host, builds what is missing and starts our Karaf distribution
+# (Karaf 4.4.10 with the virt-backup feature) against the local libvirtd.
+#
+#   scripts/run.sh           Karaf in the foreground, with its console: try backup:create DOMAIN --wait
+#   scripts/run.sh --demo    non-interactive: creates a small demo guest, writes a known pattern
+#                            into its disk, backs it up through the service, checks the backup's
+#                            bytes against the pattern, prints what it did; exit 0 only if they match
+#   scripts/run.sh --build   rebuild first (combine with --demo as you like)
+#
+# Run as root on Debian 12.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+demo=no build=no
+for arg in "$@"; do
+    case $arg in
+        --demo) demo=yes ;;
+        --build) build=yes ;;
+        *) echo "usage: scripts/run.sh [--demo] [--build]" >&2; exit 2 ;;
+    esac
+done
+
+scripts/setup-host.sh
+source scripts/java-env.sh
+source scripts/lib-guest.sh
+
+KARAF=$ROOT/distribution/target/assembly
+if [[ $build == yes || ! -x $KARAF/bin/karaf ]]; then
+    echo "run: building the distribution (mvn install -DskipTests)"
+    mvn -B -q -ntp install -DskipTests
+fi
+
+if [[ $demo == no ]]; then
+    exec "$KARAF/bin/karaf"
+fi
+
+# ------------------------------------------------------------------------------ demo
+say() { printf 'demo: %s\n' "$*"; }
+# bin/client cancels a command given as argument when stdin is at EOF: feed it on stdin.
+client() { printf '%s\n' "$1" | "$KARAF/bin/client" -u karaf -p karaf -b; }
+
+work=$(mktemp -d /var/tmp/virt-backup-demo.XXXXXX)
+name=vb-demo-$(basename "$work" | tr -dc 'a-zA-Z0-9' | tail -c 6)
+started_karaf=no
+cleanup() {
+    guest_destroy "$name" || true
+    if [[ $started_karaf == yes ]]; then
+        "$KARAF/bin/stop" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+if "$KARAF/bin/status" >/dev/null 2>&1; then
+    say "using the Karaf that is already running in $KARAF"
+else
+    say "starting Karaf ($KARAF)"
+    "$KARAF/bin/start"
+    started_karaf=yes
+fi
+for ((i = 0; i < 120; i++)); do
+    if client "backup:list" >/dev/null 2>&1; then
+        break
+    fi
+    ((i == 119)) && { say "Karaf did not offer backup:list within 240 s; see $KARAF/data/log/karaf.log"; exit 1; }
+    sleep 2
+done
+say "Karaf is up, the backup:* commands answer"
+
+say "creating guest $name with a 256 MiB qcow2 disk (no OS)"
+guest_create "$name" "$work/disk.qcow2" 256M
+say "writing pattern 0x5a at 0..4 MiB and 0xa5 at 100..108 MiB into the running guest's disk"
+guest_write "$name" 0x5a 0 4M
+guest_write "$name" 0xa5 100M 8M
+
+say "backup:create $name --wait"
+out=$(client "backup:create --wait $name")
+printf '%s\n' "$out" | sed 's/^/    /'
+uuid=$(printf '%s\n' "$out" | tr -d '\r' | tail -n 1)
+[[ $uuid =~ ^[0-9a-f-]{36}$ ]] || { say "backup:create did not end with a UUID"; exit 1; }
+
+say "overwriting the pattern in the guest (0x77 at 0..4 MiB): the backup must not see it"
+guest_write "$name" 0x77 0 4M
+
+info=$(client "backup:info --no-domain $uuid")
+image=$(printf '%s\n' "$info" | sed -n "s/.*<target file=\"\([^\"]*\)\".*/\1/p" | head -n 1)
+[[ -f $image ]] || { say "no backup image found in backup:info output:"; printf '%s\n' "$info"; exit 1; }
+say "backup $uuid is $image ($(stat -c '%a' "$image"), $(du -h "$image" | cut -f1))"
+
+say "building the expected image offline with the same writes"
+qemu-img create -q -f qcow2 "$work/expected.qcow2" 256M
+qemu-io -f qcow2 -c 'write -P 0x5a 0 4M' -c 'write -P 0xa5 100M 8M' "$work/expected.qcow2" >/dev/null
+
+ok=yes
+if qemu-io -r -f qcow2 -c 'read -P 0x5a 0 4M' -c 'read -P 0xa5 100M 8M' "$image" | grep -q 'Pattern verification failed'; then
+    say "MISMATCH: the backup does not hold the patterns written before it"
+    ok=no
+else
+    say "the backup holds 0x5a at 0..4 MiB and 0xa5 at 100..108 MiB"
+fi
+if qemu-img compare -q "$image" "$work/expected.qcow2"; then
+    say "qemu-img compare: the whole backup equals the expected image"
+else
+    say "MISMATCH: qemu-img compare found the backup differs from the expected image"
+    ok=no
+fi
+client "backup:delete $uuid" >/dev/null
+say "deleted backup $uuid"
+if [[ $ok == yes ]]; then
+    say "OK: the backup holds exactly the data the guest had when it was taken"
+    exit 0
+fi
+exit 1
