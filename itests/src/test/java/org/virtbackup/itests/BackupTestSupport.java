@@ -55,13 +55,13 @@ public abstract class BackupTestSupport extends VirtBackupTestSupport {
         backupService();
     }
 
-    /** Every file and directory under a root, relative, sorted: to show that nothing was written. */
+    /** Every file and directory under a root (not the root), relative, sorted: to show what was written. */
     protected static List<String> filesUnder(Path root) throws IOException {
         if (!Files.exists(root)) {
             return List.of();
         }
         try (Stream<Path> walk = Files.walk(root)) {
-            return walk.map(p -> root.relativize(p).toString()).sorted().toList();
+            return walk.filter(p -> !p.equals(root)).map(p -> root.relativize(p).toString()).sorted().toList();
         }
     }
 

@@ -1,6 +1,8 @@
 package org.virtbackup.itests.support;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Disk images built offline, to compare backups with. */
 public final class Images {
@@ -16,8 +18,14 @@ public final class Images {
 
     /** Writes a byte pattern into an offline image, as the guest would. */
     public static void write(Path image, int pattern, long offset, long length) {
-        Cmd.ok("qemu-io", "-f", "qcow2", "-c", String.format("write -P 0x%02x %d %d", pattern, offset, length),
-                image.toString());
+        // qemu-io refuses single requests of 2 GiB and more: write in 1 GiB pieces.
+        List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+        for (long done = 0; done < length; done += Sizes.GiB) {
+            long piece = Math.min(Sizes.GiB, length - done);
+            cmd.addAll(List.of("-c", String.format("write -P 0x%02x %d %d", pattern, offset + done, piece)));
+        }
+        cmd.add(image.toString());
+        Cmd.ok(cmd.toArray(new String[0]));
     }
 
     /** Whether two images hold the same guest-visible bytes ({@code qemu-img compare}, exit 0). */
