@@ -2,7 +2,6 @@ package org.virtbackup.shell;
 
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.UUID;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
@@ -21,7 +20,7 @@ public class DeleteCommand implements Action {
     BackupService service;
 
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
-    UUID uuid;
+    String uuid;
 
     @Option(name = "--all", description = "Delete every backup of the backup's domain")
     boolean all;
@@ -38,7 +37,7 @@ public class DeleteCommand implements Action {
         if (metadataOnly) {
             flags.add(DeleteFlag.METADATA_ONLY);
         }
-        service.delete(uuid, flags);
+        service.delete(Uuids.parse(uuid), flags);
         System.out.println("deleted " + uuid);
         return null;
     }

@@ -2,7 +2,6 @@ package org.virtbackup.shell;
 
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.UUID;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
@@ -22,7 +21,7 @@ public class FinishCommand implements Action {
     BackupService service;
 
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
-    UUID uuid;
+    String uuid;
 
     @Option(name = "--check", description = "Print the state now, do not wait")
     boolean check;
@@ -39,7 +38,7 @@ public class FinishCommand implements Action {
         if (cancel) {
             flags.add(FinishJobFlag.CANCEL);
         }
-        System.out.println(service.finishJob(uuid, flags).name().toLowerCase());
+        System.out.println(service.finishJob(Uuids.parse(uuid), flags).name().toLowerCase());
         return null;
     }
 }

@@ -1,7 +1,6 @@
 package org.virtbackup.shell;
 
 import java.util.EnumSet;
-import java.util.UUID;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
@@ -20,14 +19,14 @@ public class InfoCommand implements Action {
     BackupService service;
 
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
-    UUID uuid;
+    String uuid;
 
     @Option(name = "--no-domain", description = "Leave out the domain XML kept with the backup")
     boolean noDomain;
 
     @Override
     public Object execute() {
-        System.out.println(service.getXmlDesc(uuid, noDomain ? EnumSet.of(XmlFlag.NO_DOMAIN) : EnumSet.noneOf(XmlFlag.class)));
+        System.out.println(service.getXmlDesc(Uuids.parse(uuid), noDomain ? EnumSet.of(XmlFlag.NO_DOMAIN) : EnumSet.noneOf(XmlFlag.class)));
         return null;
     }
 }

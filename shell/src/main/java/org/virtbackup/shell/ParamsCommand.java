@@ -1,6 +1,5 @@
 package org.virtbackup.shell;
 
-import java.util.UUID;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
@@ -18,14 +17,14 @@ public class ParamsCommand implements Action {
     BackupService service;
 
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
-    UUID uuid;
+    String uuid;
 
     @Override
     public Object execute() {
         ShellTable table = new ShellTable();
         table.column("Parameter");
         table.column("Value").alignRight();
-        service.getParameters(uuid).forEach((k, v) -> table.addRow().addContent(k, v));
+        service.getParameters(Uuids.parse(uuid)).forEach((k, v) -> table.addRow().addContent(k, v));
         table.print(System.out);
         return null;
     }

@@ -1,0 +1,55 @@
+package org.virtbackup.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.virtbackup.itests.support.Sizes.MiB;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.virtbackup.api.JobState;
+import org.virtbackup.itests.support.Guest;
+import org.virtbackup.itests.support.Images;
+
+/** The backup:* commands, as an operator types them, against a real guest. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class ShellIT extends BackupTestSupport {
+
+    @Test
+    public void anOperatorBacksUpInspectsAndDeletes() throws Exception {
+        try (Guest guest = Guest.start(workDir(), "it-shell", 32 * MiB)) {
+            guest.write(0, 0x5a, 0, 2 * MiB);
+
+            String created = executeCommand("backup:create --wait --description nightly " + guest.name());
+            List<String> lines = created.strip().lines().toList();
+            UUID uuid = UUID.fromString(lines.get(lines.size() - 1).strip());
+            assertTrue("progress is shown: " + created, created.contains("100%"));
+            assertEquals(JobState.COMPLETED, backupService().lookup(uuid).orElseThrow().state());
+            assertTrue(Images.holds(Path.of(backupService().lookup(uuid).orElseThrow().disks().get(0).target()),
+                    0x5a, 0, 2 * MiB));
+
+            String list = executeCommand("backup:list " + guest.name());
+            assertTrue(list, list.contains(uuid.toString()) && list.contains("completed") && list.contains("vda"));
+
+            String info = executeCommand("backup:info " + uuid);
+            assertTrue(info, info.contains("<domainbackup>") && info.contains("<description>nightly</description>")
+                    && info.contains("<name>" + guest.name() + "</name>"));
+
+            String params = executeCommand("backup:params " + uuid);
+            assertTrue(params, params.contains("bytes.total") && params.contains(Long.toString(32 * MiB)));
+
+            assertEquals("completed", executeCommand("backup:finish --check " + uuid).strip());
+
+            String deleted = executeCommand("backup:delete " + uuid);
+            assertTrue(deleted, deleted.contains(uuid.toString()));
+            assertTrue(backupService().lookup(uuid).isEmpty());
+        }
+    }
+}
