@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# Sourced by the scripts: Karaf 4.4 does not start on Java 25, so pin a JDK 17 when the
-# default java is another version.
-if ! java -version 2>&1 | grep -q 'version "17'; then
-    for jdk in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-*; do
+# Sourced by the scripts: Karaf 4.4 does not start on Java 25, so use a JDK 17, and tell Karaf's
+# scripts where it is (they warn without JAVA_HOME).
+if [[ -z ${JAVA_HOME:-} ]] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "17'; then
+    for jdk in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/temurin-17*; do
         if [[ -x $jdk/bin/java ]]; then
             export JAVA_HOME=$jdk PATH=$jdk/bin:$PATH
             break

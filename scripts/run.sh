@@ -27,9 +27,16 @@ source scripts/java-env.sh
 source scripts/lib-guest.sh
 
 KARAF=$ROOT/distribution/target/assembly
+# Build when asked, when there is no distribution yet, or when a source is newer than it.
+if [[ $build == no && -x $KARAF/bin/karaf ]] \
+    && [[ -n $(find api impl shell features distribution pom.xml bnd.bnd -newer "$KARAF/bin/karaf" \
+                 -type f -not -path '*/target/*' -print -quit) ]]; then
+    build=yes
+fi
 if [[ $build == yes || ! -x $KARAF/bin/karaf ]]; then
     echo "run: building the distribution (mvn install -DskipTests)"
     mvn -B -q -ntp install -DskipTests
+    touch "$KARAF/bin/karaf"
 fi
 
 if [[ $demo == no ]]; then
