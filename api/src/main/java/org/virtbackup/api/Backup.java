@@ -14,8 +14,8 @@ import java.util.UUID;
  * @param uuid the backup's identity
  * @param domain the domain it was taken of
  * @param description free text given at creation, empty if none
- * @param creationTime when the job started, in whole seconds like the XML's {@code <creationTime>}
- * @param completionTime when the job ended, in whole seconds, {@code null} while running
+ * @param creationTime when the job started, to the millisecond (the XML's {@code <creationTime>} in seconds)
+ * @param completionTime when the job ended, to the millisecond, {@code null} while running
  * @param parent the parent backup of an incremental, {@code null} for a full backup
  * @param kind full or incremental
  * @param mode managed (we keep the data) or unmanaged (a third party reads an NBD export)
@@ -35,9 +35,9 @@ public record Backup(UUID uuid, DomainRef domain, String description, Instant cr
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(state, "state");
-        // Second precision, as in the descriptor: a backup reads the same before and after a reload.
-        creationTime = creationTime.truncatedTo(ChronoUnit.SECONDS);
-        completionTime = completionTime == null ? null : completionTime.truncatedTo(ChronoUnit.SECONDS);
+        // Millisecond precision, as in the descriptor: a backup reads the same before and after a reload.
+        creationTime = creationTime.truncatedTo(ChronoUnit.MILLIS);
+        completionTime = completionTime == null ? null : completionTime.truncatedTo(ChronoUnit.MILLIS);
         description = description == null ? "" : description;
         message = message == null ? "" : message;
         disks = List.copyOf(disks);

@@ -18,6 +18,8 @@ public enum ErrorCode {
     INVALID_STATE,
     /** The backup has children and no flag says what to do with them. */
     HAS_CHILDREN,
+    /** The parent's checkpoint or bitmap cannot serve an incremental backup (and the caller forbade a fallback). */
+    CHAIN_BROKEN,
     /** A path is outside the configured roots or otherwise unusable. */
     INVALID_TARGET,
     /** Not enough free space in the target. */

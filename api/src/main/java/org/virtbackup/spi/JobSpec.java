@@ -13,8 +13,9 @@ import org.virtbackup.api.CreateFlag;
  * @param domainXml the domain's libvirt XML at backup time (disk sources, formats)
  * @param directory the backup's private directory in its storage target
  * @param flags the flags the backup was created with (empty when resuming)
+ * @param parent the parent of an incremental backup, its disks' images and checkpoint; {@code null} for a full one
  */
-public record JobSpec(Backup backup, String domainXml, Path directory, Set<CreateFlag> flags) {
+public record JobSpec(Backup backup, String domainXml, Path directory, Set<CreateFlag> flags, Backup parent) {
 
     public JobSpec {
         flags = flags == null ? Set.of() : Set.copyOf(flags);

@@ -21,7 +21,7 @@ final class JobJournal {
 
     static final String NAME = ".job";
 
-    enum Source { PULL, OFFLINE }
+    enum Source { PULL, PUSH, OFFLINE }
 
     private final Path file;
     private final Properties props = new Properties();

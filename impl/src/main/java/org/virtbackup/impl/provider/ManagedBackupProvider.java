@@ -1,6 +1,7 @@
 package org.virtbackup.impl.provider;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -22,6 +23,8 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.libvirt.Checkpoints;
+import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.qemu.QemuImg;
@@ -72,15 +75,27 @@ public final class ManagedBackupProvider implements BackupProvider {
     @Override
     public BackupJob start(JobSpec spec) {
         Domain domain = libvirt.domain(spec.backup().domain().uuid().toString());
+        boolean running = isActive(domain);
+        boolean quiesce = spec.flags().contains(CreateFlag.QUIESCE);
+        if (quiesce && !running) {
+            throw new BackupException(ErrorCode.INVALID_STATE, "QUIESCE needs a running domain with a guest agent");
+        }
+        if (spec.parent() != null && running) {
+            PushIncrementalJob job = PushIncrementalJob.begin(spec, domain, qemuImg, quiesce, () -> stopping);
+            executor.execute(job::run);
+            return job;
+        }
+        if (spec.parent() != null) {
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "incremental backups of shut-off domains are not supported yet");
+        }
         Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
+        List<DomainDisk> all = DomainXml.disks(spec.domainXml());
         PullExport export = null;
-        if (isActive(domain)) {
+        if (running) {
             Paths.privateDirectory(runtimeDirectory);
             Paths.privateDirectory(scratchDirectory);
-            export = PullExport.begin(domain, DomainXml.disks(spec.domainXml()), chosen, socket(spec),
-                    scratchDirectory, spec.backup().uuid().toString(), spec.flags().contains(CreateFlag.QUIESCE));
-        } else if (spec.flags().contains(CreateFlag.QUIESCE)) {
-            throw new BackupException(ErrorCode.INVALID_STATE, "QUIESCE needs a running domain with a guest agent");
+            export = PullExport.begin(domain, all, chosen, socket(spec), scratchDirectory, spec.backup().uuid().toString(),
+                    Checkpoints.xml(spec.backup().checkpoint(), all, chosen), quiesce);
         }
         JobJournal journal = JobJournal.create(spec.directory(),
                 export != null ? JobJournal.Source.PULL : JobJournal.Source.OFFLINE);
@@ -99,6 +114,12 @@ public final class ManagedBackupProvider implements BackupProvider {
             return Optional.of(new EndedJob(new JobResult(ended.get(), "", ended.get() == JobState.COMPLETED
                     ? spec.backup().disks().stream().map(d -> d.withStored(sizeOf(d))).toList()
                     : spec.backup().disks())));
+        }
+        if (journal.source() == JobJournal.Source.PUSH) {
+            PushIncrementalJob job = PushIncrementalJob.attach(spec,
+                    libvirt.domain(spec.backup().domain().uuid().toString()), journal, () -> stopping);
+            executor.execute(job::run);
+            return Optional.of(job);
         }
         PullExport export = null;
         if (journal.source() == JobJournal.Source.PULL) {

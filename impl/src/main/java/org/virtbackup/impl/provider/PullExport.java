@@ -32,9 +32,12 @@ final class PullExport {
         this.socket = socket;
     }
 
-    /** Starts the job; {@code chosen} are exported, every other disk of the domain is left out. */
+    /**
+     * Starts the job; {@code chosen} are exported, every other disk of the domain is left out.
+     * The checkpoint is created in the same step, so it marks exactly the exported moment.
+     */
     static PullExport begin(Domain domain, List<DomainDisk> all, Set<String> chosen, Path socket,
-            Path scratchDirectory, String scratchPrefix, boolean quiesce) {
+            Path scratchDirectory, String scratchPrefix, String checkpointXml, boolean quiesce) {
         StringBuilder xml = new StringBuilder("<domainbackup mode='pull'>\n")
                 .append("  <server transport='unix' socket='").append(attr(socket.toString())).append("'/>\n")
                 .append("  <disks>\n");
@@ -49,7 +52,7 @@ final class PullExport {
         }
         xml.append("  </disks>\n</domainbackup>\n");
         try {
-            domain.backupBegin(xml.toString(), null, quiesce ? BEGIN_QUIESCE : 0);
+            domain.backupBegin(xml.toString(), checkpointXml, quiesce ? BEGIN_QUIESCE : 0);
         } catch (LibvirtException e) {
             throw new BackupException(ErrorCode.LIBVIRT_ERROR, "starting the libvirt backup job failed: " + e.getMessage(), e);
         }

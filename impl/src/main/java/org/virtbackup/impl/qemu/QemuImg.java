@@ -56,6 +56,54 @@ public final class QemuImg {
         };
     }
 
+    /**
+     * Why the persistent bitmap {@code name} of a shut-off domain's image cannot serve an
+     * incremental backup, or {@code null}: it must exist, record ("auto") and be consistent
+     * (not "in-use", which means QEMU died without saving it).
+     */
+    public String bitmapProblem(String image, String name) {
+        Result r = run(List.of(program, "info", "-U", "--output=json", image));
+        if (r.exitCode != 0) {
+            return "cannot read " + image + ": " + r.output.strip();
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "\\{[^{}]*\"name\":\\s*\"" + java.util.regex.Pattern.quote(name) + "\"[^{}]*\\}").matcher(r.output);
+        if (!m.find()) {
+            return "the dirty bitmap " + name + " is missing from " + image;
+        }
+        if (m.group().contains("\"in-use\"")) {
+            return "the dirty bitmap " + name + " in " + image + " is inconsistent (QEMU did not close the image cleanly)";
+        }
+        if (!m.group().contains("\"auto\"")) {
+            return "the dirty bitmap " + name + " in " + image + " is not recording";
+        }
+        return null;
+    }
+
+    /**
+     * Rebases a qcow2 image onto another backing file ({@code ""}: none), copying in whatever the
+     * old chain held that the new one does not, so the image reads the same afterwards.
+     */
+    public void rebase(Path image, String backing) {
+        List<String> cmd = new ArrayList<>(List.of(program, "rebase", "-f", "qcow2", "-b", backing));
+        if (!backing.isEmpty()) {
+            cmd.addAll(List.of("-F", "qcow2"));
+        }
+        cmd.add(image.toString());
+        Result r = run(cmd);
+        if (r.exitCode != 0) {
+            throw new BackupException(ErrorCode.IO_ERROR, "qemu-img rebase " + image + " failed: " + r.output.strip());
+        }
+    }
+
+    /** Creates a qcow2 overlay whose backing file is {@code backing} (relative to the overlay). */
+    public void createOverlay(Path image, String backing) {
+        Result r = run(List.of(program, "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing, image.toString()));
+        if (r.exitCode != 0) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot create " + image + " on " + backing + ": " + r.output.strip());
+        }
+    }
+
     /** Runs a short qemu-img command and returns its exit code and output. */
     public Result run(List<String> cmd) {
         try {

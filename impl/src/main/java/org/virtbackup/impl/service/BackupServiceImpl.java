@@ -1,10 +1,13 @@
 package org.virtbackup.impl.service;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -52,9 +55,11 @@ import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.catalogue.DescriptorFile;
 import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.xml.BackupDocument;
 import org.virtbackup.impl.xml.BackupXml;
 import org.virtbackup.spi.BackupJob;
@@ -81,6 +86,8 @@ public final class BackupServiceImpl implements BackupService {
     private final BackupXml xml = new BackupXml();
     private final Catalogue catalogue = new Catalogue(xml);
     private final JobTracker jobs;
+    private final QemuImg qemuImg;
+    private final ParentChoice parents;
     /** Providers by mode; dynamic, so they are bound through methods rather than the constructor. */
     private final Map<String, BackupProvider> providers = new ConcurrentHashMap<>();
     private final Object createLock = new Object();
@@ -88,10 +95,13 @@ public final class BackupServiceImpl implements BackupService {
 
     @Activate
     public BackupServiceImpl(@Reference Libvirt libvirt,
-            @Reference(target = "(" + StorageTarget.KIND + "=directory)") StorageTarget target) {
+            @Reference(target = "(" + StorageTarget.KIND + "=directory)") StorageTarget target,
+            VirtBackupConfig config) {
         this.libvirt = libvirt;
         this.target = target;
-        this.jobs = new JobTracker(catalogue, target);
+        this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
+        this.parents = new ParentChoice(catalogue, qemuImg);
+        this.jobs = new JobTracker(catalogue, target, this::dropCheckpoint);
         catalogue.load(target.backups());
         active = true;
         providers.keySet().forEach(this::resumeJobs);
@@ -132,10 +142,6 @@ public final class BackupServiceImpl implements BackupService {
     @Override
     public Backup create(String domainName, BackupRequest request, Set<CreateFlag> flags) {
         Set<CreateFlag> f = flags == null ? Set.of() : flags;
-        if ((request.parent() != null && !f.contains(CreateFlag.FORCE_FULL))
-                || f.contains(CreateFlag.INCREMENTAL) || f.contains(CreateFlag.STRICT_INCREMENTAL)) {
-            throw new BackupException(ErrorCode.NOT_SUPPORTED, "incremental backups are not supported yet");
-        }
         if (request.uuid() != null && catalogue.get(request.uuid()).isPresent()) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a backup with UUID " + request.uuid() + " exists");
         }
@@ -147,16 +153,20 @@ public final class BackupServiceImpl implements BackupService {
         UUID uuid = request.uuid() != null ? request.uuid() : UUID.randomUUID();
         synchronized (createLock) {
             checkNotBusy(ref, domain);
+            ParentChoice.Decision decision = parents.decide(request.parent(), f, ref, domain, chosen);
+            Backup parent = decision.parent() == null ? null : decision.parent().backup();
             Path dir = target.create(ref, uuid);
             try {
                 List<BackupDisk> disks = chosen.stream().map(d -> new BackupDisk(d.name(), "qcow2",
                         dir.resolve(d.name() + ".qcow2").toString(), capacity(domain, d), 0)).toList();
-                Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null, null,
-                        BackupKind.FULL, BackupMode.MANAGED, JobState.RUNNING, null, "", disks);
+                Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
+                        parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
+                        BackupMode.MANAGED, JobState.RUNNING, checkpointFor(uuid, domain), decision.note(), disks);
                 catalogue.put(new CatalogueEntry(backup, domainXml, dir));
-                BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, f));
+                BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, f, parent));
                 jobs.watch(uuid, job);
-                LOG.info("Backup {} of {} started: disks {}", uuid, ref.name(), disks.stream().map(BackupDisk::name).toList());
+                LOG.info("Backup {} of {} started: {} of disks {}{}", uuid, ref.name(), backup.kind(),
+                        disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
                 return backup;
             } catch (RuntimeException e) {
                 // Nothing half-written: no descriptor, no directory.
@@ -186,6 +196,18 @@ public final class BackupServiceImpl implements BackupService {
             chosen.add(d);
         }
         return chosen;
+    }
+
+    /**
+     * The checkpoint the new backup creates for its children: libvirt makes checkpoints of
+     * running domains only, so a shut-off domain's backup has none (yet) and cannot be a parent.
+     */
+    private static String checkpointFor(UUID backup, Domain domain) {
+        try {
+            return domain.isActive() == 1 ? Checkpoints.nameFor(backup) : null;
+        } catch (LibvirtException e) {
+            throw Libvirt.failure("reading the domain's state", e);
+        }
     }
 
     private void checkNotBusy(DomainRef ref, Domain domain) {
@@ -338,7 +360,11 @@ public final class BackupServiceImpl implements BackupService {
         Set<DeleteFlag> f = flags == null || flags.isEmpty() ? EnumSet.noneOf(DeleteFlag.class) : EnumSet.copyOf(flags);
         Backup backup = catalogue.require(uuid).backup();
         if (f.contains(DeleteFlag.MERGE)) {
-            throw new BackupException(ErrorCode.NOT_SUPPORTED, "MERGE is not supported yet");
+            if (f.contains(DeleteFlag.ALL) || f.contains(DeleteFlag.ALL_CHILDREN) || f.contains(DeleteFlag.METADATA_ONLY)) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "MERGE does not combine with ALL, ALL_CHILDREN or METADATA_ONLY");
+            }
+            merge(backup);
+            return;
         }
         List<Backup> doomed;
         if (f.contains(DeleteFlag.ALL)) {
@@ -347,33 +373,104 @@ public final class BackupServiceImpl implements BackupService {
             List<Backup> subtree = listChildren(uuid, Set.of(ListFlag.DESCENDANTS));
             if (!subtree.isEmpty() && !f.contains(DeleteFlag.ALL_CHILDREN)) {
                 throw new BackupException(ErrorCode.HAS_CHILDREN, "backup " + uuid + " has " + subtree.size()
-                        + " descendant backups; delete them with ALL_CHILDREN");
+                        + " descendant backups; delete them with it (ALL_CHILDREN) or fold it into them (MERGE)");
             }
             doomed = new ArrayList<>(subtree);
-            doomed.add(0, backup);
+            doomed.add(backup);
         }
-        doomed.stream().filter(b -> b.state() == JobState.RUNNING).findFirst().ifPresent(b -> {
+        requireNotRunning(doomed);
+        // Children before parents: a parent's image is its children's backing file.
+        doomed.stream().sorted(Comparator.comparingInt(this::depth).reversed())
+                .forEach(b -> deleteOne(b.uuid(), f.contains(DeleteFlag.METADATA_ONLY)));
+    }
+
+    /**
+     * Folds a backup into its children, then deletes it: each child's images are rebased onto the
+     * backup's own parent (or made whole when it has none), copying in what they took from it.
+     * A crash midway leaves every image readable: a rebase changes the backing file last.
+     */
+    private void merge(Backup backup) {
+        List<Backup> children = listChildren(backup.uuid(), Set.of());
+        List<Backup> involved = new ArrayList<>(children);
+        involved.add(backup);
+        requireNotRunning(involved);
+        Backup grandparent = backup.parent() == null ? null : catalogue.require(backup.parent()).backup();
+        for (Backup child : children) {
+            CatalogueEntry entry = catalogue.require(child.uuid());
+            List<BackupDisk> disks = new ArrayList<>();
+            for (BackupDisk disk : child.disks()) {
+                Path image = Path.of(disk.target());
+                String backing = "";
+                if (grandparent != null) {
+                    BackupDisk base = grandparent.disks().stream().filter(d -> d.name().equals(disk.name())).findFirst()
+                            .orElseThrow(() -> new BackupException(ErrorCode.INVALID_STATE, "disk " + disk.name()
+                                    + " of " + child.uuid() + " has no image in " + grandparent.uuid()));
+                    backing = image.getParent().relativize(Path.of(base.target())).toString();
+                }
+                qemuImg.rebase(image, backing);
+                disks.add(disk.withStored(sizeOf(image)));
+            }
+            Backup merged = new Backup(child.uuid(), child.domain(), child.description(), child.creationTime(),
+                    child.completionTime(), grandparent == null ? null : grandparent.uuid(),
+                    grandparent == null ? BackupKind.FULL : BackupKind.INCREMENTAL, child.mode(), child.state(),
+                    child.checkpoint(), child.message(), disks);
+            catalogue.put(entry.with(merged));
+        }
+        deleteOne(backup.uuid(), false);
+        LOG.info("Backup {} merged into its {} children", backup.uuid(), children.size());
+    }
+
+    private void requireNotRunning(List<Backup> backups) {
+        backups.stream().filter(b -> b.state() == JobState.RUNNING).findFirst().ifPresent(b -> {
             throw new BackupException(ErrorCode.INVALID_STATE, "backup " + b.uuid()
                     + " is running; cancel it first (finishJob with CANCEL)");
         });
-        for (Backup b : doomed) {
-            deleteOne(b.uuid(), f.contains(DeleteFlag.METADATA_ONLY));
+    }
+
+    private int depth(Backup b) {
+        int depth = 0;
+        for (UUID p = b.parent(); p != null; p = catalogue.get(p).map(e -> e.backup().parent()).orElse(null)) {
+            depth++;
         }
+        return depth;
     }
 
     private void deleteOne(UUID uuid, boolean metadataOnly) {
         CatalogueEntry e = catalogue.require(uuid);
         // Descriptor first: a crash in between leaves unlisted files, never a listed backup without data.
         try {
-            java.nio.file.Files.deleteIfExists(DescriptorFile.in(e.directory()));
-        } catch (java.io.IOException ex) {
+            Files.deleteIfExists(DescriptorFile.in(e.directory()));
+        } catch (IOException ex) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot delete the descriptor of " + uuid + ": " + ex.getMessage(), ex);
         }
         catalogue.remove(uuid);
         if (!metadataOnly) {
             target.remove(e.directory());
+            dropCheckpoint(e.backup());
         }
         LOG.info("Backup {} of {} deleted{}", uuid, e.backup().domain().name(), metadataOnly ? " (metadata only)" : "");
+    }
+
+    /** Removes the backup's checkpoint from libvirt, if the domain and the checkpoint still exist. */
+    private void dropCheckpoint(Backup b) {
+        if (b.checkpoint() == null) {
+            return;
+        }
+        try {
+            Checkpoints.delete(libvirt.domain(b.domain().uuid().toString()), b.checkpoint());
+        } catch (BackupException e) {
+            if (e.code() != ErrorCode.NO_DOMAIN) {
+                LOG.warn("Checkpoint {} of backup {} stays in libvirt: {}", b.checkpoint(), b.uuid(), e.getMessage());
+            }
+        }
+    }
+
+    private static long sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     // ---- operations of later versions ---------------------------------------------------
@@ -425,7 +522,8 @@ public final class BackupServiceImpl implements BackupService {
                 continue;
             }
             try {
-                Optional<BackupJob> job = provider.resume(new JobSpec(b, e.domainXml(), e.directory(), Set.of()));
+                Backup parent = b.parent() == null ? null : catalogue.get(b.parent()).map(CatalogueEntry::backup).orElse(null);
+                Optional<BackupJob> job = provider.resume(new JobSpec(b, e.domainXml(), e.directory(), Set.of(), parent));
                 if (job.isPresent()) {
                     jobs.watch(b.uuid(), job.get());
                     LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,12 +33,18 @@ final class JobTracker {
 
     private final Catalogue catalogue;
     private final StorageTarget target;
+    private final Consumer<Backup> dropCheckpoint;
     private final Map<UUID, RunningJob> running = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    JobTracker(Catalogue catalogue, StorageTarget target) {
+    /**
+     * @param dropCheckpoint removes the checkpoint of a backup that did not complete: nothing may
+     *        be built on it, and a stale one would make later incrementals skip data
+     */
+    JobTracker(Catalogue catalogue, StorageTarget target, Consumer<Backup> dropCheckpoint) {
         this.catalogue = catalogue;
         this.target = target;
+        this.dropCheckpoint = dropCheckpoint;
     }
 
     RunningJob watch(UUID backup, BackupJob job) {
@@ -83,15 +90,17 @@ final class JobTracker {
         Backup b = entry.backup();
         switch (result.state()) {
             case COMPLETED -> {
-                catalogue.put(entry.with(b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), "")));
+                catalogue.put(entry.with(b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), b.message())));
                 LOG.info("Backup {} of {} completed", uuid, b.domain().name());
             }
             case CANCELLED -> {
+                dropCheckpoint.accept(b);
                 catalogue.remove(uuid);
                 target.remove(entry.directory());
                 LOG.info("Backup {} of {} cancelled; its files are removed", uuid, b.domain().name());
             }
             default -> {
+                dropCheckpoint.accept(b);
                 removeImages(b);
                 catalogue.put(entry.with(b.withState(result.state(), Instant.now(), result.message())));
                 LOG.warn("Backup {} of {} failed: {}", uuid, b.domain().name(), result.message());

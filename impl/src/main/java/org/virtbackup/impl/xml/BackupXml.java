@@ -2,6 +2,7 @@ package org.virtbackup.impl.xml;
 
 import java.io.StringReader;
 import java.io.StringWriter;
+import java.math.BigDecimal;
 import java.net.URL;
 import java.time.Instant;
 import java.util.HashSet;
@@ -87,8 +88,7 @@ public final class BackupXml {
                 d.target == null ? "" : d.target.file, d.capacity == null ? 0 : d.capacity,
                 d.stored == null ? 0 : d.stored)).toList();
         Backup backup = new Backup(uuid(e.uuid), new DomainRef(e.domainref.name, uuid(e.domainref.uuid)),
-                e.description, Instant.ofEpochSecond(e.creationTime),
-                e.completionTime == null ? null : Instant.ofEpochSecond(e.completionTime),
+                e.description, instant(e.creationTime), e.completionTime == null ? null : instant(e.completionTime),
                 e.parent == null ? null : uuid(e.parent.uuid), enumOf(BackupKind.class, e.kind),
                 enumOf(BackupMode.class, e.mode), enumOf(JobState.class, e.state), e.checkpoint, e.message, disks);
         return new Descriptor(backup, SafeXml.toString(e.domain));
@@ -102,8 +102,8 @@ public final class BackupXml {
     public String write(Backup b, String domainXml) {
         DomainBackupElement e = new DomainBackupElement();
         e.uuid = b.uuid().toString();
-        e.creationTime = b.creationTime().getEpochSecond();
-        e.completionTime = b.completionTime() == null ? null : b.completionTime().getEpochSecond();
+        e.creationTime = seconds(b.creationTime());
+        e.completionTime = b.completionTime() == null ? null : seconds(b.completionTime());
         e.description = b.description().isEmpty() ? null : b.description();
         if (b.parent() != null) {
             e.parent = new DomainBackupElement.Parent();
@@ -160,6 +160,16 @@ public final class BackupXml {
         } catch (JAXBException | ClassCastException ex) {
             throw invalid("invalid " + what + ": " + ex);
         }
+    }
+
+    /** Epoch seconds, with milliseconds as a fraction only when there are some. */
+    private static BigDecimal seconds(Instant t) {
+        BigDecimal s = BigDecimal.valueOf(t.toEpochMilli(), 3).stripTrailingZeros();
+        return s.scale() < 0 ? s.setScale(0) : s;
+    }
+
+    private static Instant instant(BigDecimal seconds) {
+        return Instant.ofEpochMilli(seconds.movePointRight(3).longValue());
     }
 
     private static UUID uuid(String s) {

@@ -1,5 +1,6 @@
 package org.virtbackup.impl.xml;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,8 +22,8 @@ import org.w3c.dom.Element;
     "kind", "mode", "checkpoint", "message", "domainref", "disks", "domain"})
 class DomainBackupElement {
     String uuid;
-    Long creationTime;
-    Long completionTime;
+    BigDecimal creationTime;
+    BigDecimal completionTime;
     String description;
     Parent parent;
     String state;

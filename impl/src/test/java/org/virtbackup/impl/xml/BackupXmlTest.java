@@ -134,6 +134,18 @@ class BackupXmlTest {
     }
 
     @Test
+    void timesKeepTheirMillisecondsAndWholeSecondsStayIntegers() {
+        Instant precise = Instant.ofEpochMilli(1270477159123L);
+        Backup b = new Backup(UUID.randomUUID(), new DomainRef("vm1", UUID.randomUUID()), "", precise,
+                Instant.ofEpochSecond(1270477200), null, BackupKind.FULL, BackupMode.MANAGED, JobState.COMPLETED, null, "",
+                List.of());
+        String out = xml.write(b, "<domain/>");
+        assertTrue(out.contains("<creationTime>1270477159.123</creationTime>"), out);
+        assertTrue(out.contains("<completionTime>1270477200</completionTime>"), out);
+        assertEquals(b, xml.readDescriptor(out).backup());
+    }
+
+    @Test
     void aDumpIsAcceptedAsRequest() {
         Backup b = new Backup(UUID.randomUUID(), new DomainRef("vm1", UUID.randomUUID()), "", Instant.now(), null,
                 UUID.randomUUID(), BackupKind.INCREMENTAL, BackupMode.MANAGED, JobState.RUNNING, "cp1", "",

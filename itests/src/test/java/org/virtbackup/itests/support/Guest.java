@@ -80,6 +80,7 @@ public final class Guest implements AutoCloseable {
         }
         String xml = "<domain type='" + virtType() + "'><name>" + name + "</name><memory unit='MiB'>128</memory>"
                 + "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>"
+                + "<features><acpi/></features>"
                 + "<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>"
                 + "<devices>" + devices + "</devices></domain>";
         Path file = dir.resolve("domain.xml");

@@ -1,0 +1,214 @@
+package org.virtbackup.impl.provider;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
+
+import org.libvirt.Domain;
+import org.libvirt.DomainJobStats;
+import org.libvirt.LibvirtException;
+import org.libvirt.TypedParameter;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.libvirt.Checkpoints;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.DomainXml;
+import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.JobProgress;
+import org.virtbackup.spi.JobResult;
+import org.virtbackup.spi.JobSpec;
+
+/**
+ * An incremental backup of a running domain: each disk's image is a qcow2 overlay whose backing
+ * file is the parent's image, and QEMU's own backup job (libvirt push mode, reusing those
+ * overlays) writes into it only the clusters its parent's checkpoint saw written. So the cost
+ * follows the dirty data, and every point of a chain reads as the whole disk.
+ */
+final class PushIncrementalJob implements BackupJob {
+
+    /** {@code VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL}. */
+    private static final int REUSE_EXTERNAL = 1;
+    /** {@code VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED}. */
+    private static final int COMPLETED_STATS = 1 | 2;
+    private static final int JOB_NONE = 0;
+    private static final int JOB_COMPLETED = 3;
+
+    private final JobSpec spec;
+    private final Domain domain;
+    private final JobJournal journal;
+    private final BooleanSupplier stopping;
+    private final CompletableFuture<JobResult> result = new CompletableFuture<>();
+    private volatile JobProgress progress;
+    private volatile boolean cancelled;
+
+    private PushIncrementalJob(JobSpec spec, Domain domain, JobJournal journal, BooleanSupplier stopping) {
+        this.spec = spec;
+        this.domain = domain;
+        this.journal = journal;
+        this.stopping = stopping;
+        this.progress = new JobProgress(0, 0);
+    }
+
+    /** Creates the overlays and starts libvirt's job; returns once it runs. */
+    static PushIncrementalJob begin(JobSpec spec, Domain domain, QemuImg qemuImg, boolean quiesce,
+            BooleanSupplier stopping) {
+        Backup parent = spec.parent();
+        List<DomainDisk> all = DomainXml.disks(spec.domainXml());
+        Set<String> chosen = new java.util.HashSet<>();
+        StringBuilder xml = new StringBuilder("<domainbackup mode='push'>\n  <incremental>")
+                .append(parent.checkpoint()).append("</incremental>\n  <disks>\n");
+        for (BackupDisk disk : spec.backup().disks()) {
+            BackupDisk base = parent.disks().stream().filter(d -> d.name().equals(disk.name())).findFirst()
+                    .orElseThrow(() -> new BackupException(ErrorCode.NO_DISK, "disk " + disk.name() + " is not in parent " + parent.uuid()));
+            Path image = Path.of(disk.target());
+            // Relative, so a backup directory tree can be moved as a whole.
+            qemuImg.createOverlay(image, image.getParent().relativize(Path.of(base.target())).toString());
+            restrict(image);
+            chosen.add(disk.name());
+            xml.append("    <disk name='").append(disk.name()).append("' backup='yes' type='file'><target file='")
+                    .append(image).append("'/><driver type='qcow2'/></disk>\n");
+        }
+        for (DomainDisk d : all) {
+            if (!chosen.contains(d.name())) {
+                xml.append("    <disk name='").append(d.name()).append("' backup='no'/>\n");
+            }
+        }
+        xml.append("  </disks>\n</domainbackup>\n");
+        String checkpoint = Checkpoints.xml(spec.backup().checkpoint(), all, chosen);
+        try {
+            domain.backupBegin(xml.toString(), checkpoint, REUSE_EXTERNAL | (quiesce ? PullExport.BEGIN_QUIESCE : 0));
+        } catch (LibvirtException e) {
+            throw new BackupException(ErrorCode.LIBVIRT_ERROR, "starting the incremental backup job failed: " + e.getMessage(), e);
+        }
+        return new PushIncrementalJob(spec, domain, JobJournal.create(spec.directory(), JobJournal.Source.PUSH), stopping);
+    }
+
+    /** Takes over a job that began before a restart. */
+    static PushIncrementalJob attach(JobSpec spec, Domain domain, JobJournal journal, BooleanSupplier stopping) {
+        return new PushIncrementalJob(spec, domain, journal, stopping);
+    }
+
+    @Override
+    public JobProgress progress() {
+        return progress;
+    }
+
+    @Override
+    public CompletionStage<JobResult> result() {
+        return result;
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+        try {
+            if (isOurs()) {
+                domain.abortJob();
+            }
+        } catch (LibvirtException e) {
+            // ended meanwhile: run() reports how
+        }
+    }
+
+    /** Polls libvirt until the job ends. */
+    void run() {
+        try {
+            while (isOurs()) {
+                DomainJobStats stats = domain.getJobStats(0);
+                progress = new JobProgress(value(stats, "disk_total"), value(stats, "disk_processed"));
+                Thread.sleep(200);
+            }
+            DomainJobStats done = domain.getJobStats(COMPLETED_STATS);
+            if (cancelled) {
+                finish(JobState.CANCELLED, "");
+            } else if (done.type == JOB_COMPLETED) {
+                long total = value(done, "disk_total");
+                progress = new JobProgress(total, total);
+                finish(JobState.COMPLETED, "");
+            } else {
+                String why = text(done, "errmsg");
+                finish(JobState.FAILED, "the incremental backup job failed" + (why.isEmpty() ? "" : ": " + why));
+            }
+        } catch (InterruptedException e) {
+            if (!stopping.getAsBoolean()) {
+                finish(JobState.FAILED, "interrupted");
+            }
+            // else: the provider is being replaced; libvirt's job goes on and the next one attaches
+        } catch (LibvirtException | RuntimeException e) {
+            finish(cancelled ? JobState.CANCELLED : JobState.FAILED, e.getMessage());
+        }
+    }
+
+    private boolean isOurs() throws LibvirtException {
+        if (domain.getJobInfo().getType() == JOB_NONE) {
+            return false;
+        }
+        try {
+            return domain.getBackupXMLDesc(0).contains(spec.backup().disks().get(0).target());
+        } catch (LibvirtException e) {
+            return false;
+        }
+    }
+
+    private void finish(JobState state, String message) {
+        List<BackupDisk> disks = new ArrayList<>();
+        for (BackupDisk d : spec.backup().disks()) {
+            disks.add(d.withStored(size(Path.of(d.target()))));
+        }
+        try {
+            journal.finished(state);
+        } catch (RuntimeException e) {
+            // the directory may be gone already; the result below is what counts
+        }
+        result.complete(new JobResult(state, message, disks));
+    }
+
+    private static void restrict(Path image) {
+        try {
+            Files.setPosixFilePermissions(image, Paths.OWNER_ONLY_FILE);
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot restrict " + image + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static long value(DomainJobStats stats, String field) {
+        String v = text(stats, field);
+        try {
+            return v.isEmpty() ? 0 : Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static String text(DomainJobStats stats, String field) {
+        if (stats == null || stats.stats == null) {
+            return "";
+        }
+        for (TypedParameter p : stats.stats) {
+            if (field.equals(p.field)) {
+                return p.getValueAsString();
+            }
+        }
+        return "";
+    }
+
+}
