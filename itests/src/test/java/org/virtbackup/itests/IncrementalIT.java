@@ -170,6 +170,75 @@ public class IncrementalIT extends BackupTestSupport {
     }
 
     @Test
+    public void aBitmapThatStoppedRecordingGivesAFullBackup() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.start(workDir(), "it-bitmap", 32 * MiB)) {
+            Backup full = backup(backups, guest, null, Set.of());
+            String nodes = Cmd.ok("virsh", "-c", Guest.URI, "qemu-monitor-command", guest.name(),
+                    "{\"execute\":\"query-named-block-nodes\",\"arguments\":{\"flat\":true}}");
+            int at = nodes.indexOf("\"name\":\"" + full.checkpoint() + "\"");
+            assertTrue(nodes, at > 0);
+            java.util.regex.Matcher node = java.util.regex.Pattern.compile("\"node-name\":\"([^\"]+)\"")
+                    .matcher(nodes.substring(0, at));
+            String name = null;
+            while (node.find()) {
+                name = node.group(1);
+            }
+            Cmd.ok("virsh", "-c", Guest.URI, "qemu-monitor-command", guest.name(),
+                    "{\"execute\":\"block-dirty-bitmap-disable\",\"arguments\":{\"node\":\"" + name
+                            + "\",\"name\":\"" + full.checkpoint() + "\"}}");
+            Backup next = backup(backups, guest, null, EnumSet.of(CreateFlag.INCREMENTAL));
+            assertEquals(BackupKind.FULL, next.kind());
+            assertTrue(next.message(), next.message().contains("not recording"));
+            backups.delete(full.uuid(), EnumSet.of(DeleteFlag.ALL));
+        }
+    }
+
+    @Test
+    public void aShutOffGuestGetsIncrementalsFromTheBitmapsInItsImages() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.start(workDir(), "it-offinc", SIZE)) {
+            Twin twin = new Twin(guest);
+            twin.write(0x31, 0, 4 * MiB);
+            Backup running = backup(backups, guest, null, Set.of());
+            twin.write(0x32, 20 * MiB, 2 * MiB);
+            twin.write(0x33, 1 * MiB, 1 * MiB);
+            guest.shutOff();
+
+            Backup offline = backup(backups, guest, null, EnumSet.of(CreateFlag.INCREMENTAL));
+            assertEquals(offline.message(), BackupKind.INCREMENTAL, offline.kind());
+            assertEquals(running.uuid(), offline.parent());
+            Path atShutdown = twin.snapshot();
+            assertIdentical(image(offline), atShutdown);
+            assertTrue(offline.disks().get(0).stored() < 8 * MiB);
+            assertTrue("libvirt knows the offline checkpoint", checkpoints(guest).contains(offline.checkpoint()));
+
+            Backup again = backup(backups, guest, null, EnumSet.of(CreateFlag.STRICT_INCREMENTAL));
+            assertEquals(offline.uuid(), again.parent());
+            assertIdentical(image(again), atShutdown);
+
+            // Back to running: the checkpoint made offline serves a live incremental.
+            guest.startIt();
+            twin.write(0x34, 30 * MiB, 2 * MiB);
+            Backup live = backup(backups, guest, null, EnumSet.of(CreateFlag.STRICT_INCREMENTAL));
+            assertEquals(again.uuid(), live.parent());
+            assertIdentical(image(live), twin.snapshot());
+
+            // A full backup of the shut-off guest creates its checkpoint too.
+            guest.shutOff();
+            Backup offlineFull = backup(backups, guest, null, EnumSet.of(CreateFlag.FORCE_FULL));
+            guest.startIt();
+            twin.write(0x35, 40 * MiB, 1 * MiB);
+            Backup afterFull = backup(backups, guest, null, EnumSet.of(CreateFlag.STRICT_INCREMENTAL));
+            assertEquals(offlineFull.uuid(), afterFull.parent());
+            assertIdentical(image(afterFull), twin.snapshot());
+
+            backups.delete(running.uuid(), EnumSet.of(DeleteFlag.ALL));
+            assertEquals(List.of(), checkpoints(guest));
+        }
+    }
+
+    @Test
     public void aDiskAddedOrReplacedSinceTheParentGivesAFullBackup() throws Exception {
         BackupService backups = backupService();
         try (Guest guest = Guest.start(workDir(), "it-disk", 32 * MiB)) {

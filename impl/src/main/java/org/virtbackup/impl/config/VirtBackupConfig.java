@@ -31,6 +31,10 @@ public @interface VirtBackupConfig {
     @AttributeDefinition(name = "qemu-img", description = "Path of the qemu-img program")
     String qemu_img() default "qemu-img";
 
+    @AttributeDefinition(name = "qemu-storage-daemon",
+            description = "Path of the qemu-storage-daemon program (incremental backups of shut-off domains)")
+    String qemu_storage_daemon() default "qemu-storage-daemon";
+
     @AttributeDefinition(name = "Parallel requests",
             description = "In-flight coroutines of qemu-img convert per disk (-m); 8 measured best here")
     int copy_parallelism() default 8;

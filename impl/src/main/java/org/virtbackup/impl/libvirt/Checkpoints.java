@@ -7,9 +7,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.libvirt.Domain;
-import org.libvirt.DomainCheckpoint;
-import org.libvirt.Error.ErrorNumber;
 import org.libvirt.LibvirtException;
+import org.virtbackup.impl.qemu.QemuImg;
 
 /**
  * The libvirt checkpoint each managed backup creates: a persistent dirty bitmap per disk, named
@@ -19,6 +18,10 @@ import org.libvirt.LibvirtException;
 public final class Checkpoints {
 
     private static final String PREFIX = "vb-";
+    /** {@code VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY}. */
+    private static final int DELETE_METADATA_ONLY = 2;
+    /** {@code VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE}. */
+    private static final int CREATE_REDEFINE = 1;
 
     private Checkpoints() {
     }
@@ -46,21 +49,45 @@ public final class Checkpoints {
     }
 
     /**
-     * Deletes a checkpoint; libvirt merges its bitmap into its parent's, so the checkpoints that
-     * remain stay correct. A checkpoint that is gone already is fine.
+     * Deletes a checkpoint. On a running domain libvirt removes its bitmaps and re-parents its
+     * children (every bitmap records on its own, so the others stay correct). On a shut-off one
+     * libvirt only forgets the metadata, and the bitmaps are removed from the images here.
+     * A checkpoint that is gone already is fine.
      */
-    public static void delete(Domain domain, String name) {
-        if (!exists(domain, name)) {
-            return;
-        }
+    public static void delete(Domain domain, String name, QemuImg qemuImg) {
         try {
-            DomainCheckpoint cp = domain.checkpointLookupByName(name);
-            cp.delete(0);
-        } catch (LibvirtException e) {
-            if (e.getError() != null && e.getError().getCode() == ErrorNumber.VIR_ERR_NO_DOMAIN_CHECKPOINT) {
-                return;
+            boolean running = domain.isActive() == 1;
+            if (exists(domain, name)) {
+                domain.checkpointLookupByName(name).delete(running ? 0 : DELETE_METADATA_ONLY);
             }
+            if (!running) {
+                for (DomainDisk d : DomainXml.disks(domain.getXMLDesc(0))) {
+                    if (d.source() != null && "qcow2".equals(d.format())) {
+                        qemuImg.removeBitmap(d.source(), name);
+                    }
+                }
+            }
+        } catch (LibvirtException e) {
             throw Libvirt.failure("deleting checkpoint " + name, e);
+        }
+    }
+
+    /**
+     * Tells libvirt about a checkpoint whose bitmaps were made without it (a shut-off domain:
+     * libvirt creates checkpoints of running domains only).
+     */
+    public static void redefine(Domain domain, String name, List<DomainDisk> all, Set<String> chosen) {
+        StringBuilder xml = new StringBuilder("<domaincheckpoint><name>").append(name).append("</name><creationTime>")
+                .append(System.currentTimeMillis() / 1000).append("</creationTime><disks>");
+        for (DomainDisk d : all) {
+            xml.append("<disk name='").append(d.name()).append(chosen.contains(d.name())
+                    ? "' checkpoint='bitmap' bitmap='" + name + "'/>" : "' checkpoint='no'/>");
+        }
+        xml.append("</disks></domaincheckpoint>");
+        try {
+            domain.checkpointCreateXML(xml.toString(), CREATE_REDEFINE);
+        } catch (LibvirtException e) {
+            throw Libvirt.failure("recording checkpoint " + name + " in libvirt", e);
         }
     }
 
@@ -78,6 +105,9 @@ public final class Checkpoints {
         Matcher m = Pattern.compile("\\{[^{}]*\"name\":\\s*\"" + Pattern.quote(name) + "\"[^{}]*\\}").matcher(nodes);
         boolean found = false;
         while (m.find()) {
+            if (!m.group().contains("\"recording\"")) {
+                continue; // the qcow2 header's view of the bitmap (image info), not the live one
+            }
             found = true;
             if (!m.group().matches("(?s).*\"recording\":\\s*true.*")) {
                 return "the dirty bitmap " + name + " is not recording";

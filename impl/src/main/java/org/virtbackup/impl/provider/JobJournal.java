@@ -21,7 +21,7 @@ final class JobJournal {
 
     static final String NAME = ".job";
 
-    enum Source { PULL, PUSH, OFFLINE }
+    enum Source { PULL, PUSH, OFFLINE, OFFLINE_INCREMENTAL }
 
     private final Path file;
     private final Properties props = new Properties();

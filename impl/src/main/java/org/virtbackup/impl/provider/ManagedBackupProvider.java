@@ -28,6 +28,7 @@ import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.qemu.StorageDaemon;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.BackupProvider;
 import org.virtbackup.spi.JobResult;
@@ -46,6 +47,7 @@ public final class ManagedBackupProvider implements BackupProvider {
 
     private final Libvirt libvirt;
     private final QemuImg qemuImg;
+    private final StorageDaemon storageDaemon;
     private final Path runtimeDirectory;
     private final Path scratchDirectory;
     private final ExecutorService executor;
@@ -55,6 +57,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     public ManagedBackupProvider(@Reference Libvirt libvirt, VirtBackupConfig config) {
         this.libvirt = libvirt;
         this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
+        this.storageDaemon = new StorageDaemon(config.qemu_storage_daemon());
         this.runtimeDirectory = Paths.resolve(config.runtime_directory());
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
         AtomicInteger n = new AtomicInteger();
@@ -85,11 +88,23 @@ public final class ManagedBackupProvider implements BackupProvider {
             executor.execute(job::run);
             return job;
         }
-        if (spec.parent() != null) {
-            throw new BackupException(ErrorCode.NOT_SUPPORTED, "incremental backups of shut-off domains are not supported yet");
-        }
         Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
         List<DomainDisk> all = DomainXml.disks(spec.domainXml());
+        if (spec.parent() != null) {
+            OfflineIncrementalJob job = new OfflineIncrementalJob(spec, domain, qemuImg, storageDaemon, runtimeDirectory);
+            executor.execute(job::run);
+            return job;
+        }
+        if (!running) {
+            // The bitmap first: a write that slips in before the copy is then both copied and
+            // recorded, never lost to the next incremental.
+            for (DomainDisk d : all) {
+                if (chosen.contains(d.name())) {
+                    qemuImg.addBitmap(d.source(), spec.backup().checkpoint());
+                }
+            }
+            Checkpoints.redefine(domain, spec.backup().checkpoint(), all, chosen);
+        }
         PullExport export = null;
         if (running) {
             Paths.privateDirectory(runtimeDirectory);
@@ -114,6 +129,10 @@ public final class ManagedBackupProvider implements BackupProvider {
             return Optional.of(new EndedJob(new JobResult(ended.get(), "", ended.get() == JobState.COMPLETED
                     ? spec.backup().disks().stream().map(d -> d.withStored(sizeOf(d))).toList()
                     : spec.backup().disks())));
+        }
+        if (journal.source() == JobJournal.Source.OFFLINE_INCREMENTAL) {
+            return Optional.of(new EndedJob(new JobResult(JobState.FAILED,
+                    "interrupted by a restart of the service; run the backup again", spec.backup().disks())));
         }
         if (journal.source() == JobJournal.Source.PUSH) {
             PushIncrementalJob job = PushIncrementalJob.attach(spec,

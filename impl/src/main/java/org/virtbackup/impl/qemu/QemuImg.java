@@ -104,6 +104,22 @@ public final class QemuImg {
         }
     }
 
+    /** Adds a persistent, recording dirty bitmap to an image that no QEMU has open. */
+    public void addBitmap(String image, String name) {
+        Result r = run(List.of(program, "bitmap", "--add", image, name));
+        if (r.exitCode != 0) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot add bitmap " + name + " to " + image + ": " + r.output.strip());
+        }
+    }
+
+    /** Removes a bitmap from an image that no QEMU has open; a missing one is fine. */
+    public void removeBitmap(String image, String name) {
+        Result r = run(List.of(program, "bitmap", "--remove", image, name));
+        if (r.exitCode != 0 && !r.output.contains("not found")) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot remove bitmap " + name + " from " + image + ": " + r.output.strip());
+        }
+    }
+
     /** Runs a short qemu-img command and returns its exit code and output. */
     public Result run(List<String> cmd) {
         try {

@@ -161,7 +161,7 @@ public final class BackupServiceImpl implements BackupService {
                         dir.resolve(d.name() + ".qcow2").toString(), capacity(domain, d), 0)).toList();
                 Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
                         parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
-                        BackupMode.MANAGED, JobState.RUNNING, checkpointFor(uuid, domain), decision.note(), disks);
+                        BackupMode.MANAGED, JobState.RUNNING, Checkpoints.nameFor(uuid), decision.note(), disks);
                 catalogue.put(new CatalogueEntry(backup, domainXml, dir));
                 BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, f, parent));
                 jobs.watch(uuid, job);
@@ -196,18 +196,6 @@ public final class BackupServiceImpl implements BackupService {
             chosen.add(d);
         }
         return chosen;
-    }
-
-    /**
-     * The checkpoint the new backup creates for its children: libvirt makes checkpoints of
-     * running domains only, so a shut-off domain's backup has none (yet) and cannot be a parent.
-     */
-    private static String checkpointFor(UUID backup, Domain domain) {
-        try {
-            return domain.isActive() == 1 ? Checkpoints.nameFor(backup) : null;
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("reading the domain's state", e);
-        }
     }
 
     private void checkNotBusy(DomainRef ref, Domain domain) {
@@ -457,7 +445,7 @@ public final class BackupServiceImpl implements BackupService {
             return;
         }
         try {
-            Checkpoints.delete(libvirt.domain(b.domain().uuid().toString()), b.checkpoint());
+            Checkpoints.delete(libvirt.domain(b.domain().uuid().toString()), b.checkpoint(), qemuImg);
         } catch (BackupException e) {
             if (e.code() != ErrorCode.NO_DOMAIN) {
                 LOG.warn("Checkpoint {} of backup {} stays in libvirt: {}", b.checkpoint(), b.uuid(), e.getMessage());

@@ -47,8 +47,6 @@ final class ParentChoice {
 
     private final Catalogue catalogue;
     private final QemuImg qemuImg;
-    /** Off until the managed provider can make them. */
-    private final boolean offlineIncrementals = false;
 
     ParentChoice(Catalogue catalogue, QemuImg qemuImg) {
         this.catalogue = catalogue;
@@ -118,9 +116,6 @@ final class ParentChoice {
         }
         if (isActive(live)) {
             return Checkpoints.bitmapProblem(live, p.checkpoint());
-        }
-        if (!offlineIncrementals) {
-            return "the domain is shut off, and incremental backups of shut-off domains are not supported yet";
         }
         for (DomainDisk now : chosen) {
             String problem = qemuImg.bitmapProblem(now.source(), p.checkpoint());

@@ -1,0 +1,79 @@
+package org.virtbackup.impl.qemu;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+
+/**
+ * Copies, offline, what a persistent dirty bitmap of an image recorded into a qcow2 overlay, and
+ * starts the next bitmap in the same transaction: what libvirt's push mode does for a running
+ * domain, done by a qemu-storage-daemon for a shut-off one (libvirt runs no job without QEMU).
+ * The old bitmap is left untouched ({@code sync: bitmap}, {@code bitmap-mode: never}), as the
+ * checkpoint it belongs to may still serve other incrementals.
+ */
+public final class StorageDaemon {
+
+    private final String program;
+
+    public StorageDaemon(String program) {
+        this.program = program;
+    }
+
+    /**
+     * @param source the domain's image (qcow2, with the bitmap {@code since})
+     * @param overlay a qcow2 overlay on the parent backup's image, written in place
+     * @param since the parent checkpoint's bitmap
+     * @param next the new checkpoint's bitmap, added to the source
+     * @param socket a private path for the daemon's monitor
+     */
+    public void copyDirty(Path source, Path overlay, String since, String next, Path socket)
+            throws IOException, InterruptedException {
+        Files.deleteIfExists(socket);
+        Process daemon = new ProcessBuilder(List.of(program,
+                "--chardev", "socket,path=" + socket + ",server=on,wait=off,id=qmp0", "--monitor", "chardev=qmp0"))
+                .redirectErrorStream(true).start();
+        try (Qmp qmp = Qmp.connect(socket, daemon)) {
+            qmp.execute(add("file", "src-file", "\"filename\":" + quote(source.toString())));
+            qmp.execute(add("qcow2", "src", "\"file\":\"src-file\""));
+            qmp.execute(add("file", "tgt-file", "\"filename\":" + quote(overlay.toString())));
+            qmp.execute(add("qcow2", "tgt", "\"file\":\"tgt-file\",\"backing\":null"));
+            qmp.execute("{\"execute\":\"transaction\",\"arguments\":{\"actions\":["
+                    + "{\"type\":\"blockdev-backup\",\"data\":{\"job-id\":\"copy\",\"device\":\"src\",\"target\":\"tgt\","
+                    + "\"sync\":\"bitmap\",\"bitmap\":" + quote(since) + ",\"bitmap-mode\":\"never\",\"auto-dismiss\":false}},"
+                    + "{\"type\":\"block-dirty-bitmap-add\",\"data\":{\"node\":\"src\",\"name\":" + quote(next)
+                    + ",\"persistent\":true}}]}}");
+            String jobs;
+            while (!(jobs = qmp.execute("{\"execute\":\"query-jobs\"}")).contains("\"concluded\"")) {
+                Thread.sleep(20);
+            }
+            if (jobs.contains("\"error\"")) {
+                throw new BackupException(ErrorCode.IO_ERROR, "copying the dirty clusters of " + source + " failed: " + jobs);
+            }
+            qmp.execute("{\"execute\":\"job-dismiss\",\"arguments\":{\"id\":\"copy\"}}");
+            for (String node : List.of("tgt", "tgt-file", "src", "src-file")) {
+                qmp.execute("{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"" + node + "\"}}");
+            }
+            qmp.execute("{\"execute\":\"quit\"}");
+        } finally {
+            if (!daemon.waitFor(30, TimeUnit.SECONDS)) {
+                daemon.destroyForcibly();
+            }
+            Files.deleteIfExists(socket);
+        }
+    }
+
+    private static String add(String driver, String node, String rest) {
+        return "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"" + driver + "\",\"node-name\":\"" + node + "\","
+                + rest + "}}";
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+}
