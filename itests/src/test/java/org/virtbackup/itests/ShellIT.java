@@ -13,6 +13,7 @@ import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.virtbackup.api.BackupKind;
 import org.virtbackup.api.JobState;
 import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.Images;
@@ -47,9 +48,23 @@ public class ShellIT extends BackupTestSupport {
 
             assertEquals("completed", executeCommand("backup:finish --check " + uuid).strip());
 
-            String deleted = executeCommand("backup:delete " + uuid);
-            assertTrue(deleted, deleted.contains(uuid.toString()));
+            guest.write(0, 0x6e, 8 * MiB, 1 * MiB);
+            String inc = executeCommand("backup:create --wait --incremental " + guest.name());
+            assertTrue(inc, inc.contains("incremental since " + uuid));
+            List<String> incLines = inc.strip().lines().toList();
+            UUID child = UUID.fromString(incLines.get(incLines.size() - 1).strip());
+            assertTrue(executeCommand("backup:children " + uuid).contains(child.toString()));
+            String incrementals = executeCommand("backup:list --incremental " + guest.name());
+            assertTrue(incrementals, incrementals.contains(child.toString()) && !incrementals.contains(uuid.toString()));
+
+            String merged = executeCommand("backup:delete --merge " + uuid);
+            assertTrue(merged, merged.contains(uuid.toString()));
             assertTrue(backupService().lookup(uuid).isEmpty());
+            assertEquals(BackupKind.FULL, backupService().lookup(child).orElseThrow().kind());
+            assertTrue(Images.holds(Path.of(backupService().lookup(child).orElseThrow().disks().get(0).target()),
+                    0x5a, 0, 2 * MiB));
+            executeCommand("backup:delete " + child);
+            assertTrue(backupService().lookup(child).isEmpty());
         }
     }
 }

@@ -40,20 +40,49 @@ public class CreateCommand implements Action {
     @Option(name = "--quiesce", description = "Freeze guest file systems through the guest agent")
     boolean quiesce;
 
+    @Option(name = "--parent", description = "UUID of the backup this one is incremental to")
+    String parent;
+
+    @Option(name = "--incremental", description = "Incremental to the domain's latest valid backup; full if there is none")
+    boolean incremental;
+
+    @Option(name = "--strict", description = "Fail rather than fall back to a full backup when the parent cannot serve")
+    boolean strict;
+
+    @Option(name = "--full", description = "A full backup, whatever else is said")
+    boolean full;
+
     @Option(name = "--wait", description = "Show progress until the backup ends; the last line is its UUID")
     boolean wait;
 
     @Override
     public Object execute() throws Exception {
-        Set<CreateFlag> flags = quiesce ? EnumSet.of(CreateFlag.QUIESCE) : EnumSet.noneOf(CreateFlag.class);
+        Set<CreateFlag> flags = EnumSet.noneOf(CreateFlag.class);
+        if (quiesce) {
+            flags.add(CreateFlag.QUIESCE);
+        }
+        if (incremental) {
+            flags.add(CreateFlag.INCREMENTAL);
+        }
+        if (strict) {
+            flags.add(CreateFlag.STRICT_INCREMENTAL);
+        }
+        if (full) {
+            flags.add(CreateFlag.FORCE_FULL);
+        }
         Backup backup = xmlFile != null
                 ? service.create(domain, Files.readString(Path.of(xmlFile)), flags)
-                : service.create(domain, new BackupRequest(null, description, null, disks), flags);
+                : service.create(domain, new BackupRequest(null, description, parent == null ? null : Uuids.parse(parent),
+                        disks), flags);
+        if (!backup.message().isEmpty()) {
+            System.out.println("Note: " + backup.message());
+        }
         if (!wait) {
             System.out.println(backup.uuid());
             return null;
         }
-        System.out.println("Backing up " + backup.domain().name() + ": "
+        System.out.println("Backing up " + backup.domain().name() + " (" + backup.kind().name().toLowerCase()
+                + (backup.parent() == null ? "" : " since " + backup.parent()) + "): "
                 + String.join(", ", backup.disks().stream().map(d -> d.name()).toList()));
         JobState end = Progress.follow(service, backup.uuid(), System.out);
         if (end != JobState.COMPLETED) {

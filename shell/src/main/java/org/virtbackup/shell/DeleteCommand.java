@@ -13,7 +13,7 @@ import org.virtbackup.api.BackupService;
 import org.virtbackup.api.DeleteFlag;
 
 @Service
-@Command(scope = "backup", name = "delete", description = "Deletes a backup: its files and its descriptor")
+@Command(scope = "backup", name = "delete", description = "Deletes a backup: its files, its descriptor and its checkpoint")
 public class DeleteCommand implements Action {
 
     @Reference
@@ -28,6 +28,12 @@ public class DeleteCommand implements Action {
     @Option(name = "--metadata-only", description = "Forget the backup but leave its files")
     boolean metadataOnly;
 
+    @Option(name = "--children", description = "Delete the backup's whole subtree with it")
+    boolean children;
+
+    @Option(name = "--merge", description = "Fold the backup's data into its children, then delete it")
+    boolean merge;
+
     @Override
     public Object execute() {
         Set<DeleteFlag> flags = EnumSet.noneOf(DeleteFlag.class);
@@ -36,6 +42,12 @@ public class DeleteCommand implements Action {
         }
         if (metadataOnly) {
             flags.add(DeleteFlag.METADATA_ONLY);
+        }
+        if (children) {
+            flags.add(DeleteFlag.ALL_CHILDREN);
+        }
+        if (merge) {
+            flags.add(DeleteFlag.MERGE);
         }
         service.delete(Uuids.parse(uuid), flags);
         System.out.println("deleted " + uuid);

@@ -1,7 +1,5 @@
 package org.virtbackup.shell;
 
-import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -11,18 +9,13 @@ import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
-import org.apache.karaf.shell.support.table.ShellTable;
-import org.virtbackup.api.Backup;
-import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.ListFlag;
 
 @Service
-@Command(scope = "backup", name = "list", description = "Lists backups, of one domain or of all")
+@Command(scope = "backup", name = "list",
+        description = "Lists backups, of one domain or of all (flags of one kind are OR-ed, kinds AND-ed)")
 public class ListCommand implements Action {
-
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
-            .withZone(ZoneId.systemDefault());
 
     @Reference
     BackupService service;
@@ -30,42 +23,48 @@ public class ListCommand implements Action {
     @Argument(index = 0, name = "domain", description = "Domain name or UUID (default: all domains)")
     String domain;
 
-    @Option(name = "--full", description = "Full backups only")
+    @Option(name = "--full", description = "Full backups")
     boolean full;
 
-    @Option(name = "--latest", description = "Only the latest backup per domain")
-    boolean latest;
+    @Option(name = "--incremental", description = "Incremental backups")
+    boolean incremental;
 
-    @Option(name = "--active", description = "Only backups whose job is running")
+    @Option(name = "--roots", description = "Backups without parent")
+    boolean roots;
+
+    @Option(name = "--leaves", description = "Backups without children")
+    boolean leaves;
+
+    @Option(name = "--managed", description = "Managed backups")
+    boolean managed;
+
+    @Option(name = "--unmanaged", description = "Unmanaged (NBD export) backups")
+    boolean unmanaged;
+
+    @Option(name = "--active", description = "Backups whose job is running")
     boolean active;
+
+    @Option(name = "--latest", description = "Only the latest backup per domain, after the other filters")
+    boolean latest;
 
     @Override
     public Object execute() {
         Set<ListFlag> flags = EnumSet.noneOf(ListFlag.class);
-        if (full) {
-            flags.add(ListFlag.FULL);
-        }
-        if (latest) {
-            flags.add(ListFlag.LATEST);
-        }
-        if (active) {
-            flags.add(ListFlag.ACTIVE);
-        }
-        ShellTable table = new ShellTable();
-        table.column("UUID");
-        table.column("Domain");
-        table.column("Created");
-        table.column("Kind");
-        table.column("State");
-        table.column("Disks");
-        table.column("Stored").alignRight();
-        for (Backup b : service.list(domain, flags)) {
-            table.addRow().addContent(b.uuid(), b.domain().name(), TIME.format(b.creationTime()),
-                    b.kind().name().toLowerCase(), b.state().name().toLowerCase(),
-                    String.join(",", b.disks().stream().map(BackupDisk::name).toList()),
-                    Sizes.bytes(b.disks().stream().mapToLong(BackupDisk::stored).sum()));
-        }
-        table.print(System.out);
+        add(flags, full, ListFlag.FULL);
+        add(flags, incremental, ListFlag.INCREMENTAL);
+        add(flags, roots, ListFlag.ROOTS);
+        add(flags, leaves, ListFlag.LEAVES);
+        add(flags, managed, ListFlag.MANAGED);
+        add(flags, unmanaged, ListFlag.UNMANAGED);
+        add(flags, active, ListFlag.ACTIVE);
+        add(flags, latest, ListFlag.LATEST);
+        BackupTable.print(service.list(domain, flags));
         return null;
+    }
+
+    static void add(Set<ListFlag> flags, boolean on, ListFlag flag) {
+        if (on) {
+            flags.add(flag);
+        }
     }
 }

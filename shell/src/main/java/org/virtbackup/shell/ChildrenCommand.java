@@ -1,0 +1,34 @@
+package org.virtbackup.shell;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.ListFlag;
+
+@Service
+@Command(scope = "backup", name = "children", description = "Lists the backups built on a backup")
+public class ChildrenCommand implements Action {
+
+    @Reference
+    BackupService service;
+
+    @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
+    String uuid;
+
+    @Option(name = "--descendants", description = "The whole subtree, not only the direct children")
+    boolean descendants;
+
+    @Override
+    public Object execute() {
+        Set<ListFlag> flags = descendants ? EnumSet.of(ListFlag.DESCENDANTS) : EnumSet.noneOf(ListFlag.class);
+        BackupTable.print(service.listChildren(Uuids.parse(uuid), flags));
+        return null;
+    }
+}
