@@ -95,7 +95,7 @@ public final class ManagedBackupProvider implements BackupProvider {
             executor.execute(job::run);
             return job;
         }
-        if (!running) {
+        if (!running && spec.backup().checkpoint() != null) {
             // The bitmap first: a write that slips in before the copy is then both copied and
             // recorded, never lost to the next incremental.
             for (DomainDisk d : all) {
@@ -110,7 +110,8 @@ public final class ManagedBackupProvider implements BackupProvider {
             Paths.privateDirectory(runtimeDirectory);
             Paths.privateDirectory(scratchDirectory);
             export = PullExport.begin(domain, all, chosen, socket(spec), scratchDirectory, spec.backup().uuid().toString(),
-                    Checkpoints.xml(spec.backup().checkpoint(), all, chosen), quiesce);
+                    spec.backup().checkpoint() == null ? null : Checkpoints.xml(spec.backup().checkpoint(), all, chosen),
+                    quiesce);
         }
         JobJournal journal = JobJournal.create(spec.directory(),
                 export != null ? JobJournal.Source.PULL : JobJournal.Source.OFFLINE);

@@ -161,7 +161,7 @@ public final class BackupServiceImpl implements BackupService {
                         dir.resolve(d.name() + ".qcow2").toString(), capacity(domain, d), 0)).toList();
                 Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
                         parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
-                        BackupMode.MANAGED, JobState.RUNNING, Checkpoints.nameFor(uuid), decision.note(), disks);
+                        BackupMode.MANAGED, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
                 catalogue.put(new CatalogueEntry(backup, domainXml, dir));
                 BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, f, parent));
                 jobs.watch(uuid, job);
@@ -196,6 +196,14 @@ public final class BackupServiceImpl implements BackupService {
             chosen.add(d);
         }
         return chosen;
+    }
+
+    /**
+     * The checkpoint the backup creates for its children; dirty bitmaps live in qcow2 images
+     * only, so a backup of a raw disk has none, and the next backup of it is a full one.
+     */
+    private static String checkpointFor(UUID backup, List<DomainDisk> disks) {
+        return disks.stream().allMatch(d -> "qcow2".equals(d.format())) ? Checkpoints.nameFor(backup) : null;
     }
 
     private void checkNotBusy(DomainRef ref, Domain domain) {
