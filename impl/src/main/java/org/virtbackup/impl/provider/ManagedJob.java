@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,9 +22,7 @@ import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.qemu.QemuImg;
-import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.JobProgress;
-import org.virtbackup.spi.JobResult;
 import org.virtbackup.spi.JobSpec;
 
 /**
@@ -35,15 +31,13 @@ import org.virtbackup.spi.JobSpec;
  * Disks are copied one after the other, each with parallel requests, which keeps the target's
  * writes sequential enough to run at the speed of the host's own copy.
  */
-final class ManagedJob implements BackupJob {
+final class ManagedJob extends JournaledJob {
 
     private final JobSpec spec;
     private final QemuImg qemuImg;
-    private final JobJournal journal;
     private final PullExport export;
     private final Map<String, DomainDisk> sources;
     private final BooleanSupplier stopping;
-    private final CompletableFuture<JobResult> result = new CompletableFuture<>();
 
     private volatile boolean cancelled;
     private volatile ProcessHandle copy;
@@ -54,9 +48,9 @@ final class ManagedJob implements BackupJob {
      * @param export the running pull job, {@code null} for a shut-off domain
      */
     ManagedJob(JobSpec spec, QemuImg qemuImg, JobJournal journal, PullExport export, BooleanSupplier stopping) {
+        super(journal);
         this.spec = spec;
         this.qemuImg = qemuImg;
-        this.journal = journal;
         this.export = export;
         this.stopping = stopping;
         this.sources = DomainXml.disks(spec.domainXml()).stream()
@@ -69,11 +63,6 @@ final class ManagedJob implements BackupJob {
         BackupDisk now = current;
         long inFlight = now == null ? 0 : (long) (now.capacity() * QemuImg.progress(log(now)));
         return new JobProgress(total, Math.min(total, bytesDone + inFlight));
-    }
-
-    @Override
-    public CompletionStage<JobResult> result() {
-        return result;
     }
 
     @Override
@@ -100,8 +89,7 @@ final class ManagedJob implements BackupJob {
                 disks.add(disk.withStored(Files.size(Path.of(disk.target()))));
             }
             endExport();
-            journal.finished(JobState.COMPLETED);
-            result.complete(new JobResult(JobState.COMPLETED, "", disks));
+            finish(JobState.COMPLETED, "", disks);
         } catch (InterruptedException e) {
             if (stopping.getAsBoolean()) {
                 return; // the provider is being replaced: the copy goes on, the next one adopts it
@@ -185,12 +173,7 @@ final class ManagedJob implements BackupJob {
             }
         }
         endExport();
-        try {
-            journal.finished(state);
-        } catch (RuntimeException e) {
-            // the directory may be gone already; the result below is what counts
-        }
-        result.complete(new JobResult(state, state == JobState.CANCELLED ? "" : message, spec.backup().disks()));
+        finish(state, message, spec.backup().disks());
     }
 
     private void endExport() {

@@ -7,15 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import org.libvirt.Domain;
 import org.virtbackup.api.BackupDisk;
-import org.virtbackup.api.BackupException;
-import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.Checkpoints;
@@ -23,9 +19,7 @@ import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.qemu.StorageDaemon;
-import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.JobProgress;
-import org.virtbackup.spi.JobResult;
 import org.virtbackup.spi.JobSpec;
 
 /**
@@ -34,35 +28,28 @@ import org.virtbackup.spi.JobSpec;
  * checkpoint is made known to libvirt. A job interrupted by a restart is not resumed: it is short,
  * and runs again on request.
  */
-final class OfflineIncrementalJob implements BackupJob {
+final class OfflineIncrementalJob extends JournaledJob {
 
     private final JobSpec spec;
     private final Domain domain;
     private final QemuImg qemuImg;
     private final StorageDaemon daemon;
     private final Path runtimeDirectory;
-    private final JobJournal journal;
-    private final CompletableFuture<JobResult> result = new CompletableFuture<>();
     private volatile long done;
     private volatile boolean cancelled;
 
     OfflineIncrementalJob(JobSpec spec, Domain domain, QemuImg qemuImg, StorageDaemon daemon, Path runtimeDirectory) {
+        super(JobJournal.create(spec.directory(), JobJournal.Source.OFFLINE_INCREMENTAL));
         this.spec = spec;
         this.domain = domain;
         this.qemuImg = qemuImg;
         this.daemon = daemon;
         this.runtimeDirectory = runtimeDirectory;
-        this.journal = JobJournal.create(spec.directory(), JobJournal.Source.OFFLINE_INCREMENTAL);
     }
 
     @Override
     public JobProgress progress() {
         return new JobProgress(spec.backup().disks().stream().mapToLong(BackupDisk::capacity).sum(), done);
-    }
-
-    @Override
-    public CompletionStage<JobResult> result() {
-        return result;
     }
 
     @Override
@@ -81,11 +68,7 @@ final class OfflineIncrementalJob implements BackupJob {
                     finish(JobState.CANCELLED, "", spec.backup().disks());
                     return;
                 }
-                BackupDisk base = spec.parent().disks().stream().filter(d -> d.name().equals(disk.name())).findFirst()
-                        .orElseThrow(() -> new BackupException(ErrorCode.NO_DISK, "disk " + disk.name() + " is not in the parent"));
-                Path image = Path.of(disk.target());
-                qemuImg.createOverlay(image, image.getParent().relativize(Path.of(base.target())).toString());
-                Files.setPosixFilePermissions(image, Paths.OWNER_ONLY_FILE);
+                Path image = Overlays.create(qemuImg, disk, spec.parent());
                 daemon.copyDirty(Path.of(sources.get(disk.name()).source()), image, spec.parent().checkpoint(),
                         spec.backup().checkpoint(), runtimeDirectory.resolve(spec.backup().uuid() + "-" + disk.name() + ".qmp"));
                 done += disk.capacity();
@@ -100,14 +83,5 @@ final class OfflineIncrementalJob implements BackupJob {
         } catch (IOException | RuntimeException e) {
             finish(JobState.FAILED, e.getMessage(), spec.backup().disks());
         }
-    }
-
-    private void finish(JobState state, String message, List<BackupDisk> disks) {
-        try {
-            journal.finished(state);
-        } catch (RuntimeException e) {
-            // the directory may be gone already
-        }
-        result.complete(new JobResult(state, message, disks));
     }
 }

@@ -12,7 +12,6 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.DomainDisk;
-import org.virtbackup.impl.libvirt.Libvirt;
 
 /**
  * A libvirt pull-mode backup job: QEMU exports the chosen disks, frozen at the job's start,

@@ -6,8 +6,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 
 import org.libvirt.Domain;
@@ -19,14 +17,11 @@ import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
-import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.qemu.QemuImg;
-import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.JobProgress;
-import org.virtbackup.spi.JobResult;
 import org.virtbackup.spi.JobSpec;
 
 /**
@@ -35,7 +30,7 @@ import org.virtbackup.spi.JobSpec;
  * overlays) writes into it only the clusters its parent's checkpoint saw written. So the cost
  * follows the dirty data, and every point of a chain reads as the whole disk.
  */
-final class PushIncrementalJob implements BackupJob {
+final class PushIncrementalJob extends JournaledJob {
 
     /** {@code VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL}. */
     private static final int REUSE_EXTERNAL = 1;
@@ -51,16 +46,14 @@ final class PushIncrementalJob implements BackupJob {
 
     private final JobSpec spec;
     private final Domain domain;
-    private final JobJournal journal;
     private final BooleanSupplier stopping;
-    private final CompletableFuture<JobResult> result = new CompletableFuture<>();
     private volatile JobProgress progress;
     private volatile boolean cancelled;
 
     private PushIncrementalJob(JobSpec spec, Domain domain, JobJournal journal, BooleanSupplier stopping) {
+        super(journal);
         this.spec = spec;
         this.domain = domain;
-        this.journal = journal;
         this.stopping = stopping;
         this.progress = new JobProgress(0, 0);
     }
@@ -74,12 +67,7 @@ final class PushIncrementalJob implements BackupJob {
         StringBuilder xml = new StringBuilder("<domainbackup mode='push'>\n  <incremental>")
                 .append(parent.checkpoint()).append("</incremental>\n  <disks>\n");
         for (BackupDisk disk : spec.backup().disks()) {
-            BackupDisk base = parent.disks().stream().filter(d -> d.name().equals(disk.name())).findFirst()
-                    .orElseThrow(() -> new BackupException(ErrorCode.NO_DISK, "disk " + disk.name() + " is not in parent " + parent.uuid()));
-            Path image = Path.of(disk.target());
-            // Relative, so a backup directory tree can be moved as a whole.
-            qemuImg.createOverlay(image, image.getParent().relativize(Path.of(base.target())).toString());
-            restrict(image);
+            Path image = Overlays.create(qemuImg, disk, parent);
             chosen.add(disk.name());
             xml.append("    <disk name='").append(disk.name()).append("' backup='yes' type='file'><target file='")
                     .append(image).append("'/><driver type='qcow2'/></disk>\n");
@@ -107,11 +95,6 @@ final class PushIncrementalJob implements BackupJob {
     @Override
     public JobProgress progress() {
         return progress;
-    }
-
-    @Override
-    public CompletionStage<JobResult> result() {
-        return result;
     }
 
     @Override
@@ -171,20 +154,7 @@ final class PushIncrementalJob implements BackupJob {
         for (BackupDisk d : spec.backup().disks()) {
             disks.add(d.withStored(size(Path.of(d.target()))));
         }
-        try {
-            journal.finished(state);
-        } catch (RuntimeException e) {
-            // the directory may be gone already; the result below is what counts
-        }
-        result.complete(new JobResult(state, message, disks));
-    }
-
-    private static void restrict(Path image) {
-        try {
-            Files.setPosixFilePermissions(image, Paths.OWNER_ONLY_FILE);
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot restrict " + image + ": " + e.getMessage(), e);
-        }
+        finish(state, message, disks);
     }
 
     private static long size(Path p) {
