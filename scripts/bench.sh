@@ -2,11 +2,19 @@
 # Run every virt-backup benchmark (module benchmarks/) against this host's libvirt/QEMU.
 #
 # What it measures: each benchmark times the service doing real work on a real guest and
-# compares it with the fastest thing the host itself can do, measured in the same run and
-# interleaved with it (A, B, A, B, ...; one warm-up round first, not counted):
+# compares it with a reference measured in the same run and interleaved with it (A, B, A, B, ...;
+# one warm-up round first, not counted): the fastest thing the host itself can do, or for the
+# incremental backup the full backup it builds on:
 #   full-backup  full backup (BackupService.create + finishJob) of a running guest whose 4 GiB
 #                qcow2 disk holds 2 GiB of random data, vs. `qemu-img convert -t none` of the
 #                same image; afterwards the backup is checked equal to the disk (qemu-img compare).
+#   incremental-backup
+#                the same guest and disk: per round a full backup, then 64 scattered 1 MiB writes
+#                into the running guest (untimed), then an incremental backup with that full as
+#                parent; reports incremental time / full time (RESULT incremental-backup ratio,
+#                target 0.1 or less) and the incremental's image size / 64 MiB dirtied
+#                (RESULT incremental-bytes ratio, target 1.1 or less); afterwards the last
+#                incremental (read through its full) is checked equal to the disk.
 #
 # How to read it: the last lines are `RESULT <benchmark> <key>=<value>`. A ratio is
 # median(service) / median(baseline): 1.00 means as fast as the host's own copy, 1.30 means
@@ -23,7 +31,8 @@
 #   --rounds N   measured rounds per benchmark (default 3, env BENCH_ROUNDS)
 #   --work-dir   where images go (default /var/tmp/virt-backup-bench, env BENCH_WORK_DIR);
 #                needs about 3x the data size free; everything made there is removed afterwards
-#   --phases     also print where the time of each backup goes (create(), copy, end of job)
+#   --phases     also print where the time of each backup goes (create(), copy or libvirt's job,
+#                end of job)
 #   --list       list the benchmarks
 #   BENCHMARK    run only these (names as in --list)
 #
@@ -67,8 +76,25 @@ if [[ $build == yes ]] || needs_build; then
     needs_build && die "the build did not produce $MODULE/target/classpath.txt and its jars"
 fi
 
+# Run from a private copy of this project's classes and jars: a `mvn install` meanwhile (another
+# session, another checkout) replaces the jars in ~/.m2, and a JVM that loads a class from a jar
+# replaced under it fails halfway (NoClassDefFoundError). Other jars never change in place.
+snapshot=$(mktemp -d "${TMPDIR:-/tmp}/virt-backup-bench-classes.XXXXXX") || die "cannot create a temporary directory"
+trap 'rm -rf -- "$snapshot"' EXIT
+cp -r -- "$MODULE/target/classes" "$snapshot/classes" || die "cannot copy $MODULE/target/classes"
+classpath=$snapshot/classes
+IFS=: read -r -a entries <"$MODULE/target/classpath.txt" || true
+for entry in "${entries[@]}"; do
+    case $entry in
+        */org/virtbackup/*.jar)
+            cp -- "$entry" "$snapshot/" || die "cannot copy $entry"
+            classpath+=:$snapshot/${entry##*/} ;;
+        *) classpath+=:$entry ;;
+    esac
+done
+
 status=0
-java -cp "$MODULE/target/classes:$(<"$MODULE/target/classpath.txt")" "$MAIN" "${args[@]}" || status=$?
+java -cp "$classpath" "$MAIN" "${args[@]}" || status=$?
 if ((status != 0)); then
     printf 'bench: benchmarks failed (exit %d)\n' "$status" >&2
 fi

@@ -59,7 +59,8 @@ public final class Cleanup implements AutoCloseable {
             Step s = steps.pop();
             try {
                 s.action().run();
-            } catch (Exception e) {
+            } catch (Exception | LinkageError e) {
+                // LinkageError: e.g. a class missing from a jar replaced during the run
                 failures++;
                 System.err.println("bench: cleanup: " + s.what() + " failed: " + e.getMessage());
             }

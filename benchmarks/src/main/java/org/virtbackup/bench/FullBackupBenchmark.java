@@ -13,14 +13,13 @@ import java.util.UUID;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.DeleteFlag;
-import org.virtbackup.api.FinishJobFlag;
-import org.virtbackup.api.JobState;
 
 /**
  * Full backup of a running guest against the host's own copy of the same image.
  *
- * <p>Setup: a 4 GiB qcow2 disk whose first 2 GiB hold random data (incompressible, not
- * deduplicable), an OS-less guest running on it (it never writes). Then, interleaved:
+ * <p>Setup ({@link BackupFixture}): a 4 GiB qcow2 disk whose first 2 GiB hold random data
+ * (incompressible, not deduplicable), an OS-less guest running on it (it never writes). Then,
+ * interleaved:
  * <ul>
  * <li>baseline: {@code qemu-img convert -U -t none -O qcow2 disk out} (-U because the running
  * guest holds the image lock; the guest does not write, so the read is consistent; -t none:
@@ -34,14 +33,11 @@ import org.virtbackup.api.JobState;
  */
 public final class FullBackupBenchmark implements Benchmark {
 
-    static final long DISK_SIZE = 4 * Host.GIB;
-    static final long DATA_SIZE = 2 * Host.GIB;
-
     /**
-     * An EnumSet, not Set.of(): BackupServiceImpl.delete does EnumSet.copyOf(flags), which throws
+     * An EnumSet, not Set.of(): BackupServiceImpl.delete did EnumSet.copyOf(flags), which throws
      * IllegalArgumentException("Collection is empty") for an empty set that is not an EnumSet.
      */
-    private static final Set<DeleteFlag> NO_DELETE_FLAGS = EnumSet.noneOf(DeleteFlag.class);
+    static final Set<DeleteFlag> NO_DELETE_FLAGS = EnumSet.noneOf(DeleteFlag.class);
 
     @Override
     public String name() {
@@ -55,32 +51,16 @@ public final class FullBackupBenchmark implements Benchmark {
 
     @Override
     public List<Result> run(BenchContext ctx) throws Exception {
-        Cleanup cleanup = ctx.cleanup();
-        Path disk = ctx.workDir().resolve("disk.qcow2");
+        BackupFixture fixture = BackupFixture.start(ctx, name());
+        BackupService service = fixture.service();
+        Path disk = fixture.disk();
         Path baselineOut = ctx.workDir().resolve("convert-out.qcow2");
-        String guestName = TestGuest.uniqueName("bench");
-
-        ctx.say("%s: creating %s (%d GiB qcow2, %d GiB from /dev/urandom)", name(), disk, DISK_SIZE / Host.GIB,
-                DATA_SIZE / Host.GIB);
-        Host.randomImage(ctx.qemuImg(), disk, DATA_SIZE, DISK_SIZE);
-        TestGuest guest = TestGuest.start(ctx.libvirtUri(), guestName, disk, cleanup);
-        ctx.say("%s: guest %s running (%s)", name(), guest.name(), Host.virtType());
-
-        // Short runtime directory: it holds the NBD unix sockets (107-byte path limit).
-        Path runtime = Path.of("/run/virt-backup-bench-" + guestName.substring(guestName.lastIndexOf('-') + 1));
-        Path backups = ctx.workDir().resolve("backups");
-        cleanup.add("removing " + runtime, () -> Host.deleteTree(runtime));
-        BenchConfig config = new BenchConfig(ctx.libvirtUri(), backups.toString(), runtime.toString(),
-                ctx.workDir().resolve("scratch").toString(), ctx.qemuImg(), 8);
-        ServiceHarness harness = new ServiceHarness(config);
-        cleanup.add("closing the service", harness::close);
-        BackupService service = harness.service();
-        cleanup.add("cancelling running backups", () -> cancelRunning(service));
 
         List<String> baselineCmd = List.of(ctx.qemuImg(), "convert", "-U", "-t", "none", "-O", "qcow2",
                 disk.toString(), baselineOut.toString());
         ctx.say("%s: baseline: %s", name(), String.join(" ", baselineCmd));
-        ctx.say("%s: backup:   BackupService.create(%s) + finishJob, target %s", name(), guestName, backups);
+        ctx.say("%s: backup:   BackupService.create(%s) + finishJob, target %s", name(), fixture.guest().name(),
+                fixture.backups());
 
         UUID[] kept = new UUID[1];
         // Before every measurement, untimed: remove the outputs of the previous ones and sync, so
@@ -101,7 +81,7 @@ public final class FullBackupBenchmark implements Benchmark {
         };
         Interleaved.Measurement backup = () -> {
             settle.run();
-            return timeBackup(ctx, service, guestName, kept);
+            return timeBackup(ctx, fixture, kept);
         };
         Map<String, List<Double>> times = Interleaved.run(ctx, name(), ctx.rounds(), List.of(
                 new Interleaved.Series("qemu-img convert", baseline),
@@ -109,17 +89,10 @@ public final class FullBackupBenchmark implements Benchmark {
 
         // The copy must be the disk: compare the last backup with the image, guest shut off.
         Files.deleteIfExists(baselineOut);
-        guest.destroy();
+        fixture.guest().destroy();
         Backup last = service.lookup(kept[0]).orElseThrow();
-        Path image = Path.of(last.disks().get(0).target());
-        Cmd.Outcome cmp = Cmd.exec(List.of(ctx.qemuImg(), "compare", "-f", "qcow2", "-F", "qcow2",
-                disk.toString(), image.toString()));
-        switch (cmp.exitCode()) {
-            case 0 -> ctx.say("%s: check: last backup equals the disk (qemu-img compare: %s)", name(),
-                    cmp.output().strip());
-            case 1 -> throw new IllegalStateException("the backup differs from the disk: " + cmp.output().strip());
-            default -> cmp.requireSuccess();
-        }
+        String same = fixture.compareWithDisk(Path.of(last.disks().get(0).target()));
+        ctx.say("%s: check: last backup equals the disk (qemu-img compare: %s)", name(), same);
         service.delete(kept[0], NO_DELETE_FLAGS);
 
         double ratio = Stats.median(times.get("backup")) / Stats.median(times.get("qemu-img convert"));
@@ -127,26 +100,16 @@ public final class FullBackupBenchmark implements Benchmark {
         return List.of(Result.of(name(), "ratio", ratio));
     }
 
-    /** One backup: create + finishJob timed; it is kept in {@code kept} (for the check at the end). */
-    private Interleaved.Sample timeBackup(BenchContext ctx, BackupService service, String guest, UUID[] kept) {
+    /**
+     * One full backup: create + finishJob timed; it is kept in {@code kept} (for the check at the
+     * end). With --phases, the detail says when the copy (qemu-img convert) ran.
+     */
+    static Interleaved.Sample timeBackup(BenchContext ctx, BackupFixture fixture, UUID[] kept) {
         ChildWatch watch = ctx.phases() ? new ChildWatch("qemu-img", "convert") : null;
         try {
-            long t0 = System.nanoTime();
-            Backup b = service.create(guest, (String) null, Set.of());
-            long t1 = System.nanoTime();
-            JobState state = service.finishJob(b.uuid(), Set.of());
-            long t2 = System.nanoTime();
-            kept[0] = b.uuid();
-            if (state != JobState.COMPLETED) {
-                String why = service.lookup(b.uuid()).map(Backup::message).orElse("");
-                throw new IllegalStateException("backup " + b.uuid() + " ended " + state
-                        + (why.isEmpty() ? "" : ": " + why));
-            }
-            String detail = "";
-            if (watch != null) {
-                detail = phases(t0, t1, t2, watch);
-            }
-            return new Interleaved.Sample((t2 - t0) / 1e9, detail);
+            BackupFixture.Timed t = fixture.backup(null);
+            kept[0] = t.backup().uuid();
+            return new Interleaved.Sample(t.seconds(), watch == null ? "" : phases(t, watch));
         } finally {
             if (watch != null) {
                 watch.close();
@@ -154,26 +117,18 @@ public final class FullBackupBenchmark implements Benchmark {
         }
     }
 
-    private static String phases(long t0, long t1, long t2, ChildWatch watch) {
+    private static String phases(BackupFixture.Timed t, ChildWatch watch) {
         List<String> parts = new ArrayList<>();
-        parts.add(String.format(Locale.ROOT, "create() %.3f", (t1 - t0) / 1e9));
+        parts.add(String.format(Locale.ROOT, "create() %.3f", t.createSeconds()));
         if (watch.started().isPresent() && watch.ended().isPresent()) {
             long s = watch.started().get();
             long e = watch.ended().get();
-            parts.add(String.format(Locale.ROOT, "copy starts +%.3f", (s - t0) / 1e9));
+            parts.add(String.format(Locale.ROOT, "copy starts +%.3f", (s - t.t0()) / 1e9));
             parts.add(String.format(Locale.ROOT, "copy %.3f", (e - s) / 1e9));
-            parts.add(String.format(Locale.ROOT, "copy end -> finishJob %.3f", (t2 - e) / 1e9));
+            parts.add(String.format(Locale.ROOT, "copy end -> finishJob %.3f", (t.t2() - e) / 1e9));
         } else {
             parts.add("copy not seen");
         }
         return String.join(", ", parts);
-    }
-
-    private static void cancelRunning(BackupService service) {
-        for (Backup b : service.list(null, Set.of())) {
-            if (b.state() == JobState.RUNNING) {
-                service.finishJob(b.uuid(), Set.of(FinishJobFlag.CANCEL));
-            }
-        }
     }
 }

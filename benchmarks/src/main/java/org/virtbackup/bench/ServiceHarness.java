@@ -28,7 +28,7 @@ public final class ServiceHarness implements AutoCloseable {
         this.libvirt = new Libvirt(config.libvirt_uri());
         this.target = new DirectoryTarget(Path.of(config.target_directory()));
         this.provider = new ManagedBackupProvider(libvirt, config);
-        this.service = new BackupServiceImpl(libvirt, target);
+        this.service = new BackupServiceImpl(libvirt, target, config);
         ServiceAccess.bindProvider(service, provider, MANAGED);
     }
 

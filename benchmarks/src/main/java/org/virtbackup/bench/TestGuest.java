@@ -1,22 +1,35 @@
 package org.virtbackup.bench;
 
 import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * An OS-less libvirt domain on one qcow2 disk (the domain of scripts/lib-guest.sh: 256 MiB,
  * 1 vCPU, no network, virtio disk {@code vda}, kvm when usable). The guest runs no OS, so it
- * never writes to its disk: a copy of the image taken while it runs is consistent.
+ * never writes to its disk by itself (only {@link #write} does): a copy of the image taken while
+ * it runs is consistent.
  */
 public final class TestGuest {
+
+    /** Where libvirt keeps each QEMU domain's log (its stdout, where HMP qemu-io reports). */
+    private static final Path LOG_DIR = Path.of("/var/log/libvirt/qemu");
 
     private final String uri;
     private final String name;
     private final Path disk;
+    /** QOM path of vda's virtio backend while it runs, found on the first {@link #write}. */
+    private String qdev;
 
     private TestGuest(String uri, String name, Path disk) {
         this.uri = uri;
@@ -67,6 +80,7 @@ public final class TestGuest {
         if ("running".equals(state()) || "paused".equals(state())) {
             virsh("destroy", name).requireSuccess();
         }
+        qdev = null;
     }
 
     /** Destroys and undefines it with its checkpoint/snapshot metadata; gone already is fine. */
@@ -83,6 +97,71 @@ public final class TestGuest {
         if (virsh("dominfo", name).exitCode() == 0) {
             virsh("undefine", "--checkpoints-metadata", "--snapshots-metadata", "--managed-save", name).requireSuccess();
         }
+    }
+
+    /**
+     * Writes {@code length} bytes of {@code pattern} at {@code offset} into the running guest's
+     * disk vda through QEMU's block layer (HMP {@code qemu-io} on the disk's virtio backend), the
+     * path a guest's own writes take, so dirty bitmaps and backup jobs see it; as
+     * {@code guest_write} in scripts/lib-guest.sh. HMP qemu-io answers nothing on the monitor (only
+     * errors such as an unknown device): its result line goes to QEMU's stdout, i.e. the domain
+     * log, which is therefore read until it says {@code wrote N/N bytes at offset O} (10 s at most).
+     */
+    public void write(int pattern, long offset, long length) throws IOException, InterruptedException {
+        if (qdev == null) {
+            qdev = qdev("vda");
+        }
+        Path log = LOG_DIR.resolve(name + ".log");
+        long before = Files.size(log);
+        String hmp = String.format(Locale.ROOT, "qemu-io -d %s \"write -P 0x%02x %d %d\"", qdev,
+                pattern & 0xff, offset, length);
+        String reply = virsh("qemu-monitor-command", name, "--hmp", hmp).requireSuccess().output();
+        if (!reply.isBlank()) {
+            throw new IllegalStateException("writing into " + name + " (" + hmp + ") failed: " + reply.strip());
+        }
+        String expected = "wrote " + length + "/" + length + " bytes at offset " + offset;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            long size = Files.size(log);
+            if (size < before) {
+                before = 0; // rotated by virtlogd
+            }
+            String added;
+            try (FileChannel ch = FileChannel.open(log)) {
+                ch.position(before);
+                added = new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+            }
+            if (added.lines().anyMatch(expected::equals)) {
+                return;
+            }
+            Optional<String> error = added.lines()
+                    .filter(l -> l.startsWith("write failed") || l.startsWith("qemu-io: ") || l.startsWith("Error"))
+                    .findFirst();
+            if (error.isPresent()) {
+                throw new IllegalStateException("writing into " + name + " (" + hmp + ") failed: " + error.get());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no '" + expected + "' in " + log + " within 10 s: the write into "
+                        + name + " is unconfirmed");
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** QOM path of the virtio backend of disk {@code target}, from the alias in the live XML. */
+    private String qdev(String target) {
+        String xml = virsh("dumpxml", name).requireSuccess().output();
+        Matcher disk = Pattern.compile("(?s)<disk\\b.*?</disk>").matcher(xml);
+        while (disk.find()) {
+            String d = disk.group();
+            if (d.matches("(?s).*<target dev=['\"]" + Pattern.quote(target) + "['\"].*")) {
+                Matcher alias = Pattern.compile("<alias name=['\"]([^'\"]+)['\"]").matcher(d);
+                if (alias.find()) {
+                    return "/machine/peripheral/" + alias.group(1) + "/virtio-backend";
+                }
+            }
+        }
+        throw new IllegalStateException("no disk " + target + " with an alias in the live XML of " + name);
     }
 
     public String state() {

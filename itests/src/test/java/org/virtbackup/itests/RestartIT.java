@@ -90,6 +90,29 @@ public class RestartIT extends BackupTestSupport {
         }
     }
 
+    @Test
+    public void anIncrementalJobRunningThroughARestartIsRecordedCompleted() throws Exception {
+        try (Guest guest = Guest.start(workDir(), "it-swapinc", 2 * GiB)) {
+            Backup full = backupService().create(guest.name(), (String) null, Set.of());
+            assertEquals(JobState.COMPLETED, backupService().finishJob(full.uuid(), Set.of()));
+            // Enough dirty data for libvirt's job to outlast the restart of the bundle.
+            guest.write(0, 0x77, 0, 1536 * MiB);
+            Backup inc = backupService().create(guest.name(),
+                    "<domainbackup><parent><uuid>" + full.uuid() + "</uuid></parent></domainbackup>", Set.of());
+
+            restartImplementation();
+
+            BackupService service = backupService();
+            assertEquals(JobState.COMPLETED, service.finishJob(inc.uuid(), Set.of()));
+            Backup done = service.lookup(inc.uuid()).orElseThrow();
+            assertEquals(org.virtbackup.api.BackupKind.INCREMENTAL, done.kind());
+            Path expected = Images.create(guest.workDir().resolve("expected-inc.qcow2"), 2 * GiB);
+            Images.write(expected, 0x77, 0, 1536 * MiB);
+            assertIdentical(Path.of(done.disks().get(0).target()), expected);
+            service.delete(full.uuid(), EnumSet.of(org.virtbackup.api.DeleteFlag.ALL_CHILDREN));
+        }
+    }
+
     /** The source of {@link Guest#startWithData} plus {@code pattern} over its first 4 MiB. */
     private static void assertBackupEqualsSourceWithPattern(Guest guest, Backup backup, int pattern) throws Exception {
         Path expected = guest.expectedImage("expected.qcow2");

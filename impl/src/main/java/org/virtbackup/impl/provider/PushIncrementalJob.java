@@ -49,12 +49,16 @@ final class PushIncrementalJob extends JournaledJob {
     private final BooleanSupplier stopping;
     private volatile JobProgress progress;
     private volatile boolean cancelled;
+    /** Taken over after a restart: the domain's job may be another's by now. */
+    private final boolean attached;
 
-    private PushIncrementalJob(JobSpec spec, Domain domain, JobJournal journal, BooleanSupplier stopping) {
+    private PushIncrementalJob(JobSpec spec, Domain domain, JobJournal journal, BooleanSupplier stopping,
+            boolean attached) {
         super(journal);
         this.spec = spec;
         this.domain = domain;
         this.stopping = stopping;
+        this.attached = attached;
         this.progress = new JobProgress(0, 0);
     }
 
@@ -84,12 +88,13 @@ final class PushIncrementalJob extends JournaledJob {
         } catch (LibvirtException e) {
             throw new BackupException(ErrorCode.LIBVIRT_ERROR, "starting the incremental backup job failed: " + e.getMessage(), e);
         }
-        return new PushIncrementalJob(spec, domain, JobJournal.create(spec.directory(), JobJournal.Source.PUSH), stopping);
+        return new PushIncrementalJob(spec, domain, JobJournal.create(spec.directory(), JobJournal.Source.PUSH), stopping,
+                false);
     }
 
     /** Takes over a job that began before a restart. */
     static PushIncrementalJob attach(JobSpec spec, Domain domain, JobJournal journal, BooleanSupplier stopping) {
-        return new PushIncrementalJob(spec, domain, journal, stopping);
+        return new PushIncrementalJob(spec, domain, journal, stopping, true);
     }
 
     @Override
@@ -101,7 +106,7 @@ final class PushIncrementalJob extends JournaledJob {
     public void cancel() {
         cancelled = true;
         try {
-            if (isOurs()) {
+            if (domain.getJobStats(0).type != JOB_NONE) {
                 domain.abortJob();
             }
         } catch (LibvirtException e) {
@@ -109,25 +114,19 @@ final class PushIncrementalJob extends JournaledJob {
         }
     }
 
-    /** Polls libvirt until the job ends. */
+    /** Polls libvirt until the job ends: one cheap call per poll. */
     void run() {
         try {
-            while (isOurs()) {
-                DomainJobStats stats = domain.getJobStats(0);
+            if (attached && !isOurs()) {
+                recordEnd();
+                return;
+            }
+            DomainJobStats stats;
+            while ((stats = domain.getJobStats(0)).type != JOB_NONE) {
                 progress = new JobProgress(value(stats, "disk_total"), value(stats, "disk_processed"));
                 Thread.sleep(POLL_MS);
             }
-            DomainJobStats done = domain.getJobStats(COMPLETED_STATS);
-            if (cancelled) {
-                finish(JobState.CANCELLED, "");
-            } else if (done.type == JOB_COMPLETED) {
-                long total = value(done, "disk_total");
-                progress = new JobProgress(total, total);
-                finish(JobState.COMPLETED, "");
-            } else {
-                String why = text(done, "errmsg");
-                finish(JobState.FAILED, "the incremental backup job failed" + (why.isEmpty() ? "" : ": " + why));
-            }
+            recordEnd();
         } catch (InterruptedException e) {
             if (!stopping.getAsBoolean()) {
                 finish(JobState.FAILED, "interrupted");
@@ -135,6 +134,21 @@ final class PushIncrementalJob extends JournaledJob {
             // else: the provider is being replaced; libvirt's job goes on and the next one attaches
         } catch (LibvirtException | RuntimeException e) {
             finish(cancelled ? JobState.CANCELLED : JobState.FAILED, e.getMessage());
+        }
+    }
+
+    /** Records how libvirt's job ended (libvirt keeps that until the domain's next job). */
+    private void recordEnd() throws LibvirtException {
+        DomainJobStats done = domain.getJobStats(COMPLETED_STATS);
+        if (cancelled) {
+            finish(JobState.CANCELLED, "");
+        } else if (done.type == JOB_COMPLETED) {
+            long total = value(done, "disk_total");
+            progress = new JobProgress(total, total);
+            finish(JobState.COMPLETED, "");
+        } else {
+            String why = text(done, "errmsg");
+            finish(JobState.FAILED, "the incremental backup job failed" + (why.isEmpty() ? "" : ": " + why));
         }
     }
 
