@@ -101,7 +101,7 @@ final class JobTracker {
             }
             default -> {
                 dropCheckpoint.accept(b);
-                removeImages(b);
+                removeImages(b, entry.directory());
                 catalogue.put(entry.with(b.withState(result.state(), Instant.now(), result.message())));
                 LOG.warn("Backup {} of {} failed: {}", uuid, b.domain().name(), result.message());
             }
@@ -109,10 +109,16 @@ final class JobTracker {
         return result.state();
     }
 
-    private static void removeImages(Backup b) {
+    /** Removes the images of a failed backup: only inside its own directory, whatever the descriptor says. */
+    private static void removeImages(Backup b, Path directory) {
         for (BackupDisk d : b.disks()) {
+            Path image = Path.of(d.target()).toAbsolutePath().normalize();
+            if (!image.startsWith(directory.toAbsolutePath().normalize())) {
+                LOG.warn("Not removing {} of failed backup {}: outside its directory", image, b.uuid());
+                continue;
+            }
             try {
-                Files.deleteIfExists(Path.of(d.target()));
+                Files.deleteIfExists(image);
             } catch (IOException e) {
                 LOG.warn("Cannot remove {} of failed backup {}: {}", d.target(), b.uuid(), e.getMessage());
             }
