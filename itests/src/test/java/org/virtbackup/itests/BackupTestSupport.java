@@ -2,6 +2,7 @@ package org.virtbackup.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.fail;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import org.junit.Before;
+import org.ops4j.pax.exam.Option;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 import org.virtbackup.api.BackupException;
@@ -22,6 +24,13 @@ import org.virtbackup.itests.support.Images;
 
 /** What the backup tests share: the service, the target directory, guests' scratch space, checks. */
 public abstract class BackupTestSupport extends VirtBackupTestSupport {
+
+    /** Restored images may go anywhere under the tests' scratch directory (guests' disks included). */
+    @Override
+    protected Option[] additionalOptions() {
+        return new Option[] {editConfigurationFilePut("etc/org.virtbackup.cfg", "restore.roots",
+                System.getProperty(ITEST_DIR, "/var/tmp/virt-backup-itest"))};
+    }
 
     /** Tests never skip: without libvirtd they fail and say how to start it. */
     @Before

@@ -17,7 +17,8 @@ public abstract class KarafRestartSupport extends BackupTestSupport {
     @Override
     protected Option[] additionalOptions() {
         String dir = System.getProperty(ITEST_DIR, "/var/tmp/virt-backup-itest") + "/karaf-restart-target";
-        return new Option[] {editConfigurationFilePut("etc/org.virtbackup.cfg", "target.directory", dir)};
+        return org.ops4j.pax.exam.OptionUtils.combine(super.additionalOptions(),
+                editConfigurationFilePut("etc/org.virtbackup.cfg", "target.directory", dir));
     }
 
     @Override

@@ -28,6 +28,11 @@ public @interface VirtBackupConfig {
             description = "Where QEMU keeps copy-before-write data of running pull-mode jobs")
     String scratch_directory() default "${karaf.data}/virt-backup-scratch";
 
+    @AttributeDefinition(name = "Restore roots",
+            description = "Comma-separated directories restored images may be written to (and rewritten in); "
+                    + "nothing outside them. The first is where a new domain's images go by default")
+    String restore_roots() default "${karaf.data}/virt-backup-restore,/var/lib/libvirt/images";
+
     @AttributeDefinition(name = "qemu-img", description = "Path of the qemu-img program")
     String qemu_img() default "qemu-img";
 

@@ -120,6 +120,25 @@ public final class QemuImg {
         }
     }
 
+    /** Writes a whole image (following the source's backing chain) with O_DIRECT and parallel requests. */
+    public void convert(String source, String sourceFormat, Path target, String targetFormat) {
+        Result r = run(List.of(program, "convert", "-t", "none", "-W", "-m", Integer.toString(parallelism),
+                "-f", sourceFormat, "-O", targetFormat, source, target.toString()));
+        if (r.exitCode != 0) {
+            throw new BackupException(ErrorCode.IO_ERROR, "qemu-img convert " + source + " failed: " + r.output.strip());
+        }
+    }
+
+    /** Bytes a conversion of the image into the format needs ({@code qemu-img measure}). */
+    public long measure(String image, String format) {
+        Result r = run(List.of(program, "measure", "--output=json", "-O", format, image));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"required\":\\s*(\\d+)").matcher(r.output);
+        if (r.exitCode != 0 || !m.find()) {
+            throw new BackupException(ErrorCode.IO_ERROR, "qemu-img measure " + image + " failed: " + r.output.strip());
+        }
+        return Long.parseLong(m.group(1));
+    }
+
     /** Runs a short qemu-img command and returns its exit code and output. */
     public Result run(List<String> cmd) {
         try {

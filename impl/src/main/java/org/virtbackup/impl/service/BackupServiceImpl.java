@@ -60,6 +60,7 @@ import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.restore.Restorer;
 import org.virtbackup.impl.xml.BackupDocument;
 import org.virtbackup.impl.xml.BackupXml;
 import org.virtbackup.spi.BackupJob;
@@ -88,6 +89,7 @@ public final class BackupServiceImpl implements BackupService {
     private final JobTracker jobs;
     private final QemuImg qemuImg;
     private final ParentChoice parents;
+    private final Restorer restorer;
     /** Providers by mode; dynamic, so they are bound through methods rather than the constructor. */
     private final Map<String, BackupProvider> providers = new ConcurrentHashMap<>();
     private final Object createLock = new Object();
@@ -101,6 +103,9 @@ public final class BackupServiceImpl implements BackupService {
         this.target = target;
         this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
         this.parents = new ParentChoice(catalogue, qemuImg);
+        this.restorer = new Restorer(libvirt, qemuImg,
+                java.util.Arrays.stream(config.restore_roots().split(",")).map(String::strip).filter(r -> !r.isEmpty())
+                        .map(org.virtbackup.impl.config.Paths::resolve).toList());
         this.jobs = new JobTracker(catalogue, target, this::dropCheckpoint);
         catalogue.load(target.backups());
         active = true;
@@ -479,8 +484,11 @@ public final class BackupServiceImpl implements BackupService {
 
     @Override
     public RestoreResult restore(String restoreXml, Set<RestoreFlag> flags) {
-        xml.parseRequest(restoreXml);
-        throw new BackupException(ErrorCode.NOT_SUPPORTED, "restore is not supported yet");
+        BackupDocument doc = xml.parseRequest(restoreXml);
+        if (doc.uuid() == null) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the restore XML names no backup: <uuid> is missing");
+        }
+        return restorer.restore(catalogue.require(doc.uuid()), doc, flags == null ? Set.of() : flags);
     }
 
     @Override

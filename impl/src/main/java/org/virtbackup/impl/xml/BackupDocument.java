@@ -12,8 +12,9 @@ import org.virtbackup.api.BackupRequest;
  * @param description {@code null} if absent
  * @param parent {@code null} if absent
  * @param disks the disks named, each with its target file or {@code null}
+ * @param domainName the name of the domain a restore defines, {@code null} if absent
  */
-public record BackupDocument(UUID uuid, String description, UUID parent, List<DiskTarget> disks) {
+public record BackupDocument(UUID uuid, String description, UUID parent, List<DiskTarget> disks, String domainName) {
 
     public BackupDocument {
         disks = List.copyOf(disks);

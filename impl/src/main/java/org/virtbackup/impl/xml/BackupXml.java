@@ -64,7 +64,7 @@ public final class BackupXml {
     /** Parses an input document of create or restore; null or blank is an empty request. */
     public BackupDocument parseRequest(String xml) {
         if (xml == null || xml.isBlank()) {
-            return new BackupDocument(null, null, null, List.of());
+            return new BackupDocument(null, null, null, List.of(), null);
         }
         DomainBackupElement e = unmarshal(xml, "backup XML");
         Set<String> seen = new HashSet<>();
@@ -74,7 +74,8 @@ public final class BackupXml {
             }
             return new BackupDocument.DiskTarget(d.name, d.target == null ? null : d.target.file);
         }).toList();
-        return new BackupDocument(uuid(e.uuid), e.description, e.parent == null ? null : uuid(e.parent.uuid), disks);
+        return new BackupDocument(uuid(e.uuid), e.description, e.parent == null ? null : uuid(e.parent.uuid), disks,
+                e.domainName);
     }
 
     /** Reads a descriptor written by {@link #write}. */

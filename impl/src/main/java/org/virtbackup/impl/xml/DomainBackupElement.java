@@ -18,13 +18,14 @@ import org.w3c.dom.Element;
 /** JAXB mapping of {@code <domainbackup>} (see domainbackup.xsd); only {@link BackupXml} sees it. */
 @XmlRootElement(name = "domainbackup")
 @XmlAccessorType(XmlAccessType.FIELD)
-@XmlType(propOrder = {"uuid", "creationTime", "completionTime", "description", "parent", "state",
+@XmlType(propOrder = {"uuid", "creationTime", "completionTime", "description", "domainName", "parent", "state",
     "kind", "mode", "checkpoint", "message", "domainref", "disks", "domain"})
 class DomainBackupElement {
     String uuid;
     BigDecimal creationTime;
     BigDecimal completionTime;
     String description;
+    String domainName;
     Parent parent;
     String state;
     String kind;

@@ -1,0 +1,20 @@
+package org.virtbackup.impl.restore;
+
+import java.nio.file.Path;
+
+import org.virtbackup.api.BackupDisk;
+
+/**
+ * One disk to restore: where from, where to, in which format.
+ *
+ * @param disk the backup's disk (its image reads as the whole disk at the backup's moment)
+ * @param target the file to write
+ * @param format the image format to write ({@code qcow2} or {@code raw}, as the disk had)
+ */
+record RestoreTarget(BackupDisk disk, Path target, String format) {
+
+    /** Where the image is written first, beside the target, renamed over it once whole. */
+    Path temporary() {
+        return target.resolveSibling("." + target.getFileName() + ".restoring");
+    }
+}

@@ -1,0 +1,170 @@
+package org.virtbackup.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.virtbackup.itests.support.Sizes.MiB;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.DeleteFlag;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.api.RestoreFlag;
+import org.virtbackup.api.RestoreResult;
+import org.virtbackup.itests.support.Cmd;
+import org.virtbackup.itests.support.Guest;
+import org.virtbackup.itests.support.Images;
+
+/** Restores of real backups: the restored bytes equal the disk at the backup's moment. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class RestoreIT extends BackupTestSupport {
+
+    private static final long SIZE = 64 * MiB;
+
+    @Test
+    public void anyPointOfAChainRestoresIntoImagesAndIntoANewDomain() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.start(workDir(), "it-restore", SIZE)) {
+            Path expected = Images.create(guest.workDir().resolve("expected.qcow2"), SIZE);
+            List<Backup> chain = new ArrayList<>();
+            List<Path> points = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                write(guest, expected, 0x40 + i, i * 8 * MiB, 4 * MiB);
+                if (i > 0) {
+                    write(guest, expected, 0x90 + i, (i - 1) * 8 * MiB + MiB, MiB); // overwrite
+                }
+                String xml = i == 0 ? null
+                        : "<domainbackup><parent><uuid>" + chain.get(i - 1).uuid() + "</uuid></parent></domainbackup>";
+                Backup b = backups.create(guest.name(), xml, Set.of());
+                assertEquals(JobState.COMPLETED, backups.finishJob(b.uuid(), Set.of()));
+                chain.add(b);
+                points.add(Files.copy(expected, guest.workDir().resolve("point-" + i + ".qcow2")));
+            }
+            write(guest, expected, 0xee, 0, SIZE / 2); // after the last backup: in no restore
+
+            Path out = Files.createDirectories(itestDir().resolve("restore-" + UUID.randomUUID()));
+            for (int i : new int[] {0, 3, 5}) {
+                Path target = out.resolve("point-" + i + ".qcow2");
+                RestoreResult r = backups.restore("<domainbackup><uuid>" + chain.get(i).uuid()
+                        + "</uuid><disks><disk name='vda'><target file='" + target + "'/></disk></disks></domainbackup>",
+                        EnumSet.of(RestoreFlag.VERIFY));
+                assertEquals(null, r.domain());
+                assertEquals(Boolean.TRUE, r.disks().get(0).verified());
+                assertIdentical(target, points.get(i));
+                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(target)));
+            }
+
+            // A new domain from the middle of the chain, started.
+            String name = "it-restored-" + UUID.randomUUID().toString().substring(0, 8);
+            RestoreResult r = backups.restore("<domainbackup><uuid>" + chain.get(4).uuid() + "</uuid><domainName>" + name
+                    + "</domainName><disks><disk name='vda'><target file='" + out.resolve(name + ".qcow2")
+                    + "'/></disk></disks></domainbackup>", EnumSet.of(RestoreFlag.NEW_DOMAIN, RestoreFlag.START));
+            try {
+                assertNotNull(r.domain());
+                assertEquals(name, r.domain().name());
+                assertNotEquals(backups.getDomain(chain.get(4).uuid()).uuid(), r.domain().uuid());
+                assertTrue(Cmd.ok("virsh", "-c", Guest.URI, "domstate", name).contains("running"));
+                String xml = Cmd.ok("virsh", "-c", Guest.URI, "dumpxml", name);
+                assertTrue(xml, xml.contains(out.resolve(name + ".qcow2").toString()));
+                assertFalse("the new domain shares no image with the old one", xml.contains(guest.disk(0).toString()));
+                Cmd.ok("virsh", "-c", Guest.URI, "destroy", name);
+                assertIdentical(out.resolve(name + ".qcow2"), points.get(4));
+            } finally {
+                Cmd.run("virsh", "-c", Guest.URI, "destroy", name);
+                Cmd.run("virsh", "-c", Guest.URI, "undefine", name);
+            }
+            backups.delete(chain.get(0).uuid(), EnumSet.of(DeleteFlag.ALL_CHILDREN));
+            Cmd.run("rm", "-rf", out.toString());
+        }
+    }
+
+    @Test
+    public void rewritingTheDisksOfTheShutOffDomainKeepsItsDefinition() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.start(workDir(), "it-rewrite", 32 * MiB)) {
+            guest.write(0, 0x5a, 0, 4 * MiB);
+            Backup b = backups.create(guest.name(), (String) null, Set.of());
+            assertEquals(JobState.COMPLETED, backups.finishJob(b.uuid(), Set.of()));
+            guest.write(0, 0xa5, 0, 8 * MiB);
+            String restoreXml = "<domainbackup><uuid>" + b.uuid() + "</uuid></domainbackup>";
+
+            expectError(ErrorCode.INVALID_STATE, () -> backups.restore(restoreXml, EnumSet.of(RestoreFlag.REWRITE_EXISTING_DISK)));
+            guest.shutOff();
+            String uuidBefore = Cmd.ok("virsh", "-c", Guest.URI, "domuuid", guest.name()).strip();
+            expectError(ErrorCode.INVALID_TARGET, () -> backups.restore(restoreXml, Set.of())); // the disk exists
+
+            RestoreResult r = backups.restore(restoreXml, EnumSet.of(RestoreFlag.REWRITE_EXISTING_DISK, RestoreFlag.VERIFY));
+            assertEquals(guest.name(), r.domain().name());
+            assertEquals(Boolean.TRUE, r.disks().get(0).verified());
+            assertEquals(uuidBefore, Cmd.ok("virsh", "-c", Guest.URI, "domuuid", guest.name()).strip());
+            Path expected = Images.create(guest.workDir().resolve("expected.qcow2"), 32 * MiB);
+            Images.write(expected, 0x5a, 0, 4 * MiB);
+            assertIdentical(guest.disk(0), expected);
+            guest.startIt(); // the rewritten disk boots as the domain's own
+            backups.delete(b.uuid(), Set.of());
+        }
+    }
+
+    @Test
+    public void badRestoresGetClearErrorsAndWriteNothing() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.startWithData(workDir(), "it-badrestore", 4 * 1024 * MiB, 3 * 1024 * MiB)) {
+            Path out = Files.createDirectories(itestDir().resolve("restore-" + UUID.randomUUID()));
+            Backup running = backups.create(guest.name(), (String) null, Set.of());
+            expectError(ErrorCode.INVALID_STATE, () -> backups.restore(restore(running.uuid(), "vda", out.resolve("a.qcow2")), Set.of()));
+            assertEquals(JobState.COMPLETED, backups.finishJob(running.uuid(), Set.of()));
+            Backup b = running;
+
+            expectError(ErrorCode.NO_BACKUP, () -> backups.restore(restore(UUID.randomUUID(), "vda", out.resolve("a.qcow2")), Set.of()));
+            BackupException noDisk = expectError(ErrorCode.NO_DISK, () -> backups.restore(restore(b.uuid(), "vdq", out.resolve("a.qcow2")), Set.of()));
+            assertTrue(noDisk.getMessage(), noDisk.getMessage().contains("vdq"));
+            expectError(ErrorCode.INVALID_TARGET, () -> backups.restore(restore(b.uuid(), "vda", Path.of("/etc/evil.qcow2")), Set.of()));
+            expectError(ErrorCode.INVALID_TARGET, () -> backups.restore(restore(b.uuid(), "vda", out.resolve("../../../../etc/x.qcow2")), Set.of()));
+            Path existing = Files.writeString(out.resolve("existing.qcow2"), "keep me");
+            expectError(ErrorCode.INVALID_TARGET, () -> backups.restore(restore(b.uuid(), "vda", existing), Set.of()));
+            assertEquals("keep me", Files.readString(existing));
+
+            // Not enough space: a 64 MiB file system for 3 GiB of data.
+            Path tiny = Files.createDirectories(out.resolve("tiny"));
+            Cmd.ok("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", tiny.toString());
+            try {
+                expectError(ErrorCode.NO_SPACE, () -> backups.restore(restore(b.uuid(), "vda", tiny.resolve("a.qcow2")), Set.of()));
+                assertEquals(List.of(), filesUnder(tiny));
+            } finally {
+                Cmd.ok("umount", tiny.toString());
+            }
+            assertEquals(List.of("existing.qcow2", "tiny"), filesUnder(out));
+            backups.delete(b.uuid(), Set.of());
+            Cmd.run("rm", "-rf", out.toString());
+        }
+    }
+
+    private static String restore(UUID backup, String disk, Path target) {
+        return "<domainbackup><uuid>" + backup + "</uuid><disks><disk name='" + disk + "'><target file='" + target
+                + "'/></disk></disks></domainbackup>";
+    }
+
+    private static void write(Guest guest, Path expected, int pattern, long offset, long length) throws Exception {
+        guest.write(0, pattern, offset, length);
+        Images.write(expected, pattern, offset, length);
+    }
+}
