@@ -92,7 +92,29 @@ public class RestoreIT extends BackupTestSupport {
                 Cmd.run("virsh", "-c", Guest.URI, "destroy", name);
                 Cmd.run("virsh", "-c", Guest.URI, "undefine", name);
             }
+            // Instant: a thin overlay on the chain, running at once; the chain must stay meanwhile.
+            String instant = "it-instant-" + UUID.randomUUID().toString().substring(0, 8);
+            Path overlay = out.resolve(instant + ".qcow2");
+            RestoreResult quick = backups.restore("<domainbackup><uuid>" + chain.get(5).uuid() + "</uuid><domainName>"
+                    + instant + "</domainName><disks><disk name='vda'><target file='" + overlay + "'/></disk></disks>"
+                    + "</domainbackup>", EnumSet.of(RestoreFlag.NEW_DOMAIN, RestoreFlag.INSTANT, RestoreFlag.START));
+            try {
+                assertEquals(instant, quick.domain().name());
+                assertTrue(Cmd.ok("virsh", "-c", Guest.URI, "domstate", instant).contains("running"));
+                assertTrue("an overlay, not a copy: " + Files.size(overlay), Files.size(overlay) < 2 * MiB);
+                BackupException held = expectError(ErrorCode.INVALID_STATE,
+                        () -> backups.delete(chain.get(0).uuid(), EnumSet.of(DeleteFlag.ALL_CHILDREN)));
+                assertTrue(held.getMessage(), held.getMessage().contains(instant));
+                expectError(ErrorCode.INVALID_STATE, () -> backups.delete(chain.get(5).uuid(), EnumSet.of(DeleteFlag.MERGE)));
+                Cmd.ok("virsh", "-c", Guest.URI, "destroy", instant);
+                assertIdentical(overlay, points.get(5));
+            } finally {
+                Cmd.run("virsh", "-c", Guest.URI, "destroy", instant);
+                Cmd.run("virsh", "-c", Guest.URI, "undefine", instant);
+            }
+            // Without the domain, nothing holds the chain any more.
             backups.delete(chain.get(0).uuid(), EnumSet.of(DeleteFlag.ALL_CHILDREN));
+            assertTrue(backups.list(guest.name(), Set.of()).isEmpty());
             Cmd.run("rm", "-rf", out.toString());
         }
     }

@@ -61,8 +61,9 @@ public final class Restorer {
         if (newDomain && rewrite) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "NEW_DOMAIN and REWRITE_EXISTING_DISK exclude each other");
         }
-        if (flags.contains(RestoreFlag.INSTANT)) {
-            throw new BackupException(ErrorCode.NOT_SUPPORTED, "instant restore is not supported yet");
+        boolean instant = flags.contains(RestoreFlag.INSTANT);
+        if (instant && !newDomain) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "INSTANT needs NEW_DOMAIN: it defines a domain on the backup");
         }
         if (flags.contains(RestoreFlag.START) && !newDomain) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "START needs NEW_DOMAIN");
@@ -73,8 +74,10 @@ public final class Restorer {
         }
         Domain existing = rewrite ? shutOffDomain(backup.domain()) : null;
         String name = newDomain ? newName(doc, backup) : null;
-        List<RestoreTarget> plan = plan(entry, doc, existing, name);
-        requireSpace(plan);
+        List<RestoreTarget> plan = plan(entry, doc, existing, name, instant);
+        if (!instant) {
+            requireSpace(plan);
+        }
 
         List<Path> written = new ArrayList<>();
         try {
@@ -82,7 +85,12 @@ public final class Restorer {
             for (RestoreTarget t : plan) {
                 Path tmp = t.temporary();
                 written.add(tmp);
-                qemuImg.convert(t.disk().target(), "qcow2", tmp, t.format());
+                if (instant) {
+                    // A thin overlay: the backup chain serves every read until the guest writes.
+                    qemuImg.createOverlay(tmp, t.disk().target());
+                } else {
+                    qemuImg.convert(t.disk().target(), "qcow2", tmp, t.format());
+                }
                 Files.setPosixFilePermissions(tmp, Paths.OWNER_ONLY_FILE);
                 Boolean verified = null;
                 if (flags.contains(RestoreFlag.VERIFY)) {
@@ -96,6 +104,10 @@ public final class Restorer {
             written.clear();
             DomainRef domain = existing != null ? libvirt.ref(existing)
                     : newDomain ? define(entry, name, plan, flags.contains(RestoreFlag.START)) : null;
+            if (instant) {
+                InstantRestores.add(entry.directory(), plan.stream()
+                        .map(t -> new InstantRestores.Use(domain.uuid(), t.target().toString())).toList());
+            }
             LOG.info("Backup {} restored: {}{}", backup.uuid(), result, domain == null ? "" : " into " + domain.name());
             return new RestoreResult(domain, result);
         } catch (IOException e) {
@@ -111,7 +123,8 @@ public final class Restorer {
         }
     }
 
-    private List<RestoreTarget> plan(CatalogueEntry entry, BackupDocument doc, Domain existing, String newName) {
+    private List<RestoreTarget> plan(CatalogueEntry entry, BackupDocument doc, Domain existing, String newName,
+            boolean instant) {
         Backup backup = entry.backup();
         Map<String, BackupDisk> held = backup.disks().stream()
                 .collect(Collectors.toMap(BackupDisk::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
@@ -129,7 +142,7 @@ public final class Restorer {
                         + "' (it holds: " + String.join(", ", held.keySet()) + ")");
             }
             DomainDisk original = then.get(w.name());
-            String format = original == null || !"raw".equals(original.format()) ? "qcow2" : "raw";
+            String format = instant || original == null || !"raw".equals(original.format()) ? "qcow2" : "raw";
             Path target;
             if (existing != null) {
                 DomainDisk current = now.get(w.name());
@@ -157,6 +170,25 @@ public final class Restorer {
             plan.add(new RestoreTarget(disk, target, format));
         }
         return plan;
+    }
+
+    /**
+     * Refuses when a domain restored instantly from this backup still exists: its disks read
+     * through the backup's images.
+     */
+    public void requireNoInstantRestore(CatalogueEntry entry) {
+        for (InstantRestores.Use use : InstantRestores.of(entry.directory())) {
+            try {
+                Domain d = libvirt.connection().domainLookupByUUIDString(use.domain().toString());
+                if (d != null && d.getXMLDesc(0).contains(use.overlay())) {
+                    throw new BackupException(ErrorCode.INVALID_STATE, "backup " + entry.backup().uuid()
+                            + " holds the disks of domain " + d.getName() + ", restored instantly from it ("
+                            + use.overlay() + "); undefine that domain, or restore it in full, first");
+                }
+            } catch (LibvirtException e) {
+                // the domain is gone: its overlay no longer needs the backup
+            }
+        }
     }
 
     private Path inRoots(Path target) {

@@ -380,6 +380,7 @@ public final class BackupServiceImpl implements BackupService {
             doomed.add(backup);
         }
         requireNotRunning(doomed);
+        doomed.forEach(b -> restorer.requireNoInstantRestore(catalogue.require(b.uuid())));
         // Children before parents: a parent's image is its children's backing file.
         doomed.stream().sorted(Comparator.comparingInt(this::depth).reversed())
                 .forEach(b -> deleteOne(b.uuid(), f.contains(DeleteFlag.METADATA_ONLY)));
@@ -395,6 +396,8 @@ public final class BackupServiceImpl implements BackupService {
         List<Backup> involved = new ArrayList<>(children);
         involved.add(backup);
         requireNotRunning(involved);
+        // The children keep their content and paths through a merge; only the merged backup goes.
+        restorer.requireNoInstantRestore(catalogue.require(backup.uuid()));
         Backup grandparent = backup.parent() == null ? null : catalogue.require(backup.parent()).backup();
         for (Backup child : children) {
             CatalogueEntry entry = catalogue.require(child.uuid());

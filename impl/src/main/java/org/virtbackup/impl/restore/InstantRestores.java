@@ -1,0 +1,59 @@
+package org.virtbackup.impl.restore;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import org.virtbackup.impl.config.Paths;
+
+/**
+ * The domains instantly restored from a backup, kept in {@value #NAME} in the backup's directory:
+ * one line per overlay, {@code <domain uuid> <overlay path>}. Their disks read through the
+ * backup's images, so the backup must stay while they exist.
+ */
+final class InstantRestores {
+
+    static final String NAME = "instant-restores";
+
+    /** One overlay of an instantly restored domain. */
+    record Use(UUID domain, String overlay) {
+    }
+
+    private InstantRestores() {
+    }
+
+    static List<Use> of(Path backupDirectory) {
+        Path file = backupDirectory.resolve(NAME);
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        try {
+            return Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
+                    .map(l -> l.split(" ", 2)).map(p -> new Use(UUID.fromString(p[0]), p[1])).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    static void add(Path backupDirectory, List<Use> uses) {
+        List<Use> all = new ArrayList<>(of(backupDirectory));
+        all.addAll(uses);
+        Path file = backupDirectory.resolve(NAME);
+        Path temp = backupDirectory.resolve("." + NAME + ".tmp");
+        StringBuilder text = new StringBuilder();
+        all.forEach(u -> text.append(u.domain()).append(' ').append(u.overlay()).append('\n'));
+        try {
+            Files.writeString(temp, text, StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(temp, Paths.OWNER_ONLY_FILE);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+}
