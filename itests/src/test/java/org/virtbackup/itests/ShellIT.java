@@ -48,6 +48,12 @@ public class ShellIT extends BackupTestSupport {
 
             assertEquals("completed", executeCommand("backup:finish --check " + uuid).strip());
 
+            Path restored = itestDir().resolve("shell-restore-" + uuid + ".qcow2");
+            String restore = executeCommand("backup:restore --wait --verify --disk vda=" + restored + " " + uuid);
+            assertTrue(restore, restore.contains("vda -> " + restored + " (verified)"));
+            assertTrue(Images.holds(restored, 0x5a, 0, 2 * MiB));
+            java.nio.file.Files.delete(restored);
+
             guest.write(0, 0x6e, 8 * MiB, 1 * MiB);
             String inc = executeCommand("backup:create --wait --incremental " + guest.name());
             assertTrue(inc, inc.contains("incremental since " + uuid));

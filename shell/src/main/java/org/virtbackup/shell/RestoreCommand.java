@@ -1,0 +1,127 @@
+package org.virtbackup.shell;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.RestoreFlag;
+import org.virtbackup.api.RestoreResult;
+
+@Service
+@Command(scope = "backup", name = "restore",
+        description = "Restores a backup point: into image files, over the shut-off domain's disks, or into a new domain")
+public class RestoreCommand implements Action {
+
+    @Reference
+    BackupService service;
+
+    @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
+    String uuid;
+
+    @Option(name = "--new-domain", description = "Define a new domain with this name on the restored disks")
+    String newDomain;
+
+    @Option(name = "--overwrite", description = "Write over the disks of the existing domain, which must be shut off")
+    boolean overwrite;
+
+    @Option(name = "--disk", description = "Restore this disk (repeat), optionally to a file: NAME or NAME=PATH", multiValued = true)
+    List<String> disks;
+
+    @Option(name = "--verify", description = "Compare every restored image with the backup point")
+    boolean verify;
+
+    @Option(name = "--instant", description = "With --new-domain: thin overlays on the backup chain, ready at once")
+    boolean instant;
+
+    @Option(name = "--start", description = "With --new-domain: start it")
+    boolean start;
+
+    @Option(name = "--wait", description = "Show the time passing while the restore runs, then the result")
+    boolean wait;
+
+    @Option(name = "--xml", description = "File holding the restore <domainbackup> (instead of the options above)")
+    String xmlFile;
+
+    @Override
+    public Object execute() throws Exception {
+        Set<RestoreFlag> flags = EnumSet.noneOf(RestoreFlag.class);
+        if (newDomain != null) {
+            flags.add(RestoreFlag.NEW_DOMAIN);
+        }
+        if (overwrite) {
+            flags.add(RestoreFlag.REWRITE_EXISTING_DISK);
+        }
+        if (verify) {
+            flags.add(RestoreFlag.VERIFY);
+        }
+        if (instant) {
+            flags.add(RestoreFlag.INSTANT);
+        }
+        if (start) {
+            flags.add(RestoreFlag.START);
+        }
+        String xml = xmlFile != null ? Files.readString(Path.of(xmlFile)) : xml();
+        CompletableFuture<RestoreResult> running = CompletableFuture.supplyAsync(() -> service.restore(xml, flags));
+        long started = System.nanoTime();
+        RestoreResult result = null;
+        while (result == null) {
+            try {
+                result = running.get(500, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (wait) {
+                    System.out.print("\rrestoring... " + (System.nanoTime() - started) / 1_000_000_000 + " s");
+                    System.out.flush();
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof Exception ex ? ex : e;
+            }
+        }
+        if (wait) {
+            System.out.println("\rrestored in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+        }
+        if (result.domain() != null) {
+            System.out.println("domain " + result.domain().name() + " " + result.domain().uuid());
+        }
+        for (RestoreResult.RestoredDisk d : result.disks()) {
+            System.out.println(d.name() + " -> " + d.path()
+                    + (d.verified() == null ? "" : d.verified() ? " (verified)" : " (VERIFY FAILED: differs from the backup)"));
+        }
+        return null;
+    }
+
+    private String xml() {
+        StringBuilder xml = new StringBuilder("<domainbackup><uuid>").append(Uuids.parse(uuid)).append("</uuid>");
+        if (newDomain != null) {
+            xml.append("<domainName>").append(escape(newDomain)).append("</domainName>");
+        }
+        if (disks != null && !disks.isEmpty()) {
+            xml.append("<disks>");
+            for (String d : disks) {
+                int eq = d.indexOf('=');
+                xml.append("<disk name='").append(escape(eq < 0 ? d : d.substring(0, eq))).append("'>");
+                if (eq >= 0) {
+                    xml.append("<target file='").append(escape(d.substring(eq + 1))).append("'/>");
+                }
+                xml.append("</disk>");
+            }
+            xml.append("</disks>");
+        }
+        return xml.append("</domainbackup>").toString();
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace("'", "&apos;").replace("\"", "&quot;");
+    }
+}
