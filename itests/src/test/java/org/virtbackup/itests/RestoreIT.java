@@ -147,6 +147,43 @@ public class RestoreIT extends BackupTestSupport {
     }
 
     @Test
+    public void aSubsetOfDisksRestoresAloneAndRawDisksStayRaw() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.startQcow2AndRaw(workDir(), "it-raw", 32 * MiB, 48 * MiB)) {
+            guest.write(0, 0x11, 0, 2 * MiB);
+            guest.write(1, 0x22, 4 * MiB, 2 * MiB);
+            Backup b = backups.create(guest.name(), (String) null, Set.of());
+            assertEquals(JobState.COMPLETED, backups.finishJob(b.uuid(), Set.of()));
+            assertEquals("no checkpoint: raw disks keep no bitmap", null, backups.lookup(b.uuid()).orElseThrow().checkpoint());
+            guest.write(0, 0x33, 0, 2 * MiB);
+            guest.write(1, 0x44, 4 * MiB, 2 * MiB);
+
+            Path expectedVdb = Images.create(guest.workDir().resolve("expected-vdb.qcow2"), 48 * MiB);
+            Images.write(expectedVdb, 0x22, 4 * MiB, 2 * MiB);
+            Path out = Files.createDirectories(itestDir().resolve("restore-" + UUID.randomUUID()));
+            Path vdb = out.resolve("vdb.img");
+            RestoreResult alone = backups.restore(restore(b.uuid(), "vdb", vdb), Set.of());
+            assertEquals(1, alone.disks().size());
+            assertEquals(List.of("vdb.img"), filesUnder(out));
+            assertTrue(Cmd.ok("qemu-img", "info", vdb.toString()).contains("file format: raw"));
+            assertIdentical(vdb, expectedVdb);
+
+            // Rewrite only vdb (raw) of the shut-off domain: vda keeps its later data.
+            guest.shutOff();
+            RestoreResult rewritten = backups.restore("<domainbackup><uuid>" + b.uuid()
+                    + "</uuid><disks><disk name='vdb'/></disks></domainbackup>", EnumSet.of(RestoreFlag.REWRITE_EXISTING_DISK));
+            assertEquals(guest.disk(1).toString(), rewritten.disks().get(0).path());
+            assertTrue(Cmd.ok("qemu-img", "info", guest.disk(1).toString()).contains("file format: raw"));
+            assertIdentical(guest.disk(1), expectedVdb);
+            Path expectedVda = Images.create(guest.workDir().resolve("expected-vda.qcow2"), 32 * MiB);
+            Images.write(expectedVda, 0x33, 0, 2 * MiB);
+            assertIdentical(guest.disk(0), expectedVda);
+            backups.delete(b.uuid(), Set.of());
+            Cmd.run("rm", "-rf", out.toString());
+        }
+    }
+
+    @Test
     public void badRestoresGetClearErrorsAndWriteNothing() throws Exception {
         BackupService backups = backupService();
         try (Guest guest = Guest.startWithData(workDir(), "it-badrestore", 4 * 1024 * MiB, 3 * 1024 * MiB)) {

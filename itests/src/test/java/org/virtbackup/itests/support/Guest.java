@@ -61,7 +61,17 @@ public final class Guest implements AutoCloseable {
         return image;
     }
 
+    /** A guest whose vda is a qcow2 image and vdb a raw one, both empty. */
+    public static Guest startQcow2AndRaw(Path workDir, String prefix, long qcow2Bytes, long rawBytes) throws Exception {
+        return define(workDir, prefix, 0, List.of("qcow2", "raw"), qcow2Bytes, rawBytes);
+    }
+
     private static Guest define(Path workDir, String prefix, long dataBytes, long... diskBytes) throws Exception {
+        return define(workDir, prefix, dataBytes, java.util.Collections.nCopies(diskBytes.length, "qcow2"), diskBytes);
+    }
+
+    private static Guest define(Path workDir, String prefix, long dataBytes, List<String> formats, long... diskBytes)
+            throws Exception {
         requireLibvirt();
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         Path dir = Files.createDirectories(workDir.resolve(name));
@@ -69,12 +79,15 @@ public final class Guest implements AutoCloseable {
         StringBuilder devices = new StringBuilder();
         for (int i = 0; i < diskBytes.length; i++) {
             String dev = "vd" + (char) ('a' + i);
-            Path image = Images.create(dir.resolve(dev + ".qcow2"), diskBytes[i]);
+            String format = formats.get(i);
+            Path image = dir.resolve(dev + "." + format);
+            Cmd.ok("qemu-img", "create", "-q", "-f", format, image.toString(), Long.toString(diskBytes[i]));
             if (i == 0 && dataBytes > 0) {
                 Images.write(image, DATA_PATTERN, 0, dataBytes);
             }
             g.disks.add(image);
-            devices.append("<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/>")
+            devices.append("<disk type='file' device='disk'><driver name='qemu' type='").append(format)
+                    .append("' cache='none'/>")
                     .append("<source file='").append(image).append("'/>")
                     .append("<target dev='").append(dev).append("' bus='virtio'/></disk>\n");
         }
