@@ -5,7 +5,9 @@
 #   scripts/run.sh           Karaf in the foreground, with its console: try backup:create DOMAIN --wait
 #   scripts/run.sh --demo    non-interactive: creates a small demo guest, writes a known pattern
 #                            into its disk, backs it up through the service, checks the backup's
-#                            bytes against the pattern, prints what it did; exit 0 only if they match
+#                            bytes against the pattern, restores it into a new domain and starts
+#                            it, checks the restored bytes, prints what it did; exit 0 only if
+#                            everything matched
 #   scripts/run.sh --build   rebuild first (combine with --demo as you like)
 #
 # Run as root on Debian 12.
@@ -53,6 +55,7 @@ name=vb-demo-$(basename "$work" | tr -dc 'a-zA-Z0-9' | tail -c 6)
 started_karaf=no
 cleanup() {
     guest_destroy "$name" || true
+    guest_destroy "$name-restored" || true
     if [[ $started_karaf == yes ]]; then
         "$KARAF/bin/stop" >/dev/null 2>&1 || true
     fi
@@ -113,10 +116,30 @@ else
     say "MISMATCH: qemu-img compare found the backup differs from the expected image"
     ok=no
 fi
+restored=$name-restored
+say "backup:restore --new-domain $restored --start --verify $uuid"
+out=$(client "backup:restore --new-domain $restored --start --verify $uuid")
+printf '%s\n' "$out" | sed 's/^/    /'
+restored_image=$(printf '%s\n' "$out" | tr -d '\r' | sed -n 's/^vda -> \(.*\) (verified)$/\1/p')
+if [[ -z $restored_image ]]; then
+    say "MISMATCH: the restore did not report vda as verified"
+    ok=no
+else
+    say "domain $restored is $(virsh -c qemu:///system domstate "$restored" | head -n 1) on $restored_image"
+    virsh -q -c qemu:///system destroy "$restored" >/dev/null
+    if qemu-img compare -q "$restored_image" "$work/expected.qcow2"; then
+        say "qemu-img compare: the restored domain's disk equals the guest's disk at backup time"
+    else
+        say "MISMATCH: the restored disk differs from the expected image"
+        ok=no
+    fi
+fi
+virsh -q -c qemu:///system undefine "$restored" >/dev/null 2>&1 || true
+[[ -n $restored_image ]] && rm -f "$restored_image"
 client "backup:delete $uuid" >/dev/null
-say "deleted backup $uuid"
+say "deleted backup $uuid and the restored domain"
 if [[ $ok == yes ]]; then
-    say "OK: the backup holds exactly the data the guest had when it was taken"
+    say "OK: backed up, restored into a new domain, and the bytes match the guest at backup time"
     exit 0
 fi
 exit 1
