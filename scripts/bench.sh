@@ -15,6 +15,15 @@
 #                target 0.1 or less) and the incremental's image size / 64 MiB dirtied
 #                (RESULT incremental-bytes ratio, target 1.1 or less); afterwards the last
 #                incremental (read through its full) is checked equal to the disk.
+#   restore      the same guest and disk, set up once (untimed): a full backup, then 10 rounds of
+#                8 scattered 1 MiB writes into the running guest + an incremental with the
+#                previous backup as parent; the guest is then shut off (its disk = the tip's
+#                content). BackupService.restore of the tip (read through its 11-image chain) into
+#                a new qcow2 image vs. `qemu-img convert -t none` of the guest's disk
+#                (RESULT restore ratio, target 1.3 or less; the last restored image is checked
+#                equal to the disk); then restore(NEW_DOMAIN, INSTANT) of the tip, wall time of
+#                the call, the new domain removed after each (RESULT instant-restore seconds,
+#                n/a when the service does not support it yet).
 #
 # How to read it: the last lines are `RESULT <benchmark> <key>=<value>`. A ratio is
 # median(service) / median(baseline): 1.00 means as fast as the host's own copy, 1.30 means
@@ -31,8 +40,8 @@
 #   --rounds N   measured rounds per benchmark (default 3, env BENCH_ROUNDS)
 #   --work-dir   where images go (default /var/tmp/virt-backup-bench, env BENCH_WORK_DIR);
 #                needs about 3x the data size free; everything made there is removed afterwards
-#   --phases     also print where the time of each backup goes (create(), copy or libvirt's job,
-#                end of job)
+#   --phases     also print where the time of each backup or restore goes (create(), copy or
+#                libvirt's job, end of job; for a restore: qemu-img measure, the copy, the rest)
 #   --list       list the benchmarks
 #   BENCHMARK    run only these (names as in --list)
 #

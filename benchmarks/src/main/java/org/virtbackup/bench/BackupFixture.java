@@ -51,8 +51,10 @@ final class BackupFixture {
         Path runtime = Path.of("/run/virt-backup-bench-" + guestName.substring(guestName.lastIndexOf('-') + 1));
         Path backups = ctx.workDir().resolve("backups");
         cleanup.add("removing " + runtime, () -> Host.deleteTree(runtime));
+        // Restores may write anywhere in the benchmark's own work directory, nowhere else.
         BenchConfig config = new BenchConfig(ctx.libvirtUri(), backups.toString(), runtime.toString(),
-                ctx.workDir().resolve("scratch").toString(), ctx.qemuImg(), "qemu-storage-daemon", 8);
+                ctx.workDir().resolve("scratch").toString(), ctx.workDir().toString(), ctx.qemuImg(),
+                "qemu-storage-daemon", 8);
         ServiceHarness harness = new ServiceHarness(config);
         cleanup.add("closing the service", harness::close);
         BackupService service = harness.service();

@@ -21,7 +21,8 @@ import java.util.Locale;
 public final class Benchmarks {
 
     /** Every benchmark, in the order they run. A new benchmark is a new class listed here. */
-    static final List<Benchmark> ALL = List.of(new FullBackupBenchmark(), new IncrementalBackupBenchmark());
+    static final List<Benchmark> ALL = List.of(new FullBackupBenchmark(), new IncrementalBackupBenchmark(),
+            new RestoreBenchmark());
 
     private Benchmarks() {
     }

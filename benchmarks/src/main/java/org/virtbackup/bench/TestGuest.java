@@ -67,6 +67,14 @@ public final class TestGuest {
         return g;
     }
 
+    /**
+     * A domain that exists already (made by someone else, e.g. a restore) on {@code disk}, so
+     * that it can be shut off and removed like one of ours ({@link #remove()}).
+     */
+    public static TestGuest existing(String uri, String name, Path disk) {
+        return new TestGuest(uri, name, disk);
+    }
+
     public String name() {
         return name;
     }

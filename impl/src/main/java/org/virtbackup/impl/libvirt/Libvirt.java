@@ -5,6 +5,7 @@ import java.util.UUID;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.Error.ErrorNumber;
+import org.libvirt.ErrorCallback;
 import org.libvirt.LibvirtException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -24,6 +25,11 @@ import org.virtbackup.impl.config.VirtBackupConfig;
 public final class Libvirt {
 
     private final String uri;
+    /**
+     * Errors reach callers as exceptions; without a handler libvirt also prints each to stderr
+     * (expected ones too, such as a lookup of a domain that is gone). Held here so JNA keeps it.
+     */
+    private final ErrorCallback quiet = new ErrorCallback();
     private Connect connect;
 
     @Activate
@@ -61,6 +67,7 @@ public final class Libvirt {
         }
         try {
             connect = new Connect(uri);
+            connect.setConnectionErrorCallback(quiet);
             return connect;
         } catch (LibvirtException | UnsatisfiedLinkError e) {
             connect = null;
