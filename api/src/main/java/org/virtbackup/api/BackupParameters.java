@@ -20,6 +20,10 @@ public final class BackupParameters {
     public static final String ELAPSED_MS = "time.elapsed";
     /** {@code Long}: bytes per second read so far. */
     public static final String THROUGHPUT = "throughput";
+    /** {@code Long}: while a restore of this backup runs, the bytes it writes in all (disks' virtual sizes). */
+    public static final String RESTORE_BYTES_TOTAL = "restore.bytes.total";
+    /** {@code Long}: while a restore of this backup runs, the bytes written so far. */
+    public static final String RESTORE_BYTES_PROCESSED = "restore.bytes.processed";
     /** {@code String}: full or incremental. */
     public static final String KIND = "kind";
     /** {@code String}: managed or unmanaged. */

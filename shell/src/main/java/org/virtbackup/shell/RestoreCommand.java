@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +16,7 @@ import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.RestoreFlag;
 import org.virtbackup.api.RestoreResult;
@@ -48,7 +50,7 @@ public class RestoreCommand implements Action {
     @Option(name = "--start", description = "With --new-domain: start it")
     boolean start;
 
-    @Option(name = "--wait", description = "Show the time passing while the restore runs, then the result")
+    @Option(name = "--wait", description = "Show the restore's progress (bytes, rate, ETA), then the result")
     boolean wait;
 
     @Option(name = "--xml", description = "File holding the restore <domainbackup> (instead of the options above)")
@@ -81,8 +83,7 @@ public class RestoreCommand implements Action {
                 result = running.get(500, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
                 if (wait) {
-                    System.out.print("\rrestoring... " + (System.nanoTime() - started) / 1_000_000_000 + " s");
-                    System.out.flush();
+                    drawProgress(started);
                 }
             } catch (java.util.concurrent.ExecutionException e) {
                 throw e.getCause() instanceof Exception ex ? ex : e;
@@ -99,6 +100,18 @@ public class RestoreCommand implements Action {
                     + (d.verified() == null ? "" : d.verified() ? " (verified)" : " (VERIFY FAILED: differs from the backup)"));
         }
         return null;
+    }
+
+    /** The restore's bytes, as the backup's parameters report them while it runs. */
+    private void drawProgress(long started) {
+        Map<String, Object> p = service.getParameters(Uuids.parse(uuid));
+        Object total = p.get(BackupParameters.RESTORE_BYTES_TOTAL);
+        Object done = p.get(BackupParameters.RESTORE_BYTES_PROCESSED);
+        if (total instanceof Long t && done instanceof Long d) {
+            long seconds = Math.max(1, (System.nanoTime() - started) / 1_000_000_000);
+            System.out.print("\r" + Sizes.progress(d, t, d / seconds));
+            System.out.flush();
+        }
     }
 
     private String xml() {

@@ -120,12 +120,26 @@ public final class QemuImg {
         }
     }
 
-    /** Writes a whole image (following the source's backing chain) with O_DIRECT and parallel requests. */
-    public void convert(String source, String sourceFormat, Path target, String targetFormat) {
-        Result r = run(List.of(program, "convert", "-t", "none", "-W", "-m", Integer.toString(parallelism),
-                "-f", sourceFormat, "-O", targetFormat, source, target.toString()));
-        if (r.exitCode != 0) {
-            throw new BackupException(ErrorCode.IO_ERROR, "qemu-img convert " + source + " failed: " + r.output.strip());
+    /**
+     * Writes a whole image (following the source's backing chain) with O_DIRECT and parallel
+     * requests; its progress lines go to {@code log} (read them with {@link #progress}).
+     */
+    public void convert(String source, String sourceFormat, Path target, String targetFormat, Path log)
+            throws InterruptedException {
+        List<String> cmd = List.of(program, "convert", "-p", "-t", "none", "-W", "-m", Integer.toString(parallelism),
+                "-f", sourceFormat, "-O", targetFormat, source, target.toString());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            try {
+                if (p.waitFor() != 0) {
+                    throw new BackupException(ErrorCode.IO_ERROR, "qemu-img convert " + source + " failed: " + errors(log));
+                }
+            } finally {
+                p.destroy(); // only when interrupted: a finished process ignores it
+            }
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + program + ": " + e.getMessage(), e);
         }
     }
 

@@ -47,6 +47,7 @@ public final class Restorer {
     private final Libvirt libvirt;
     private final QemuImg qemuImg;
     private final List<Path> roots;
+    private final Map<UUID, RestoreProgress> running = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Restorer(Libvirt libvirt, QemuImg qemuImg, List<Path> roots) {
         this.libvirt = libvirt;
@@ -80,16 +81,22 @@ public final class Restorer {
         }
 
         List<Path> written = new ArrayList<>();
+        List<Path> logs = new ArrayList<>();
+        RestoreProgress progress = new RestoreProgress(plan.stream().mapToLong(t -> t.disk().capacity()).sum());
+        running.put(backup.uuid(), progress);
         try {
             List<RestoreResult.RestoredDisk> result = new ArrayList<>();
             for (RestoreTarget t : plan) {
                 Path tmp = t.temporary();
+                Path log = tmp.resolveSibling(tmp.getFileName() + ".log");
                 written.add(tmp);
+                logs.add(log);
+                progress.current(t.disk().capacity(), log);
                 if (instant) {
                     // A thin overlay: the backup chain serves every read until the guest writes.
                     qemuImg.createOverlay(tmp, t.disk().target());
                 } else {
-                    qemuImg.convert(t.disk().target(), "qcow2", tmp, t.format());
+                    qemuImg.convert(t.disk().target(), "qcow2", tmp, t.format(), log);
                 }
                 Files.setPosixFilePermissions(tmp, Paths.OWNER_ONLY_FILE);
                 Boolean verified = null;
@@ -97,6 +104,7 @@ public final class Restorer {
                     verified = qemuImg.identical(t.disk().target(), "qcow2", tmp.toString(), t.format());
                 }
                 result.add(new RestoreResult.RestoredDisk(t.disk().name(), t.target().toString(), verified));
+                progress.diskDone();
             }
             for (RestoreTarget t : plan) {
                 Files.move(t.temporary(), t.target(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -112,7 +120,12 @@ public final class Restorer {
             return new RestoreResult(domain, result);
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid() + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid() + " was interrupted");
         } finally {
+            running.remove(backup.uuid(), progress);
+            written.addAll(logs); // the images' temporaries only on failure, the logs always
             for (Path p : written) {
                 try {
                     Files.deleteIfExists(p);
@@ -170,6 +183,11 @@ public final class Restorer {
             plan.add(new RestoreTarget(disk, target, format));
         }
         return plan;
+    }
+
+    /** Bytes {total, processed} of a restore of this backup that runs now, if any. */
+    public java.util.Optional<long[]> progress(UUID backup) {
+        return java.util.Optional.ofNullable(running.get(backup)).map(RestoreProgress::bytes);
     }
 
     /**

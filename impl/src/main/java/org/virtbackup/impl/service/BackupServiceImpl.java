@@ -302,6 +302,10 @@ public final class BackupServiceImpl implements BackupService {
         params.put(BackupParameters.BYTES_STORED, b.disks().stream().mapToLong(BackupDisk::stored).sum());
         params.put(BackupParameters.ELAPSED_MS, elapsed);
         params.put(BackupParameters.THROUGHPUT, elapsed > 0 ? processed * 1000 / elapsed : 0L);
+        restorer.progress(uuid).ifPresent(bytes -> {
+            params.put(BackupParameters.RESTORE_BYTES_TOTAL, bytes[0]);
+            params.put(BackupParameters.RESTORE_BYTES_PROCESSED, bytes[1]);
+        });
         return params;
     }
 
