@@ -1,6 +1,5 @@
 package org.virtbackup.shell;
 
-import java.util.EnumSet;
 import java.util.Set;
 
 import org.apache.karaf.shell.api.action.Action;
@@ -27,7 +26,7 @@ public class ChildrenCommand implements Action {
 
     @Override
     public Object execute() {
-        Set<ListFlag> flags = descendants ? EnumSet.of(ListFlag.DESCENDANTS) : EnumSet.noneOf(ListFlag.class);
+        Set<ListFlag> flags = Flags.of(ListFlag.class).with(descendants, ListFlag.DESCENDANTS).set();
         BackupTable.print(service.listChildren(Uuids.parse(uuid), flags));
         return null;
     }

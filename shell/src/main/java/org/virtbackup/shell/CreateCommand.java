@@ -2,7 +2,6 @@ package org.virtbackup.shell;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
@@ -57,19 +56,9 @@ public class CreateCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        Set<CreateFlag> flags = EnumSet.noneOf(CreateFlag.class);
-        if (quiesce) {
-            flags.add(CreateFlag.QUIESCE);
-        }
-        if (incremental) {
-            flags.add(CreateFlag.INCREMENTAL);
-        }
-        if (strict) {
-            flags.add(CreateFlag.STRICT_INCREMENTAL);
-        }
-        if (full) {
-            flags.add(CreateFlag.FORCE_FULL);
-        }
+        Set<CreateFlag> flags = Flags.of(CreateFlag.class).with(quiesce, CreateFlag.QUIESCE)
+                .with(incremental, CreateFlag.INCREMENTAL).with(strict, CreateFlag.STRICT_INCREMENTAL)
+                .with(full, CreateFlag.FORCE_FULL).set();
         Backup backup = xmlFile != null
                 ? service.create(domain, Files.readString(Path.of(xmlFile)), flags)
                 : service.create(domain, new BackupRequest(null, description, parent == null ? null : Uuids.parse(parent),

@@ -1,6 +1,5 @@
 package org.virtbackup.shell;
 
-import java.util.EnumSet;
 import java.util.Set;
 
 import org.apache.karaf.shell.api.action.Action;
@@ -36,19 +35,9 @@ public class DeleteCommand implements Action {
 
     @Override
     public Object execute() {
-        Set<DeleteFlag> flags = EnumSet.noneOf(DeleteFlag.class);
-        if (all) {
-            flags.add(DeleteFlag.ALL);
-        }
-        if (metadataOnly) {
-            flags.add(DeleteFlag.METADATA_ONLY);
-        }
-        if (children) {
-            flags.add(DeleteFlag.ALL_CHILDREN);
-        }
-        if (merge) {
-            flags.add(DeleteFlag.MERGE);
-        }
+        Set<DeleteFlag> flags = Flags.of(DeleteFlag.class).with(all, DeleteFlag.ALL)
+                .with(metadataOnly, DeleteFlag.METADATA_ONLY).with(children, DeleteFlag.ALL_CHILDREN)
+                .with(merge, DeleteFlag.MERGE).set();
         service.delete(Uuids.parse(uuid), flags);
         System.out.println("deleted " + uuid);
         return null;

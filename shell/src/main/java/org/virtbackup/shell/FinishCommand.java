@@ -1,6 +1,5 @@
 package org.virtbackup.shell;
 
-import java.util.EnumSet;
 import java.util.Set;
 
 import org.apache.karaf.shell.api.action.Action;
@@ -31,13 +30,8 @@ public class FinishCommand implements Action {
 
     @Override
     public Object execute() {
-        Set<FinishJobFlag> flags = EnumSet.noneOf(FinishJobFlag.class);
-        if (check) {
-            flags.add(FinishJobFlag.CHECK);
-        }
-        if (cancel) {
-            flags.add(FinishJobFlag.CANCEL);
-        }
+        Set<FinishJobFlag> flags = Flags.of(FinishJobFlag.class).with(check, FinishJobFlag.CHECK)
+                .with(cancel, FinishJobFlag.CANCEL).set();
         System.out.println(service.finishJob(Uuids.parse(uuid), flags).name().toLowerCase());
         return null;
     }

@@ -1,7 +1,5 @@
 package org.virtbackup.shell;
 
-import java.util.EnumSet;
-
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -26,7 +24,7 @@ public class InfoCommand implements Action {
 
     @Override
     public Object execute() {
-        System.out.println(service.getXmlDesc(Uuids.parse(uuid), noDomain ? EnumSet.of(XmlFlag.NO_DOMAIN) : EnumSet.noneOf(XmlFlag.class)));
+        System.out.println(service.getXmlDesc(Uuids.parse(uuid), Flags.of(XmlFlag.class).with(noDomain, XmlFlag.NO_DOMAIN).set()));
         return null;
     }
 }

@@ -1,6 +1,5 @@
 package org.virtbackup.shell;
 
-import java.util.EnumSet;
 import java.util.Set;
 
 import org.apache.karaf.shell.api.action.Action;
@@ -49,22 +48,11 @@ public class ListCommand implements Action {
 
     @Override
     public Object execute() {
-        Set<ListFlag> flags = EnumSet.noneOf(ListFlag.class);
-        add(flags, full, ListFlag.FULL);
-        add(flags, incremental, ListFlag.INCREMENTAL);
-        add(flags, roots, ListFlag.ROOTS);
-        add(flags, leaves, ListFlag.LEAVES);
-        add(flags, managed, ListFlag.MANAGED);
-        add(flags, unmanaged, ListFlag.UNMANAGED);
-        add(flags, active, ListFlag.ACTIVE);
-        add(flags, latest, ListFlag.LATEST);
+        Set<ListFlag> flags = Flags.of(ListFlag.class).with(full, ListFlag.FULL)
+                .with(incremental, ListFlag.INCREMENTAL).with(roots, ListFlag.ROOTS).with(leaves, ListFlag.LEAVES)
+                .with(managed, ListFlag.MANAGED).with(unmanaged, ListFlag.UNMANAGED).with(active, ListFlag.ACTIVE)
+                .with(latest, ListFlag.LATEST).set();
         BackupTable.print(service.list(domain, flags));
         return null;
-    }
-
-    static void add(Set<ListFlag> flags, boolean on, ListFlag flag) {
-        if (on) {
-            flags.add(flag);
-        }
     }
 }

@@ -2,7 +2,6 @@ package org.virtbackup.shell;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -58,22 +57,9 @@ public class RestoreCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        Set<RestoreFlag> flags = EnumSet.noneOf(RestoreFlag.class);
-        if (newDomain != null) {
-            flags.add(RestoreFlag.NEW_DOMAIN);
-        }
-        if (overwrite) {
-            flags.add(RestoreFlag.REWRITE_EXISTING_DISK);
-        }
-        if (verify) {
-            flags.add(RestoreFlag.VERIFY);
-        }
-        if (instant) {
-            flags.add(RestoreFlag.INSTANT);
-        }
-        if (start) {
-            flags.add(RestoreFlag.START);
-        }
+        Set<RestoreFlag> flags = Flags.of(RestoreFlag.class).with(newDomain != null, RestoreFlag.NEW_DOMAIN)
+                .with(overwrite, RestoreFlag.REWRITE_EXISTING_DISK).with(verify, RestoreFlag.VERIFY)
+                .with(instant, RestoreFlag.INSTANT).with(start, RestoreFlag.START).set();
         String xml = xmlFile != null ? Files.readString(Path.of(xmlFile)) : xml();
         CompletableFuture<RestoreResult> running = CompletableFuture.supplyAsync(() -> service.restore(xml, flags));
         long started = System.nanoTime();
