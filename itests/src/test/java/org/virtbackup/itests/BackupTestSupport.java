@@ -25,6 +25,8 @@ import org.virtbackup.itests.support.Images;
 /** What the backup tests share: the service, the target directory, guests' scratch space, checks. */
 public abstract class BackupTestSupport extends VirtBackupTestSupport {
 
+    private final List<Path> scratch = new java.util.ArrayList<>();
+
     /** Restored images may go anywhere under the tests' scratch directory (guests' disks included). */
     @Override
     protected Option[] additionalOptions() {
@@ -50,6 +52,19 @@ public abstract class BackupTestSupport extends VirtBackupTestSupport {
     /** Where guests' disks and expected images go. */
     protected Path workDir() throws IOException {
         return Files.createDirectories(itestDir().resolve("guests"));
+    }
+
+    /** A fresh directory under the scratch space, removed after the test whatever its outcome. */
+    protected Path scratchDir(String prefix) throws IOException {
+        Path dir = Files.createDirectories(itestDir().resolve(prefix + "-" + java.util.UUID.randomUUID()));
+        scratch.add(dir);
+        return dir;
+    }
+
+    @org.junit.After
+    public void removeScratch() {
+        scratch.forEach(dir -> Cmd.run("rm", "-rf", dir.toString()));
+        scratch.clear();
     }
 
     protected Bundle implementationBundle() {

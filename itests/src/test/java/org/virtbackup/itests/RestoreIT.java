@@ -60,7 +60,7 @@ public class RestoreIT extends BackupTestSupport {
             }
             write(guest, expected, 0xee, 0, SIZE / 2); // after the last backup: in no restore
 
-            Path out = Files.createDirectories(itestDir().resolve("restore-" + UUID.randomUUID()));
+            Path out = scratchDir("restore");
             for (int i : new int[] {0, 3, 5}) {
                 Path target = out.resolve("point-" + i + ".qcow2");
                 RestoreResult r = backups.restore("<domainbackup><uuid>" + chain.get(i).uuid()
@@ -115,7 +115,6 @@ public class RestoreIT extends BackupTestSupport {
             // Without the domain, nothing holds the chain any more.
             backups.delete(chain.get(0).uuid(), EnumSet.of(DeleteFlag.ALL_CHILDREN));
             assertTrue(backups.list(guest.name(), Set.of()).isEmpty());
-            Cmd.run("rm", "-rf", out.toString());
         }
     }
 
@@ -160,7 +159,7 @@ public class RestoreIT extends BackupTestSupport {
 
             Path expectedVdb = Images.create(guest.workDir().resolve("expected-vdb.qcow2"), 48 * MiB);
             Images.write(expectedVdb, 0x22, 4 * MiB, 2 * MiB);
-            Path out = Files.createDirectories(itestDir().resolve("restore-" + UUID.randomUUID()));
+            Path out = scratchDir("restore");
             Path vdb = out.resolve("vdb.img");
             RestoreResult alone = backups.restore(restore(b.uuid(), "vdb", vdb), Set.of());
             assertEquals(1, alone.disks().size());
@@ -179,7 +178,6 @@ public class RestoreIT extends BackupTestSupport {
             Images.write(expectedVda, 0x33, 0, 2 * MiB);
             assertIdentical(guest.disk(0), expectedVda);
             backups.delete(b.uuid(), Set.of());
-            Cmd.run("rm", "-rf", out.toString());
         }
     }
 
@@ -187,7 +185,7 @@ public class RestoreIT extends BackupTestSupport {
     public void badRestoresGetClearErrorsAndWriteNothing() throws Exception {
         BackupService backups = backupService();
         try (Guest guest = Guest.startWithData(workDir(), "it-badrestore", 4 * 1024 * MiB, 3 * 1024 * MiB)) {
-            Path out = Files.createDirectories(itestDir().resolve("restore-" + UUID.randomUUID()));
+            Path out = scratchDir("restore");
             Backup running = backups.create(guest.name(), (String) null, Set.of());
             expectError(ErrorCode.INVALID_STATE, () -> backups.restore(restore(running.uuid(), "vda", out.resolve("a.qcow2")), Set.of()));
             assertEquals(JobState.COMPLETED, backups.finishJob(running.uuid(), Set.of()));
@@ -213,7 +211,6 @@ public class RestoreIT extends BackupTestSupport {
             }
             assertEquals(List.of("existing.qcow2", "tiny"), filesUnder(out));
             backups.delete(b.uuid(), Set.of());
-            Cmd.run("rm", "-rf", out.toString());
         }
     }
 
