@@ -3,7 +3,6 @@ package org.virtbackup.itests.support;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs host programs (virsh, qemu-img, qemu-io) with argument arrays and checks their exit code. */
@@ -40,9 +39,5 @@ public final class Cmd {
             throw new AssertionError(String.join(" ", cmd) + " exited " + r.exitCode() + ":\n" + r.output());
         }
         return r.output();
-    }
-
-    public static List<String> list(String... cmd) {
-        return List.of(cmd);
     }
 }
