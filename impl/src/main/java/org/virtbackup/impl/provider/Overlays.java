@@ -9,6 +9,7 @@ import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.qemu.Qcow2Overlay;
 import org.virtbackup.impl.qemu.QemuImg;
 
 /** The image of an incremental backup: a private qcow2 overlay on the parent's image of the disk. */
@@ -22,11 +23,17 @@ final class Overlays {
                 .orElseThrow(() -> new BackupException(ErrorCode.NO_DISK, "disk " + disk.name() + " is not in parent " + parent.uuid()));
         Path image = Path.of(disk.target());
         // Relative, so a backup directory tree can be moved as a whole.
-        qemuImg.createOverlay(image, image.getParent().relativize(Path.of(base.target())).toString());
+        String backing = image.getParent().relativize(Path.of(base.target())).toString();
         try {
-            Files.setPosixFilePermissions(image, Paths.OWNER_ONLY_FILE);
+            long size = Qcow2Overlay.virtualSize(Path.of(base.target()));
+            if (Qcow2Overlay.fits(size)) {
+                Qcow2Overlay.write(image, backing, size, Paths.OWNER_ONLY_FILE);
+            } else {
+                qemuImg.createOverlay(image, backing);
+                Files.setPosixFilePermissions(image, Paths.OWNER_ONLY_FILE);
+            }
         } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot restrict " + image + ": " + e.getMessage(), e);
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot create " + image + ": " + e.getMessage(), e);
         }
         return image;
     }
