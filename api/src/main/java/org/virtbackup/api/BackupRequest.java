@@ -11,8 +11,15 @@ import java.util.UUID;
  * @param description free text, {@code null} for none
  * @param parent the parent of an incremental backup, {@code null} for a full one
  * @param disks the disk names to back up; empty means every disk of the domain
+ * @param server for {@link BackupService#startUnmanaged}: how the NBD server listens;
+ *        {@code null} for the configured default (a private unix socket unless configured otherwise)
  */
-public record BackupRequest(UUID uuid, String description, UUID parent, List<String> disks) {
+public record BackupRequest(UUID uuid, String description, UUID parent, List<String> disks, NbdServer server) {
+
+    /** A request with the default NBD server. */
+    public BackupRequest(UUID uuid, String description, UUID parent, List<String> disks) {
+        this(uuid, description, parent, disks, null);
+    }
 
     public BackupRequest {
         disks = disks == null ? List.of() : List.copyOf(disks);

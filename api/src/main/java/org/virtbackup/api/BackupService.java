@@ -35,10 +35,22 @@ public interface BackupService {
     Backup create(String domain, BackupRequest request, Set<CreateFlag> flags);
 
     /**
-     * {@code virBackupStartUnmanaged}: exports the domain's disks over NBD for a third-party
-     * tool; the backup stays {@link JobState#RUNNING} until {@link #finishJob}.
+     * {@code virBackupStartUnmanaged}: exports the disks of a running domain over NBD for a
+     * third-party tool, frozen at this moment (guest writes go on; QEMU keeps the old data in a
+     * scratch file). The returned backup's disks carry their {@link NbdExport}s. It stays
+     * {@link JobState#RUNNING} until {@link #finishJob} (completed; with
+     * {@link FinishJobFlag#CANCEL} its checkpoint is dropped and the record removed) or until
+     * the configured expiry ({@link JobState#EXPIRED}, checkpoint dropped).
+     *
+     * @param backupXml a {@code <domainbackup>} with optional {@code <parent>} (an incremental
+     *        export: its disks carry the dirty bitmap of what changed since that backup, managed
+     *        or unmanaged), {@code <disks>} (names only) and {@code <server transport='unix|tcp'
+     *        name='host' port='n' tls='yes|no'/>}
      */
     Backup startUnmanaged(String domain, String backupXml, Set<CreateFlag> flags);
+
+    /** Typed twin of {@link #startUnmanaged(String, String, Set)}. */
+    Backup startUnmanaged(String domain, BackupRequest request, Set<CreateFlag> flags);
 
     /**
      * {@code virDomainBackupList}: the domain's backups, oldest first.
@@ -70,6 +82,8 @@ public interface BackupService {
      * {@code virBackupFinishJob}: without flags waits for the job to end and returns its final
      * state; {@link FinishJobFlag#CHECK} returns the state now; {@link FinishJobFlag#CANCEL}
      * aborts the job and removes everything it wrote, then returns {@link JobState#CANCELLED}.
+     * For an unmanaged backup, without flags ends the export now and returns
+     * {@link JobState#COMPLETED}: call it once the third party has read what it needs.
      * For a backup that is no longer running, returns its recorded state.
      */
     JobState finishJob(UUID backup, Set<FinishJobFlag> flags);
