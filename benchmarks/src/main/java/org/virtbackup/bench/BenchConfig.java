@@ -10,6 +10,33 @@ public record BenchConfig(String libvirt_uri, String target_directory, String ru
         int copy_parallelism)
         implements VirtBackupConfig {
 
+    /** Exports listen on private unix sockets, as by default. */
+    @Override
+    public String nbd_transport() {
+        return "unix";
+    }
+
+    @Override
+    public String nbd_tcp_address() {
+        return "127.0.0.1";
+    }
+
+    @Override
+    public String nbd_tcp_ports() {
+        return "10809-10849";
+    }
+
+    @Override
+    public boolean nbd_tls() {
+        return false;
+    }
+
+    /** A benchmark ends its exports itself. */
+    @Override
+    public long export_expiry_seconds() {
+        return 0;
+    }
+
     @Override
     public Class<? extends Annotation> annotationType() {
         return VirtBackupConfig.class;

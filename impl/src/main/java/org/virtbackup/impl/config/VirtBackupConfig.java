@@ -2,6 +2,7 @@ package org.virtbackup.impl.config;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
 
 /**
  * Configuration of every virt-backup component, PID {@value #PID} ({@code etc/org.virtbackup.cfg}).
@@ -43,4 +44,27 @@ public @interface VirtBackupConfig {
     @AttributeDefinition(name = "Parallel requests",
             description = "In-flight coroutines of qemu-img convert per disk (-m); 8 measured best here")
     int copy_parallelism() default 8;
+
+    @AttributeDefinition(name = "NBD transport",
+            description = "How unmanaged exports listen unless a request says otherwise: unix (a private socket "
+                    + "in the runtime directory) or tcp (nbd.tcp.address, a port of nbd.tcp.ports)",
+            options = {@Option(label = "unix socket", value = "unix"), @Option(label = "TCP", value = "tcp")})
+    String nbd_transport() default "unix";
+
+    @AttributeDefinition(name = "NBD TCP address", description = "Address TCP exports listen on unless a request names one")
+    String nbd_tcp_address() default "127.0.0.1";
+
+    @AttributeDefinition(name = "NBD TCP ports",
+            description = "Range FIRST-LAST of the ports TCP exports may use; each export takes the first free one")
+    String nbd_tcp_ports() default "10809-10849";
+
+    @AttributeDefinition(name = "NBD TLS",
+            description = "Require TLS with client certificates on every TCP export (libvirt's backup_tls_x509_cert_dir "
+                    + "in qemu.conf holds the server's certificates and CA)")
+    boolean nbd_tls() default false;
+
+    @AttributeDefinition(name = "Export expiry (seconds)",
+            description = "An unmanaged export still open this long after it started is ended and recorded as "
+                    + "expired, its checkpoint dropped; 0: never")
+    long export_expiry_seconds() default 86400;
 }

@@ -109,8 +109,8 @@ public final class ManagedBackupProvider implements BackupProvider {
         if (running) {
             Paths.privateDirectory(runtimeDirectory);
             Paths.privateDirectory(scratchDirectory);
-            export = PullExport.begin(domain, all, chosen, socket(spec), scratchDirectory, spec.backup().uuid().toString(),
-                    spec.backup().checkpoint() == null ? null : Checkpoints.xml(spec.backup().checkpoint(), all, chosen),
+            export = PullExport.begin(domain, all, chosen, NbdListener.unix(socket(spec)), scratchDirectory,
+                    spec.backup().uuid().toString(), null, spec.backup().checkpoint() == null ? null : Checkpoints.xml(spec.backup().checkpoint(), all, chosen),
                     quiesce);
         }
         JobJournal journal = JobJournal.create(spec.directory(),
@@ -144,7 +144,8 @@ public final class ManagedBackupProvider implements BackupProvider {
         PullExport export = null;
         if (journal.source() == JobJournal.Source.PULL) {
             try {
-                export = PullExport.attach(libvirt.domain(spec.backup().domain().uuid().toString()), socket(spec));
+                export = PullExport.attach(libvirt.domain(spec.backup().domain().uuid().toString()),
+                        NbdListener.unix(socket(spec)), spec.backup().uuid().toString());
             } catch (BackupException e) {
                 return Optional.of(new EndedJob(new JobResult(JobState.FAILED, e.getMessage(), spec.backup().disks())));
             }

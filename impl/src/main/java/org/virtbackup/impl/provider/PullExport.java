@@ -15,8 +15,9 @@ import org.virtbackup.impl.libvirt.DomainDisk;
 
 /**
  * A libvirt pull-mode backup job: QEMU exports the chosen disks, frozen at the job's start,
- * read-only over NBD on a private unix socket, and keeps copy-before-write data in scratch files.
- * The job runs until {@link #end()}.
+ * read-only over NBD, and keeps copy-before-write data in scratch files. An incremental export
+ * also carries, per disk, the dirty bitmap {@code backup-<disk>} of what changed since the given
+ * checkpoint. The job runs until {@link #end()}.
  */
 final class PullExport {
 
@@ -24,27 +25,37 @@ final class PullExport {
     static final int BEGIN_QUIESCE = 2;
 
     private final Domain domain;
-    private final Path socket;
+    private final NbdListener listener;
+    /** Text only this job's backup XML holds (its scratch files are named by it). */
+    private final String marker;
 
-    private PullExport(Domain domain, Path socket) {
+    private PullExport(Domain domain, NbdListener listener, String marker) {
         this.domain = domain;
-        this.socket = socket;
+        this.listener = listener;
+        this.marker = marker;
     }
 
     /**
      * Starts the job; {@code chosen} are exported, every other disk of the domain is left out.
      * The checkpoint is created in the same step, so it marks exactly the exported moment.
+     *
+     * @param scratchPrefix names the scratch files; unique to the backup
+     * @param since the checkpoint an incremental export is relative to, {@code null} for a full one
      */
-    static PullExport begin(Domain domain, List<DomainDisk> all, Set<String> chosen, Path socket,
-            Path scratchDirectory, String scratchPrefix, String checkpointXml, boolean quiesce) {
-        StringBuilder xml = new StringBuilder("<domainbackup mode='pull'>\n")
-                .append("  <server transport='unix' socket='").append(attr(socket.toString())).append("'/>\n")
-                .append("  <disks>\n");
+    static PullExport begin(Domain domain, List<DomainDisk> all, Set<String> chosen, NbdListener listener,
+            Path scratchDirectory, String scratchPrefix, String since, String checkpointXml, boolean quiesce) {
+        StringBuilder xml = new StringBuilder("<domainbackup mode='pull'>\n");
+        if (since != null) {
+            xml.append("  <incremental>").append(attr(since)).append("</incremental>\n");
+        }
+        xml.append("  ").append(listener.serverXml()).append("\n  <disks>\n");
         for (DomainDisk d : all) {
             if (chosen.contains(d.name())) {
                 Path scratch = scratchDirectory.resolve(scratchPrefix + "-" + d.name() + ".scratch");
-                xml.append("    <disk name='").append(attr(d.name())).append("' backup='yes' type='file'>")
-                        .append("<scratch file='").append(attr(scratch.toString())).append("'/></disk>\n");
+                xml.append("    <disk name='").append(attr(d.name())).append("' backup='yes' type='file' exportname='")
+                        .append(attr(d.name())).append("'")
+                        .append(since == null ? "" : " exportbitmap='" + attr(bitmap(d.name())) + "'")
+                        .append("><scratch file='").append(attr(scratch.toString())).append("'/></disk>\n");
             } else {
                 xml.append("    <disk name='").append(attr(d.name())).append("' backup='no'/>\n");
             }
@@ -55,20 +66,23 @@ final class PullExport {
         } catch (LibvirtException e) {
             throw new BackupException(ErrorCode.LIBVIRT_ERROR, "starting the libvirt backup job failed: " + e.getMessage(), e);
         }
-        PullExport export = new PullExport(domain, socket);
-        try {
-            // QEMU creates the socket 0775; the disks it serves are customers' data.
-            Files.setPosixFilePermissions(socket, Paths.OWNER_ONLY_FILE);
-        } catch (IOException e) {
-            export.end();
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot restrict the NBD socket " + socket + ": " + e.getMessage(), e);
+        PullExport export = new PullExport(domain, listener, scratchPrefix);
+        if (listener.isUnix()) {
+            try {
+                // QEMU creates the socket 0775; the disks it serves are customers' data.
+                Files.setPosixFilePermissions(listener.socket(), Paths.OWNER_ONLY_FILE);
+            } catch (IOException e) {
+                export.end();
+                throw new BackupException(ErrorCode.IO_ERROR, "cannot restrict the NBD socket " + listener.socket() + ": "
+                        + e.getMessage(), e);
+            }
         }
         return export;
     }
 
     /** The export of a job that began before a restart, if libvirt still runs it. */
-    static PullExport attach(Domain domain, Path socket) {
-        PullExport export = new PullExport(domain, socket);
+    static PullExport attach(Domain domain, NbdListener listener, String scratchPrefix) {
+        PullExport export = new PullExport(domain, listener, scratchPrefix);
         if (!export.isActive()) {
             throw new BackupException(ErrorCode.INVALID_STATE,
                     "the libvirt backup job ended while the service was down (domain stopped or libvirtd restarted)");
@@ -76,20 +90,25 @@ final class PullExport {
         return export;
     }
 
+    /** The name of the dirty bitmap an incremental export of this disk carries. */
+    static String bitmap(String disk) {
+        return "backup-" + disk;
+    }
+
     /** The NBD URI of one disk's export. */
     String uri(String disk) {
-        return "nbd+unix:///" + disk + "?socket=" + socket;
+        return listener.uri(disk);
     }
 
     boolean isActive() {
         try {
-            return domain.getBackupXMLDesc(0).contains(socket.toString());
+            return domain.getBackupXMLDesc(0).contains(marker);
         } catch (LibvirtException e) {
             return false;
         }
     }
 
-    /** Ends the job; libvirt removes the scratch files and the socket. */
+    /** Ends the job; libvirt removes the scratch files, QEMU leaves its socket file to us. */
     void end() {
         try {
             if (isActive()) {
@@ -98,9 +117,16 @@ final class PullExport {
         } catch (LibvirtException e) {
             // The job is gone already (domain stopped): nothing left to end.
         }
+        if (listener.isUnix()) {
+            try {
+                Files.deleteIfExists(listener.socket());
+            } catch (IOException e) {
+                // a stale socket file harms nobody: the next job's socket has another name
+            }
+        }
     }
 
-    private static String attr(String s) {
+    static String attr(String s) {
         return s.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;");
     }
 }

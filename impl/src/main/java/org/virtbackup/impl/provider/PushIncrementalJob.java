@@ -11,7 +11,6 @@ import java.util.function.BooleanSupplier;
 import org.libvirt.Domain;
 import org.libvirt.DomainJobStats;
 import org.libvirt.LibvirtException;
-import org.libvirt.TypedParameter;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
@@ -123,7 +122,7 @@ final class PushIncrementalJob extends JournaledJob {
             }
             DomainJobStats stats;
             while ((stats = domain.getJobStats(0)).type != JOB_NONE) {
-                progress = new JobProgress(value(stats, "disk_total"), value(stats, "disk_processed"));
+                progress = new JobProgress(JobStats.value(stats, "disk_total"), JobStats.value(stats, "disk_processed"));
                 Thread.sleep(POLL_MS);
             }
             recordEnd();
@@ -143,11 +142,11 @@ final class PushIncrementalJob extends JournaledJob {
         if (cancelled) {
             finish(JobState.CANCELLED, "");
         } else if (done.type == JOB_COMPLETED) {
-            long total = value(done, "disk_total");
+            long total = JobStats.value(done, "disk_total");
             progress = new JobProgress(total, total);
             finish(JobState.COMPLETED, "");
         } else {
-            String why = text(done, "errmsg");
+            String why = JobStats.text(done, "errmsg");
             finish(JobState.FAILED, "the incremental backup job failed" + (why.isEmpty() ? "" : ": " + why));
         }
     }
@@ -178,26 +177,4 @@ final class PushIncrementalJob extends JournaledJob {
             return 0;
         }
     }
-
-    private static long value(DomainJobStats stats, String field) {
-        String v = text(stats, field);
-        try {
-            return v.isEmpty() ? 0 : Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
-
-    private static String text(DomainJobStats stats, String field) {
-        if (stats == null || stats.stats == null) {
-            return "";
-        }
-        for (TypedParameter p : stats.stats) {
-            if (field.equals(p.field)) {
-                return p.getValueAsString();
-            }
-        }
-        return "";
-    }
-
 }

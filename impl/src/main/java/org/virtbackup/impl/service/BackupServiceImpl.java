@@ -81,6 +81,7 @@ public final class BackupServiceImpl implements BackupService {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackupServiceImpl.class);
     private static final String MANAGED = "managed";
+    private static final String UNMANAGED = "unmanaged";
 
     private final Libvirt libvirt;
     private final StorageTarget target;
@@ -146,11 +147,21 @@ public final class BackupServiceImpl implements BackupService {
 
     @Override
     public Backup create(String domainName, BackupRequest request, Set<CreateFlag> flags) {
+        if (request.server() != null) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "<server> is for unmanaged backups (startUnmanaged); "
+                    + "a managed backup keeps its data in its target");
+        }
+        return begin(BackupMode.MANAGED, domainName, request, flags);
+    }
+
+    /** Starts a managed or unmanaged backup: the catalogue records it as running before its job starts. */
+    private Backup begin(BackupMode mode, String domainName, BackupRequest request, Set<CreateFlag> flags) {
         Set<CreateFlag> f = flags == null ? Set.of() : flags;
         if (request.uuid() != null && catalogue.get(request.uuid()).isPresent()) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a backup with UUID " + request.uuid() + " exists");
         }
-        BackupProvider provider = provider(MANAGED);
+        boolean managed = mode == BackupMode.MANAGED;
+        BackupProvider provider = provider(managed ? MANAGED : UNMANAGED);
         Domain domain = libvirt.domain(domainName);
         DomainRef ref = libvirt.ref(domain);
         String domainXml = domainXml(domain);
@@ -158,17 +169,23 @@ public final class BackupServiceImpl implements BackupService {
         UUID uuid = request.uuid() != null ? request.uuid() : UUID.randomUUID();
         synchronized (createLock) {
             checkNotBusy(ref, domain);
-            ParentChoice.Decision decision = parents.decide(request.parent(), f, ref, domain, chosen);
+            ParentChoice.Decision decision = parents.decide(request.parent(), f, ref, domain, chosen, mode);
             Backup parent = decision.parent() == null ? null : decision.parent().backup();
             Path dir = target.create(ref, uuid);
             try {
-                List<BackupDisk> disks = chosen.stream().map(d -> new BackupDisk(d.name(), "qcow2",
-                        dir.resolve(d.name() + ".qcow2").toString(), capacity(domain, d), 0)).toList();
+                // An unmanaged backup's data is read by a third party: the export presents raw disks.
+                List<BackupDisk> disks = chosen.stream().map(d -> new BackupDisk(d.name(), managed ? "qcow2" : "raw",
+                        managed ? dir.resolve(d.name() + ".qcow2").toString() : "", capacity(domain, d), 0)).toList();
                 Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
                         parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
-                        BackupMode.MANAGED, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
-                catalogue.put(new CatalogueEntry(backup, domainXml, dir));
-                BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, f, parent));
+                        mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
+                CatalogueEntry entry = new CatalogueEntry(backup, domainXml, dir);
+                catalogue.put(entry);
+                BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, f, parent, request.server()));
+                if (job.disks().isPresent()) {
+                    backup = backup.withDisks(job.disks().get());
+                    catalogue.put(entry.with(backup));
+                }
                 jobs.watch(uuid, job);
                 LOG.info("Backup {} of {} started: {} of disks {}{}", uuid, ref.name(), backup.kind(),
                         disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
@@ -266,6 +283,8 @@ public final class BackupServiceImpl implements BackupService {
                         + " provider returns"));
         if (f.contains(FinishJobFlag.CANCEL)) {
             job.job().cancel();
+        } else {
+            job.job().end(); // an export ends now; a copy is waited for
         }
         try {
             return job.recorded().get();
@@ -407,6 +426,10 @@ public final class BackupServiceImpl implements BackupService {
             CatalogueEntry entry = catalogue.require(child.uuid());
             List<BackupDisk> disks = new ArrayList<>();
             for (BackupDisk disk : child.disks()) {
+                if (disk.target().isEmpty()) {
+                    disks.add(disk); // an unmanaged child: no image, only its place in the tree changes
+                    continue;
+                }
                 Path image = Path.of(disk.target());
                 String backing = "";
                 if (grandparent != null) {
@@ -485,8 +508,17 @@ public final class BackupServiceImpl implements BackupService {
 
     @Override
     public Backup startUnmanaged(String domain, String backupXml, Set<CreateFlag> flags) {
-        xml.parseRequest(backupXml);
-        throw new BackupException(ErrorCode.NOT_SUPPORTED, "unmanaged (NBD export) backups are not supported yet");
+        BackupDocument doc = xml.parseRequest(backupXml);
+        doc.disks().stream().filter(d -> d.file() != null).findFirst().ifPresent(d -> {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + d.name() + ": an unmanaged backup stores "
+                    + "nothing, so its disks take no <target>; a third party reads the NBD export");
+        });
+        return startUnmanaged(domain, doc.toRequest(), flags);
+    }
+
+    @Override
+    public Backup startUnmanaged(String domain, BackupRequest request, Set<CreateFlag> flags) {
+        return begin(BackupMode.UNMANAGED, domain, request, flags);
     }
 
     @Override
@@ -495,7 +527,12 @@ public final class BackupServiceImpl implements BackupService {
         if (doc.uuid() == null) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the restore XML names no backup: <uuid> is missing");
         }
-        return restorer.restore(catalogue.require(doc.uuid()), doc, flags == null ? Set.of() : flags);
+        CatalogueEntry entry = catalogue.require(doc.uuid());
+        if (entry.backup().mode() == BackupMode.UNMANAGED) {
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "backup " + doc.uuid() + " is unmanaged: its data is with "
+                    + "the third-party tool that read its export; restore it with that tool");
+        }
+        return restorer.restore(entry, doc, flags == null ? Set.of() : flags);
     }
 
     @Override

@@ -112,6 +112,9 @@ final class JobTracker {
     /** Removes the images of a failed backup: only inside its own directory, whatever the descriptor says. */
     private static void removeImages(Backup b, Path directory) {
         for (BackupDisk d : b.disks()) {
+            if (d.target().isEmpty()) {
+                continue; // an unmanaged backup's disk: nothing stored
+            }
             Path image = Path.of(d.target()).toAbsolutePath().normalize();
             if (!image.startsWith(directory.toAbsolutePath().normalize())) {
                 LOG.warn("Not removing {} of failed backup {}: outside its directory", image, b.uuid());

@@ -14,6 +14,7 @@ import org.libvirt.LibvirtException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.CreateFlag;
@@ -53,7 +54,12 @@ final class ParentChoice {
         this.qemuImg = qemuImg;
     }
 
-    Decision decide(UUID requested, Set<CreateFlag> flags, DomainRef domain, Domain live, List<DomainDisk> chosen) {
+    /**
+     * @param mode of the new backup: a managed incremental is an overlay on its parent's images,
+     *        so only a managed parent serves it; an unmanaged export can build on either
+     */
+    Decision decide(UUID requested, Set<CreateFlag> flags, DomainRef domain, Domain live, List<DomainDisk> chosen,
+            BackupMode mode) {
         boolean strict = flags.contains(CreateFlag.STRICT_INCREMENTAL);
         if (flags.contains(CreateFlag.FORCE_FULL)) {
             return new Decision(null, "");
@@ -69,6 +75,7 @@ final class ParentChoice {
             Optional<CatalogueEntry> latest = catalogue.all().stream()
                     .filter(e -> e.backup().domain().uuid().equals(domain.uuid()))
                     .filter(e -> e.backup().state() == JobState.COMPLETED && e.backup().checkpoint() != null)
+                    .filter(e -> mode == BackupMode.UNMANAGED || e.backup().mode() == BackupMode.MANAGED)
                     .max(Comparator.comparing((CatalogueEntry e) -> e.backup().creationTime()));
             if (latest.isEmpty()) {
                 return fallback(strict, "domain " + domain.name() + " has no completed backup to build on");
@@ -77,7 +84,10 @@ final class ParentChoice {
         } else {
             return new Decision(null, "");
         }
-        String problem = problem(candidate, live, chosen);
+        String problem = mode == BackupMode.MANAGED && candidate.backup().mode() == BackupMode.UNMANAGED
+                ? "parent " + candidate.backup().uuid() + " is unmanaged: its data is with the third party that read "
+                        + "its export, so there is no image to build a managed incremental on"
+                : problem(candidate, live, chosen);
         return problem == null ? new Decision(candidate, "") : fallback(strict, problem);
     }
 

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.UUID;
 
 import org.virtbackup.api.BackupRequest;
+import org.virtbackup.api.NbdServer;
 
 /**
  * A parsed input {@code <domainbackup>}: what create and restore were asked for.
@@ -13,8 +14,10 @@ import org.virtbackup.api.BackupRequest;
  * @param parent {@code null} if absent
  * @param disks the disks named, each with its target file or {@code null}
  * @param domainName the name of the domain a restore defines, {@code null} if absent
+ * @param server the NBD server an unmanaged backup asks for, {@code null} if absent
  */
-public record BackupDocument(UUID uuid, String description, UUID parent, List<DiskTarget> disks, String domainName) {
+public record BackupDocument(UUID uuid, String description, UUID parent, List<DiskTarget> disks, String domainName,
+        NbdServer server) {
 
     public BackupDocument {
         disks = List.copyOf(disks);
@@ -25,6 +28,6 @@ public record BackupDocument(UUID uuid, String description, UUID parent, List<Di
     }
 
     public BackupRequest toRequest() {
-        return new BackupRequest(uuid, description, parent, disks.stream().map(DiskTarget::name).toList());
+        return new BackupRequest(uuid, description, parent, disks.stream().map(DiskTarget::name).toList(), server);
     }
 }

@@ -32,6 +32,8 @@ import org.virtbackup.api.BackupService;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
+import org.virtbackup.api.NbdExport;
+import org.virtbackup.api.NbdServer;
 import org.xml.sax.InputSource;
 import org.xml.sax.SAXException;
 
@@ -64,7 +66,7 @@ public final class BackupXml {
     /** Parses an input document of create or restore; null or blank is an empty request. */
     public BackupDocument parseRequest(String xml) {
         if (xml == null || xml.isBlank()) {
-            return new BackupDocument(null, null, null, List.of(), null);
+            return new BackupDocument(null, null, null, List.of(), null, null);
         }
         DomainBackupElement e = unmarshal(xml, "backup XML");
         Set<String> seen = new HashSet<>();
@@ -75,7 +77,7 @@ public final class BackupXml {
             return new BackupDocument.DiskTarget(d.name, d.target == null ? null : d.target.file);
         }).toList();
         return new BackupDocument(uuid(e.uuid), e.description, e.parent == null ? null : uuid(e.parent.uuid), disks,
-                e.domainName);
+                e.domainName, server(e.server));
     }
 
     /** Reads a descriptor written by {@link #write}. */
@@ -87,7 +89,8 @@ public final class BackupXml {
         }
         var disks = e.disks().stream().map(d -> new BackupDisk(d.name, d.format == null ? "qcow2" : d.format,
                 d.target == null ? "" : d.target.file, d.capacity == null ? 0 : d.capacity,
-                d.stored == null ? 0 : d.stored)).toList();
+                d.stored == null ? 0 : d.stored,
+                d.export == null ? null : new NbdExport(d.export.uri, d.export.name, d.export.bitmap))).toList();
         Backup backup = new Backup(uuid(e.uuid), new DomainRef(e.domainref.name, uuid(e.domainref.uuid)),
                 e.description, instant(e.creationTime), e.completionTime == null ? null : instant(e.completionTime),
                 e.parent == null ? null : uuid(e.parent.uuid), enumOf(BackupKind.class, e.kind),
@@ -124,8 +127,16 @@ public final class BackupXml {
             disk.format = d.format();
             disk.capacity = d.capacity();
             disk.stored = d.stored();
-            disk.target = new DomainBackupElement.Target();
-            disk.target.file = d.target();
+            if (!d.target().isEmpty()) {
+                disk.target = new DomainBackupElement.Target();
+                disk.target.file = d.target();
+            }
+            if (d.export() != null) {
+                disk.export = new DomainBackupElement.Export();
+                disk.export.uri = d.export().uri();
+                disk.export.name = d.export().name();
+                disk.export.bitmap = d.export().bitmapContext().isEmpty() ? null : d.export().bitmapContext();
+            }
             return disk;
         }).toList();
         if (domainXml != null) {
@@ -161,6 +172,20 @@ public final class BackupXml {
         } catch (JAXBException | ClassCastException ex) {
             throw invalid("invalid " + what + ": " + ex);
         }
+    }
+
+    private static NbdServer server(DomainBackupElement.Server s) {
+        if (s == null) {
+            return null;
+        }
+        boolean tls = "yes".equals(s.tls);
+        if ("unix".equals(s.transport)) {
+            if (s.name != null || s.port != null || tls) {
+                throw invalid("backup XML: <server transport='unix'> takes no name, port or tls");
+            }
+            return NbdServer.unix();
+        }
+        return new NbdServer(NbdServer.Transport.TCP, s.name, s.port == null ? 0 : s.port, tls);
     }
 
     /** Epoch seconds, with milliseconds as a fraction only when there are some. */

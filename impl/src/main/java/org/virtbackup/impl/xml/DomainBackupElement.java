@@ -19,7 +19,7 @@ import org.w3c.dom.Element;
 @XmlRootElement(name = "domainbackup")
 @XmlAccessorType(XmlAccessType.FIELD)
 @XmlType(propOrder = {"uuid", "creationTime", "completionTime", "description", "domainName", "parent", "state",
-    "kind", "mode", "checkpoint", "message", "domainref", "disks", "domain"})
+    "kind", "mode", "checkpoint", "message", "server", "domainref", "disks", "domain"})
 class DomainBackupElement {
     String uuid;
     BigDecimal creationTime;
@@ -32,6 +32,7 @@ class DomainBackupElement {
     String mode;
     String checkpoint;
     String message;
+    Server server;
     DomainRefElement domainref;
     @XmlElementWrapper(name = "disks")
     @XmlElement(name = "disk")
@@ -64,6 +65,29 @@ class DomainBackupElement {
         @XmlAttribute
         Long stored;
         Target target;
+        Export export;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    static class Export {
+        @XmlAttribute
+        String uri;
+        @XmlAttribute
+        String name;
+        @XmlAttribute
+        String bitmap;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    static class Server {
+        @XmlAttribute
+        String transport;
+        @XmlAttribute
+        String name;
+        @XmlAttribute
+        Integer port;
+        @XmlAttribute
+        String tls;
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)
