@@ -13,7 +13,8 @@ import org.virtbackup.api.FinishJobFlag;
 
 @Service
 @Command(scope = "backup", name = "finish",
-        description = "Waits for a backup's job to end (or checks or cancels it) and prints its state")
+        description = "Waits for a backup's job to end, or ends an NBD export (or checks or cancels either), "
+                + "and prints its state")
 public class FinishCommand implements Action {
 
     @Reference
@@ -25,7 +26,7 @@ public class FinishCommand implements Action {
     @Option(name = "--check", description = "Print the state now, do not wait")
     boolean check;
 
-    @Option(name = "--cancel", description = "Abort the job and remove what it wrote")
+    @Option(name = "--cancel", description = "Abort the job and remove what it wrote; for an export, also drop its checkpoint")
     boolean cancel;
 
     @Override
