@@ -29,7 +29,7 @@ die() { printf 'setup-host: ERROR: %s\n' "$*" >&2; exit 1; }
 # Note: /etc/libvirt/qemu.conf and the libvirt-qemu user normally come from
 # libvirt-daemon-system, which we do not install (it wants systemd); we create both below.
 REQUIRED_PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
-               qemu-utils libnbd-bin xz-utils)
+               qemu-utils libnbd-bin xz-utils openssl)
 
 pkg_installed() {
     [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == "install ok installed" ]]
@@ -111,6 +111,14 @@ fi
 set_conf user '"root"'
 set_conf group '"root"'
 set_conf security_driver '"none"'
+# TLS for NBD exports (pull-mode backups with tls='yes'): QEMU reads the server's certificate,
+# key and CA from this directory and requires client certificates (verify). The in-container
+# tests write their own CA and certificates here; a real host puts its own.
+NBD_TLS_DIR=${NBD_TLS_DIR:-/var/lib/virt-backup-test/nbd-tls}
+mkdir -p "$NBD_TLS_DIR"
+chmod 0700 "$NBD_TLS_DIR"
+set_conf backup_tls_x509_cert_dir "\"$NBD_TLS_DIR\""
+set_conf backup_tls_x509_verify 1
 
 # ---------------------------------------------------------------- daemons
 mkdir -p /var/log/libvirt /var/log/libvirt/qemu /run/libvirt /var/lib/libvirt

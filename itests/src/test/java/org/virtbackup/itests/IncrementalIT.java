@@ -120,7 +120,7 @@ public class IncrementalIT extends BackupTestSupport {
             // MERGE folds it into its child, which stays whole.
             backups.delete(third.uuid(), EnumSet.of(DeleteFlag.MERGE));
             assertTrue(backups.lookup(third.uuid()).isEmpty());
-            assertFalse(checkpoints(guest).contains(third.checkpoint()));
+            assertFalse(guest.checkpoints().contains(third.checkpoint()));
             Backup fourth = backups.lookup(chain.get(4).uuid()).orElseThrow();
             assertEquals(chain.get(2).uuid(), fourth.parent());
             assertIdentical(image(fourth), expected.get(4));
@@ -142,7 +142,7 @@ public class IncrementalIT extends BackupTestSupport {
             // ALL: nothing of the domain is left, in the catalogue or in libvirt.
             backups.delete(first.uuid(), EnumSet.of(DeleteFlag.ALL));
             assertTrue(backups.list(guest.name(), Set.of()).isEmpty());
-            assertEquals("no checkpoint is left in libvirt", List.of(), checkpoints(guest));
+            assertEquals("no checkpoint is left in libvirt", List.of(), guest.checkpoints());
         }
     }
 
@@ -211,7 +211,7 @@ public class IncrementalIT extends BackupTestSupport {
             Path atShutdown = twin.snapshot();
             assertIdentical(image(offline), atShutdown);
             assertTrue(offline.disks().get(0).stored() < 8 * MiB);
-            assertTrue("libvirt knows the offline checkpoint", checkpoints(guest).contains(offline.checkpoint()));
+            assertTrue("libvirt knows the offline checkpoint", guest.checkpoints().contains(offline.checkpoint()));
 
             Backup again = backup(backups, guest, null, EnumSet.of(CreateFlag.STRICT_INCREMENTAL));
             assertEquals(offline.uuid(), again.parent());
@@ -234,7 +234,7 @@ public class IncrementalIT extends BackupTestSupport {
             assertIdentical(image(afterFull), twin.snapshot());
 
             backups.delete(running.uuid(), EnumSet.of(DeleteFlag.ALL));
-            assertEquals(List.of(), checkpoints(guest));
+            assertEquals(List.of(), guest.checkpoints());
         }
     }
 
@@ -278,10 +278,5 @@ public class IncrementalIT extends BackupTestSupport {
 
     private static List<UUID> uuids(List<Backup> backups) {
         return backups.stream().map(Backup::uuid).toList();
-    }
-
-    private static List<String> checkpoints(Guest guest) {
-        return Cmd.ok("virsh", "-c", Guest.URI, "checkpoint-list", guest.name(), "--name").lines()
-                .map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 }

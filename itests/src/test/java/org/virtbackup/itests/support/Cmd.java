@@ -15,8 +15,13 @@ public final class Cmd {
     }
 
     public static Result run(String... cmd) {
+        return runIn(null, cmd);
+    }
+
+    /** Runs in a working directory ({@code null}: this process's). */
+    public static Result runIn(File dir, String... cmd) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+            Process p = new ProcessBuilder(cmd).directory(dir).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(10, TimeUnit.MINUTES)) {
@@ -34,7 +39,12 @@ public final class Cmd {
 
     /** Runs and fails the test with the program's output unless it exits 0. */
     public static String ok(String... cmd) {
-        Result r = run(cmd);
+        return okIn(null, cmd);
+    }
+
+    /** {@link #ok} in a working directory. */
+    public static String okIn(File dir, String... cmd) {
+        Result r = runIn(dir, cmd);
         if (r.exitCode() != 0) {
             throw new AssertionError(String.join(" ", cmd) + " exited " + r.exitCode() + ":\n" + r.output());
         }

@@ -119,6 +119,12 @@ public final class Guest implements AutoCloseable {
         return dir;
     }
 
+    /** The names of the guest's checkpoints in libvirt. */
+    public java.util.List<String> checkpoints() {
+        return Cmd.ok("virsh", "-c", URI, "checkpoint-list", name, "--name").lines()
+                .map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
     public void startIt() {
         Cmd.ok("virsh", "-c", URI, "start", name);
     }
