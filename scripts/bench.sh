@@ -24,6 +24,11 @@
 #                equal to the disk); then restore(NEW_DOMAIN, INSTANT) of the tip, wall time of
 #                the call, the new domain removed after each (RESULT instant-restore seconds,
 #                n/a when the service does not support it yet).
+#   nbd-export   the same guest and disk: a third-party client reading an unmanaged backup's full
+#                NBD export (BackupService.startUnmanaged, then `qemu-img convert -W -m 8 -t none
+#                -f raw -O qcow2 <uri> out`, then finishJob; wall time of the three) vs.
+#                `qemu-img convert -t none` of the image (RESULT nbd-export ratio, target 1.3 or
+#                less); the client's last copy is checked equal to the disk.
 #
 # How to read it: the last lines are `RESULT <benchmark> <key>=<value>`. A ratio is
 # median(service) / median(baseline): 1.00 means as fast as the host's own copy, 1.30 means

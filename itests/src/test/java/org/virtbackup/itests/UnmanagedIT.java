@@ -206,6 +206,23 @@ public class UnmanagedIT extends BackupTestSupport {
     }
 
     @Test
+    public void anExportOutlivesARestartOfTheImplementation() throws Exception {
+        try (Guest guest = Guest.start(workDir(), "it-export-restart", SIZE)) {
+            Path expected = Images.create(guest.workDir().resolve("expected.qcow2"), SIZE);
+            write(guest, expected, 0x77, 2 * MiB, 3 * MiB);
+            Backup open = backupService().startUnmanaged(guest.name(), (String) null, Set.of());
+            restartImplementation();
+            BackupService backups = backupService();
+            assertEquals(JobState.RUNNING, backups.lookup(open.uuid()).orElseThrow().state());
+            Path copy = guest.workDir().resolve("after-restart.raw");
+            Cmd.ok("nbdcopy", open.disks().get(0).export().uri(), copy.toString());
+            assertIdentical(copy, expected);
+            assertEquals(JobState.COMPLETED, backups.finishJob(open.uuid(), Set.of()));
+            assertTrue(guest.checkpoints().contains(open.checkpoint()));
+        }
+    }
+
+    @Test
     public void shellExportPrintsTheUrisAndFinishEndsIt() throws Exception {
         try (Guest guest = Guest.start(workDir(), "it-shell-export", SIZE)) {
             String out = executeCommand("backup:export " + guest.name());

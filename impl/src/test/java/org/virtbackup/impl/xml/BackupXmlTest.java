@@ -19,6 +19,8 @@ import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
+import org.virtbackup.api.NbdExport;
+import org.virtbackup.api.NbdServer;
 
 class BackupXmlTest {
 
@@ -154,5 +156,35 @@ class BackupXmlTest {
         assertEquals(b.uuid(), doc.uuid());
         assertEquals(b.parent(), doc.parent());
         assertEquals("vda", doc.disks().get(0).name());
+    }
+
+    @Test
+    void unmanagedDescriptorsKeepTheirExportsAndNoTarget() {
+        NbdExport export = new NbdExport("nbd://127.0.0.1:10809/vda", "vda", "qemu:dirty-bitmap:backup-vda");
+        Backup b = new Backup(UUID.randomUUID(), new DomainRef("vm1", UUID.randomUUID()), "", Instant.ofEpochSecond(5), null,
+                UUID.randomUUID(), BackupKind.INCREMENTAL, BackupMode.UNMANAGED, JobState.RUNNING, "cp2", "",
+                List.of(new BackupDisk("vda", "raw", "", 4096, 0, export)));
+        String out = xml.write(b, "<domain/>");
+        assertTrue(out.contains("<export uri=\"nbd://127.0.0.1:10809/vda\" name=\"vda\" bitmap=\"qemu:dirty-bitmap:backup-vda\"/>"), out);
+        assertFalse(out.contains("<target"), out);
+        assertEquals(b, xml.readDescriptor(out).backup());
+    }
+
+    @Test
+    void theServerElementAsksForAnNbdTransport() {
+        assertEquals(new NbdServer(NbdServer.Transport.TCP, "0.0.0.0", 10900, true),
+                xml.parseRequest("<domainbackup><server transport='tcp' name='0.0.0.0' port='10900' tls='yes'/></domainbackup>")
+                        .server());
+        assertEquals(new NbdServer(NbdServer.Transport.TCP, null, 0, false),
+                xml.parseRequest("<domainbackup><server transport='tcp'/></domainbackup>").server());
+        assertEquals(NbdServer.unix(), xml.parseRequest("<domainbackup><server transport='unix'/></domainbackup>").server());
+        assertNull(xml.parseRequest("<domainbackup/>").server());
+        BackupException e = assertThrows(BackupException.class,
+                () -> xml.parseRequest("<domainbackup><server transport='unix' port='1'/></domainbackup>"));
+        assertTrue(e.getMessage().contains("takes no name, port or tls"), e.getMessage());
+        BackupException p = assertThrows(BackupException.class,
+                () -> xml.parseRequest("<domainbackup><server transport='tcp' port='70000'/></domainbackup>"));
+        assertEquals(ErrorCode.INVALID_XML, p.code());
+        assertTrue(p.getMessage().contains("70000"), p.getMessage());
     }
 }
