@@ -96,9 +96,13 @@ public class UnmanagedIT extends BackupTestSupport {
             Cmd.ok("qemu-img", "convert", "-f", "raw", "-O", "qcow2", export.uri(), converted.toString());
             assertIdentical(converted, atFull);
             expectError(ErrorCode.DOMAIN_BUSY, () -> backups.create(guest.name(), (String) null, Set.of()));
+            Path scratch = Path.of(System.getProperty("karaf.data"), "virt-backup-scratch");
+            assertTrue("copy-before-write data goes to the configured scratch directory: " + filesUnder(scratch),
+                    filesUnder(scratch).stream().anyMatch(f -> f.startsWith(full.uuid().toString())));
 
             assertEquals(JobState.COMPLETED, backups.finishJob(full.uuid(), Set.of()));
             assertFalse("the socket is gone", Files.exists(socket));
+            assertTrue("the scratch file is gone", filesUnder(scratch).stream().noneMatch(f -> f.startsWith(full.uuid().toString())));
             assertTrue("libvirt's job has ended", Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", guest.name()).contains("None"));
             assertTrue("the checkpoint stays for the next incremental", guest.checkpoints().contains(full.checkpoint()));
             assertEquals(JobState.COMPLETED, backups.lookup(full.uuid()).orElseThrow().state());

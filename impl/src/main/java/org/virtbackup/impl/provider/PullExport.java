@@ -23,6 +23,7 @@ final class PullExport {
 
     /** {@code VIR_DOMAIN_BACKUP_BEGIN_QUIESCE}: not in libvirt-java 0.5.4's constants. */
     static final int BEGIN_QUIESCE = 2;
+    private static final long END_TIMEOUT_NANOS = 30_000_000_000L;
 
     private final Domain domain;
     private final NbdListener listener;
@@ -108,7 +109,11 @@ final class PullExport {
         }
     }
 
-    /** Ends the job; libvirt removes the scratch files, QEMU leaves its socket file to us. */
+    /**
+     * Ends the job and waits until libvirt has let go of it (it tears the job down after the abort
+     * returns: scratch files removed, the domain free for the next job). QEMU leaves its socket
+     * file to us.
+     */
     void end() {
         try {
             if (isActive()) {
@@ -116,6 +121,15 @@ final class PullExport {
             }
         } catch (LibvirtException e) {
             // The job is gone already (domain stopped): nothing left to end.
+        }
+        long deadline = System.nanoTime() + END_TIMEOUT_NANOS;
+        while (isActive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         if (listener.isUnix()) {
             try {
