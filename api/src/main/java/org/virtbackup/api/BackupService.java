@@ -94,9 +94,29 @@ public interface BackupService {
      */
     Map<String, Object> getParameters(UUID backup);
 
-    /** {@code virDomainSetDefaultTarget}: where the domain's backups go when the XML names no target. */
+    /**
+     * {@code virDomainSetDefaultTarget}: where the domain's backups go when the XML names no
+     * target: {@code <target type='dir'><path>/srv/backups/web</path></target>}, a directory
+     * inside the configured target roots, checked writable and with room for a full backup
+     * ({@link ErrorCode#INVALID_TARGET}, {@link ErrorCode#NO_SPACE}); {@code null} or empty
+     * goes back to the global target. Persists across restarts. Storage pools
+     * ({@code type='pool'}) are not supported yet. {@link ModifyFlag#VALIDATE_ONLY} checks
+     * without storing.
+     */
     void setDefaultTarget(String domain, String targetXml, Set<ModifyFlag> flags);
 
-    /** {@code virDomainUndefineFlags} with {@code VIR_DOMAIN_UNDEFINE_BACKUP}. */
+    /** The domain's own default target as set by {@link #setDefaultTarget}; empty: the global one. */
+    Optional<String> getDefaultTarget(String domain);
+
+    /**
+     * {@code virDomainUndefineFlags} with {@code VIR_DOMAIN_UNDEFINE_BACKUP}: undefines the domain
+     * in libvirt. With {@link UndefineFlag#BACKUPS} its backups and checkpoints are deleted first;
+     * with {@link UndefineFlag#KEEP_BACKUPS} they stay (and restore to a new domain); with neither
+     * it is refused ({@link ErrorCode#INVALID_STATE}) while the domain has managed backups. A
+     * running domain becomes transient, as with libvirt's own undefine.
+     */
     void undefineDomain(String domain, Set<UndefineFlag> flags);
+
+    /** The domains libvirt knows, running or not, by name: what a backup can be made of. */
+    List<DomainRef> domains();
 }

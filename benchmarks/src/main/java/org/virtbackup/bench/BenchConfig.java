@@ -10,6 +10,11 @@ public record BenchConfig(String libvirt_uri, String target_directory, String ru
         int copy_parallelism)
         implements VirtBackupConfig {
 
+    @Override
+    public String target_roots() {
+        return target_directory();
+    }
+
     /** Exports listen on private unix sockets, as by default. */
     @Override
     public String nbd_transport() {

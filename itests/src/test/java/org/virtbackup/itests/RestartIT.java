@@ -16,6 +16,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
+import org.osgi.util.tracker.ServiceTracker;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.FinishJobFlag;
@@ -87,6 +88,27 @@ public class RestartIT extends BackupTestSupport {
             guest.write(0, 0xa5, 0, 4 * MiB);
             assertBackupEqualsSourceWithPattern(guest, service.lookup(backup.uuid()).orElseThrow(), 0x5a);
             service.delete(backup.uuid(), Set.of());
+        }
+    }
+
+    @Test
+    public void anUpdateOfTheImplementationMidJobIsSeenByConsumersAsTheServiceComingBack() throws Exception {
+        ServiceTracker<BackupService, BackupService> consumer = new ServiceTracker<>(bundleContext, BackupService.class, null);
+        consumer.open();
+        try (Guest guest = Guest.startWithData(workDir(), "it-update", 4 * GiB, 3 * GiB)) {
+            guest.write(0, 0x5a, 0, 4 * MiB);
+            Backup backup = consumer.waitForService(SERVICE_TIMEOUT_MS).create(guest.name(), (String) null, Set.of());
+            int before = consumer.getTrackingCount();
+
+            implementationBundle().update(); // a platform installing a new build of the implementation
+            BackupService after = consumer.waitForService(SERVICE_TIMEOUT_MS);
+            assertTrue("the consumer saw the service go and come back", consumer.getTrackingCount() >= before + 2);
+            assertEquals(JobState.COMPLETED, after.finishJob(backup.uuid(), Set.of()));
+            guest.write(0, 0xa5, 0, 4 * MiB);
+            assertBackupEqualsSourceWithPattern(guest, after.lookup(backup.uuid()).orElseThrow(), 0x5a);
+            after.delete(backup.uuid(), Set.of());
+        } finally {
+            consumer.close();
         }
     }
 

@@ -15,6 +15,7 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.virtbackup.api.BackupKind;
 import org.virtbackup.api.JobState;
+import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.Images;
 
@@ -69,8 +70,17 @@ public class ShellIT extends BackupTestSupport {
             assertEquals(BackupKind.FULL, backupService().lookup(child).orElseThrow().kind());
             assertTrue(Images.holds(Path.of(backupService().lookup(child).orElseThrow().disks().get(0).target()),
                     0x5a, 0, 2 * MiB));
+            String recorded = executeCommand("backup:domain " + child);
+            assertTrue(recorded, recorded.startsWith(guest.name() + " "));
             executeCommand("backup:delete " + child);
             assertTrue(backupService().lookup(child).isEmpty());
+
+            executeCommand("backup:create --wait " + guest.name());
+            Cmd.ok("virsh", "-c", Guest.URI, "destroy", guest.name()); // else libvirt leaves it transient
+            String undefined = executeCommand("backup:undefine --with-backups " + guest.name());
+            assertTrue(undefined, undefined.contains("1 backups deleted"));
+            assertTrue(backupService().list(guest.name(), java.util.Set.of()).isEmpty());
+            assertTrue("the domain is gone", Cmd.run("virsh", "-c", Guest.URI, "dominfo", guest.name()).exitCode() != 0);
         }
     }
 }

@@ -8,6 +8,7 @@ import java.util.Set;
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
@@ -25,6 +26,7 @@ public class CreateCommand implements Action {
     BackupService service;
 
     @Argument(index = 0, name = "domain", description = "Domain name or UUID", required = true)
+    @Completion(DomainCompleter.class)
     String domain;
 
     @Option(name = "--disk", description = "Disk to back up (repeat; default: every disk)", multiValued = true)
@@ -40,6 +42,7 @@ public class CreateCommand implements Action {
     boolean quiesce;
 
     @Option(name = "--parent", description = "UUID of the backup this one is incremental to")
+    @Completion(BackupCompleter.class)
     String parent;
 
     @Option(name = "--incremental", description = "Incremental to the domain's latest valid backup; full if there is none")

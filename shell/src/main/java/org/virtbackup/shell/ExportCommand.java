@@ -8,6 +8,7 @@ import java.util.Set;
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
@@ -27,6 +28,7 @@ public class ExportCommand implements Action {
     BackupService service;
 
     @Argument(index = 0, name = "domain", description = "Domain name or UUID", required = true)
+    @Completion(DomainCompleter.class)
     String domain;
 
     @Option(name = "--disk", description = "Disk to export (repeat; default: every disk)", multiValued = true)
@@ -37,6 +39,7 @@ public class ExportCommand implements Action {
 
     @Option(name = "--parent", description = "UUID of a backup (managed or unmanaged): the export then carries the "
             + "dirty bitmap of what changed since it")
+    @Completion(BackupCompleter.class)
     String parent;
 
     @Option(name = "--incremental", description = "Relative to the domain's latest valid backup; full if there is none")

@@ -5,6 +5,7 @@ import java.util.Set;
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
@@ -20,6 +21,7 @@ public class ListCommand implements Action {
     BackupService service;
 
     @Argument(index = 0, name = "domain", description = "Domain name or UUID (default: all domains)")
+    @Completion(DomainCompleter.class)
     String domain;
 
     @Option(name = "--full", description = "Full backups")

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
@@ -29,6 +30,7 @@ public class RestoreCommand implements Action {
     BackupService service;
 
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
+    @Completion(BackupCompleter.class)
     String uuid;
 
     @Option(name = "--new-domain", description = "Define a new domain with this name on the restored disks")

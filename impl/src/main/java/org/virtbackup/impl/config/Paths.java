@@ -23,6 +23,12 @@ public final class Paths {
         return Path.of(configured.replace("${karaf.data}", data)).toAbsolutePath().normalize();
     }
 
+    /** A comma-separated list of configured paths, each resolved; blanks are skipped. */
+    public static java.util.List<Path> list(String configured) {
+        return java.util.Arrays.stream(configured.split(",")).map(String::strip).filter(p -> !p.isEmpty())
+                .map(Paths::resolve).toList();
+    }
+
     /** Creates the directory and its missing parents; the directory itself ends up 0700. */
     public static Path privateDirectory(Path dir) {
         try {

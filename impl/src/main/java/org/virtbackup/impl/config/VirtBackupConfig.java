@@ -21,6 +21,11 @@ public @interface VirtBackupConfig {
             description = "Where backups go when nothing else is said; created 0700")
     String target_directory() default "${karaf.data}/virt-backup";
 
+    @AttributeDefinition(name = "Target roots",
+            description = "Comma-separated directories a domain's own default target directory (setDefaultTarget) "
+                    + "may lie in; target.directory is always allowed")
+    String target_roots() default "${karaf.data}/virt-backup-targets,/var/lib/virt-backup";
+
     @AttributeDefinition(name = "Runtime directory",
             description = "Private directory (0700) for the NBD sockets of running jobs; keep the path short (unix sockets allow 107 bytes)")
     String runtime_directory() default "/run/virt-backup";

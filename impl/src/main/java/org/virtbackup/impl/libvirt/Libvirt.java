@@ -1,5 +1,8 @@
 package org.virtbackup.impl.libvirt;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.UUID;
 
 import org.libvirt.Connect;
@@ -92,6 +95,20 @@ public final class Libvirt {
                 throw new BackupException(ErrorCode.NO_DOMAIN, "no domain '" + nameOrUuid + "' in libvirt at " + uri);
             }
             throw failure("looking up domain '" + nameOrUuid + "'", e);
+        }
+    }
+
+    /** Every domain libvirt knows, running or not, sorted by name. */
+    public List<DomainRef> domains() {
+        try {
+            List<DomainRef> refs = new ArrayList<>();
+            for (Domain d : connection().listAllDomains(0)) {
+                refs.add(ref(d));
+            }
+            refs.sort(Comparator.comparing(DomainRef::name));
+            return refs;
+        } catch (LibvirtException e) {
+            throw failure("listing the domains", e);
         }
     }
 

@@ -18,6 +18,9 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import org.libvirt.Domain;
@@ -28,6 +31,8 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +59,7 @@ import org.virtbackup.api.XmlFlag;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.catalogue.DescriptorFile;
+import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.DomainDisk;
@@ -62,7 +68,9 @@ import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.restore.Restorer;
 import org.virtbackup.impl.xml.BackupDocument;
+import org.virtbackup.impl.target.DefaultTargets;
 import org.virtbackup.impl.xml.BackupXml;
+import org.virtbackup.impl.xml.TargetXml;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.BackupProvider;
 import org.virtbackup.spi.JobProgress;
@@ -82,9 +90,11 @@ public final class BackupServiceImpl implements BackupService {
     private static final Logger LOG = LoggerFactory.getLogger(BackupServiceImpl.class);
     private static final String MANAGED = "managed";
     private static final String UNMANAGED = "unmanaged";
+    /** {@code VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA}: not in libvirt-java 0.5.4's constants. */
+    private static final int UNDEFINE_CHECKPOINTS_METADATA = 1 << 4;
 
     private final Libvirt libvirt;
-    private final StorageTarget target;
+    private final DefaultTargets targets;
     private final BackupXml xml = new BackupXml();
     private final Catalogue catalogue = new Catalogue(xml);
     private final JobTracker jobs;
@@ -95,20 +105,30 @@ public final class BackupServiceImpl implements BackupService {
     private final Map<String, BackupProvider> providers = new ConcurrentHashMap<>();
     private final Object createLock = new Object();
     private volatile boolean active;
+    /** Optional: without Event Admin no events are posted. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile EventAdmin eventAdmin;
+    private final Events events = new Events(() -> eventAdmin);
+    private final ScheduledExecutorService progressEvents;
 
     @Activate
     public BackupServiceImpl(@Reference Libvirt libvirt,
             @Reference(target = "(" + StorageTarget.KIND + "=directory)") StorageTarget target,
             VirtBackupConfig config) {
         this.libvirt = libvirt;
-        this.target = target;
+        this.targets = new DefaultTargets(target, Paths.resolve(config.target_directory()), Paths.list(config.target_roots()));
         this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
         this.parents = new ParentChoice(catalogue, qemuImg);
-        this.restorer = new Restorer(libvirt, qemuImg,
-                java.util.Arrays.stream(config.restore_roots().split(",")).map(String::strip).filter(r -> !r.isEmpty())
-                        .map(org.virtbackup.impl.config.Paths::resolve).toList());
-        this.jobs = new JobTracker(catalogue, target, this::dropCheckpoint);
-        catalogue.load(target.backups());
+        this.restorer = new Restorer(libvirt, qemuImg, Paths.list(config.restore_roots()));
+        this.jobs = new JobTracker(catalogue, targets::remove, this::dropCheckpoint, events);
+        this.progressEvents = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "virt-backup-progress-events");
+            t.setDaemon(true);
+            return t;
+        });
+        progressEvents.scheduleWithFixedDelay(this::postProgress, 1, 1, TimeUnit.SECONDS);
+        catalogue.load(targets.backups());
         active = true;
         providers.keySet().forEach(this::resumeJobs);
         LOG.info("virt-backup catalogue loaded: {} backups", catalogue.all().size());
@@ -117,7 +137,18 @@ public final class BackupServiceImpl implements BackupService {
     @Deactivate
     public void deactivate() {
         active = false;
+        progressEvents.shutdownNow();
         jobs.close();
+    }
+
+    private void postProgress() {
+        for (UUID uuid : jobs.running()) {
+            try {
+                jobs.get(uuid).ifPresent(r -> catalogue.get(uuid).ifPresent(e -> events.progress(e.backup(), r.job().progress())));
+            } catch (RuntimeException e) {
+                LOG.debug("No progress event for {}: {}", uuid, e.getMessage());
+            }
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -171,7 +202,10 @@ public final class BackupServiceImpl implements BackupService {
             checkNotBusy(ref, domain);
             ParentChoice.Decision decision = parents.decide(request.parent(), f, ref, domain, chosen, mode);
             Backup parent = decision.parent() == null ? null : decision.parent().backup();
-            Path dir = target.create(ref, uuid);
+            if (managed && decision.parent() == null) {
+                requireSpace(targets.directoryFor(ref), domain, chosen);
+            }
+            Path dir = targets.forDomain(ref).create(ref, uuid);
             try {
                 // An unmanaged backup's data is read by a third party: the export presents raw disks.
                 List<BackupDisk> disks = chosen.stream().map(d -> new BackupDisk(d.name(), managed ? "qcow2" : "raw",
@@ -187,13 +221,14 @@ public final class BackupServiceImpl implements BackupService {
                     catalogue.put(entry.with(backup));
                 }
                 jobs.watch(uuid, job);
+                events.started(backup);
                 LOG.info("Backup {} of {} started: {} of disks {}{}", uuid, ref.name(), backup.kind(),
                         disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
                 return backup;
             } catch (RuntimeException e) {
                 // Nothing half-written: no descriptor, no directory.
                 catalogue.remove(uuid);
-                target.remove(dir);
+                targets.remove(dir);
                 throw e;
             }
         }
@@ -476,9 +511,10 @@ public final class BackupServiceImpl implements BackupService {
         }
         catalogue.remove(uuid);
         if (!metadataOnly) {
-            target.remove(e.directory());
+            targets.remove(e.directory());
             dropCheckpoint(e.backup());
         }
+        events.deleted(e.backup());
         LOG.info("Backup {} of {} deleted{}", uuid, e.backup().domain().name(), metadataOnly ? " (metadata only)" : "");
     }
 
@@ -532,17 +568,105 @@ public final class BackupServiceImpl implements BackupService {
             throw new BackupException(ErrorCode.NOT_SUPPORTED, "backup " + doc.uuid() + " is unmanaged: its data is with "
                     + "the third-party tool that read its export; restore it with that tool");
         }
-        return restorer.restore(entry, doc, flags == null ? Set.of() : flags);
+        RestoreResult result = restorer.restore(entry, doc, flags == null ? Set.of() : flags);
+        events.restored(entry.backup(), result.domain() == null ? null : result.domain().name());
+        return result;
     }
 
     @Override
-    public void setDefaultTarget(String domain, String targetXml, Set<ModifyFlag> flags) {
-        throw new BackupException(ErrorCode.NOT_SUPPORTED, "per-domain default targets are not supported yet");
+    public void setDefaultTarget(String domainName, String targetXml, Set<ModifyFlag> flags) {
+        Domain domain = libvirt.domain(domainName);
+        DomainRef ref = libvirt.ref(domain);
+        boolean validateOnly = flags != null && flags.contains(ModifyFlag.VALIDATE_ONLY);
+        if (targetXml == null || targetXml.isBlank()) {
+            if (!validateOnly) {
+                targets.set(ref.uuid(), null);
+                LOG.info("Backups of {} go to the global target again", ref.name());
+            }
+            return;
+        }
+        TargetXml t = TargetXml.parse(targetXml);
+        if (t.kind().equals("pool")) {
+            try {
+                libvirt.connection().storagePoolLookupByName(t.value());
+            } catch (LibvirtException e) {
+                throw new BackupException(ErrorCode.INVALID_TARGET, "no storage pool '" + t.value() + "' in libvirt: "
+                        + e.getMessage(), e);
+            }
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "storage pool targets are not supported yet; "
+                    + "give a directory (<target type='dir'><path>…</path></target>)");
+        }
+        Path dir = targets.check(t.value());
+        requireSpace(dir, domain, DomainXml.disks(domainXml(domain)));
+        if (!validateOnly) {
+            targets.set(ref.uuid(), dir);
+            LOG.info("Backups of {} go to {}", ref.name(), dir);
+        }
     }
 
     @Override
-    public void undefineDomain(String domain, Set<UndefineFlag> flags) {
-        throw new BackupException(ErrorCode.NOT_SUPPORTED, "undefining domains with backups is not supported yet");
+    public Optional<String> getDefaultTarget(String domainName) {
+        DomainRef ref = libvirt.ref(libvirt.domain(domainName));
+        return targets.get(ref.uuid()).map(dir -> new TargetXml("dir", dir.toString()).toXml());
+    }
+
+    /** A full backup needs about what the disks hold now; refuse early rather than fill the disk. */
+    private void requireSpace(Path dir, Domain domain, List<DomainDisk> disks) {
+        long needed = 0;
+        for (DomainDisk d : disks) {
+            try {
+                needed += domain.blockInfo(d.source()).getAllocation();
+            } catch (LibvirtException e) {
+                throw Libvirt.failure("reading the allocation of disk " + d.name(), e);
+            }
+        }
+        long free;
+        try {
+            free = Files.getFileStore(Files.exists(dir) ? dir : dir.getParent()).getUsableSpace();
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read the free space of " + dir + ": " + e.getMessage(), e);
+        }
+        if (free < needed) {
+            throw new BackupException(ErrorCode.NO_SPACE, dir + " has " + free + " bytes free; a full backup of the "
+                    + "domain needs about " + needed + " (what its disks hold now)");
+        }
+    }
+
+    @Override
+    public void undefineDomain(String domainName, Set<UndefineFlag> flags) {
+        Set<UndefineFlag> f = flags == null ? Set.of() : flags;
+        if (f.contains(UndefineFlag.BACKUPS) && f.contains(UndefineFlag.KEEP_BACKUPS)) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "BACKUPS and KEEP_BACKUPS exclude each other");
+        }
+        Domain domain = libvirt.domain(domainName);
+        DomainRef ref = libvirt.ref(domain);
+        synchronized (createLock) {
+            List<Backup> backups = list(ref.uuid().toString(), Set.of());
+            long managed = backups.stream().filter(b -> b.mode() == BackupMode.MANAGED).count();
+            if (managed > 0 && f.isEmpty()) {
+                throw new BackupException(ErrorCode.INVALID_STATE, "domain " + ref.name() + " has " + managed
+                        + " managed backups; undefine it with BACKUPS to delete them too, or KEEP_BACKUPS to keep them "
+                        + "(they still restore to a new domain)");
+            }
+            requireNotRunning(backups);
+            if (f.contains(UndefineFlag.BACKUPS) && !backups.isEmpty()) {
+                delete(backups.get(0).uuid(), EnumSet.of(DeleteFlag.ALL));
+            }
+            try {
+                // Checkpoint metadata goes with the domain (libvirt refuses otherwise); with
+                // KEEP_BACKUPS the bitmaps stay in the images, harmless without a domain.
+                domain.undefine(UNDEFINE_CHECKPOINTS_METADATA);
+            } catch (LibvirtException e) {
+                throw Libvirt.failure("undefining domain " + ref.name(), e);
+            }
+            LOG.info("Domain {} undefined; {} of its backups {}", ref.name(), backups.size(),
+                    f.contains(UndefineFlag.BACKUPS) ? "deleted" : "kept");
+        }
+    }
+
+    @Override
+    public List<DomainRef> domains() {
+        return libvirt.domains();
     }
 
     // ---- helpers ------------------------------------------------------------------------

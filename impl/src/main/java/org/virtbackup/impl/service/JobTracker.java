@@ -20,7 +20,6 @@ import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.JobResult;
-import org.virtbackup.spi.StorageTarget;
 
 /**
  * Watches running jobs and writes their outcome into the catalogue: completed backups are
@@ -32,8 +31,9 @@ final class JobTracker {
     private static final Logger LOG = LoggerFactory.getLogger(JobTracker.class);
 
     private final Catalogue catalogue;
-    private final StorageTarget target;
+    private final Consumer<Path> removeDirectory;
     private final Consumer<Backup> dropCheckpoint;
+    private final Events events;
     private final Map<UUID, RunningJob> running = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
@@ -41,10 +41,11 @@ final class JobTracker {
      * @param dropCheckpoint removes the checkpoint of a backup that did not complete: nothing may
      *        be built on it, and a stale one would make later incrementals skip data
      */
-    JobTracker(Catalogue catalogue, StorageTarget target, Consumer<Backup> dropCheckpoint) {
+    JobTracker(Catalogue catalogue, Consumer<Path> removeDirectory, Consumer<Backup> dropCheckpoint, Events events) {
         this.catalogue = catalogue;
-        this.target = target;
+        this.removeDirectory = removeDirectory;
         this.dropCheckpoint = dropCheckpoint;
+        this.events = events;
     }
 
     RunningJob watch(UUID backup, BackupJob job) {
@@ -66,6 +67,11 @@ final class JobTracker {
             }
         });
         return r;
+    }
+
+    /** The backups whose jobs are watched now. */
+    java.util.Set<UUID> running() {
+        return java.util.Set.copyOf(running.keySet());
     }
 
     Optional<RunningJob> get(UUID backup) {
@@ -90,19 +96,24 @@ final class JobTracker {
         Backup b = entry.backup();
         switch (result.state()) {
             case COMPLETED -> {
-                catalogue.put(entry.with(b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), b.message())));
+                Backup done = b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), b.message());
+                catalogue.put(entry.with(done));
+                events.ended(done);
                 LOG.info("Backup {} of {} completed", uuid, b.domain().name());
             }
             case CANCELLED -> {
                 dropCheckpoint.accept(b);
                 catalogue.remove(uuid);
-                target.remove(entry.directory());
+                removeDirectory.accept(entry.directory());
+                events.ended(b.withState(JobState.CANCELLED, Instant.now(), ""));
                 LOG.info("Backup {} of {} cancelled; its files are removed", uuid, b.domain().name());
             }
             default -> {
                 dropCheckpoint.accept(b);
                 removeImages(b, entry.directory());
-                catalogue.put(entry.with(b.withState(result.state(), Instant.now(), result.message())));
+                Backup ended = b.withState(result.state(), Instant.now(), result.message());
+                catalogue.put(entry.with(ended));
+                events.ended(ended);
                 LOG.warn("Backup {} of {} failed: {}", uuid, b.domain().name(), result.message());
             }
         }

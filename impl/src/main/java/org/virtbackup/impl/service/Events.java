@@ -1,0 +1,90 @@
+package org.virtbackup.impl.service;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupEvents;
+import org.virtbackup.api.JobState;
+import org.virtbackup.spi.JobProgress;
+
+/** Posts {@link BackupEvents} through Event Admin when one is there; without it, nothing happens. */
+final class Events {
+
+    private final Supplier<EventAdmin> eventAdmin;
+
+    Events(Supplier<EventAdmin> eventAdmin) {
+        this.eventAdmin = eventAdmin;
+    }
+
+    void started(Backup b) {
+        Map<String, Object> p = properties(b);
+        if (b.parent() != null) {
+            p.put(BackupEvents.PARENT, b.parent().toString());
+        }
+        post(BackupEvents.STARTED, p);
+    }
+
+    void progress(Backup b, JobProgress progress) {
+        Map<String, Object> p = properties(b);
+        p.put(BackupEvents.BYTES_TOTAL, progress.total());
+        p.put(BackupEvents.BYTES_PROCESSED, progress.processed());
+        post(BackupEvents.PROGRESS, p);
+    }
+
+    /** The end of a job, by the state it ended in. */
+    void ended(Backup b) {
+        Map<String, Object> p = properties(b);
+        String topic = switch (b.state()) {
+            case COMPLETED -> BackupEvents.COMPLETED;
+            case CANCELLED -> BackupEvents.CANCELLED;
+            case EXPIRED -> BackupEvents.EXPIRED;
+            default -> BackupEvents.FAILED;
+        };
+        if (b.state() == JobState.COMPLETED) {
+            p.put(BackupEvents.BYTES_STORED, b.disks().stream().mapToLong(BackupDisk::stored).sum());
+        } else if (!b.message().isEmpty()) {
+            p.put(BackupEvents.MESSAGE, b.message());
+        }
+        post(topic, p);
+    }
+
+    void deleted(Backup b) {
+        post(BackupEvents.DELETED, properties(b));
+    }
+
+    void restored(Backup b, String newDomain) {
+        Map<String, Object> p = properties(b);
+        if (newDomain != null) {
+            p.put(BackupEvents.RESTORED_DOMAIN, newDomain);
+        }
+        post(BackupEvents.RESTORED, p);
+    }
+
+    private static Map<String, Object> properties(Backup b) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(BackupEvents.BACKUP, b.uuid().toString());
+        p.put(BackupEvents.DOMAIN_NAME, b.domain().name());
+        p.put(BackupEvents.DOMAIN_UUID, b.domain().uuid().toString());
+        p.put(BackupEvents.MODE, lower(b.mode()));
+        p.put(BackupEvents.KIND, lower(b.kind()));
+        p.put(BackupEvents.STATE, lower(b.state()));
+        return p;
+    }
+
+    private void post(String topic, Map<String, Object> properties) {
+        EventAdmin admin = eventAdmin.get();
+        if (admin != null) {
+            admin.postEvent(new Event(topic, properties));
+        }
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,128 @@
+package org.virtbackup.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.virtbackup.itests.support.Sizes.MiB;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.api.ModifyFlag;
+import org.virtbackup.itests.support.Cmd;
+import org.virtbackup.itests.support.Guest;
+
+/** Per-domain default targets: where backups go, kept across restarts, and refused when bad. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class TargetIT extends BackupTestSupport {
+
+    @Override
+    protected Option[] additionalOptions() {
+        List<Option> options = new ArrayList<>(List.of(super.additionalOptions()));
+        options.add(editConfigurationFilePut("etc/org.virtbackup.cfg", "target.roots",
+                System.getProperty(ITEST_DIR, "/var/tmp/virt-backup-itest")));
+        return options.toArray(new Option[0]);
+    }
+
+    @Test
+    public void aDomainsBackupsGoWhereItsTargetSaysAcrossRestarts() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.start(workDir(), "it-target", 16 * MiB)) {
+            guest.write(0, 0x21, 0, 2 * MiB);
+            Path dir = scratchDir("target").resolve("web");
+            String xml = "<target type='dir'><path>" + dir + "</path></target>";
+
+            backups.setDefaultTarget(guest.name(), xml, EnumSet.of(ModifyFlag.VALIDATE_ONLY));
+            assertEquals("VALIDATE_ONLY stores nothing", Optional.empty(), backups.getDefaultTarget(guest.name()));
+            backups.setDefaultTarget(guest.name(), xml, Set.of());
+            assertTrue(backups.getDefaultTarget(guest.name()).orElseThrow().contains("<path>" + dir + "</path>"));
+            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+
+            Backup there = backup(backups, guest);
+            assertTrue(there.disks().get(0).target(), there.disks().get(0).target().startsWith(dir + "/"));
+
+            restartImplementation();
+            backups = backupService();
+            assertTrue("the setting outlives a restart", backups.getDefaultTarget(guest.name()).isPresent());
+            assertEquals(JobState.COMPLETED, backups.lookup(there.uuid()).orElseThrow().state());
+
+            backups.setDefaultTarget(guest.name(), "", Set.of());
+            assertEquals(Optional.empty(), backups.getDefaultTarget(guest.name()));
+            Backup global = backup(backups, guest);
+            assertTrue(global.disks().get(0).target(), global.disks().get(0).target().startsWith(targetRoot() + "/"));
+
+            restartImplementation();
+            backups = backupService();
+            assertTrue("a backup in a directory no longer set is still found",
+                    backups.lookup(there.uuid()).isPresent());
+            backups.delete(there.uuid(), Set.of());
+            assertEquals("nothing of it stays", List.of(), filesUnder(dir));
+            backups.delete(global.uuid(), Set.of());
+        }
+    }
+
+    @Test
+    public void badTargetsAreRefusedWithTheReason() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.start(workDir(), "it-badtarget", 64 * MiB)) {
+            guest.write(0, 0x22, 0, 8 * MiB);
+            String outside = expectError(ErrorCode.INVALID_TARGET, () -> backups.setDefaultTarget(guest.name(),
+                    "<target type='dir'><path>/srv/elsewhere</path></target>", Set.of())).getMessage();
+            assertTrue(outside, outside.contains("outside the allowed target roots"));
+            expectError(ErrorCode.INVALID_TARGET, () -> backups.setDefaultTarget(guest.name(),
+                    "<target type='dir'><path>" + itestDir() + "/../../etc/vb</path></target>", Set.of()));
+            assertFalse(Files.exists(itestDir().resolve("../../etc/vb").normalize()));
+            Path file = Files.writeString(scratchDir("file").resolve("plain"), "x");
+            expectError(ErrorCode.INVALID_TARGET, () -> backups.setDefaultTarget(guest.name(),
+                    "<target type='dir'><path>" + file + "</path></target>", Set.of()));
+            expectError(ErrorCode.INVALID_XML, () -> backups.setDefaultTarget(guest.name(),
+                    "<target type='tape'><path>/x</path></target>", Set.of()));
+            expectError(ErrorCode.INVALID_TARGET, () -> backups.setDefaultTarget(guest.name(),
+                    "<target type='pool'><pool>no-such-pool-here</pool></target>", Set.of()));
+
+            Path tiny = scratchDir("tiny");
+            Cmd.ok("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", tiny.toString());
+            try {
+                String full = expectError(ErrorCode.NO_SPACE, () -> backups.setDefaultTarget(guest.name(),
+                        "<target type='dir'><path>" + tiny.resolve("b") + "</path></target>", Set.of())).getMessage();
+                assertTrue(full, full.contains("bytes free"));
+            } finally {
+                Cmd.ok("umount", tiny.toString());
+            }
+            assertEquals("nothing was set", Optional.empty(), backups.getDefaultTarget(guest.name()));
+        }
+    }
+
+    @Test
+    public void theShellShowsAndSetsTheTarget() throws Exception {
+        try (Guest guest = Guest.start(workDir(), "it-shell-target", 16 * MiB)) {
+            assertTrue(executeCommand("backup:target " + guest.name()).contains("global target"));
+            Path dir = scratchDir("shell-target").resolve("d");
+            assertTrue(executeCommand("backup:target " + guest.name() + " " + dir).contains("<path>" + dir + "</path>"));
+            assertTrue(executeCommand("backup:target --clear " + guest.name()).contains("global target"));
+        }
+    }
+
+    private static Backup backup(BackupService backups, Guest guest) {
+        Backup b = backups.create(guest.name(), (String) null, Set.of());
+        assertEquals(JobState.COMPLETED, backups.finishJob(b.uuid(), Set.of()));
+        return backups.lookup(b.uuid()).orElseThrow();
+    }
+}

@@ -1,0 +1,26 @@
+package org.virtbackup.shell;
+
+import java.util.List;
+
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.CommandLine;
+import org.apache.karaf.shell.api.console.Completer;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.support.completers.StringsCompleter;
+import org.virtbackup.api.BackupService;
+
+/** Completes the UUIDs of the backups in the catalogue, newest last. */
+@Service
+public class BackupCompleter implements Completer {
+
+    @Reference
+    BackupService service;
+
+    @Override
+    public int complete(Session session, CommandLine commandLine, List<String> candidates) {
+        StringsCompleter uuids = new StringsCompleter();
+        service.list(null, java.util.Set.of()).forEach(b -> uuids.getStrings().add(b.uuid().toString()));
+        return uuids.complete(session, commandLine, candidates);
+    }
+}

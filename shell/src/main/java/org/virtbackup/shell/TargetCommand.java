@@ -1,0 +1,62 @@
+package org.virtbackup.shell;
+
+import java.util.Set;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.ModifyFlag;
+
+@Service
+@Command(scope = "backup", name = "target", description = "Shows or sets where a domain's backups go")
+public class TargetCommand implements Action {
+
+    @Reference
+    BackupService service;
+
+    @Argument(index = 0, name = "domain", description = "Domain name or UUID", required = true)
+    @Completion(DomainCompleter.class)
+    String domain;
+
+    @Argument(index = 1, name = "path", description = "Directory (inside target.roots) for the domain's backups")
+    String path;
+
+    @Option(name = "--pool", description = "A libvirt storage pool instead of a directory (not supported yet)")
+    String pool;
+
+    @Option(name = "--clear", description = "Back to the global target (target.directory)")
+    boolean clear;
+
+    @Option(name = "--check", description = "Check the target (writable, inside the roots, room for a full backup) only")
+    boolean check;
+
+    @Override
+    public Object execute() {
+        if ((path != null ? 1 : 0) + (pool != null ? 1 : 0) + (clear ? 1 : 0) > 1) {
+            throw new IllegalArgumentException("give one of PATH, --pool NAME, --clear");
+        }
+        Set<ModifyFlag> flags = Flags.of(ModifyFlag.class).with(check, ModifyFlag.VALIDATE_ONLY).set();
+        if (clear) {
+            service.setDefaultTarget(domain, null, flags);
+        } else if (path != null || pool != null) {
+            String xml = path != null ? "<target type='dir'><path>" + escape(path) + "</path></target>"
+                    : "<target type='pool'><pool>" + escape(pool) + "</pool></target>";
+            service.setDefaultTarget(domain, xml, flags);
+        }
+        if (check) {
+            System.out.println("ok");
+        } else {
+            System.out.println(service.getDefaultTarget(domain).orElse("global target (target.directory)"));
+        }
+        return null;
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;");
+    }
+}
