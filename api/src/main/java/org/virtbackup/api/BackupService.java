@@ -99,9 +99,10 @@ public interface BackupService {
      * target: {@code <target type='dir'><path>/srv/backups/web</path></target>}, a directory
      * inside the configured target roots, checked writable and with room for a full backup
      * ({@link ErrorCode#INVALID_TARGET}, {@link ErrorCode#NO_SPACE}); {@code null} or empty
-     * goes back to the global target. Persists across restarts. Storage pools
-     * ({@code type='pool'}) are not supported yet. {@link ModifyFlag#VALIDATE_ONLY} checks
-     * without storing.
+     * goes back to the global target. Or {@code <target type='pool'><pool>NAME</pool></target>}:
+     * an active libvirt storage pool whose volumes are files (dir, fs, netfs); each backup image
+     * is then a volume of it, created and deleted through libvirt. Persists across restarts.
+     * {@link ModifyFlag#VALIDATE_ONLY} checks without storing.
      */
     void setDefaultTarget(String domain, String targetXml, Set<ModifyFlag> flags);
 

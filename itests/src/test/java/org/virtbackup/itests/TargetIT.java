@@ -13,6 +13,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -27,6 +28,7 @@ import org.virtbackup.api.JobState;
 import org.virtbackup.api.ModifyFlag;
 import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
+import org.virtbackup.itests.support.Images;
 
 /** Per-domain default targets: where backups go, kept across restarts, and refused when bad. */
 @RunWith(PaxExam.class)
@@ -79,6 +81,54 @@ public class TargetIT extends BackupTestSupport {
     }
 
     @Test
+    public void aStoragePoolHoldsTheImagesAsVolumes() throws Exception {
+        BackupService backups = backupService();
+        String pool = "it-pool-" + UUID.randomUUID().toString().substring(0, 8);
+        String idle = pool + "-idle";
+        Path poolDir = scratchDir("pool");
+        Cmd.ok("virsh", "-c", Guest.URI, "pool-create-as", pool, "dir", "--target", poolDir.toString());
+        Cmd.ok("virsh", "-c", Guest.URI, "pool-define-as", idle, "dir", "--target", scratchDir("idle").toString());
+        try (Guest guest = Guest.start(workDir(), "it-pool", 32 * MiB)) {
+            Path expected = Images.create(guest.workDir().resolve("expected.qcow2"), 32 * MiB);
+            write(guest, expected, 0x31, 1 * MiB, 3 * MiB);
+            String idleRefused = expectError(ErrorCode.INVALID_TARGET, () -> backups.setDefaultTarget(guest.name(),
+                    "<target type='pool'><pool>" + idle + "</pool></target>", Set.of())).getMessage();
+            assertTrue(idleRefused, idleRefused.contains("not active"));
+
+            backups.setDefaultTarget(guest.name(), "<target type='pool'><pool>" + pool + "</pool></target>", Set.of());
+            assertTrue(backups.getDefaultTarget(guest.name()).orElseThrow().contains("<pool>" + pool + "</pool>"));
+            Backup full = backup(backups, guest);
+            Path fullImage = Path.of(full.disks().get(0).target());
+            assertEquals(poolDir, fullImage.getParent());
+            assertTrue(volumes(pool).contains(full.uuid() + "-vda.qcow2"));
+            assertIdentical(fullImage, expected);
+
+            write(guest, expected, 0x32, 8 * MiB, 1 * MiB);
+            Backup inc = backups.create(guest.name(), "<domainbackup><parent><uuid>" + full.uuid()
+                    + "</uuid></parent></domainbackup>", Set.of());
+            assertEquals(JobState.COMPLETED, backups.finishJob(inc.uuid(), Set.of()));
+            Path incImage = Path.of(backups.lookup(inc.uuid()).orElseThrow().disks().get(0).target());
+            assertEquals(poolDir, incImage.getParent());
+            assertIdentical(incImage, expected);
+            Path restored = scratchDir("pool-restore").resolve("vda.qcow2");
+            backups.restore("<domainbackup><uuid>" + inc.uuid() + "</uuid><disks><disk name='vda'><target file='"
+                    + restored + "'/></disk></disks></domainbackup>", Set.of());
+            assertIdentical(restored, expected);
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(incImage)));
+
+            backups.delete(full.uuid(), EnumSet.of(org.virtbackup.api.DeleteFlag.ALL_CHILDREN));
+            assertFalse("the volumes are deleted through libvirt", volumes(pool).contains(full.uuid() + "-vda.qcow2")
+                    || volumes(pool).contains(inc.uuid() + "-vda.qcow2"));
+            assertEquals(List.of(), filesUnder(poolDir));
+            backups.setDefaultTarget(guest.name(), null, Set.of());
+        } finally {
+            Cmd.run("virsh", "-c", Guest.URI, "pool-destroy", pool);
+            Cmd.run("virsh", "-c", Guest.URI, "pool-undefine", idle);
+        }
+    }
+
+    @Test
     public void badTargetsAreRefusedWithTheReason() throws Exception {
         BackupService backups = backupService();
         try (Guest guest = Guest.start(workDir(), "it-badtarget", 64 * MiB)) {
@@ -117,7 +167,21 @@ public class TargetIT extends BackupTestSupport {
             Path dir = scratchDir("shell-target").resolve("d");
             assertTrue(executeCommand("backup:target " + guest.name() + " " + dir).contains("<path>" + dir + "</path>"));
             assertTrue(executeCommand("backup:target --clear " + guest.name()).contains("global target"));
+            AssertionError noPool = org.junit.Assert.assertThrows(AssertionError.class,
+                    () -> executeCommand("backup:target --check --pool no-such-pool " + guest.name()));
+            assertTrue(noPool.getMessage(), noPool.getMessage().contains("no storage pool 'no-such-pool'"));
         }
+    }
+
+    private static List<String> volumes(String pool) {
+        // virsh 9.0's vol-list has no --name: a table "Name Path", a rule, then one volume per line.
+        return Cmd.ok("virsh", "-c", Guest.URI, "vol-list", pool).lines().skip(2).map(String::strip)
+                .filter(l -> !l.isEmpty()).map(l -> l.split("\\s+")[0]).toList();
+    }
+
+    private static void write(Guest guest, Path expected, int pattern, long offset, long length) throws Exception {
+        guest.write(0, pattern, offset, length);
+        Images.write(expected, pattern, offset, length);
     }
 
     private static Backup backup(BackupService backups, Guest guest) {

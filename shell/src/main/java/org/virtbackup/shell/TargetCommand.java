@@ -26,7 +26,7 @@ public class TargetCommand implements Action {
     @Argument(index = 1, name = "path", description = "Directory (inside target.roots) for the domain's backups")
     String path;
 
-    @Option(name = "--pool", description = "A libvirt storage pool instead of a directory (not supported yet)")
+    @Option(name = "--pool", description = "An active libvirt storage pool of files (dir, fs, netfs): images become its volumes")
     String pool;
 
     @Option(name = "--clear", description = "Back to the global target (target.directory)")

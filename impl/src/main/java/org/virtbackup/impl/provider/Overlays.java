@@ -25,6 +25,8 @@ final class Overlays {
         // Relative, so a backup directory tree can be moved as a whole.
         String backing = image.getParent().relativize(Path.of(base.target())).toString();
         try {
+            // A storage pool's target made an empty volume at this path, through libvirt: it becomes the overlay.
+            Files.deleteIfExists(image);
             long size = Qcow2Overlay.virtualSize(Path.of(base.target()));
             if (Qcow2Overlay.fits(size)) {
                 Qcow2Overlay.write(image, backing, size, Paths.OWNER_ONLY_FILE);

@@ -117,11 +117,12 @@ public final class BackupServiceImpl implements BackupService {
             @Reference(target = "(" + StorageTarget.KIND + "=directory)") StorageTarget target,
             VirtBackupConfig config) {
         this.libvirt = libvirt;
-        this.targets = new DefaultTargets(target, Paths.resolve(config.target_directory()), Paths.list(config.target_roots()));
+        this.targets = new DefaultTargets(target, Paths.resolve(config.target_directory()), Paths.list(config.target_roots()),
+                libvirt);
         this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
         this.parents = new ParentChoice(catalogue, qemuImg);
         this.restorer = new Restorer(libvirt, qemuImg, Paths.list(config.restore_roots()));
-        this.jobs = new JobTracker(catalogue, targets::remove, this::dropCheckpoint, events);
+        this.jobs = new JobTracker(catalogue, targets::remove, targets::removeImages, this::dropCheckpoint, events);
         this.progressEvents = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "virt-backup-progress-events");
             t.setDaemon(true);
@@ -203,13 +204,17 @@ public final class BackupServiceImpl implements BackupService {
             ParentChoice.Decision decision = parents.decide(request.parent(), f, ref, domain, chosen, mode);
             Backup parent = decision.parent() == null ? null : decision.parent().backup();
             if (managed && decision.parent() == null) {
-                requireSpace(targets.directoryFor(ref), domain, chosen);
+                requireSpace(targets.available(ref), domain, chosen);
             }
             Path dir = targets.forDomain(ref).create(ref, uuid);
+            List<BackupDisk> disks = new ArrayList<>();
             try {
                 // An unmanaged backup's data is read by a third party: the export presents raw disks.
-                List<BackupDisk> disks = chosen.stream().map(d -> new BackupDisk(d.name(), managed ? "qcow2" : "raw",
-                        managed ? dir.resolve(d.name() + ".qcow2").toString() : "", capacity(domain, d), 0)).toList();
+                for (DomainDisk d : chosen) {
+                    long capacity = capacity(domain, d);
+                    disks.add(new BackupDisk(d.name(), managed ? "qcow2" : "raw",
+                            managed ? targets.image(ref, dir, uuid, d.name(), capacity).toString() : "", capacity, 0));
+                }
                 Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
                         parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
                         mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
@@ -228,7 +233,8 @@ public final class BackupServiceImpl implements BackupService {
             } catch (RuntimeException e) {
                 // Nothing half-written: no descriptor, no directory.
                 catalogue.remove(uuid);
-                targets.remove(dir);
+                targets.removeImages(uuid, disks, dir);
+                targets.forDomain(ref).remove(dir);
                 throw e;
             }
         }
@@ -511,7 +517,7 @@ public final class BackupServiceImpl implements BackupService {
         }
         catalogue.remove(uuid);
         if (!metadataOnly) {
-            targets.remove(e.directory());
+            targets.remove(e.backup(), e.directory());
             dropCheckpoint(e.backup());
         }
         events.deleted(e.backup());
@@ -585,33 +591,22 @@ public final class BackupServiceImpl implements BackupService {
             }
             return;
         }
-        TargetXml t = TargetXml.parse(targetXml);
-        if (t.kind().equals("pool")) {
-            try {
-                libvirt.connection().storagePoolLookupByName(t.value());
-            } catch (LibvirtException e) {
-                throw new BackupException(ErrorCode.INVALID_TARGET, "no storage pool '" + t.value() + "' in libvirt: "
-                        + e.getMessage(), e);
-            }
-            throw new BackupException(ErrorCode.NOT_SUPPORTED, "storage pool targets are not supported yet; "
-                    + "give a directory (<target type='dir'><path>…</path></target>)");
-        }
-        Path dir = targets.check(t.value());
-        requireSpace(dir, domain, DomainXml.disks(domainXml(domain)));
+        TargetXml t = targets.check(TargetXml.parse(targetXml));
+        requireSpace(targets.available(t), domain, DomainXml.disks(domainXml(domain)));
         if (!validateOnly) {
-            targets.set(ref.uuid(), dir);
-            LOG.info("Backups of {} go to {}", ref.name(), dir);
+            targets.set(ref.uuid(), t);
+            LOG.info("Backups of {} go to {} {}", ref.name(), t.kind(), t.value());
         }
     }
 
     @Override
     public Optional<String> getDefaultTarget(String domainName) {
         DomainRef ref = libvirt.ref(libvirt.domain(domainName));
-        return targets.get(ref.uuid()).map(dir -> new TargetXml("dir", dir.toString()).toXml());
+        return targets.get(ref.uuid()).map(TargetXml::toXml);
     }
 
     /** A full backup needs about what the disks hold now; refuse early rather than fill the disk. */
-    private void requireSpace(Path dir, Domain domain, List<DomainDisk> disks) {
+    private static void requireSpace(long free, Domain domain, List<DomainDisk> disks) {
         long needed = 0;
         for (DomainDisk d : disks) {
             try {
@@ -620,14 +615,8 @@ public final class BackupServiceImpl implements BackupService {
                 throw Libvirt.failure("reading the allocation of disk " + d.name(), e);
             }
         }
-        long free;
-        try {
-            free = Files.getFileStore(Files.exists(dir) ? dir : dir.getParent()).getUsableSpace();
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read the free space of " + dir + ": " + e.getMessage(), e);
-        }
         if (free < needed) {
-            throw new BackupException(ErrorCode.NO_SPACE, dir + " has " + free + " bytes free; a full backup of the "
+            throw new BackupException(ErrorCode.NO_SPACE, "the target has " + free + " bytes free; a full backup of the "
                     + "domain needs about " + needed + " (what its disks hold now)");
         }
     }

@@ -1,7 +1,5 @@
 package org.virtbackup.impl.service;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
@@ -9,12 +7,12 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
-import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
@@ -31,7 +29,8 @@ final class JobTracker {
     private static final Logger LOG = LoggerFactory.getLogger(JobTracker.class);
 
     private final Catalogue catalogue;
-    private final Consumer<Path> removeDirectory;
+    private final BiConsumer<Backup, Path> removeAll;
+    private final BiConsumer<Backup, Path> removeImages;
     private final Consumer<Backup> dropCheckpoint;
     private final Events events;
     private final Map<UUID, RunningJob> running = new ConcurrentHashMap<>();
@@ -41,9 +40,15 @@ final class JobTracker {
      * @param dropCheckpoint removes the checkpoint of a backup that did not complete: nothing may
      *        be built on it, and a stale one would make later incrementals skip data
      */
-    JobTracker(Catalogue catalogue, Consumer<Path> removeDirectory, Consumer<Backup> dropCheckpoint, Events events) {
+    /**
+     * @param removeAll removes a backup's images and directory (a cancelled one)
+     * @param removeImages removes a backup's images only (a failed one keeps its descriptor)
+     */
+    JobTracker(Catalogue catalogue, BiConsumer<Backup, Path> removeAll, BiConsumer<Backup, Path> removeImages,
+            Consumer<Backup> dropCheckpoint, Events events) {
         this.catalogue = catalogue;
-        this.removeDirectory = removeDirectory;
+        this.removeAll = removeAll;
+        this.removeImages = removeImages;
         this.dropCheckpoint = dropCheckpoint;
         this.events = events;
     }
@@ -104,13 +109,13 @@ final class JobTracker {
             case CANCELLED -> {
                 dropCheckpoint.accept(b);
                 catalogue.remove(uuid);
-                removeDirectory.accept(entry.directory());
+                removeAll.accept(b, entry.directory());
                 events.ended(b.withState(JobState.CANCELLED, Instant.now(), ""));
                 LOG.info("Backup {} of {} cancelled; its files are removed", uuid, b.domain().name());
             }
             default -> {
                 dropCheckpoint.accept(b);
-                removeImages(b, entry.directory());
+                removeImages.accept(b, entry.directory());
                 Backup ended = b.withState(result.state(), Instant.now(), result.message());
                 catalogue.put(entry.with(ended));
                 events.ended(ended);
@@ -118,24 +123,5 @@ final class JobTracker {
             }
         }
         return result.state();
-    }
-
-    /** Removes the images of a failed backup: only inside its own directory, whatever the descriptor says. */
-    private static void removeImages(Backup b, Path directory) {
-        for (BackupDisk d : b.disks()) {
-            if (d.target().isEmpty()) {
-                continue; // an unmanaged backup's disk: nothing stored
-            }
-            Path image = Path.of(d.target()).toAbsolutePath().normalize();
-            if (!image.startsWith(directory.toAbsolutePath().normalize())) {
-                LOG.warn("Not removing {} of failed backup {}: outside its directory", image, b.uuid());
-                continue;
-            }
-            try {
-                Files.deleteIfExists(image);
-            } catch (IOException e) {
-                LOG.warn("Cannot remove {} of failed backup {}: {}", d.target(), b.uuid(), e.getMessage());
-            }
-        }
     }
 }
