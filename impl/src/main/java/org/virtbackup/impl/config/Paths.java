@@ -23,6 +23,15 @@ public final class Paths {
         return Path.of(configured.replace("${karaf.data}", data)).toAbsolutePath().normalize();
     }
 
+    /** A file's size, 0 when it cannot be read (gone, or never written). */
+    public static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     /** A comma-separated list of configured paths, each resolved; blanks are skipped. */
     public static java.util.List<Path> list(String configured) {
         return java.util.Arrays.stream(configured.split(",")).map(String::strip).filter(p -> !p.isEmpty())

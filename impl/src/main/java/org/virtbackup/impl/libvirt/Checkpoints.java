@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import org.libvirt.Domain;
 import org.libvirt.LibvirtException;
 import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.xml.SafeXml;
 
 /**
  * The libvirt checkpoint each managed backup creates: a persistent dirty bitmap per disk, named
@@ -32,9 +33,9 @@ public final class Checkpoints {
 
     /** The checkpoint XML: a bitmap on each chosen disk, none on the others. */
     public static String xml(String name, List<DomainDisk> all, Set<String> chosen) {
-        StringBuilder xml = new StringBuilder("<domaincheckpoint><name>").append(name).append("</name><disks>");
+        StringBuilder xml = new StringBuilder("<domaincheckpoint><name>").append(SafeXml.escape(name)).append("</name><disks>");
         for (DomainDisk d : all) {
-            xml.append("<disk name='").append(d.name()).append("' checkpoint='")
+            xml.append("<disk name='").append(SafeXml.escape(d.name())).append("' checkpoint='")
                     .append(chosen.contains(d.name()) ? "bitmap" : "no").append("'/>");
         }
         return xml.append("</disks></domaincheckpoint>").toString();
@@ -77,10 +78,10 @@ public final class Checkpoints {
      * libvirt creates checkpoints of running domains only).
      */
     public static void redefine(Domain domain, String name, List<DomainDisk> all, Set<String> chosen) {
-        StringBuilder xml = new StringBuilder("<domaincheckpoint><name>").append(name).append("</name><creationTime>")
+        StringBuilder xml = new StringBuilder("<domaincheckpoint><name>").append(SafeXml.escape(name)).append("</name><creationTime>")
                 .append(System.currentTimeMillis() / 1000).append("</creationTime><disks>");
         for (DomainDisk d : all) {
-            xml.append("<disk name='").append(d.name()).append(chosen.contains(d.name())
+            xml.append("<disk name='").append(SafeXml.escape(d.name())).append(chosen.contains(d.name())
                     ? "' checkpoint='bitmap' bitmap='" + name + "'/>" : "' checkpoint='no'/>");
         }
         xml.append("</disks></domaincheckpoint>");

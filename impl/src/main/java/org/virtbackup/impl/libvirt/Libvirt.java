@@ -120,6 +120,15 @@ public final class Libvirt {
         }
     }
 
+    /** Whether the domain runs (QEMU is up). */
+    public static boolean isActive(Domain domain) {
+        try {
+            return domain.isActive() == 1;
+        } catch (LibvirtException e) {
+            throw failure("reading the domain's state", e);
+        }
+    }
+
     public static BackupException failure(String what, LibvirtException e) {
         return new BackupException(ErrorCode.LIBVIRT_ERROR, what + " failed: " + e.getMessage(), e);
     }

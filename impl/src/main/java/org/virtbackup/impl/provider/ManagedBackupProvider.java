@@ -10,7 +10,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import org.libvirt.Domain;
-import org.libvirt.LibvirtException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -78,7 +77,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     @Override
     public BackupJob start(JobSpec spec) {
         Domain domain = libvirt.domain(spec.backup().domain().uuid().toString());
-        boolean running = isActive(domain);
+        boolean running = Libvirt.isActive(domain);
         boolean quiesce = spec.flags().contains(CreateFlag.QUIESCE);
         if (quiesce && !running) {
             throw new BackupException(ErrorCode.INVALID_STATE, "QUIESCE needs a running domain with a guest agent");
@@ -128,7 +127,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         Optional<JobState> ended = journal.finalState();
         if (ended.isPresent()) {
             return Optional.of(new EndedJob(new JobResult(ended.get(), "", ended.get() == JobState.COMPLETED
-                    ? spec.backup().disks().stream().map(d -> d.withStored(sizeOf(d))).toList()
+                    ? spec.backup().disks().stream().map(d -> d.withStored(Paths.sizeOf(Path.of(d.target())))).toList()
                     : spec.backup().disks())));
         }
         if (journal.source() == JobJournal.Source.OFFLINE_INCREMENTAL) {
@@ -160,21 +159,5 @@ public final class ManagedBackupProvider implements BackupProvider {
 
     private Path socket(JobSpec spec) {
         return runtimeDirectory.resolve(spec.backup().uuid() + ".sock");
-    }
-
-    private static long sizeOf(BackupDisk disk) {
-        try {
-            return java.nio.file.Files.size(Path.of(disk.target()));
-        } catch (java.io.IOException e) {
-            return 0;
-        }
-    }
-
-    private static boolean isActive(Domain domain) {
-        try {
-            return domain.isActive() == 1;
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("reading the domain's state", e);
-        }
     }
 }

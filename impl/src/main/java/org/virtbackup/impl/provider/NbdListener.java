@@ -2,6 +2,8 @@ package org.virtbackup.impl.provider;
 
 import java.nio.file.Path;
 
+import org.virtbackup.impl.xml.SafeXml;
+
 /**
  * Where the NBD server of a pull-mode job listens: a unix socket, or a TCP address and port,
  * with or without TLS. Knows libvirt's {@code <server>} element and the NBD URIs clients use.
@@ -35,9 +37,9 @@ record NbdListener(Path socket, String host, int port, boolean tls) {
     /** libvirt's {@code <server>} element of a pull-mode {@code <domainbackup>}. */
     String serverXml() {
         if (isUnix()) {
-            return "<server transport='unix' socket='" + PullExport.attr(socket.toString()) + "'/>";
+            return "<server transport='unix' socket='" + SafeXml.escape(socket.toString()) + "'/>";
         }
-        return "<server transport='tcp' name='" + PullExport.attr(host) + "' port='" + port + "'"
+        return "<server transport='tcp' name='" + SafeXml.escape(host) + "' port='" + port + "'"
                 + (tls ? " tls='yes'" : "") + "/>";
     }
 

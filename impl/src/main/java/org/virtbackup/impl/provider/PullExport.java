@@ -12,6 +12,7 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.xml.SafeXml;
 
 /**
  * A libvirt pull-mode backup job: QEMU exports the chosen disks, frozen at the job's start,
@@ -47,18 +48,18 @@ final class PullExport {
             Path scratchDirectory, String scratchPrefix, String since, String checkpointXml, boolean quiesce) {
         StringBuilder xml = new StringBuilder("<domainbackup mode='pull'>\n");
         if (since != null) {
-            xml.append("  <incremental>").append(attr(since)).append("</incremental>\n");
+            xml.append("  <incremental>").append(SafeXml.escape(since)).append("</incremental>\n");
         }
         xml.append("  ").append(listener.serverXml()).append("\n  <disks>\n");
         for (DomainDisk d : all) {
             if (chosen.contains(d.name())) {
                 Path scratch = scratchDirectory.resolve(scratchPrefix + "-" + d.name() + ".scratch");
-                xml.append("    <disk name='").append(attr(d.name())).append("' backup='yes' type='file' exportname='")
-                        .append(attr(d.name())).append("'")
-                        .append(since == null ? "" : " exportbitmap='" + attr(bitmap(d.name())) + "'")
-                        .append("><scratch file='").append(attr(scratch.toString())).append("'/></disk>\n");
+                xml.append("    <disk name='").append(SafeXml.escape(d.name())).append("' backup='yes' type='file' exportname='")
+                        .append(SafeXml.escape(d.name())).append("'")
+                        .append(since == null ? "" : " exportbitmap='" + SafeXml.escape(bitmap(d.name())) + "'")
+                        .append("><scratch file='").append(SafeXml.escape(scratch.toString())).append("'/></disk>\n");
             } else {
-                xml.append("    <disk name='").append(attr(d.name())).append("' backup='no'/>\n");
+                xml.append("    <disk name='").append(SafeXml.escape(d.name())).append("' backup='no'/>\n");
             }
         }
         xml.append("  </disks>\n</domainbackup>\n");
@@ -138,9 +139,5 @@ final class PullExport {
                 // a stale socket file harms nobody: the next job's socket has another name
             }
         }
-    }
-
-    static String attr(String s) {
-        return s.replace("&", "&amp;").replace("'", "&apos;").replace("<", "&lt;");
     }
 }

@@ -1,7 +1,5 @@
 package org.virtbackup.impl.provider;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,10 +14,12 @@ import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.xml.SafeXml;
 import org.virtbackup.spi.JobProgress;
 import org.virtbackup.spi.JobSpec;
 
@@ -68,16 +68,16 @@ final class PushIncrementalJob extends JournaledJob {
         List<DomainDisk> all = DomainXml.disks(spec.domainXml());
         Set<String> chosen = new java.util.HashSet<>();
         StringBuilder xml = new StringBuilder("<domainbackup mode='push'>\n  <incremental>")
-                .append(parent.checkpoint()).append("</incremental>\n  <disks>\n");
+                .append(SafeXml.escape(parent.checkpoint())).append("</incremental>\n  <disks>\n");
         for (BackupDisk disk : spec.backup().disks()) {
             Path image = Overlays.create(qemuImg, disk, parent);
             chosen.add(disk.name());
-            xml.append("    <disk name='").append(disk.name()).append("' backup='yes' type='file'><target file='")
-                    .append(image).append("'/><driver type='qcow2'/></disk>\n");
+            xml.append("    <disk name='").append(SafeXml.escape(disk.name())).append("' backup='yes' type='file'><target file='")
+                    .append(SafeXml.escape(image.toString())).append("'/><driver type='qcow2'/></disk>\n");
         }
         for (DomainDisk d : all) {
             if (!chosen.contains(d.name())) {
-                xml.append("    <disk name='").append(d.name()).append("' backup='no'/>\n");
+                xml.append("    <disk name='").append(SafeXml.escape(d.name())).append("' backup='no'/>\n");
             }
         }
         xml.append("  </disks>\n</domainbackup>\n");
@@ -165,16 +165,8 @@ final class PushIncrementalJob extends JournaledJob {
     private void finish(JobState state, String message) {
         List<BackupDisk> disks = new ArrayList<>();
         for (BackupDisk d : spec.backup().disks()) {
-            disks.add(d.withStored(size(Path.of(d.target()))));
+            disks.add(d.withStored(Paths.sizeOf(Path.of(d.target()))));
         }
         finish(state, message, disks);
-    }
-
-    private static long size(Path p) {
-        try {
-            return Files.size(p);
-        } catch (IOException e) {
-            return 0;
-        }
     }
 }

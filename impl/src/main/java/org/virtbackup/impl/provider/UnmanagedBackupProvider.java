@@ -20,7 +20,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import org.libvirt.Domain;
-import org.libvirt.LibvirtException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -88,7 +87,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
     @Override
     public BackupJob start(JobSpec spec) {
         Domain domain = libvirt.domain(spec.backup().domain().uuid().toString());
-        if (!isActive(domain)) {
+        if (!Libvirt.isActive(domain)) {
             throw new BackupException(ErrorCode.INVALID_STATE, "domain " + spec.backup().domain().name()
                     + " is not running: an NBD export needs QEMU, so start the domain first");
         }
@@ -192,14 +191,6 @@ public final class UnmanagedBackupProvider implements BackupProvider {
             return true;
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static boolean isActive(Domain domain) {
-        try {
-            return domain.isActive() == 1;
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("reading the domain's state", e);
         }
     }
 }

@@ -143,6 +143,9 @@ public final class BackupServiceImpl implements BackupService {
     }
 
     private void postProgress() {
+        if (!events.enabled()) {
+            return; // reading progress costs a libvirt call per job
+        }
         for (UUID uuid : jobs.running()) {
             try {
                 jobs.get(uuid).ifPresent(r -> catalogue.get(uuid).ifPresent(e -> events.progress(e.backup(), r.job().progress())));
@@ -480,7 +483,7 @@ public final class BackupServiceImpl implements BackupService {
                     backing = image.getParent().relativize(Path.of(base.target())).toString();
                 }
                 qemuImg.rebase(image, backing);
-                disks.add(disk.withStored(sizeOf(image)));
+                disks.add(disk.withStored(Paths.sizeOf(image)));
             }
             Backup merged = new Backup(child.uuid(), child.domain(), child.description(), child.creationTime(),
                     child.completionTime(), grandparent == null ? null : grandparent.uuid(),
@@ -535,14 +538,6 @@ public final class BackupServiceImpl implements BackupService {
             if (e.code() != ErrorCode.NO_DOMAIN) {
                 LOG.warn("Checkpoint {} of backup {} stays in libvirt: {}", b.checkpoint(), b.uuid(), e.getMessage());
             }
-        }
-    }
-
-    private static long sizeOf(Path p) {
-        try {
-            return Files.size(p);
-        } catch (IOException e) {
-            return 0;
         }
     }
 

@@ -22,6 +22,11 @@ final class Events {
         this.eventAdmin = eventAdmin;
     }
 
+    /** Whether events go anywhere: without Event Admin, nothing need be gathered for them. */
+    boolean enabled() {
+        return eventAdmin.get() != null;
+    }
+
     void started(Backup b) {
         Map<String, Object> p = properties(b);
         if (b.parent() != null) {

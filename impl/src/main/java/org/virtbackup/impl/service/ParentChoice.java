@@ -10,7 +10,6 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import org.libvirt.Domain;
-import org.libvirt.LibvirtException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
@@ -124,7 +123,7 @@ final class ParentChoice {
         if (!Checkpoints.exists(live, p.checkpoint())) {
             return "checkpoint " + p.checkpoint() + " of parent " + p.uuid() + " is gone from libvirt";
         }
-        if (isActive(live)) {
+        if (Libvirt.isActive(live)) {
             return Checkpoints.bitmapProblem(live, p.checkpoint());
         }
         for (DomainDisk now : chosen) {
@@ -134,13 +133,5 @@ final class ParentChoice {
             }
         }
         return null;
-    }
-
-    private static boolean isActive(Domain domain) {
-        try {
-            return domain.isActive() == 1;
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("reading the domain's state", e);
-        }
     }
 }

@@ -31,6 +31,11 @@ public final class SafeXml {
     private SafeXml() {
     }
 
+    /** Text safe inside an element or a quoted attribute of XML we build by hand. */
+    public static String escape(String s) {
+        return s.replace("&", "&amp;").replace("'", "&apos;").replace("\"", "&quot;").replace("<", "&lt;");
+    }
+
     /** A namespace-aware SAX reader that refuses any DOCTYPE. */
     public static XMLReader reader() {
         try {

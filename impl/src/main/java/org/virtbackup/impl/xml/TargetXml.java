@@ -49,7 +49,7 @@ public record TargetXml(String kind, String value) {
 
     public String toXml() {
         String child = kind.equals("dir") ? "path" : "pool";
-        return "<target type='" + kind + "'><" + child + ">" + value.replace("&", "&amp;").replace("<", "&lt;") + "</"
+        return "<target type='" + kind + "'><" + child + ">" + SafeXml.escape(value) + "</"
                 + child + "></target>";
     }
 
