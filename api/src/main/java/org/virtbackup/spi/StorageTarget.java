@@ -10,6 +10,11 @@ import org.virtbackup.api.DomainRef;
 /**
  * Where backups are kept, registered as a service with the property {@value #KIND}. Each backup
  * gets a private directory (0700) holding its images (0600) and its descriptor.
+ *
+ * <p>The built-in kind {@code directory} is the global target ({@code target.directory}). A
+ * bundle adds a kind by registering its own; a domain's backups then go there after
+ * {@code setDefaultTarget(domain, "<target type='KIND'/>", ...)}. The service's backups join the
+ * catalogue when it is registered, and the kind is refused while no such service is registered.
  */
 @ConsumerType
 public interface StorageTarget {
@@ -25,4 +30,14 @@ public interface StorageTarget {
 
     /** Removes a backup's directory and everything in it. */
     void remove(Path backupDirectory);
+
+    /**
+     * Bytes free for new backups, checked against what a full backup needs before it starts;
+     * {@link Long#MAX_VALUE} when the target cannot tell.
+     *
+     * @since 1.2
+     */
+    default long usableSpace() {
+        return Long.MAX_VALUE;
+    }
 }

@@ -4,7 +4,7 @@
  * ({@link org.virtbackup.spi.StorageTarget}). The service picks them up on the whiteboard by
  * their service properties and copes with them coming and going.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.virtbackup.spi;
 

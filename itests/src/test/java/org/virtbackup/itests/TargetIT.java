@@ -29,8 +29,14 @@ import org.virtbackup.api.ModifyFlag;
 import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.Images;
+import org.virtbackup.itests.support.VaultTarget;
+import org.virtbackup.spi.StorageTarget;
+import org.osgi.framework.ServiceRegistration;
 
-/** Per-domain default targets: where backups go, kept across restarts, and refused when bad. */
+/**
+ * Per-domain default targets: where backups go (a directory, a pool, a StorageTarget service of
+ * another bundle), kept across restarts, and refused when bad.
+ */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class TargetIT extends BackupTestSupport {
@@ -129,6 +135,107 @@ public class TargetIT extends BackupTestSupport {
     }
 
     @Test
+    public void aStorageTargetServiceOfAnotherBundleAddsAKind() throws Exception {
+        BackupService backups = backupService();
+        String kindXml = "<target type='it-vault'/>";
+        try (Guest guest = Guest.start(workDir(), "it-vault", 32 * MiB)) {
+            String unknown = expectError(ErrorCode.INVALID_TARGET,
+                    () -> backups.setDefaultTarget(guest.name(), kindXml, Set.of())).getMessage();
+            assertTrue(unknown, unknown.contains("no StorageTarget service of kind 'it-vault'"));
+
+            Path root = scratchDir("vault");
+            VaultTarget vault = new VaultTarget(root);
+            ServiceRegistration<StorageTarget> reg = register(vault);
+            Backup full;
+            Backup inc;
+            Path expected = Images.create(guest.workDir().resolve("expected.qcow2"), 32 * MiB);
+            try {
+                backups.setDefaultTarget(guest.name(), kindXml, Set.of());
+                assertEquals(Optional.of(kindXml), backups.getDefaultTarget(guest.name()));
+                write(guest, expected, 0x41, 0, 3 * MiB);
+                full = backup(backups, guest);
+                assertEquals(root.resolve(full.uuid().toString()), Path.of(full.disks().get(0).target()).getParent());
+                assertIdentical(Path.of(full.disks().get(0).target()), expected);
+                write(guest, expected, 0x42, 2 * MiB, 2 * MiB);
+                inc = backups.create(guest.name(), "<domainbackup><parent><uuid>" + full.uuid()
+                        + "</uuid></parent></domainbackup>", Set.of());
+                assertEquals(JobState.COMPLETED, backups.finishJob(inc.uuid(), Set.of()));
+                Path restored = scratchDir("vault-restore").resolve("vda.qcow2");
+                backups.restore("<domainbackup><uuid>" + inc.uuid() + "</uuid><disks><disk name='vda'><target file='"
+                        + restored + "'/></disk></disks></domainbackup>", Set.of());
+                assertIdentical(restored, expected);
+
+                vault.space(1 * MiB);
+                List<String> before = filesUnder(root);
+                String noSpace = expectError(ErrorCode.NO_SPACE, () -> backups.create(guest.name(),
+                        (String) null, EnumSet.of(org.virtbackup.api.CreateFlag.FORCE_FULL))).getMessage();
+                assertTrue(noSpace, noSpace.contains(MiB + " bytes free"));
+                assertEquals("nothing half-written", before, filesUnder(root));
+                vault.space(Long.MAX_VALUE);
+            } finally {
+                reg.unregister();
+            }
+            String gone = expectError(ErrorCode.INVALID_TARGET, () -> backups.create(guest.name(), (String) null,
+                    Set.of())).getMessage();
+            assertTrue(gone, gone.contains("kind 'it-vault'"));
+
+            restartImplementation();
+            BackupService restarted = backupService();
+            assertTrue("without its service, the vault's backups are not in the catalogue",
+                    restarted.lookup(full.uuid()).isEmpty());
+            VaultTarget again = new VaultTarget(root);
+            reg = register(again);
+            try {
+                waitUntil("the vault's backups joined the catalogue", 10, () -> restarted.lookup(inc.uuid()).isPresent());
+                assertEquals(full.uuid(), restarted.lookup(inc.uuid()).orElseThrow().parent());
+                restarted.delete(full.uuid(), EnumSet.of(org.virtbackup.api.DeleteFlag.ALL_CHILDREN));
+                assertEquals("both removed through the service", 2, again.removed());
+                assertEquals(List.of(), filesUnder(root));
+                restarted.setDefaultTarget(guest.name(), null, Set.of());
+            } finally {
+                reg.unregister();
+            }
+        }
+    }
+
+    private ServiceRegistration<StorageTarget> register(StorageTarget target) {
+        java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+        props.put(StorageTarget.KIND, "it-vault");
+        return bundleContext.registerService(StorageTarget.class, target, props);
+    }
+
+    @Test
+    public void aTargetThatCannotBeWrittenIsRefusedWhenSetAndWhenUsed() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.start(workDir(), "it-rotarget", 16 * MiB)) {
+            guest.write(0, 0x23, 0, 2 * MiB);
+            // A read-only mount: as root, file permissions would not stop a write.
+            Path ro = scratchDir("ro");
+            Cmd.ok("mount", "-t", "tmpfs", "-o", "ro,size=64m", "tmpfs", ro.toString());
+            try {
+                String refused = expectError(ErrorCode.INVALID_TARGET, () -> backups.setDefaultTarget(guest.name(),
+                        "<target type='dir'><path>" + ro.resolve("b") + "</path></target>", Set.of())).getMessage();
+                assertTrue(refused, refused.contains("cannot write in " + ro.resolve("b")));
+                assertEquals(Optional.empty(), backups.getDefaultTarget(guest.name()));
+
+                Cmd.ok("mount", "-o", "remount,rw", ro.toString());
+                backups.setDefaultTarget(guest.name(), "<target type='dir'><path>" + ro.resolve("b") + "</path></target>",
+                        Set.of());
+                Cmd.ok("mount", "-o", "remount,ro", ro.toString());
+                int known = backups.list(guest.name(), Set.of()).size();
+                String used = expectError(ErrorCode.INVALID_TARGET, () -> backups.create(guest.name(), (String) null,
+                        Set.of())).getMessage();
+                assertTrue(used, used.contains("cannot write in " + ro.resolve("b")));
+                assertEquals("nothing recorded", known, backups.list(guest.name(), Set.of()).size());
+                assertEquals(List.of(), filesUnder(ro.resolve("b")));
+                backups.setDefaultTarget(guest.name(), null, Set.of());
+            } finally {
+                Cmd.run("umount", ro.toString());
+            }
+        }
+    }
+
+    @Test
     public void badTargetsAreRefusedWithTheReason() throws Exception {
         BackupService backups = backupService();
         try (Guest guest = Guest.start(workDir(), "it-badtarget", 64 * MiB)) {
@@ -144,6 +251,8 @@ public class TargetIT extends BackupTestSupport {
                     "<target type='dir'><path>" + file + "</path></target>", Set.of()));
             expectError(ErrorCode.INVALID_XML, () -> backups.setDefaultTarget(guest.name(),
                     "<target type='tape'><path>/x</path></target>", Set.of()));
+            expectError(ErrorCode.INVALID_XML, () -> backups.setDefaultTarget(guest.name(),
+                    "<target type='../x'/>", Set.of()));
             expectError(ErrorCode.INVALID_TARGET, () -> backups.setDefaultTarget(guest.name(),
                     "<target type='pool'><pool>no-such-pool-here</pool></target>", Set.of()));
 

@@ -29,9 +29,10 @@ import org.virtbackup.impl.xml.TargetXml;
 import org.virtbackup.spi.StorageTarget;
 
 /**
- * Where each domain's backups go: the global target unless the domain has its own, a directory
- * or a libvirt storage pool. A directory holds a backup whole (descriptor and images); with a
- * pool, the descriptor stays in the global target and the images are volumes of the pool.
+ * Where each domain's backups go: the global target unless the domain has its own, a directory,
+ * a libvirt storage pool, or a StorageTarget service of another kind (registered by another
+ * bundle). A directory or a service holds a backup whole (descriptor and images); with a pool,
+ * the descriptor stays in the global target and the images are volumes of the pool.
  * Persisted in {@code default-targets.properties} in the global target's root (0600, replaced
  * atomically), together with every directory ever used, so that backups left in a directory
  * that is no longer any domain's target are still found at start-up.
@@ -50,6 +51,10 @@ public final class DefaultTargets {
     private final Map<UUID, TargetXml> byDomain = new ConcurrentHashMap<>();
     /** Every directory target in use, by its root directory. */
     private final Map<Path, StorageTarget> targets = new ConcurrentHashMap<>();
+    /** StorageTarget services, by kind. */
+    private final Map<String, StorageTarget> kinds = new ConcurrentHashMap<>();
+    /** Which target keeps each backup directory that was listed or created. */
+    private final Map<Path, StorageTarget> owners = new ConcurrentHashMap<>();
 
     /**
      * @param global the configured target ({@code target.directory}), rooted at {@code globalRoot}
@@ -65,10 +70,42 @@ public final class DefaultTargets {
         load();
     }
 
-    /** The target that keeps a new backup's directory (descriptor, journal, and images unless in a pool). */
-    public StorageTarget forDomain(DomainRef domain) {
+    /**
+     * Creates a new backup's directory (descriptor, journal, and images unless in a pool) in the
+     * domain's target, checked again first: it may have become unusable since it was set.
+     */
+    public Path create(DomainRef domain, UUID backup) {
         TargetXml t = byDomain.get(domain.uuid());
-        return t == null || t.kind().equals("pool") ? global : target(Path.of(t.value()));
+        if (t != null) {
+            check(t);
+        }
+        StorageTarget target = t == null || t.kind().equals(TargetXml.POOL) ? global
+                : t.isService() ? kind(t.kind()) : target(Path.of(t.value()));
+        Path dir = target.create(domain, backup).toAbsolutePath().normalize();
+        owners.put(dir, target);
+        return dir;
+    }
+
+    /** Adds a StorageTarget service; returns the backup directories it holds that are not known yet. */
+    public List<Path> addKind(String kind, StorageTarget target) {
+        kinds.put(kind, target);
+        return list(target);
+    }
+
+    /** Removes a StorageTarget service: its kind is refused until one is registered again. */
+    public void removeKind(String kind, StorageTarget target) {
+        kinds.remove(kind, target);
+        owners.values().removeIf(t -> t == target);
+    }
+
+    private StorageTarget kind(String kind) {
+        StorageTarget t = kinds.get(kind);
+        if (t == null) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "no StorageTarget service of kind '" + kind
+                    + "' is registered (service property " + StorageTarget.KIND + "=" + kind
+                    + "): is the bundle providing it active?");
+        }
+        return t;
     }
 
     /** The domain's own target, if one is set. */
@@ -82,29 +119,36 @@ public final class DefaultTargets {
      */
     public Path image(DomainRef domain, Path backupDirectory, UUID backup, String disk, long capacity) {
         TargetXml t = byDomain.get(domain.uuid());
-        if (t == null || t.kind().equals("dir")) {
+        if (t == null || !t.kind().equals(TargetXml.POOL)) {
             return backupDirectory.resolve(disk + ".qcow2");
         }
         return pools.create(t.value(), backup + "-" + disk + ".qcow2", capacity);
     }
 
-    /** Checks a target: a writable directory inside the roots, or an active pool of files. */
+    /** Checks a target: a writable directory inside the roots, an active pool of files, or a registered kind. */
     public TargetXml check(TargetXml t) {
-        if (t.kind().equals("pool")) {
+        if (t.isService()) {
+            kind(t.kind());
+            return t;
+        }
+        if (t.kind().equals(TargetXml.POOL)) {
             pools.require(t.value());
             return t;
         }
-        return new TargetXml("dir", checkDirectory(t.value()).toString());
+        return new TargetXml(TargetXml.DIR, checkDirectory(t.value()).toString());
     }
 
     /** Bytes free where the domain's next backup images go. */
     public long available(DomainRef domain) {
-        return available(byDomain.getOrDefault(domain.uuid(), new TargetXml("dir", globalRoot.toString())));
+        return available(byDomain.getOrDefault(domain.uuid(), new TargetXml(TargetXml.DIR, globalRoot.toString())));
     }
 
     /** Bytes free in a (checked) target. */
     public long available(TargetXml t) {
-        if (t.kind().equals("pool")) {
+        if (t.isService()) {
+            return kind(t.kind()).usableSpace();
+        }
+        if (t.kind().equals(TargetXml.POOL)) {
             return pools.available(t.value());
         }
         try {
@@ -117,33 +161,56 @@ public final class DefaultTargets {
 
     /** Sets ({@code t} non-null) or clears the domain's target, and persists it. */
     public synchronized void set(UUID domain, TargetXml t) {
-        if (t == null || t.kind().equals("dir") && Path.of(t.value()).equals(globalRoot)) {
+        if (t == null || t.kind().equals(TargetXml.DIR) && Path.of(t.value()).equals(globalRoot)) {
             byDomain.remove(domain);
         } else {
             byDomain.put(domain, t);
-            if (t.kind().equals("dir")) {
+            if (t.kind().equals(TargetXml.DIR)) {
                 target(Path.of(t.value()));
             }
         }
         save();
     }
 
-    /** The directories of every backup in any target ever used. */
+    /** The directories of every backup in any directory ever used and in every StorageTarget service. */
     public List<Path> backups() {
         List<Path> all = new ArrayList<>();
-        targets.values().forEach(t -> all.addAll(t.backups()));
+        targets.values().forEach(t -> all.addAll(list(t)));
+        kinds.values().forEach(t -> all.addAll(list(t)));
         return all;
     }
 
-    /** Removes a backup's images, and then its directory with what is left in it. */
+    /** The target's backup directories not listed before, now owned by it. */
+    private List<Path> list(StorageTarget target) {
+        List<Path> found = new ArrayList<>();
+        for (Path p : target.backups()) {
+            Path dir = p.toAbsolutePath().normalize();
+            if (owners.putIfAbsent(dir, target) == null) {
+                found.add(dir);
+            }
+        }
+        return found;
+    }
+
+    /** Removes a backup's images, and then its directory with what is left in it, through the target keeping it. */
     public void remove(Backup backup, Path backupDirectory) {
-        removeImages(backup, backupDirectory);
+        remove(backup.uuid(), backup.disks(), backupDirectory);
+    }
+
+    /** {@link #remove(Backup, Path)} for a backup not yet recorded. */
+    public void remove(UUID backup, List<BackupDisk> disks, Path backupDirectory) {
         Path dir = backupDirectory.toAbsolutePath().normalize();
-        targets.keySet().stream().filter(dir::startsWith)
-                .max((a, b) -> Integer.compare(a.getNameCount(), b.getNameCount()))
-                .map(targets::get)
-                .orElseThrow(() -> new BackupException(ErrorCode.INVALID_TARGET, dir + " is in no known target"))
-                .remove(dir);
+        StorageTarget owner = owners.get(dir);
+        if (owner == null) { // found before owners were kept, or its StorageTarget service has gone
+            owner = targets.keySet().stream().filter(dir::startsWith)
+                    .max((a, b) -> Integer.compare(a.getNameCount(), b.getNameCount()))
+                    .map(targets::get)
+                    .orElseThrow(() -> new BackupException(ErrorCode.INVALID_TARGET, dir + " is in no known target "
+                            + "(is the bundle of the StorageTarget service that keeps it active?)"));
+        }
+        removeImages(backup, disks, dir);
+        owner.remove(dir);
+        owners.remove(dir);
     }
 
     /**
@@ -221,7 +288,7 @@ public final class DefaultTargets {
             int colon = value.indexOf(':');
             TargetXml t = new TargetXml(value.substring(0, colon), value.substring(colon + 1));
             byDomain.put(UUID.fromString(key), t);
-            if (t.kind().equals("dir")) {
+            if (t.kind().equals(TargetXml.DIR)) {
                 target(Path.of(t.value()));
             }
         }
@@ -240,7 +307,8 @@ public final class DefaultTargets {
         p.putAll(out);
         try {
             StringWriter text = new StringWriter();
-            p.store(text, "virt-backup: per-domain default targets (domain UUID = dir:PATH or pool:NAME) and directories in use");
+            p.store(text, "virt-backup: per-domain default targets (domain UUID = dir:PATH, pool:NAME or KIND:) and "
+                    + "directories in use");
             Path tmp = Files.createTempFile(file.getParent(), ".default-targets", ".tmp",
                     java.nio.file.attribute.PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_FILE));
             Files.writeString(tmp, text.toString());

@@ -61,6 +61,16 @@ public final class DirectoryTarget implements StorageTarget {
     }
 
     @Override
+    public long usableSpace() {
+        try {
+            return Files.getFileStore(root).getUsableSpace();
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read the free space of " + root + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public List<Path> backups() {
         List<Path> found = new ArrayList<>();
         try (Stream<Path> domains = Files.list(root)) {
