@@ -24,6 +24,19 @@ public final class BackupParameters {
     public static final String RESTORE_BYTES_TOTAL = "restore.bytes.total";
     /** {@code Long}: while a restore of this backup runs, the bytes written so far. */
     public static final String RESTORE_BYTES_PROCESSED = "restore.bytes.processed";
+    /**
+     * {@code Long}: while a delete with MERGE folds this backup into its children, the bytes of
+     * their images to rebase in all (virtual sizes).
+     *
+     * @since 1.2
+     */
+    public static final String MERGE_BYTES_TOTAL = "merge.bytes.total";
+    /**
+     * {@code Long}: while a delete with MERGE folds this backup into its children, the bytes rebased so far.
+     *
+     * @since 1.2
+     */
+    public static final String MERGE_BYTES_PROCESSED = "merge.bytes.processed";
     /** {@code String}: full or incremental. */
     public static final String KIND = "kind";
     /** {@code String}: managed or unmanaged. */

@@ -25,6 +25,30 @@ import org.virtbackup.itests.support.Images;
 public class ShellIT extends BackupTestSupport {
 
     @Test
+    public void tabCompletesDomainNamesAndBackupUuids() throws Exception {
+        try (Guest guest = Guest.start(workDir(), "it-complete", 16 * MiB)) {
+            String prefix = guest.name().substring(0, guest.name().length() - 3);
+            List<String> domains = complete("backup:create " + prefix);
+            assertTrue(domains.toString(), domains.contains(guest.name()));
+            assertTrue("only names that begin so: " + domains, domains.stream().allMatch(d -> d.startsWith(prefix)));
+            assertTrue(complete("backup:list " + prefix).contains(guest.name()));
+
+            org.virtbackup.api.Backup b = backupService().create(guest.name(), (String) null, java.util.Set.of());
+            assertEquals(JobState.COMPLETED, backupService().finishJob(b.uuid(), java.util.Set.of()));
+            String uuid = b.uuid().toString();
+            for (String line : List.of("backup:info ", "backup:delete ", "backup:restore ", "backup:finish ",
+                    "backup:children ")) {
+                List<String> offered = complete(line + uuid.substring(0, 6));
+                assertTrue(line + offered, offered.contains(uuid));
+            }
+            List<String> parents = complete("backup:create --parent " + uuid.substring(0, 6));
+            assertTrue("an option's value completes too: " + parents, parents.contains(uuid));
+            assertTrue(complete("backup:info zz").isEmpty());
+            backupService().delete(b.uuid(), java.util.Set.of());
+        }
+    }
+
+    @Test
     public void anOperatorBacksUpInspectsAndDeletes() throws Exception {
         try (Guest guest = Guest.start(workDir(), "it-shell", 32 * MiB)) {
             guest.write(0, 0x5a, 0, 2 * MiB);
@@ -64,8 +88,8 @@ public class ShellIT extends BackupTestSupport {
             String incrementals = executeCommand("backup:list --incremental " + guest.name());
             assertTrue(incrementals, incrementals.contains(child.toString()) && !incrementals.contains(uuid.toString()));
 
-            String merged = executeCommand("backup:delete --merge " + uuid);
-            assertTrue(merged, merged.contains(uuid.toString()));
+            String merged = executeCommand("backup:delete --merge --wait " + uuid);
+            assertTrue(merged, merged.contains("deleted " + uuid + " in "));
             assertTrue(backupService().lookup(uuid).isEmpty());
             assertEquals(BackupKind.FULL, backupService().lookup(child).orElseThrow().kind());
             assertTrue(Images.holds(Path.of(backupService().lookup(child).orElseThrow().disks().get(0).target()),
@@ -75,7 +99,11 @@ public class ShellIT extends BackupTestSupport {
             executeCommand("backup:delete " + child);
             assertTrue(backupService().lookup(child).isEmpty());
 
-            executeCommand("backup:create --wait " + guest.name());
+            String started = executeCommand("backup:create " + guest.name()).strip();
+            String last = started.lines().reduce((a, b) -> b).orElseThrow().strip();
+            String finished = executeCommand("backup:finish --wait " + last);
+            assertTrue("progress, then the state: " + finished, finished.contains("100%")
+                    && finished.strip().endsWith("completed"));
             Cmd.ok("virsh", "-c", Guest.URI, "destroy", guest.name()); // else libvirt leaves it transient
             String undefined = executeCommand("backup:undefine --with-backups " + guest.name());
             assertTrue(undefined, undefined.contains("1 backups deleted"));

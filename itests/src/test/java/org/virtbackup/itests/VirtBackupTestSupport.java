@@ -277,6 +277,59 @@ public abstract class VirtBackupTestSupport {
         }
     }
 
+    /**
+     * What the shell offers when the operator presses Tab at the end of {@code line} (as the
+     * console does: the command's own completer over the whole line), each candidate stripped.
+     */
+    protected List<String> complete(String line) {
+        SessionFactory sessionFactory = service(SessionFactory.class, SERVICE_TIMEOUT_MS);
+        awaitCommand(sessionFactory, line);
+        String first = line.trim().split("\\s+", 2)[0];
+        org.apache.karaf.shell.api.console.Command command = sessionFactory.getRegistry()
+                .getCommand(first.substring(0, first.indexOf(':')), first.substring(first.indexOf(':') + 1));
+        List<String> args = new ArrayList<>(List.of(line.trim().split("\\s+")));
+        if (line.endsWith(" ")) {
+            args.add(""); // the cursor is on a new, empty argument
+        }
+        String current = args.get(args.size() - 1);
+        org.apache.karaf.shell.api.console.CommandLine commandLine = new org.apache.karaf.shell.api.console.CommandLine() {
+            @Override
+            public int getCursorArgumentIndex() {
+                return args.size() - 1;
+            }
+
+            @Override
+            public String getCursorArgument() {
+                return current;
+            }
+
+            @Override
+            public int getArgumentPosition() {
+                return current.length();
+            }
+
+            @Override
+            public String[] getArguments() {
+                return args.toArray(new String[0]);
+            }
+
+            @Override
+            public int getBufferPosition() {
+                return line.length();
+            }
+
+            @Override
+            public String getBuffer() {
+                return line;
+            }
+        };
+        List<String> candidates = new ArrayList<>();
+        try (Session session = sessionFactory.create(new ByteArrayInputStream(new byte[0]), System.out, System.err)) {
+            command.getCompleter(true).complete(session, commandLine, candidates);
+        }
+        return candidates.stream().map(String::strip).toList();
+    }
+
     private void awaitCommand(SessionFactory sessionFactory, String command) {
         String first = command.trim().split("\\s+", 2)[0];
         int colon = first.indexOf(':');

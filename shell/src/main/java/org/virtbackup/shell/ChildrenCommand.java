@@ -9,6 +9,7 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.ListFlag;
 
@@ -18,6 +19,9 @@ public class ChildrenCommand implements Action {
 
     @Reference
     BackupService service;
+
+    @Reference
+    Session session;
 
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
     @Completion(BackupCompleter.class)
@@ -29,7 +33,7 @@ public class ChildrenCommand implements Action {
     @Override
     public Object execute() {
         Set<ListFlag> flags = Flags.of(ListFlag.class).with(descendants, ListFlag.DESCENDANTS).set();
-        BackupTable.print(service.listChildren(Uuids.parse(uuid), flags));
+        BackupTable.print(service.listChildren(Uuids.parse(uuid), flags), System.out, Terminals.width(session));
         return null;
     }
 }

@@ -12,6 +12,7 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.BackupService;
@@ -24,6 +25,9 @@ public class CreateCommand implements Action {
 
     @Reference
     BackupService service;
+
+    @Reference
+    Session session;
 
     @Argument(index = 0, name = "domain", description = "Domain name or UUID", required = true)
     @Completion(DomainCompleter.class)
@@ -76,7 +80,7 @@ public class CreateCommand implements Action {
         System.out.println("Backing up " + backup.domain().name() + " (" + backup.kind().name().toLowerCase()
                 + (backup.parent() == null ? "" : " since " + backup.parent()) + "): "
                 + String.join(", ", backup.disks().stream().map(d -> d.name()).toList()));
-        JobState end = Progress.follow(service, backup.uuid(), System.out);
+        JobState end = new Progress(System.out, Terminals.width(session)).follow(service, backup.uuid());
         if (end != JobState.COMPLETED) {
             String why = service.lookup(backup.uuid()).map(Backup::message).orElse("");
             throw new IllegalStateException("backup " + backup.uuid() + " " + end.name().toLowerCase()

@@ -1,6 +1,9 @@
 package org.virtbackup.shell;
 
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
@@ -9,6 +12,8 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
+import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.DeleteFlag;
 
@@ -18,6 +23,9 @@ public class DeleteCommand implements Action {
 
     @Reference
     BackupService service;
+
+    @Reference
+    Session session;
 
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
     @Completion(BackupCompleter.class)
@@ -35,13 +43,38 @@ public class DeleteCommand implements Action {
     @Option(name = "--merge", description = "Fold the backup's data into its children, then delete it")
     boolean merge;
 
+    @Option(name = "--wait", description = "With --merge: show the rebase of the children (bytes, rate, ETA)")
+    boolean wait;
+
     @Override
-    public Object execute() {
+    public Object execute() throws Exception {
         Set<DeleteFlag> flags = Flags.of(DeleteFlag.class).with(all, DeleteFlag.ALL)
                 .with(metadataOnly, DeleteFlag.METADATA_ONLY).with(children, DeleteFlag.ALL_CHILDREN)
                 .with(merge, DeleteFlag.MERGE).set();
-        service.delete(Uuids.parse(uuid), flags);
-        System.out.println("deleted " + uuid);
+        UUID backup = Uuids.parse(uuid);
+        if (wait) {
+            Progress progress = new Progress(System.out, Terminals.width(session));
+            progress.during(() -> {
+                service.delete(backup, flags);
+                return null;
+            }, () -> merged(backup));
+            System.out.println("deleted " + uuid + " in " + progress.elapsedMillis() + " ms");
+        } else {
+            service.delete(backup, flags);
+            System.out.println("deleted " + uuid);
+        }
         return null;
+    }
+
+    /** How far the merge is, while the backup is being folded into its children. */
+    private Optional<long[]> merged(UUID backup) {
+        try {
+            Map<String, Object> p = service.getParameters(backup);
+            return p.get(BackupParameters.MERGE_BYTES_TOTAL) instanceof Long total
+                    && p.get(BackupParameters.MERGE_BYTES_PROCESSED) instanceof Long done
+                    ? Optional.of(new long[] {total, done}) : Optional.empty();
+        } catch (RuntimeException e) {
+            return Optional.empty(); // deleted meanwhile
+        }
     }
 }

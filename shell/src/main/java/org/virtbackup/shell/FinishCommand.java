@@ -1,6 +1,7 @@
 package org.virtbackup.shell;
 
 import java.util.Set;
+import java.util.UUID;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
@@ -9,8 +10,11 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
+import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.FinishJobFlag;
+import org.virtbackup.api.JobState;
 
 @Service
 @Command(scope = "backup", name = "finish",
@@ -21,6 +25,9 @@ public class FinishCommand implements Action {
     @Reference
     BackupService service;
 
+    @Reference
+    Session session;
+
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
     @Completion(BackupCompleter.class)
     String uuid;
@@ -28,14 +35,22 @@ public class FinishCommand implements Action {
     @Option(name = "--check", description = "Print the state now, do not wait")
     boolean check;
 
+    @Option(name = "--wait", description = "While waiting, show the job's progress (bytes, rate, ETA)")
+    boolean wait;
+
     @Option(name = "--cancel", description = "Abort the job and remove what it wrote; for an export, also drop its checkpoint")
     boolean cancel;
 
     @Override
-    public Object execute() {
+    public Object execute() throws InterruptedException {
+        UUID backup = Uuids.parse(uuid);
+        if (wait && !check && !cancel && service.finishJob(backup, Set.of(FinishJobFlag.CHECK)) == JobState.RUNNING
+                && service.lookup(backup).map(b -> b.mode() == BackupMode.MANAGED).orElse(false)) {
+            new Progress(System.out, Terminals.width(session)).follow(service, backup);
+        }
         Set<FinishJobFlag> flags = Flags.of(FinishJobFlag.class).with(check, FinishJobFlag.CHECK)
                 .with(cancel, FinishJobFlag.CANCEL).set();
-        System.out.println(service.finishJob(Uuids.parse(uuid), flags).name().toLowerCase());
+        System.out.println(service.finishJob(backup, flags).name().toLowerCase());
         return null;
     }
 }

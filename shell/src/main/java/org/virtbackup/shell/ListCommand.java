@@ -9,6 +9,7 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.ListFlag;
 
@@ -19,6 +20,9 @@ public class ListCommand implements Action {
 
     @Reference
     BackupService service;
+
+    @Reference
+    Session session;
 
     @Argument(index = 0, name = "domain", description = "Domain name or UUID (default: all domains)")
     @Completion(DomainCompleter.class)
@@ -54,7 +58,7 @@ public class ListCommand implements Action {
                 .with(incremental, ListFlag.INCREMENTAL).with(roots, ListFlag.ROOTS).with(leaves, ListFlag.LEAVES)
                 .with(managed, ListFlag.MANAGED).with(unmanaged, ListFlag.UNMANAGED).with(active, ListFlag.ACTIVE)
                 .with(latest, ListFlag.LATEST).set();
-        BackupTable.print(service.list(domain, flags));
+        BackupTable.print(service.list(domain, flags), System.out, Terminals.width(session));
         return null;
     }
 }

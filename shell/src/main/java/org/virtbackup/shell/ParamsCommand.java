@@ -6,7 +6,7 @@ import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
-import org.apache.karaf.shell.support.table.ShellTable;
+import org.apache.karaf.shell.api.console.Session;
 import org.virtbackup.api.BackupService;
 
 @Service
@@ -16,17 +16,18 @@ public class ParamsCommand implements Action {
     @Reference
     BackupService service;
 
+    @Reference
+    Session session;
+
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
     @Completion(BackupCompleter.class)
     String uuid;
 
     @Override
     public Object execute() {
-        ShellTable table = new ShellTable();
-        table.column("Parameter");
-        table.column("Value").alignRight();
-        service.getParameters(Uuids.parse(uuid)).forEach((k, v) -> table.addRow().addContent(k, v));
-        table.print(System.out);
+        FittedTable table = new FittedTable().column("Parameter", FittedTable.ALWAYS, false).flexible("Value");
+        service.getParameters(Uuids.parse(uuid)).forEach((k, v) -> table.row(k, v));
+        table.print(System.out, Terminals.width(session));
         return null;
     }
 }

@@ -2,34 +2,108 @@ package org.virtbackup.shell;
 
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
 
-/** Follows a running job, redrawing one progress line, until it ends. */
+/**
+ * The live progress line of {@code --wait}: redrawn in place every half second, as wide as the
+ * terminal allows; the rate is measured from the first line when the service does not report one.
+ */
 final class Progress {
 
-    private Progress() {
+    private static final long REDRAW_MS = 500;
+
+    private final PrintStream out;
+    private final int terminalWidth;
+    private final long started = System.nanoTime();
+    private boolean drawn;
+
+    Progress(PrintStream out, int terminalWidth) {
+        this.out = out;
+        this.terminalWidth = terminalWidth;
     }
 
-    static JobState follow(BackupService service, UUID backup, PrintStream out) throws InterruptedException {
+    /** Follows a running backup job until it ends; returns how it ended. */
+    JobState follow(BackupService service, UUID backup) throws InterruptedException {
         JobState state;
         while ((state = service.finishJob(backup, Set.of(FinishJobFlag.CHECK))) == JobState.RUNNING) {
-            draw(service.getParameters(backup), out);
-            Thread.sleep(500);
+            draw(service.getParameters(backup));
+            Thread.sleep(REDRAW_MS);
         }
-        draw(service.getParameters(backup), out);
-        out.println();
+        draw(service.getParameters(backup));
+        end();
         return state;
     }
 
-    private static void draw(Map<String, Object> p, PrintStream out) {
-        out.print("\r" + Sizes.progress((Long) p.get(BackupParameters.BYTES_PROCESSED),
-                (Long) p.get(BackupParameters.BYTES_TOTAL), (Long) p.get(BackupParameters.THROUGHPUT)));
+    /**
+     * Runs a long call (a restore, a merge) on another thread and draws {@code bytes} ({total,
+     * done}, empty while unknown) until it returns; its exception is thrown here.
+     */
+    <T> T during(Callable<T> call, Supplier<Optional<long[]>> bytes) throws Exception {
+        CompletableFuture<T> running = CompletableFuture.supplyAsync(() -> {
+            try {
+                return call.call();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        long[] last = null;
+        while (true) {
+            try {
+                T result = running.get(REDRAW_MS, TimeUnit.MILLISECONDS);
+                if (last != null) {
+                    draw(last[0], last[0], -1); // it has ended: all of it is done
+                }
+                end();
+                return result;
+            } catch (TimeoutException e) {
+                Optional<long[]> now = bytes.get();
+                if (now.isPresent()) {
+                    last = now.get();
+                    draw(last[1], last[0], -1);
+                }
+            } catch (ExecutionException e) {
+                end();
+                throw e.getCause() instanceof Exception ex ? ex : e;
+            }
+        }
+    }
+
+    /** Milliseconds since this progress began. */
+    long elapsedMillis() {
+        return (System.nanoTime() - started) / 1_000_000;
+    }
+
+    private void draw(Map<String, Object> p) {
+        draw((Long) p.get(BackupParameters.BYTES_PROCESSED), (Long) p.get(BackupParameters.BYTES_TOTAL),
+                (Long) p.get(BackupParameters.THROUGHPUT));
+    }
+
+    private void draw(long done, long total, long bytesPerSecond) {
+        long rate = bytesPerSecond >= 0 ? bytesPerSecond : done * 1000 / Math.max(1, elapsedMillis());
+        out.print("\r" + Sizes.progress(done, total, rate, terminalWidth));
         out.flush();
+        drawn = true;
+    }
+
+    private void end() {
+        if (drawn) {
+            out.println();
+            drawn = false;
+        }
     }
 }

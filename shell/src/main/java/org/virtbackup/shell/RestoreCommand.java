@@ -4,10 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
@@ -16,6 +14,7 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
 import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.RestoreFlag;
@@ -28,6 +27,9 @@ public class RestoreCommand implements Action {
 
     @Reference
     BackupService service;
+
+    @Reference
+    Session session;
 
     @Argument(index = 0, name = "uuid", description = "Backup UUID", required = true)
     @Completion(BackupCompleter.class)
@@ -63,22 +65,13 @@ public class RestoreCommand implements Action {
                 .with(overwrite, RestoreFlag.REWRITE_EXISTING_DISK).with(verify, RestoreFlag.VERIFY)
                 .with(instant, RestoreFlag.INSTANT).with(start, RestoreFlag.START).set();
         String xml = xmlFile != null ? Files.readString(Path.of(xmlFile)) : xml();
-        CompletableFuture<RestoreResult> running = CompletableFuture.supplyAsync(() -> service.restore(xml, flags));
-        long started = System.nanoTime();
-        RestoreResult result = null;
-        while (result == null) {
-            try {
-                result = running.get(500, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                if (wait) {
-                    drawProgress(started);
-                }
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw e.getCause() instanceof Exception ex ? ex : e;
-            }
-        }
+        RestoreResult result;
         if (wait) {
-            System.out.println("\rrestored in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+            Progress progress = new Progress(System.out, Terminals.width(session));
+            result = progress.during(() -> service.restore(xml, flags), this::restored);
+            System.out.println("restored in " + progress.elapsedMillis() + " ms");
+        } else {
+            result = service.restore(xml, flags);
         }
         if (result.domain() != null) {
             System.out.println("domain " + result.domain().name() + " " + result.domain().uuid());
@@ -91,15 +84,11 @@ public class RestoreCommand implements Action {
     }
 
     /** The restore's bytes, as the backup's parameters report them while it runs. */
-    private void drawProgress(long started) {
+    private Optional<long[]> restored() {
         Map<String, Object> p = service.getParameters(Uuids.parse(uuid));
-        Object total = p.get(BackupParameters.RESTORE_BYTES_TOTAL);
-        Object done = p.get(BackupParameters.RESTORE_BYTES_PROCESSED);
-        if (total instanceof Long t && done instanceof Long d) {
-            long seconds = Math.max(1, (System.nanoTime() - started) / 1_000_000_000);
-            System.out.print("\r" + Sizes.progress(d, t, d / seconds));
-            System.out.flush();
-        }
+        return p.get(BackupParameters.RESTORE_BYTES_TOTAL) instanceof Long total
+                && p.get(BackupParameters.RESTORE_BYTES_PROCESSED) instanceof Long done
+                ? Optional.of(new long[] {total, done}) : Optional.empty();
     }
 
     private String xml() {

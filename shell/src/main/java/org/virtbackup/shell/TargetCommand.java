@@ -29,7 +29,10 @@ public class TargetCommand implements Action {
     @Option(name = "--pool", description = "An active libvirt storage pool of files (dir, fs, netfs): images become its volumes")
     String pool;
 
-    @Option(name = "--xml", description = "File holding a <target> (instead of PATH or --pool)")
+    @Option(name = "--kind", description = "A StorageTarget service of this kind, registered by another bundle")
+    String kind;
+
+    @Option(name = "--xml", description = "File holding a <target> (instead of PATH, --pool or --kind)")
     String xmlFile;
 
     @Option(name = "--clear", description = "Back to the global target (target.directory)")
@@ -40,17 +43,19 @@ public class TargetCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        if ((path != null ? 1 : 0) + (pool != null ? 1 : 0) + (xmlFile != null ? 1 : 0) + (clear ? 1 : 0) > 1) {
-            throw new IllegalArgumentException("give one of PATH, --pool NAME, --xml FILE, --clear");
+        if ((path != null ? 1 : 0) + (pool != null ? 1 : 0) + (kind != null ? 1 : 0) + (xmlFile != null ? 1 : 0)
+                + (clear ? 1 : 0) > 1) {
+            throw new IllegalArgumentException("give one of PATH, --pool NAME, --kind KIND, --xml FILE, --clear");
         }
         Set<ModifyFlag> flags = Flags.of(ModifyFlag.class).with(check, ModifyFlag.VALIDATE_ONLY).set();
         if (clear) {
             service.setDefaultTarget(domain, null, flags);
         } else if (xmlFile != null) {
             service.setDefaultTarget(domain, java.nio.file.Files.readString(java.nio.file.Path.of(xmlFile)), flags);
-        } else if (path != null || pool != null) {
+        } else if (path != null || pool != null || kind != null) {
             String xml = path != null ? "<target type='dir'><path>" + escape(path) + "</path></target>"
-                    : "<target type='pool'><pool>" + escape(pool) + "</pool></target>";
+                    : pool != null ? "<target type='pool'><pool>" + escape(pool) + "</pool></target>"
+                    : "<target type='" + escape(kind).replace("'", "&apos;") + "'/>";
             service.setDefaultTarget(domain, xml, flags);
         }
         if (check) {

@@ -1,32 +1,35 @@
-package org.virtbackup.impl.restore;
+package org.virtbackup.impl.qemu;
 
 import java.nio.file.Path;
 
-import org.virtbackup.impl.qemu.QemuImg;
-
-/** How far a running restore is: disks done, and the copy in flight as qemu-img reports it. */
-final class RestoreProgress {
+/**
+ * How far a run of qemu-img copies is (a restore's converts, a merge's rebases): images done,
+ * and the one in flight as qemu-img reports it in its log.
+ */
+public final class CopyProgress {
 
     private final long total;
     private volatile long done;
     private volatile long currentSize;
     private volatile Path currentLog;
 
-    RestoreProgress(long total) {
+    public CopyProgress(long total) {
         this.total = total;
     }
 
-    void current(long size, Path log) {
+    /** The next image, of {@code size} bytes, is being copied with its progress lines in {@code log}. */
+    public void current(long size, Path log) {
         currentSize = size;
         currentLog = log;
     }
 
-    void diskDone() {
+    public void diskDone() {
         done += currentSize;
         currentLog = null;
     }
 
-    long[] bytes() {
+    /** {total, done} in bytes. */
+    public long[] bytes() {
         Path log = currentLog;
         long inFlight = log == null ? 0 : (long) (currentSize * QemuImg.progress(log));
         return new long[] {total, Math.min(total, done + inFlight)};

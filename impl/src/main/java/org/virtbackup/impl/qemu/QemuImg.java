@@ -82,17 +82,26 @@ public final class QemuImg {
 
     /**
      * Rebases a qcow2 image onto another backing file ({@code ""}: none), copying in whatever the
-     * old chain held that the new one does not, so the image reads the same afterwards.
+     * old chain held that the new one does not, so the image reads the same afterwards; its
+     * progress lines go to {@code log} (read them with {@link #progress}).
      */
-    public void rebase(Path image, String backing) {
-        List<String> cmd = new ArrayList<>(List.of(program, "rebase", "-f", "qcow2", "-b", backing));
+    public void rebase(Path image, String backing, Path log) {
+        List<String> cmd = new ArrayList<>(List.of(program, "rebase", "-p", "-f", "qcow2", "-b", backing));
         if (!backing.isEmpty()) {
             cmd.addAll(List.of("-F", "qcow2"));
         }
         cmd.add(image.toString());
-        Result r = run(cmd);
-        if (r.exitCode != 0) {
-            throw new BackupException(ErrorCode.IO_ERROR, "qemu-img rebase " + image + " failed: " + r.output.strip());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            if (p.waitFor() != 0) {
+                throw new BackupException(ErrorCode.IO_ERROR, "qemu-img rebase " + image + " failed: " + errors(log));
+            }
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + program + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackupException(ErrorCode.IO_ERROR, "interrupted while rebasing " + image);
         }
     }
 

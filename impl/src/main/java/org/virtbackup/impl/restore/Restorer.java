@@ -31,6 +31,7 @@ import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.qemu.CopyProgress;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.xml.BackupDocument;
 
@@ -47,7 +48,7 @@ public final class Restorer {
     private final Libvirt libvirt;
     private final QemuImg qemuImg;
     private final List<Path> roots;
-    private final Map<UUID, RestoreProgress> running = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<UUID, CopyProgress> running = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Restorer(Libvirt libvirt, QemuImg qemuImg, List<Path> roots) {
         this.libvirt = libvirt;
@@ -82,7 +83,7 @@ public final class Restorer {
 
         List<Path> written = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
-        RestoreProgress progress = new RestoreProgress(plan.stream().mapToLong(t -> t.disk().capacity()).sum());
+        CopyProgress progress = new CopyProgress(plan.stream().mapToLong(t -> t.disk().capacity()).sum());
         running.put(backup.uuid(), progress);
         try {
             List<RestoreResult.RestoredDisk> result = new ArrayList<>();
@@ -187,7 +188,7 @@ public final class Restorer {
 
     /** Bytes {total, processed} of a restore of this backup that runs now, if any. */
     public java.util.Optional<long[]> progress(UUID backup) {
-        return java.util.Optional.ofNullable(running.get(backup)).map(RestoreProgress::bytes);
+        return java.util.Optional.ofNullable(running.get(backup)).map(CopyProgress::bytes);
     }
 
     /**

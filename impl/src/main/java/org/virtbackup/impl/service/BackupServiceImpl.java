@@ -65,6 +65,7 @@ import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.qemu.CopyProgress;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.restore.Restorer;
 import org.virtbackup.impl.xml.BackupDocument;
@@ -104,6 +105,8 @@ public final class BackupServiceImpl implements BackupService {
     /** Providers by mode; dynamic, so they are bound through methods rather than the constructor. */
     private final Map<String, BackupProvider> providers = new ConcurrentHashMap<>();
     private final Object createLock = new Object();
+    /** Merges (delete with MERGE) running now, by the backup being folded into its children. */
+    private final Map<UUID, CopyProgress> merging = new ConcurrentHashMap<>();
     private volatile boolean active;
     /** Optional: without Event Admin no events are posted. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -168,6 +171,20 @@ public final class BackupServiceImpl implements BackupService {
         providers.remove(String.valueOf(props.get(BackupProvider.MODE)), provider);
     }
 
+    /** StorageTarget services of any kind, ours included: their backups join the catalogue. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void bindTarget(StorageTarget target, Map<String, Object> props) {
+        List<Path> found = targets.addKind(String.valueOf(props.get(StorageTarget.KIND)), target);
+        if (active && !found.isEmpty()) {
+            catalogue.load(found);
+            LOG.info("{} backups found in the StorageTarget of kind {}", found.size(), props.get(StorageTarget.KIND));
+        }
+    }
+
+    void unbindTarget(StorageTarget target, Map<String, Object> props) {
+        targets.removeKind(String.valueOf(props.get(StorageTarget.KIND)), target);
+    }
+
     // ---- create -------------------------------------------------------------------------
 
     @Override
@@ -209,7 +226,7 @@ public final class BackupServiceImpl implements BackupService {
             if (managed && decision.parent() == null) {
                 requireSpace(targets.available(ref), domain, chosen);
             }
-            Path dir = targets.forDomain(ref).create(ref, uuid);
+            Path dir = targets.create(ref, uuid);
             List<BackupDisk> disks = new ArrayList<>();
             try {
                 // An unmanaged backup's data is read by a third party: the export presents raw disks.
@@ -236,8 +253,7 @@ public final class BackupServiceImpl implements BackupService {
             } catch (RuntimeException e) {
                 // Nothing half-written: no descriptor, no directory.
                 catalogue.remove(uuid);
-                targets.removeImages(uuid, disks, dir);
-                targets.forDomain(ref).remove(dir);
+                targets.remove(uuid, disks, dir);
                 throw e;
             }
         }
@@ -369,6 +385,10 @@ public final class BackupServiceImpl implements BackupService {
             params.put(BackupParameters.RESTORE_BYTES_TOTAL, bytes[0]);
             params.put(BackupParameters.RESTORE_BYTES_PROCESSED, bytes[1]);
         });
+        Optional.ofNullable(merging.get(uuid)).map(CopyProgress::bytes).ifPresent(bytes -> {
+            params.put(BackupParameters.MERGE_BYTES_TOTAL, bytes[0]);
+            params.put(BackupParameters.MERGE_BYTES_PROCESSED, bytes[1]);
+        });
         return params;
     }
 
@@ -466,33 +486,60 @@ public final class BackupServiceImpl implements BackupService {
         // The children keep their content and paths through a merge; only the merged backup goes.
         restorer.requireNoInstantRestore(catalogue.require(backup.uuid()));
         Backup grandparent = backup.parent() == null ? null : catalogue.require(backup.parent()).backup();
-        for (Backup child : children) {
-            CatalogueEntry entry = catalogue.require(child.uuid());
-            List<BackupDisk> disks = new ArrayList<>();
-            for (BackupDisk disk : child.disks()) {
-                if (disk.target().isEmpty()) {
-                    disks.add(disk); // an unmanaged child: no image, only its place in the tree changes
-                    continue;
-                }
-                Path image = Path.of(disk.target());
-                String backing = "";
-                if (grandparent != null) {
-                    BackupDisk base = grandparent.disks().stream().filter(d -> d.name().equals(disk.name())).findFirst()
-                            .orElseThrow(() -> new BackupException(ErrorCode.INVALID_STATE, "disk " + disk.name()
-                                    + " of " + child.uuid() + " has no image in " + grandparent.uuid()));
-                    backing = image.getParent().relativize(Path.of(base.target())).toString();
-                }
-                qemuImg.rebase(image, backing);
-                disks.add(disk.withStored(Paths.sizeOf(image)));
+        CopyProgress progress = new CopyProgress(children.stream().flatMap(c -> c.disks().stream())
+                .filter(d -> !d.target().isEmpty()).mapToLong(BackupDisk::capacity).sum());
+        merging.put(backup.uuid(), progress);
+        try {
+            for (Backup child : children) {
+                rebaseOnto(child, grandparent, progress);
             }
-            Backup merged = new Backup(child.uuid(), child.domain(), child.description(), child.creationTime(),
-                    child.completionTime(), grandparent == null ? null : grandparent.uuid(),
-                    grandparent == null ? BackupKind.FULL : BackupKind.INCREMENTAL, child.mode(), child.state(),
-                    child.checkpoint(), child.message(), disks);
-            catalogue.put(entry.with(merged));
+        } finally {
+            merging.remove(backup.uuid());
         }
         deleteOne(backup.uuid(), false);
         LOG.info("Backup {} merged into its {} children", backup.uuid(), children.size());
+    }
+
+    /** Rebases a child's images onto the grandparent's (none: made whole) and records it as the grandparent's child. */
+    private void rebaseOnto(Backup child, Backup grandparent, CopyProgress progress) {
+        CatalogueEntry entry = catalogue.require(child.uuid());
+        List<BackupDisk> disks = new ArrayList<>();
+        for (BackupDisk disk : child.disks()) {
+            if (disk.target().isEmpty()) {
+                disks.add(disk); // an unmanaged child: no image, only its place in the tree changes
+                continue;
+            }
+            Path image = Path.of(disk.target());
+            String backing = "";
+            if (grandparent != null) {
+                BackupDisk base = grandparent.disks().stream().filter(d -> d.name().equals(disk.name())).findFirst()
+                        .orElseThrow(() -> new BackupException(ErrorCode.INVALID_STATE, "disk " + disk.name()
+                                + " of " + child.uuid() + " has no image in " + grandparent.uuid()));
+                backing = image.getParent().relativize(Path.of(base.target())).toString();
+            }
+            Path log = entry.directory().resolve("merge-" + disk.name() + ".log");
+            progress.current(disk.capacity(), log);
+            try {
+                qemuImg.rebase(image, backing, log);
+            } finally {
+                deleteQuietly(log);
+            }
+            progress.diskDone();
+            disks.add(disk.withStored(Paths.sizeOf(image)));
+        }
+        Backup merged = new Backup(child.uuid(), child.domain(), child.description(), child.creationTime(),
+                child.completionTime(), grandparent == null ? null : grandparent.uuid(),
+                grandparent == null ? BackupKind.FULL : BackupKind.INCREMENTAL, child.mode(), child.state(),
+                child.checkpoint(), child.message(), disks);
+        catalogue.put(entry.with(merged));
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (java.io.IOException e) {
+            LOG.debug("Cannot remove {}: {}", file, e.getMessage());
+        }
     }
 
     private void requireNotRunning(List<Backup> backups) {
