@@ -41,6 +41,9 @@ public class ShellIT extends BackupTestSupport {
                 List<String> offered = complete(line + uuid.substring(0, 6));
                 assertTrue(line + offered, offered.contains(uuid));
             }
+            String listed = executeCommand("backup:domains").lines().filter(l -> l.contains(guest.name())).findFirst()
+                    .orElseThrow(() -> new AssertionError("backup:domains does not list " + guest.name()));
+            assertTrue(listed, listed.matches(".*\\|\\s*1\\s*$")); // its one backup
             List<String> parents = complete("backup:create --parent " + uuid.substring(0, 6));
             assertTrue("an option's value completes too: " + parents, parents.contains(uuid));
             assertTrue(complete("backup:info zz").isEmpty());
