@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Host helpers shared by the benchmarks: images, virt type, file removal. */
 public final class Host {
@@ -101,5 +103,16 @@ public final class Host {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /** The backing file named in a qcow2 image's header, as written there (maybe relative to the image). */
+    public static String backingFile(String qemuImg, Path image) {
+        String json = Cmd.run(qemuImg, "info", "-U", "--output=json", "-f", "qcow2", image.toString());
+        Matcher m = Pattern.compile("\"backing-filename\":\\s*\"((?:[^\"\\\\]|\\\\.)*)\"")
+                .matcher(json);
+        if (!m.find()) {
+            throw new IllegalStateException(image + " has no backing file: " + json);
+        }
+        return m.group(1).replace("\\\"", "\"").replace("\\\\", "\\");
     }
 }

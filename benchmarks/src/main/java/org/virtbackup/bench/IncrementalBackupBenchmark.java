@@ -8,8 +8,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupKind;
@@ -198,12 +196,6 @@ public final class IncrementalBackupBenchmark implements Benchmark {
 
     /** The backing file of a qcow2 image as an absolute path (a relative one is taken from the image's directory). */
     private static Path backingFile(BenchContext ctx, Path image) {
-        String json = Cmd.run(ctx.qemuImg(), "info", "--output=json", "-f", "qcow2", image.toString());
-        Matcher m = Pattern.compile("\"backing-filename\":\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
-        if (!m.find()) {
-            throw new IllegalStateException("the incremental's image " + image + " has no backing file");
-        }
-        Path backing = Path.of(m.group(1).replace("\\\"", "\"").replace("\\\\", "\\"));
-        return image.getParent().resolve(backing); // absolute: resolve returns it as it is
+        return image.getParent().resolve(Host.backingFile(ctx.qemuImg(), image)); // an absolute one stays as it is
     }
 }

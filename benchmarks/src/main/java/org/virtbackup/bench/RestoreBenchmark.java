@@ -228,7 +228,7 @@ public final class RestoreBenchmark implements Benchmark {
                     new Interleaved.Series("instant restore", measurement)));
             // The last one (its domain is defined, not started): its overlay must read as the tip,
             // i.e. as the disk, through the backup chain.
-            String backing = backingOf(Cmd.run(ctx.qemuImg(), "info", "--output=json", overlay.toString()));
+            String backing = Host.backingFile(ctx.qemuImg(), overlay);
             String same = fixture.compareWithDisk(overlay);
             ctx.say("%s: check: the last instant overlay (backed by %s) equals the disk (qemu-img compare: %s)",
                     name(), backing, same);
@@ -272,13 +272,5 @@ public final class RestoreBenchmark implements Benchmark {
             n++;
         }
         return n;
-    }
-
-    private static String backingOf(String infoJson) {
-        Matcher m = Pattern.compile("\"backing-filename\":\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(infoJson);
-        if (!m.find()) {
-            throw new IllegalStateException("the instant restore's overlay has no backing file: " + infoJson);
-        }
-        return m.group(1);
     }
 }

@@ -94,24 +94,20 @@ public class RestoreCommand implements Action {
     private String xml() {
         StringBuilder xml = new StringBuilder("<domainbackup><uuid>").append(Uuids.parse(uuid)).append("</uuid>");
         if (newDomain != null) {
-            xml.append("<domainName>").append(escape(newDomain)).append("</domainName>");
+            xml.append("<domainName>").append(XmlText.escape(newDomain)).append("</domainName>");
         }
         if (disks != null && !disks.isEmpty()) {
             xml.append("<disks>");
             for (String d : disks) {
                 int eq = d.indexOf('=');
-                xml.append("<disk name='").append(escape(eq < 0 ? d : d.substring(0, eq))).append("'>");
+                xml.append("<disk name='").append(XmlText.escape(eq < 0 ? d : d.substring(0, eq))).append("'>");
                 if (eq >= 0) {
-                    xml.append("<target file='").append(escape(d.substring(eq + 1))).append("'/>");
+                    xml.append("<target file='").append(XmlText.escape(d.substring(eq + 1))).append("'/>");
                 }
                 xml.append("</disk>");
             }
             xml.append("</disks>");
         }
         return xml.append("</domainbackup>").toString();
-    }
-
-    private static String escape(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace("'", "&apos;").replace("\"", "&quot;");
     }
 }

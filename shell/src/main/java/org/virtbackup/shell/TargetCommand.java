@@ -53,9 +53,9 @@ public class TargetCommand implements Action {
         } else if (xmlFile != null) {
             service.setDefaultTarget(domain, java.nio.file.Files.readString(java.nio.file.Path.of(xmlFile)), flags);
         } else if (path != null || pool != null || kind != null) {
-            String xml = path != null ? "<target type='dir'><path>" + escape(path) + "</path></target>"
-                    : pool != null ? "<target type='pool'><pool>" + escape(pool) + "</pool></target>"
-                    : "<target type='" + escape(kind).replace("'", "&apos;") + "'/>";
+            String xml = path != null ? "<target type='dir'><path>" + XmlText.escape(path) + "</path></target>"
+                    : pool != null ? "<target type='pool'><pool>" + XmlText.escape(pool) + "</pool></target>"
+                    : "<target type='" + XmlText.escape(kind) + "'/>";
             service.setDefaultTarget(domain, xml, flags);
         }
         if (check) {
@@ -64,9 +64,5 @@ public class TargetCommand implements Action {
             System.out.println(service.getDefaultTarget(domain).orElse("global target (target.directory)"));
         }
         return null;
-    }
-
-    private static String escape(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;");
     }
 }
