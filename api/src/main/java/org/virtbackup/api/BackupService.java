@@ -66,6 +66,13 @@ public interface BackupService {
     /** {@code virBackupRestore}: restores what the {@code <domainbackup>} names. */
     RestoreResult restore(String restoreXml, Set<RestoreFlag> flags);
 
+    /**
+     * Typed twin of {@link #restore(String, Set)}.
+     *
+     * @since 1.3
+     */
+    RestoreResult restore(RestoreRequest request, Set<RestoreFlag> flags);
+
     /** {@code virBackupDelete}: removes a backup's files and descriptor. */
     void delete(UUID backup, Set<DeleteFlag> flags);
 
@@ -105,6 +112,15 @@ public interface BackupService {
      * {@link ModifyFlag#VALIDATE_ONLY} checks without storing.
      */
     void setDefaultTarget(String domain, String targetXml, Set<ModifyFlag> flags);
+
+    /**
+     * Typed twin of {@link #setDefaultTarget(String, String, Set)}; {@link BackupTarget#global()}
+     * goes back to the global target. (A literal {@code null} needs a cast here: pass
+     * {@code BackupTarget.global()} instead.)
+     *
+     * @since 1.3
+     */
+    void setDefaultTarget(String domain, BackupTarget target, Set<ModifyFlag> flags);
 
     /** The domain's own default target as set by {@link #setDefaultTarget}; empty: the global one. */
     Optional<String> getDefaultTarget(String domain);

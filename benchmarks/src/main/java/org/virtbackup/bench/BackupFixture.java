@@ -8,11 +8,12 @@ import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.service.StandaloneService;
 
 /**
  * What the backup benchmarks share: a 4 GiB qcow2 disk whose first 2 GiB hold random data
  * (incompressible, not deduplicable), an OS-less guest running on it ({@link TestGuest}), and the
- * service wired by hand ({@link ServiceHarness}) with its backups under the benchmark's work
+ * service wired outside OSGi ({@link StandaloneService}) with its backups under the benchmark's work
  * directory. Each benchmark makes its own (so each runs alone); everything is registered with the
  * context's cleanup as soon as it exists.
  */
@@ -55,9 +56,9 @@ final class BackupFixture {
         BenchConfig config = new BenchConfig(ctx.libvirtUri(), backups.toString(), runtime.toString(),
                 ctx.workDir().resolve("scratch").toString(), ctx.workDir().toString(), ctx.qemuImg(),
                 "qemu-storage-daemon", 8);
-        ServiceHarness harness = new ServiceHarness(config);
-        cleanup.add("closing the service", harness::close);
-        BackupService service = harness.service();
+        StandaloneService standalone = new StandaloneService(config);
+        cleanup.add("closing the service", standalone::close);
+        BackupService service = standalone.service();
         cleanup.add("cancelling running backups", () -> cancelRunning(service));
         return new BackupFixture(ctx, disk, guest, service, backups);
     }

@@ -127,7 +127,7 @@ public class TargetIT extends BackupTestSupport {
             assertFalse("the volumes are deleted through libvirt", volumes(pool).contains(full.uuid() + "-vda.qcow2")
                     || volumes(pool).contains(inc.uuid() + "-vda.qcow2"));
             assertEquals(List.of(), filesUnder(poolDir));
-            backups.setDefaultTarget(guest.name(), null, Set.of());
+            backups.setDefaultTarget(guest.name(), (String) null, Set.of());
         } finally {
             Cmd.run("virsh", "-c", Guest.URI, "pool-destroy", pool);
             Cmd.run("virsh", "-c", Guest.URI, "pool-undefine", idle);
@@ -191,7 +191,7 @@ public class TargetIT extends BackupTestSupport {
                 restarted.delete(full.uuid(), EnumSet.of(org.virtbackup.api.DeleteFlag.ALL_CHILDREN));
                 assertEquals("both removed through the service", 2, again.removed());
                 assertEquals(List.of(), filesUnder(root));
-                restarted.setDefaultTarget(guest.name(), null, Set.of());
+                restarted.setDefaultTarget(guest.name(), (String) null, Set.of());
             } finally {
                 reg.unregister();
             }
@@ -228,7 +228,7 @@ public class TargetIT extends BackupTestSupport {
                 assertTrue(used, used.contains("cannot write in " + ro.resolve("b")));
                 assertEquals("nothing recorded", known, backups.list(guest.name(), Set.of()).size());
                 assertEquals(List.of(), filesUnder(ro.resolve("b")));
-                backups.setDefaultTarget(guest.name(), null, Set.of());
+                backups.setDefaultTarget(guest.name(), (String) null, Set.of());
             } finally {
                 Cmd.run("umount", ro.toString());
             }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
@@ -18,6 +19,7 @@ import org.apache.karaf.shell.api.console.Session;
 import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.RestoreFlag;
+import org.virtbackup.api.RestoreRequest;
 import org.virtbackup.api.RestoreResult;
 
 @Service
@@ -64,14 +66,15 @@ public class RestoreCommand implements Action {
         Set<RestoreFlag> flags = Flags.of(RestoreFlag.class).with(newDomain != null, RestoreFlag.NEW_DOMAIN)
                 .with(overwrite, RestoreFlag.REWRITE_EXISTING_DISK).with(verify, RestoreFlag.VERIFY)
                 .with(instant, RestoreFlag.INSTANT).with(start, RestoreFlag.START).set();
-        String xml = xmlFile != null ? Files.readString(Path.of(xmlFile)) : xml();
+        String xml = xmlFile != null ? Files.readString(Path.of(xmlFile)) : null;
+        Supplier<RestoreResult> restore = () -> xml != null ? service.restore(xml, flags) : service.restore(request(), flags);
         RestoreResult result;
         if (wait) {
             Progress progress = new Progress(System.out, Terminals.width(session));
-            result = progress.during(() -> service.restore(xml, flags), this::restored);
+            result = progress.during(restore::get, this::restored);
             System.out.println("restored in " + progress.elapsedMillis() + " ms");
         } else {
-            result = service.restore(xml, flags);
+            result = restore.get();
         }
         if (result.domain() != null) {
             System.out.println("domain " + result.domain().name() + " " + result.domain().uuid());
@@ -91,23 +94,11 @@ public class RestoreCommand implements Action {
                 ? Optional.of(new long[] {total, done}) : Optional.empty();
     }
 
-    private String xml() {
-        StringBuilder xml = new StringBuilder("<domainbackup><uuid>").append(Uuids.parse(uuid)).append("</uuid>");
-        if (newDomain != null) {
-            xml.append("<domainName>").append(XmlText.escape(newDomain)).append("</domainName>");
-        }
-        if (disks != null && !disks.isEmpty()) {
-            xml.append("<disks>");
-            for (String d : disks) {
-                int eq = d.indexOf('=');
-                xml.append("<disk name='").append(XmlText.escape(eq < 0 ? d : d.substring(0, eq))).append("'>");
-                if (eq >= 0) {
-                    xml.append("<target file='").append(XmlText.escape(d.substring(eq + 1))).append("'/>");
-                }
-                xml.append("</disk>");
-            }
-            xml.append("</disks>");
-        }
-        return xml.append("</domainbackup>").toString();
+    private RestoreRequest request() {
+        List<RestoreRequest.Disk> chosen = disks == null ? List.of() : disks.stream().map(d -> {
+            int eq = d.indexOf('=');
+            return eq < 0 ? new RestoreRequest.Disk(d, null) : new RestoreRequest.Disk(d.substring(0, eq), d.substring(eq + 1));
+        }).toList();
+        return new RestoreRequest(Uuids.parse(uuid), newDomain, chosen);
     }
 }

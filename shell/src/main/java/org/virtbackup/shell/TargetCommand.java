@@ -1,5 +1,7 @@
 package org.virtbackup.shell;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Set;
 
 import org.apache.karaf.shell.api.action.Action;
@@ -10,6 +12,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.virtbackup.api.BackupService;
+import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.ModifyFlag;
 
 @Service
@@ -48,15 +51,12 @@ public class TargetCommand implements Action {
             throw new IllegalArgumentException("give one of PATH, --pool NAME, --kind KIND, --xml FILE, --clear");
         }
         Set<ModifyFlag> flags = Flags.of(ModifyFlag.class).with(check, ModifyFlag.VALIDATE_ONLY).set();
-        if (clear) {
-            service.setDefaultTarget(domain, null, flags);
-        } else if (xmlFile != null) {
-            service.setDefaultTarget(domain, java.nio.file.Files.readString(java.nio.file.Path.of(xmlFile)), flags);
-        } else if (path != null || pool != null || kind != null) {
-            String xml = path != null ? "<target type='dir'><path>" + XmlText.escape(path) + "</path></target>"
-                    : pool != null ? "<target type='pool'><pool>" + XmlText.escape(pool) + "</pool></target>"
-                    : "<target type='" + XmlText.escape(kind) + "'/>";
-            service.setDefaultTarget(domain, xml, flags);
+        if (xmlFile != null) {
+            service.setDefaultTarget(domain, Files.readString(Path.of(xmlFile)), flags);
+        } else if (clear || path != null || pool != null || kind != null) {
+            BackupTarget target = clear ? BackupTarget.global() : path != null ? BackupTarget.directory(path)
+                    : pool != null ? BackupTarget.pool(pool) : BackupTarget.service(kind);
+            service.setDefaultTarget(domain, target, flags);
         }
         if (check) {
             System.out.println("ok");

@@ -3,11 +3,15 @@ package org.virtbackup.impl.catalogue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -16,12 +20,14 @@ import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.ListFlag;
 import org.virtbackup.impl.xml.BackupXml;
 import org.virtbackup.impl.xml.Descriptor;
 
 /**
  * The source of truth for our backups: one descriptor file per backup, in the backup's own
- * directory, indexed in memory by UUID. Every change is on disk before it is in the index.
+ * directory, indexed in memory by UUID. The catalogue alone writes and deletes descriptors, and
+ * every change is on disk before it is in the index.
  */
 public final class Catalogue {
 
@@ -29,6 +35,8 @@ public final class Catalogue {
 
     private final BackupXml xml;
     private final Map<UUID, CatalogueEntry> index = new ConcurrentHashMap<>();
+    /** One per UUID, so two writers of the same descriptor never interleave. */
+    private final Map<UUID, Object> locks = new ConcurrentHashMap<>();
 
     public Catalogue(BackupXml xml) {
         this.xml = xml;
@@ -64,6 +72,28 @@ public final class Catalogue {
         return put(current.with(backup));
     }
 
+    /**
+     * Forgets a backup: its descriptor is deleted, then its index entry. Its other files are the
+     * caller's business, and go after this: a crash in between leaves unlisted files, never a
+     * listed backup without data.
+     */
+    public void delete(UUID uuid) {
+        CatalogueEntry entry = index.get(uuid);
+        if (entry == null) {
+            return;
+        }
+        synchronized (lockFor(uuid)) {
+            try {
+                Files.deleteIfExists(DescriptorFile.in(entry.directory()));
+            } catch (IOException e) {
+                throw new BackupException(ErrorCode.IO_ERROR, "cannot delete the descriptor of " + uuid + ": "
+                        + e.getMessage(), e);
+            }
+            index.remove(uuid);
+        }
+        locks.remove(uuid);
+    }
+
     public Optional<CatalogueEntry> get(UUID uuid) {
         return Optional.ofNullable(index.get(uuid));
     }
@@ -83,15 +113,51 @@ public final class Catalogue {
                 .toList();
     }
 
-    /** Forgets a backup; its files are the caller's business. */
-    public void remove(UUID uuid) {
-        index.remove(uuid);
+    /** Every backup, oldest first. */
+    public List<Backup> backups() {
+        return all().stream().map(CatalogueEntry::backup).toList();
+    }
+
+    /** The backups of a domain (by name or UUID; {@code null}: every domain), filtered by the flags. */
+    public List<Backup> list(String domain, Set<ListFlag> flags) {
+        List<Backup> all = backups();
+        List<Backup> candidates = domain == null ? all
+                : all.stream().filter(b -> b.domain().name().equals(domain)
+                        || b.domain().uuid().toString().equalsIgnoreCase(domain)).toList();
+        return BackupFilter.apply(candidates, all, flags);
+    }
+
+    /** A backup's children, or with {@link ListFlag#DESCENDANTS} its whole subtree, filtered by the flags. */
+    public List<Backup> children(UUID uuid, Set<ListFlag> flags) {
+        require(uuid);
+        List<Backup> all = backups();
+        boolean deep = flags != null && flags.contains(ListFlag.DESCENDANTS);
+        List<Backup> found = new ArrayList<>();
+        Deque<UUID> todo = new ArrayDeque<>(List.of(uuid));
+        while (!todo.isEmpty()) {
+            UUID parent = todo.pop();
+            for (Backup b : all) {
+                if (parent.equals(b.parent())) {
+                    found.add(b);
+                    if (deep) {
+                        todo.add(b.uuid());
+                    }
+                }
+            }
+        }
+        return BackupFilter.apply(found, all, flags);
+    }
+
+    /** How many ancestors a backup has in the catalogue. */
+    public int depth(Backup b) {
+        int depth = 0;
+        for (UUID p = b.parent(); p != null; p = get(p).map(e -> e.backup().parent()).orElse(null)) {
+            depth++;
+        }
+        return depth;
     }
 
     private Object lockFor(UUID uuid) {
-        // Interned per UUID so two writers of the same descriptor never interleave.
         return locks.computeIfAbsent(uuid, u -> new Object());
     }
-
-    private final Map<UUID, Object> locks = new ConcurrentHashMap<>();
 }

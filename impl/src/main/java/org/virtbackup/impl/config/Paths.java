@@ -11,6 +11,8 @@ import java.util.Set;
 /** Resolves configured paths and creates private directories and files. */
 public final class Paths {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Paths.class);
+
     public static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
     public static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
 
@@ -29,6 +31,15 @@ public final class Paths {
             return Files.size(file);
         } catch (IOException e) {
             return 0;
+        }
+    }
+
+    /** Removes a file if it is there; a failure is only logged (a leftover log file harms nobody). */
+    public static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.warn("Cannot remove {}: {}", file, e.getMessage());
         }
     }
 

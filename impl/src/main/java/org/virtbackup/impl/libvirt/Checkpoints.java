@@ -6,8 +6,11 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.libvirt.Domain;
-import org.libvirt.LibvirtException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.xml.SafeXml;
 
@@ -18,13 +21,15 @@ import org.virtbackup.impl.xml.SafeXml;
  */
 public final class Checkpoints {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpoints.class);
     private static final String PREFIX = "vb-";
-    /** {@code VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY}. */
-    private static final int DELETE_METADATA_ONLY = 2;
-    /** {@code VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE}. */
-    private static final int CREATE_REDEFINE = 1;
 
-    private Checkpoints() {
+    private final Libvirt libvirt;
+    private final QemuImg qemuImg;
+
+    public Checkpoints(Libvirt libvirt, QemuImg qemuImg) {
+        this.libvirt = libvirt;
+        this.qemuImg = qemuImg;
     }
 
     public static String nameFor(UUID backup) {
@@ -41,11 +46,25 @@ public final class Checkpoints {
         return xml.append("</disks></domaincheckpoint>").toString();
     }
 
-    public static boolean exists(Domain domain, String name) {
+    public static boolean exists(LibvirtDomain domain, String name) {
+        return domain.checkpoints().contains(name);
+    }
+
+    /**
+     * Removes a backup's checkpoint from libvirt, if the domain and the checkpoint still exist:
+     * nothing may be built on a backup that did not complete, and a stale checkpoint of a deleted
+     * one would only cost the guest's writes. A failure is logged, not thrown.
+     */
+    public void drop(Backup backup) {
+        if (backup.checkpoint() == null) {
+            return;
+        }
         try {
-            return java.util.Arrays.asList(domain.checkpointListNames()).contains(name);
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("listing the checkpoints", e);
+            delete(libvirt.domain(backup.domain().uuid().toString()), backup.checkpoint());
+        } catch (BackupException e) {
+            if (e.code() != ErrorCode.NO_DOMAIN) {
+                LOG.warn("Checkpoint {} of backup {} stays in libvirt: {}", backup.checkpoint(), backup.uuid(), e.getMessage());
+            }
         }
     }
 
@@ -55,21 +74,17 @@ public final class Checkpoints {
      * libvirt only forgets the metadata, and the bitmaps are removed from the images here.
      * A checkpoint that is gone already is fine.
      */
-    public static void delete(Domain domain, String name, QemuImg qemuImg) {
-        try {
-            boolean running = domain.isActive() == 1;
-            if (exists(domain, name)) {
-                domain.checkpointLookupByName(name).delete(running ? 0 : DELETE_METADATA_ONLY);
-            }
-            if (!running) {
-                for (DomainDisk d : DomainXml.disks(domain.getXMLDesc(0))) {
-                    if (d.source() != null && "qcow2".equals(d.format())) {
-                        qemuImg.removeBitmap(d.source(), name);
-                    }
+    public void delete(LibvirtDomain domain, String name) {
+        boolean running = domain.isActive();
+        if (exists(domain, name)) {
+            domain.deleteCheckpoint(name, !running);
+        }
+        if (!running) {
+            for (DomainDisk d : domain.disks()) {
+                if (d.source() != null && "qcow2".equals(d.format())) {
+                    qemuImg.removeBitmap(d.source(), name);
                 }
             }
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("deleting checkpoint " + name, e);
         }
     }
 
@@ -77,32 +92,22 @@ public final class Checkpoints {
      * Tells libvirt about a checkpoint whose bitmaps were made without it (a shut-off domain:
      * libvirt creates checkpoints of running domains only).
      */
-    public static void redefine(Domain domain, String name, List<DomainDisk> all, Set<String> chosen) {
+    public static void redefine(LibvirtDomain domain, String name, List<DomainDisk> all, Set<String> chosen) {
         StringBuilder xml = new StringBuilder("<domaincheckpoint><name>").append(SafeXml.escape(name)).append("</name><creationTime>")
                 .append(System.currentTimeMillis() / 1000).append("</creationTime><disks>");
         for (DomainDisk d : all) {
             xml.append("<disk name='").append(SafeXml.escape(d.name())).append(chosen.contains(d.name())
-                    ? "' checkpoint='bitmap' bitmap='" + name + "'/>" : "' checkpoint='no'/>");
+                    ? "' checkpoint='bitmap' bitmap='" + SafeXml.escape(name) + "'/>" : "' checkpoint='no'/>");
         }
-        xml.append("</disks></domaincheckpoint>");
-        try {
-            domain.checkpointCreateXML(xml.toString(), CREATE_REDEFINE);
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("recording checkpoint " + name + " in libvirt", e);
-        }
+        domain.redefineCheckpoint(xml.append("</disks></domaincheckpoint>").toString());
     }
 
     /**
      * Why the bitmaps of a checkpoint cannot serve an incremental backup of a running domain, or
      * {@code null} if they can: each must exist and be recording.
      */
-    public static String bitmapProblem(Domain domain, String name) {
-        String nodes;
-        try {
-            nodes = domain.qemuMonitorCommand("{\"execute\":\"query-named-block-nodes\",\"arguments\":{\"flat\":true}}", 0);
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("querying the block nodes", e);
-        }
+    public static String bitmapProblem(LibvirtDomain domain, String name) {
+        String nodes = domain.qmp("{\"execute\":\"query-named-block-nodes\",\"arguments\":{\"flat\":true}}");
         Matcher m = Pattern.compile("\\{[^{}]*\"name\":\\s*\"" + Pattern.quote(name) + "\"[^{}]*\\}").matcher(nodes);
         boolean found = false;
         while (m.find()) {

@@ -9,11 +9,11 @@ import org.virtbackup.spi.JobProgress;
 import org.virtbackup.spi.JobResult;
 
 /** A job found already ended when the provider looked for it after a restart. */
-final class EndedJob implements BackupJob {
+public final class EndedJob implements BackupJob {
 
     private final JobResult result;
 
-    EndedJob(JobResult result) {
+    public EndedJob(JobResult result) {
         this.result = result;
     }
 

@@ -2,6 +2,8 @@ package org.virtbackup.impl.qemu;
 
 import java.nio.file.Path;
 
+import org.virtbackup.spi.JobProgress;
+
 /**
  * How far a run of qemu-img copies is (a restore's converts, a merge's rebases): images done,
  * and the one in flight as qemu-img reports it in its log.
@@ -28,10 +30,10 @@ public final class CopyProgress {
         currentLog = null;
     }
 
-    /** {total, done} in bytes. */
-    public long[] bytes() {
+    /** Bytes in all and done so far. */
+    public JobProgress bytes() {
         Path log = currentLog;
         long inFlight = log == null ? 0 : (long) (currentSize * QemuImg.progress(log));
-        return new long[] {total, Math.min(total, done + inFlight)};
+        return new JobProgress(total, Math.min(total, done + inFlight));
     }
 }

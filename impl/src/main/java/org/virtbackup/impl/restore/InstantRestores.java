@@ -10,14 +10,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
 
 /**
  * The domains instantly restored from a backup, kept in {@value #NAME} in the backup's directory:
  * one line per overlay, {@code <domain uuid> <overlay path>}. Their disks read through the
  * backup's images, so the backup must stay while they exist.
  */
-final class InstantRestores {
+public final class InstantRestores {
 
     static final String NAME = "instant-restores";
 
@@ -25,7 +30,33 @@ final class InstantRestores {
     record Use(UUID domain, String overlay) {
     }
 
-    private InstantRestores() {
+    private final Libvirt libvirt;
+
+    public InstantRestores(Libvirt libvirt) {
+        this.libvirt = libvirt;
+    }
+
+    /**
+     * Refuses when a domain restored instantly from this backup still exists with its overlay:
+     * its disks read through the backup's images.
+     */
+    public void requireNone(CatalogueEntry entry) {
+        for (Use use : of(entry.directory())) {
+            LibvirtDomain d = libvirt.find(use.domain()).orElse(null);
+            if (d != null && xmlOf(d).contains(use.overlay())) {
+                throw new BackupException(ErrorCode.INVALID_STATE, "backup " + entry.backup().uuid()
+                        + " holds the disks of domain " + d.ref().name() + ", restored instantly from it ("
+                        + use.overlay() + "); undefine that domain, or restore it in full, first");
+            }
+        }
+    }
+
+    private static String xmlOf(LibvirtDomain d) {
+        try {
+            return d.xml();
+        } catch (BackupException e) {
+            return ""; // the domain went meanwhile: its overlay no longer needs the backup
+        }
     }
 
     static List<Use> of(Path backupDirectory) {

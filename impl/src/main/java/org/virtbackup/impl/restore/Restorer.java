@@ -1,7 +1,6 @@
 package org.virtbackup.impl.restore;
 
 import java.io.IOException;
-import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -11,35 +10,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
-import org.libvirt.Domain;
-import org.libvirt.LibvirtException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
-import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.RestoreFlag;
+import org.virtbackup.api.RestoreRequest;
 import org.virtbackup.api.RestoreResult;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.config.Paths;
-import org.virtbackup.impl.libvirt.DomainDisk;
-import org.virtbackup.impl.libvirt.DomainXml;
+import org.virtbackup.impl.jobs.CopyTracker;
 import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.qemu.CopyProgress;
 import org.virtbackup.impl.qemu.QemuImg;
-import org.virtbackup.impl.xml.BackupDocument;
 
 /**
  * Restores a backup point, full or at any depth of a tree, as whole disk images: into files the
- * XML names, over the disks of the existing (shut-off) domain, or into a new domain. Every image
- * is written beside its target and renamed over it only when all are whole, so a failure leaves
- * nothing half-written.
+ * request names, over the disks of the existing (shut-off) domain, or into a new domain. Every
+ * image is written beside its target and renamed over it only when all are whole, so a failure
+ * leaves nothing half-written.
  */
 public final class Restorer {
 
@@ -47,16 +41,17 @@ public final class Restorer {
 
     private final Libvirt libvirt;
     private final QemuImg qemuImg;
-    private final List<Path> roots;
-    private final Map<UUID, CopyProgress> running = new java.util.concurrent.ConcurrentHashMap<>();
+    private final RestorePlan planner;
+    private final CopyTracker copies;
 
-    public Restorer(Libvirt libvirt, QemuImg qemuImg, List<Path> roots) {
+    public Restorer(Libvirt libvirt, QemuImg qemuImg, List<Path> roots, CopyTracker copies) {
         this.libvirt = libvirt;
         this.qemuImg = qemuImg;
-        this.roots = List.copyOf(roots);
+        this.planner = new RestorePlan(roots, qemuImg);
+        this.copies = copies;
     }
 
-    public RestoreResult restore(CatalogueEntry entry, BackupDocument doc, Set<RestoreFlag> flags) {
+    public RestoreResult restore(CatalogueEntry entry, RestoreRequest request, Set<RestoreFlag> flags) {
         Backup backup = entry.backup();
         boolean newDomain = flags.contains(RestoreFlag.NEW_DOMAIN);
         boolean rewrite = flags.contains(RestoreFlag.REWRITE_EXISTING_DISK);
@@ -74,17 +69,17 @@ public final class Restorer {
             throw new BackupException(ErrorCode.INVALID_STATE, "backup " + backup.uuid() + " is "
                     + backup.state().name().toLowerCase() + "; only completed backups restore");
         }
-        Domain existing = rewrite ? shutOffDomain(backup.domain()) : null;
-        String name = newDomain ? newName(doc, backup) : null;
-        List<RestoreTarget> plan = plan(entry, doc, existing, name, instant);
+        LibvirtDomain existing = rewrite ? shutOffDomain(backup.domain()) : null;
+        String name = newDomain ? newName(request, backup) : null;
+        List<RestoreTarget> plan = planner.plan(entry, request, existing == null ? null : existing.xml(), name, instant);
         if (!instant) {
-            requireSpace(plan);
+            planner.requireSpace(plan);
         }
 
         List<Path> written = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         CopyProgress progress = new CopyProgress(plan.stream().mapToLong(t -> t.disk().capacity()).sum());
-        running.put(backup.uuid(), progress);
+        copies.started(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
         try {
             List<RestoreResult.RestoredDisk> result = new ArrayList<>();
             for (RestoreTarget t : plan) {
@@ -111,7 +106,7 @@ public final class Restorer {
                 Files.move(t.temporary(), t.target(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
             written.clear();
-            DomainRef domain = existing != null ? libvirt.ref(existing)
+            DomainRef domain = existing != null ? existing.ref()
                     : newDomain ? define(entry, name, plan, flags.contains(RestoreFlag.START)) : null;
             if (instant) {
                 InstantRestores.add(entry.directory(), plan.stream()
@@ -125,127 +120,17 @@ public final class Restorer {
             Thread.currentThread().interrupt();
             throw new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid() + " was interrupted");
         } finally {
-            running.remove(backup.uuid(), progress);
+            copies.ended(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
             written.addAll(logs); // the images' temporaries only on failure, the logs always
-            for (Path p : written) {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    LOG.warn("Cannot remove {}: {}", p, e.getMessage());
-                }
-            }
+            written.forEach(Paths::deleteQuietly);
         }
     }
 
-    private List<RestoreTarget> plan(CatalogueEntry entry, BackupDocument doc, Domain existing, String newName,
-            boolean instant) {
-        Backup backup = entry.backup();
-        Map<String, BackupDisk> held = backup.disks().stream()
-                .collect(Collectors.toMap(BackupDisk::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
-        Map<String, DomainDisk> then = DomainXml.disks(entry.domainXml()).stream()
-                .collect(Collectors.toMap(DomainDisk::name, Function.identity(), (a, b) -> a));
-        Map<String, DomainDisk> now = existing == null ? Map.of() : DomainXml.disks(xml(existing)).stream()
-                .collect(Collectors.toMap(DomainDisk::name, Function.identity(), (a, b) -> a));
-        List<BackupDocument.DiskTarget> wanted = doc.disks().isEmpty()
-                ? held.keySet().stream().map(n -> new BackupDocument.DiskTarget(n, null)).toList() : doc.disks();
-        List<RestoreTarget> plan = new ArrayList<>();
-        for (BackupDocument.DiskTarget w : wanted) {
-            BackupDisk disk = held.get(w.name());
-            if (disk == null) {
-                throw new BackupException(ErrorCode.NO_DISK, "backup " + backup.uuid() + " holds no disk '" + w.name()
-                        + "' (it holds: " + String.join(", ", held.keySet()) + ")");
-            }
-            DomainDisk original = then.get(w.name());
-            String format = instant || original == null || !"raw".equals(original.format()) ? "qcow2" : "raw";
-            Path target;
-            if (existing != null) {
-                DomainDisk current = now.get(w.name());
-                if (current == null || current.source() == null) {
-                    throw new BackupException(ErrorCode.NO_DISK, "domain " + backup.domain().name() + " has no disk '"
-                            + w.name() + "' with a local image to rewrite");
-                }
-                target = Path.of(current.source());
-                format = current.format();
-            } else if (w.file() != null) {
-                target = Path.of(w.file());
-            } else if (newName != null) {
-                target = roots.get(0).resolve(newName + "-" + w.name() + "." + format);
-            } else {
-                target = original == null || original.source() == null ? null : Path.of(original.source());
-                if (target == null) {
-                    throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + w.name() + " needs a <target file=...>");
-                }
-            }
-            target = inRoots(target);
-            if (existing == null && Files.exists(target)) {
-                throw new BackupException(ErrorCode.INVALID_TARGET, target + " exists; it is never overwritten "
-                        + "without REWRITE_EXISTING_DISK");
-            }
-            plan.add(new RestoreTarget(disk, target, format));
-        }
-        return plan;
-    }
-
-    /** Bytes {total, processed} of a restore of this backup that runs now, if any. */
-    public java.util.Optional<long[]> progress(UUID backup) {
-        return java.util.Optional.ofNullable(running.get(backup)).map(CopyProgress::bytes);
-    }
-
-    /**
-     * Refuses when a domain restored instantly from this backup still exists: its disks read
-     * through the backup's images.
-     */
-    public void requireNoInstantRestore(CatalogueEntry entry) {
-        for (InstantRestores.Use use : InstantRestores.of(entry.directory())) {
-            try {
-                Domain d = libvirt.connection().domainLookupByUUIDString(use.domain().toString());
-                if (d != null && d.getXMLDesc(0).contains(use.overlay())) {
-                    throw new BackupException(ErrorCode.INVALID_STATE, "backup " + entry.backup().uuid()
-                            + " holds the disks of domain " + d.getName() + ", restored instantly from it ("
-                            + use.overlay() + "); undefine that domain, or restore it in full, first");
-                }
-            } catch (LibvirtException e) {
-                // the domain is gone: its overlay no longer needs the backup
-            }
-        }
-    }
-
-    private Path inRoots(Path target) {
-        Path normal = target.toAbsolutePath().normalize();
-        if (!target.isAbsolute() || !normal.equals(target) || roots.stream().noneMatch(normal::startsWith)) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, target + " is outside the restore roots "
-                    + roots + " (configuration key restore.roots)");
-        }
-        Paths.privateDirectory(normal.getParent());
-        return normal;
-    }
-
-    private void requireSpace(List<RestoreTarget> plan) {
-        Map<FileStore, Long> needed = new LinkedHashMap<>();
-        try {
-            for (RestoreTarget t : plan) {
-                needed.merge(Files.getFileStore(t.target().getParent()), qemuImg.measure(t.disk().target(), t.format()), Long::sum);
-            }
-            for (Map.Entry<FileStore, Long> e : needed.entrySet()) {
-                if (e.getKey().getUsableSpace() < e.getValue()) {
-                    throw new BackupException(ErrorCode.NO_SPACE, "restoring needs " + e.getValue() + " bytes on "
-                            + e.getKey() + ", which has " + e.getKey().getUsableSpace());
-                }
-            }
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot check free space: " + e.getMessage(), e);
-        }
-    }
-
-    private Domain shutOffDomain(DomainRef ref) {
-        Domain d = libvirt.domain(ref.uuid().toString());
-        try {
-            if (d.isActive() == 1) {
-                throw new BackupException(ErrorCode.INVALID_STATE, "domain " + ref.name()
-                        + " is running; shut it off before rewriting its disks");
-            }
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("reading the state of " + ref.name(), e);
+    private LibvirtDomain shutOffDomain(DomainRef ref) {
+        LibvirtDomain d = libvirt.domain(ref.uuid().toString());
+        if (d.isActive()) {
+            throw new BackupException(ErrorCode.INVALID_STATE, "domain " + ref.name()
+                    + " is running; shut it off before rewriting its disks");
         }
         return d;
     }
@@ -255,33 +140,19 @@ public final class Restorer {
         plan.forEach(t -> images.put(t.disk().name(), new String[] {t.target().toString(), t.format()}));
         String xml = RestoredDomainXml.of(entry.domainXml(), name, images);
         try {
-            Domain d = libvirt.connection().domainDefineXML(xml);
+            LibvirtDomain d = libvirt.define(xml);
             if (start) {
-                d.create();
+                d.start();
             }
-            return libvirt.ref(d);
-        } catch (LibvirtException e) {
-            for (RestoreTarget t : plan) {
-                try {
-                    Files.deleteIfExists(t.target());
-                } catch (IOException ex) {
-                    LOG.warn("Cannot remove {}: {}", t.target(), ex.getMessage());
-                }
-            }
-            throw Libvirt.failure("defining the restored domain " + name, e);
+            return d.ref();
+        } catch (BackupException e) {
+            plan.forEach(t -> Paths.deleteQuietly(t.target()));
+            throw new BackupException(e.code(), "defining the restored domain " + name + ": " + e.getMessage(), e);
         }
     }
 
-    private static String newName(BackupDocument doc, Backup backup) {
-        return doc.domainName() != null ? doc.domainName()
+    private static String newName(RestoreRequest request, Backup backup) {
+        return request.domainName() != null ? request.domainName()
                 : backup.domain().name() + "-restored-" + UUID.randomUUID().toString().substring(0, 8);
-    }
-
-    private static String xml(Domain d) {
-        try {
-            return d.getXMLDesc(0);
-        } catch (LibvirtException e) {
-            throw Libvirt.failure("reading the domain XML", e);
-        }
     }
 }

@@ -5,6 +5,7 @@ import java.util.UUID;
 
 import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.NbdServer;
+import org.virtbackup.api.RestoreRequest;
 
 /**
  * A parsed input {@code <domainbackup>}: what create and restore were asked for.
@@ -29,5 +30,10 @@ public record BackupDocument(UUID uuid, String description, UUID parent, List<Di
 
     public BackupRequest toRequest() {
         return new BackupRequest(uuid, description, parent, disks.stream().map(DiskTarget::name).toList(), server);
+    }
+
+    /** The restore this document asks for; {@code uuid} must be set. */
+    public RestoreRequest toRestoreRequest() {
+        return new RestoreRequest(uuid, domainName, disks.stream().map(d -> new RestoreRequest.Disk(d.name(), d.file())).toList());
     }
 }

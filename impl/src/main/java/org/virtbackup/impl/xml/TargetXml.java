@@ -1,31 +1,28 @@
 package org.virtbackup.impl.xml;
 
+import java.util.regex.Pattern;
+
 import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.ErrorCode;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 import org.xml.sax.SAXException;
 
 /**
- * The {@code <target>} of setDefaultTarget: {@code <target type='dir'><path>/srv/b</path></target>},
+ * The {@code <target>} of setDefaultTarget and its {@link BackupTarget}:
+ * {@code <target type='dir'><path>/srv/b</path></target>},
  * {@code <target type='pool'><pool>NAME</pool></target>}, or {@code <target type='KIND'/>} for a
  * StorageTarget service of that kind registered by another bundle. Parsed without DTDs or entities.
- *
- * @param kind {@code dir}, {@code pool}, or a StorageTarget service's kind
- * @param value the directory, the pool's name, or empty for a service
  */
-public record TargetXml(String kind, String value) {
+public final class TargetXml {
 
-    public static final String DIR = "dir";
-    public static final String POOL = "pool";
-    private static final java.util.regex.Pattern KIND = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final Pattern KIND = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
-    /** A target kept by a StorageTarget service rather than by a directory or pool we manage. */
-    public boolean isService() {
-        return !kind.equals(DIR) && !kind.equals(POOL);
+    private TargetXml() {
     }
 
-    public static TargetXml parse(String xml) {
+    public static BackupTarget parse(String xml) {
         Element root;
         try {
             root = SafeXml.parse(xml).getDocumentElement();
@@ -40,11 +37,7 @@ public record TargetXml(String kind, String value) {
             throw invalid("target XML: type must be 'dir', 'pool' or the kind of a StorageTarget service (letters, "
                     + "digits, '.', '_', '-'), not '" + kind + "'");
         }
-        String child = switch (kind) {
-            case DIR -> "path";
-            case POOL -> "pool";
-            default -> null;
-        };
+        String child = child(kind);
         String value = null;
         for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
             if (n instanceof Element e) {
@@ -59,22 +52,28 @@ public record TargetXml(String kind, String value) {
                 value = e.getTextContent().strip();
             }
         }
-        if (child == null) {
-            return new TargetXml(kind, "");
-        }
-        if (value == null || value.isEmpty()) {
+        if (child != null && (value == null || value.isEmpty())) {
             throw invalid("target XML: <" + child + "> is missing or empty");
         }
-        return new TargetXml(kind, value);
+        return new BackupTarget(kind, child == null ? "" : value);
     }
 
-    public String toXml() {
-        if (isService()) {
-            return "<target type='" + kind + "'/>";
+    public static String write(BackupTarget target) {
+        String child = child(target.type());
+        if (child == null) {
+            return "<target type='" + SafeXml.escape(target.type()) + "'/>";
         }
-        String child = kind.equals(DIR) ? "path" : "pool";
-        return "<target type='" + kind + "'><" + child + ">" + SafeXml.escape(value) + "</"
+        return "<target type='" + target.type() + "'><" + child + ">" + SafeXml.escape(target.value()) + "</"
                 + child + "></target>";
+    }
+
+    /** The element holding a target's value, {@code null} for the types that have none. */
+    private static String child(String type) {
+        return switch (type) {
+            case BackupTarget.DIRECTORY -> "path";
+            case BackupTarget.POOL -> "pool";
+            default -> null;
+        };
     }
 
     private static BackupException invalid(String message) {

@@ -22,7 +22,7 @@ import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
-import org.virtbackup.impl.target.DirectoryTarget;
+import org.virtbackup.impl.storage.DirectoryTarget;
 import org.virtbackup.impl.xml.BackupXml;
 
 class CatalogueTest {

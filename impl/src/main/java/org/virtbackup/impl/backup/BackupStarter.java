@@ -1,0 +1,169 @@
+package org.virtbackup.impl.backup;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.locks.Lock;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupKind;
+import org.virtbackup.api.BackupMode;
+import org.virtbackup.api.BackupRequest;
+import org.virtbackup.api.CreateFlag;
+import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.jobs.Events;
+import org.virtbackup.impl.jobs.JobTracker;
+import org.virtbackup.impl.libvirt.Checkpoints;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.DomainXml;
+import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
+import org.virtbackup.impl.storage.RoomCheck;
+import org.virtbackup.impl.storage.StorageRouter;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.BackupProvider;
+import org.virtbackup.spi.JobSpec;
+
+/**
+ * Starts a backup: chooses its disks, its parent and its target, records it in the catalogue as
+ * running, and hands it to the provider of its mode, whose job the tracker then watches. If
+ * anything fails on the way, nothing of the backup stays.
+ */
+public final class BackupStarter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackupStarter.class);
+
+    private final Libvirt libvirt;
+    private final Catalogue catalogue;
+    private final StorageRouter storage;
+    private final ParentChoice parents;
+    private final JobTracker jobs;
+    private final Events events;
+    private final Lock startLock;
+
+    /** @param startLock held while a backup starts, so two never race for one domain */
+    public BackupStarter(Libvirt libvirt, Catalogue catalogue, StorageRouter storage, ParentChoice parents,
+            JobTracker jobs, Events events, Lock startLock) {
+        this.libvirt = libvirt;
+        this.catalogue = catalogue;
+        this.storage = storage;
+        this.parents = parents;
+        this.jobs = jobs;
+        this.events = events;
+        this.startLock = startLock;
+    }
+
+    /** Starts a managed or unmanaged backup with the provider of its mode; returns it running. */
+    public Backup start(BackupMode mode, BackupProvider provider, String domainName, BackupRequest request,
+            Set<CreateFlag> flags) {
+        if (request.uuid() != null && catalogue.get(request.uuid()).isPresent()) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a backup with UUID " + request.uuid() + " exists");
+        }
+        LibvirtDomain domain = libvirt.domain(domainName);
+        DomainRef ref = domain.ref();
+        String domainXml = domain.xml();
+        List<DomainDisk> chosen = chooseDisks(ref, DomainXml.disks(domainXml), request.disks());
+        BackupPlan plan = new BackupPlan(mode, domain, ref, domainXml, chosen, request, flags);
+        UUID uuid = request.uuid() != null ? request.uuid() : UUID.randomUUID();
+        startLock.lock();
+        try {
+            checkNotBusy(plan);
+            ParentChoice.Decision decision = parents.decide(plan);
+            Backup parent = decision.parent() == null ? null : decision.parent().backup();
+            if (plan.managed() && parent == null) {
+                RoomCheck.require(storage.available(ref), domain, chosen);
+            }
+            Path dir = storage.create(ref, uuid);
+            List<BackupDisk> disks = new ArrayList<>();
+            try {
+                for (DomainDisk d : chosen) {
+                    disks.add(disk(plan, d, dir, uuid));
+                }
+                Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
+                        parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
+                        mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
+                CatalogueEntry entry = catalogue.put(new CatalogueEntry(backup, domainXml, dir));
+                BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, plan.flags(), parent, request.server()));
+                if (job.disks().isPresent()) {
+                    backup = backup.withDisks(job.disks().get());
+                    catalogue.put(entry.with(backup));
+                }
+                jobs.watch(uuid, job);
+                events.started(backup);
+                LOG.info("Backup {} of {} started: {} of disks {}{}", uuid, ref.name(), backup.kind(),
+                        disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
+                return backup;
+            } catch (RuntimeException e) {
+                // Nothing half-written: no descriptor, no directory.
+                catalogue.delete(uuid);
+                storage.remove(uuid, disks, dir);
+                throw e;
+            }
+        } finally {
+            startLock.unlock();
+        }
+    }
+
+    /** A disk of the new backup; an unmanaged backup's data is read by a third party, as raw disks. */
+    private BackupDisk disk(BackupPlan plan, DomainDisk d, Path dir, UUID uuid) {
+        long capacity = plan.domain().capacity(d.name());
+        return new BackupDisk(d.name(), plan.managed() ? "qcow2" : "raw",
+                plan.managed() ? storage.image(plan.ref(), dir, uuid, d.name(), capacity).toString() : "", capacity, 0);
+    }
+
+    /** The disks asked for, in the order asked; none asked: every disk. */
+    static List<DomainDisk> chooseDisks(DomainRef ref, List<DomainDisk> all, List<String> wanted) {
+        if (all.isEmpty()) {
+            throw new BackupException(ErrorCode.NO_DISK, "domain " + ref.name() + " has no disk that can be backed up");
+        }
+        if (wanted.isEmpty()) {
+            return all;
+        }
+        Map<String, DomainDisk> byName = all.stream().collect(Collectors.toMap(DomainDisk::name, Function.identity(),
+                (a, b) -> a, LinkedHashMap::new));
+        List<DomainDisk> chosen = new ArrayList<>();
+        for (String name : wanted) {
+            DomainDisk d = byName.get(name);
+            if (d == null) {
+                throw new BackupException(ErrorCode.NO_DISK, "domain " + ref.name() + " has no disk '" + name
+                        + "' (its disks: " + String.join(", ", byName.keySet()) + ")");
+            }
+            chosen.add(d);
+        }
+        return chosen;
+    }
+
+    /**
+     * The checkpoint the backup creates for its children; dirty bitmaps live in qcow2 images
+     * only, so a backup of a raw disk has none, and the next backup of it is a full one.
+     */
+    private static String checkpointFor(UUID backup, List<DomainDisk> disks) {
+        return disks.stream().allMatch(d -> "qcow2".equals(d.format())) ? Checkpoints.nameFor(backup) : null;
+    }
+
+    private void checkNotBusy(BackupPlan plan) {
+        jobs.runningFor(plan.ref().uuid()).ifPresent(mine -> {
+            throw new BackupException(ErrorCode.DOMAIN_BUSY, "domain " + plan.ref().name() + " already has backup "
+                    + mine + " running; wait for it or cancel it (finishJob)");
+        });
+        if (plan.domain().hasJob()) {
+            throw new BackupException(ErrorCode.DOMAIN_BUSY, "domain " + plan.ref().name()
+                    + " has another libvirt job running (migration, snapshot or another backup tool)");
+        }
+    }
+}

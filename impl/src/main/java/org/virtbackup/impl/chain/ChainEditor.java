@@ -1,0 +1,169 @@
+package org.virtbackup.impl.chain;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupKind;
+import org.virtbackup.api.DeleteFlag;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.api.ListFlag;
+import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.jobs.CopyTracker;
+import org.virtbackup.impl.jobs.Events;
+import org.virtbackup.impl.libvirt.Checkpoints;
+import org.virtbackup.impl.qemu.CopyProgress;
+import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.restore.InstantRestores;
+import org.virtbackup.impl.storage.StorageRouter;
+
+/**
+ * Edits backup trees: deletes a backup (with its subtree, or every backup of its domain) or
+ * merges it into its children. An incremental's images are overlays on its parent's, so a parent
+ * goes after its children, and a merge rebases the children before the parent goes.
+ */
+public final class ChainEditor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChainEditor.class);
+
+    private final Catalogue catalogue;
+    private final StorageRouter storage;
+    private final Checkpoints checkpoints;
+    private final QemuImg qemuImg;
+    private final InstantRestores instantRestores;
+    private final CopyTracker copies;
+    private final Events events;
+
+    public ChainEditor(Catalogue catalogue, StorageRouter storage, Checkpoints checkpoints, QemuImg qemuImg,
+            InstantRestores instantRestores, CopyTracker copies, Events events) {
+        this.catalogue = catalogue;
+        this.storage = storage;
+        this.checkpoints = checkpoints;
+        this.qemuImg = qemuImg;
+        this.instantRestores = instantRestores;
+        this.copies = copies;
+        this.events = events;
+    }
+
+    public void delete(UUID uuid, Set<DeleteFlag> flags) {
+        Set<DeleteFlag> f = flags == null || flags.isEmpty() ? EnumSet.noneOf(DeleteFlag.class) : EnumSet.copyOf(flags);
+        Backup backup = catalogue.require(uuid).backup();
+        if (f.contains(DeleteFlag.MERGE)) {
+            if (f.contains(DeleteFlag.ALL) || f.contains(DeleteFlag.ALL_CHILDREN) || f.contains(DeleteFlag.METADATA_ONLY)) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "MERGE does not combine with ALL, ALL_CHILDREN or METADATA_ONLY");
+            }
+            merge(backup);
+            return;
+        }
+        List<Backup> doomed;
+        if (f.contains(DeleteFlag.ALL)) {
+            doomed = catalogue.list(backup.domain().uuid().toString(), Set.of());
+        } else {
+            List<Backup> subtree = catalogue.children(uuid, Set.of(ListFlag.DESCENDANTS));
+            if (!subtree.isEmpty() && !f.contains(DeleteFlag.ALL_CHILDREN)) {
+                throw new BackupException(ErrorCode.HAS_CHILDREN, "backup " + uuid + " has " + subtree.size()
+                        + " descendant backups; delete them with it (ALL_CHILDREN) or fold it into them (MERGE)");
+            }
+            doomed = new ArrayList<>(subtree);
+            doomed.add(backup);
+        }
+        requireNotRunning(doomed);
+        doomed.forEach(b -> instantRestores.requireNone(catalogue.require(b.uuid())));
+        // Children before parents: a parent's image is its children's backing file.
+        doomed.stream().sorted(Comparator.comparingInt(catalogue::depth).reversed())
+                .forEach(b -> deleteOne(b.uuid(), f.contains(DeleteFlag.METADATA_ONLY)));
+    }
+
+    /** Refuses while any of these backups is running. */
+    public static void requireNotRunning(List<Backup> backups) {
+        backups.stream().filter(b -> b.state() == JobState.RUNNING).findFirst().ifPresent(b -> {
+            throw new BackupException(ErrorCode.INVALID_STATE, "backup " + b.uuid()
+                    + " is running; cancel it first (finishJob with CANCEL)");
+        });
+    }
+
+    /**
+     * Folds a backup into its children, then deletes it: each child's images are rebased onto the
+     * backup's own parent (or made whole when it has none), copying in what they took from it.
+     * A crash midway leaves every image readable: a rebase changes the backing file last.
+     */
+    private void merge(Backup backup) {
+        List<Backup> children = catalogue.children(backup.uuid(), Set.of());
+        List<Backup> involved = new ArrayList<>(children);
+        involved.add(backup);
+        requireNotRunning(involved);
+        // The children keep their content and paths through a merge; only the merged backup goes.
+        instantRestores.requireNone(catalogue.require(backup.uuid()));
+        Backup grandparent = backup.parent() == null ? null : catalogue.require(backup.parent()).backup();
+        CopyProgress progress = new CopyProgress(children.stream().flatMap(c -> c.disks().stream())
+                .filter(d -> !d.target().isEmpty()).mapToLong(BackupDisk::capacity).sum());
+        copies.started(CopyTracker.Kind.MERGE, backup.uuid(), progress);
+        try {
+            for (Backup child : children) {
+                rebaseOnto(child, grandparent, progress);
+            }
+        } finally {
+            copies.ended(CopyTracker.Kind.MERGE, backup.uuid(), progress);
+        }
+        deleteOne(backup.uuid(), false);
+        LOG.info("Backup {} merged into its {} children", backup.uuid(), children.size());
+    }
+
+    /** Rebases a child's images onto the grandparent's (none: made whole) and records it as the grandparent's child. */
+    private void rebaseOnto(Backup child, Backup grandparent, CopyProgress progress) {
+        CatalogueEntry entry = catalogue.require(child.uuid());
+        List<BackupDisk> disks = new ArrayList<>();
+        for (BackupDisk disk : child.disks()) {
+            if (disk.target().isEmpty()) {
+                disks.add(disk); // an unmanaged child: no image, only its place in the tree changes
+                continue;
+            }
+            Path image = Path.of(disk.target());
+            String backing = "";
+            if (grandparent != null) {
+                BackupDisk base = grandparent.disks().stream().filter(d -> d.name().equals(disk.name())).findFirst()
+                        .orElseThrow(() -> new BackupException(ErrorCode.INVALID_STATE, "disk " + disk.name()
+                                + " of " + child.uuid() + " has no image in " + grandparent.uuid()));
+                backing = image.getParent().relativize(Path.of(base.target())).toString();
+            }
+            Path log = entry.directory().resolve("merge-" + disk.name() + ".log");
+            progress.current(disk.capacity(), log);
+            try {
+                qemuImg.rebase(image, backing, log);
+            } finally {
+                Paths.deleteQuietly(log);
+            }
+            progress.diskDone();
+            disks.add(disk.withStored(Paths.sizeOf(image)));
+        }
+        Backup merged = new Backup(child.uuid(), child.domain(), child.description(), child.creationTime(),
+                child.completionTime(), grandparent == null ? null : grandparent.uuid(),
+                grandparent == null ? BackupKind.FULL : BackupKind.INCREMENTAL, child.mode(), child.state(),
+                child.checkpoint(), child.message(), disks);
+        catalogue.put(entry.with(merged));
+    }
+
+    private void deleteOne(UUID uuid, boolean metadataOnly) {
+        CatalogueEntry e = catalogue.require(uuid);
+        catalogue.delete(uuid);
+        if (!metadataOnly) {
+            storage.remove(e.backup(), e.directory());
+            checkpoints.drop(e.backup());
+        }
+        events.deleted(e.backup());
+        LOG.info("Backup {} of {} deleted{}", uuid, e.backup().domain().name(), metadataOnly ? " (metadata only)" : "");
+    }
+}

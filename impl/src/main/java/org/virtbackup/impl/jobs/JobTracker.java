@@ -1,0 +1,160 @@
+package org.virtbackup.impl.jobs;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FinishJobFlag;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.libvirt.Checkpoints;
+import org.virtbackup.impl.storage.StorageRouter;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.JobResult;
+
+/**
+ * Watches running jobs and writes their outcome into the catalogue: completed backups are
+ * recorded whole, failed ones keep their descriptor with the reason but lose their data and
+ * checkpoint (nothing may be built on them, and a stale checkpoint would make later incrementals
+ * skip data), cancelled ones leave nothing behind.
+ */
+public final class JobTracker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobTracker.class);
+
+    private final Catalogue catalogue;
+    private final StorageRouter storage;
+    private final Checkpoints checkpoints;
+    private final Events events;
+    private final Map<UUID, RunningJob> running = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public JobTracker(Catalogue catalogue, StorageRouter storage, Checkpoints checkpoints, Events events) {
+        this.catalogue = catalogue;
+        this.storage = storage;
+        this.checkpoints = checkpoints;
+        this.events = events;
+    }
+
+    /** Watches a job of a backup the catalogue records as running, until it ends. */
+    public RunningJob watch(UUID backup, BackupJob job) {
+        RunningJob r = new RunningJob(job, Instant.now(), new CompletableFuture<>());
+        running.put(backup, r);
+        job.result().whenComplete((result, error) -> {
+            if (closed) {
+                return; // this facade is gone; the next activation resumes the job
+            }
+            JobResult outcome = error == null ? result
+                    : new JobResult(JobState.FAILED, String.valueOf(error.getMessage()), List.of());
+            try {
+                r.recorded().complete(record(backup, outcome));
+            } catch (RuntimeException e) {
+                LOG.error("Recording the end of backup {} failed", backup, e);
+                r.recorded().completeExceptionally(e);
+            } finally {
+                running.remove(backup, r);
+            }
+        });
+        return r;
+    }
+
+    /**
+     * {@code finishJob}: the state of a backup that has ended; with {@code CHECK} the state now;
+     * else cancels the job ({@code CANCEL}) or ends it (an export; a copy is waited for), and
+     * returns the state the catalogue recorded.
+     */
+    public JobState finish(UUID uuid, Set<FinishJobFlag> flags) {
+        Backup backup = catalogue.require(uuid).backup();
+        if (backup.state().isFinal()) {
+            return backup.state();
+        }
+        Set<FinishJobFlag> f = flags == null ? Set.of() : flags;
+        if (f.contains(FinishJobFlag.CHECK) && !f.contains(FinishJobFlag.CANCEL)) {
+            return JobState.RUNNING;
+        }
+        RunningJob job = get(uuid).orElseThrow(() -> new BackupException(ErrorCode.NO_PROVIDER,
+                "no provider watches backup " + uuid + " now; it is resumed when the "
+                        + backup.mode().name().toLowerCase(Locale.ROOT) + " provider returns"));
+        if (f.contains(FinishJobFlag.CANCEL)) {
+            job.job().cancel();
+        } else {
+            job.job().end();
+        }
+        try {
+            return job.recorded().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackupException(ErrorCode.INVALID_STATE, "interrupted while waiting for backup " + uuid);
+        } catch (ExecutionException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "recording the end of backup " + uuid + " failed: "
+                    + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /** The backups whose jobs are watched now. */
+    public Set<UUID> running() {
+        return Set.copyOf(running.keySet());
+    }
+
+    public Optional<RunningJob> get(UUID backup) {
+        return Optional.ofNullable(running.get(backup));
+    }
+
+    /** A backup of this domain whose job is watched, or recorded as running though unwatched (its provider is away). */
+    public Optional<UUID> runningFor(UUID domain) {
+        Optional<UUID> watched = running.keySet().stream()
+                .filter(b -> catalogue.get(b).map(e -> e.backup().domain().uuid().equals(domain)).orElse(false))
+                .findFirst();
+        return watched.isPresent() ? watched : catalogue.backups().stream()
+                .filter(b -> b.state() == JobState.RUNNING && b.domain().uuid().equals(domain))
+                .map(Backup::uuid).findFirst();
+    }
+
+    /** Stops recording: jobs go on and are resumed by the next activation. */
+    public void close() {
+        closed = true;
+        running.clear();
+    }
+
+    private JobState record(UUID uuid, JobResult result) {
+        CatalogueEntry entry = catalogue.require(uuid);
+        Backup b = entry.backup();
+        switch (result.state()) {
+            case COMPLETED -> {
+                Backup done = b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), b.message());
+                catalogue.put(entry.with(done));
+                events.ended(done);
+                LOG.info("Backup {} of {} completed", uuid, b.domain().name());
+            }
+            case CANCELLED -> {
+                checkpoints.drop(b);
+                catalogue.delete(uuid);
+                storage.remove(b, entry.directory());
+                events.ended(b.withState(JobState.CANCELLED, Instant.now(), ""));
+                LOG.info("Backup {} of {} cancelled; its files are removed", uuid, b.domain().name());
+            }
+            default -> {
+                checkpoints.drop(b);
+                storage.removeImages(b, entry.directory());
+                Backup ended = b.withState(result.state(), Instant.now(), result.message());
+                catalogue.put(entry.with(ended));
+                events.ended(ended);
+                LOG.warn("Backup {} of {} failed: {}", uuid, b.domain().name(), result.message());
+            }
+        }
+        return result.state();
+    }
+}

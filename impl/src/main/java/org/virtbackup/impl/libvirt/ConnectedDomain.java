@@ -1,0 +1,192 @@
+package org.virtbackup.impl.libvirt;
+
+import static org.virtbackup.impl.libvirt.LibvirtConnection.failure;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.libvirt.Domain;
+import org.libvirt.DomainJobStats;
+import org.libvirt.LibvirtException;
+import org.libvirt.TypedParameter;
+import org.virtbackup.api.DomainRef;
+
+/** A {@link LibvirtDomain} of a live connection: each call is one libvirt call. */
+final class ConnectedDomain implements LibvirtDomain {
+
+    /** {@code VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL}. */
+    private static final int BEGIN_REUSE_EXTERNAL = 1;
+    /** {@code VIR_DOMAIN_BACKUP_BEGIN_QUIESCE}: not in libvirt-java 0.5.4's constants. */
+    private static final int BEGIN_QUIESCE = 2;
+    /** {@code VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED}. */
+    private static final int COMPLETED_STATS = 1 | 2;
+    /** {@code VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY}. */
+    private static final int DELETE_METADATA_ONLY = 2;
+    /** {@code VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE}. */
+    private static final int CREATE_REDEFINE = 1;
+    /** {@code VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA}: not in libvirt-java 0.5.4's constants. */
+    private static final int UNDEFINE_CHECKPOINTS_METADATA = 1 << 4;
+
+    private final Domain domain;
+
+    ConnectedDomain(Domain domain) {
+        this.domain = domain;
+    }
+
+    @Override
+    public DomainRef ref() {
+        try {
+            return new DomainRef(domain.getName(), UUID.fromString(domain.getUUIDString()));
+        } catch (LibvirtException e) {
+            throw failure("reading a domain's name", e);
+        }
+    }
+
+    @Override
+    public boolean isActive() {
+        try {
+            return domain.isActive() == 1;
+        } catch (LibvirtException e) {
+            throw failure("reading the domain's state", e);
+        }
+    }
+
+    @Override
+    public String xml() {
+        try {
+            return domain.getXMLDesc(0);
+        } catch (LibvirtException e) {
+            throw failure("reading the domain XML", e);
+        }
+    }
+
+    @Override
+    public long capacity(String disk) {
+        try {
+            return domain.blockInfo(disk).getCapacity();
+        } catch (LibvirtException e) {
+            throw failure("reading the size of disk " + disk, e);
+        }
+    }
+
+    @Override
+    public long allocation(String disk) {
+        try {
+            return domain.blockInfo(disk).getAllocation();
+        } catch (LibvirtException e) {
+            throw failure("reading the allocation of disk " + disk, e);
+        }
+    }
+
+    @Override
+    public boolean hasJob() {
+        try {
+            return domain.isActive() == 1 && domain.getJobInfo().getType() != JobStats.NONE;
+        } catch (LibvirtException e) {
+            throw failure("reading the job of the domain", e);
+        }
+    }
+
+    @Override
+    public void beginBackup(String backupXml, String checkpointXml, boolean reuseExternal, boolean quiesce) {
+        try {
+            domain.backupBegin(backupXml, checkpointXml,
+                    (reuseExternal ? BEGIN_REUSE_EXTERNAL : 0) | (quiesce ? BEGIN_QUIESCE : 0));
+        } catch (LibvirtException e) {
+            throw failure("starting the libvirt backup job", e);
+        }
+    }
+
+    @Override
+    public Optional<String> backupXml() {
+        try {
+            return Optional.of(domain.getBackupXMLDesc(0));
+        } catch (LibvirtException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void abortJob() {
+        try {
+            domain.abortJob();
+        } catch (LibvirtException e) {
+            // the job is gone already (ended, or the domain stopped): nothing left to abort
+        }
+    }
+
+    @Override
+    public JobStats jobStats(boolean completed) {
+        try {
+            DomainJobStats stats = domain.getJobStats(completed ? COMPLETED_STATS : 0);
+            Map<String, String> fields = new HashMap<>();
+            if (stats.stats != null) {
+                for (TypedParameter p : stats.stats) {
+                    fields.put(p.field, p.getValueAsString());
+                }
+            }
+            return new JobStats(stats.type, fields);
+        } catch (LibvirtException e) {
+            throw failure("reading the job statistics", e);
+        }
+    }
+
+    @Override
+    public String qmp(String command) {
+        try {
+            return domain.qemuMonitorCommand(command, 0);
+        } catch (LibvirtException e) {
+            throw failure("sending " + command + " to QEMU", e);
+        }
+    }
+
+    @Override
+    public List<String> checkpoints() {
+        try {
+            return Arrays.asList(domain.checkpointListNames());
+        } catch (LibvirtException e) {
+            throw failure("listing the checkpoints", e);
+        }
+    }
+
+    @Override
+    public void deleteCheckpoint(String name, boolean metadataOnly) {
+        try {
+            domain.checkpointLookupByName(name).delete(metadataOnly ? DELETE_METADATA_ONLY : 0);
+        } catch (LibvirtException e) {
+            throw failure("deleting checkpoint " + name, e);
+        }
+    }
+
+    @Override
+    public void redefineCheckpoint(String checkpointXml) {
+        try {
+            domain.checkpointCreateXML(checkpointXml, CREATE_REDEFINE);
+        } catch (LibvirtException e) {
+            throw failure("recording a checkpoint in libvirt", e);
+        }
+    }
+
+    @Override
+    public void undefine() {
+        try {
+            // Checkpoint metadata goes with the domain (libvirt refuses otherwise).
+            domain.undefine(UNDEFINE_CHECKPOINTS_METADATA);
+        } catch (LibvirtException e) {
+            throw failure("undefining the domain", e);
+        }
+    }
+
+    @Override
+    public void start() {
+        try {
+            domain.create();
+        } catch (LibvirtException e) {
+            throw failure("starting the domain", e);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package org.virtbackup.impl.provider.managed;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+import java.util.Properties;
+
+import org.virtbackup.impl.config.Paths;
+
+/**
+ * What a running managed job has done so far, in {@value #NAME} in the backup's directory, so a
+ * new activation can take the job over: the source kind, the disks done, the copy in flight.
+ */
+final class JobJournal {
+
+    static final String NAME = ".job";
+
+    enum Source { PULL, PUSH, OFFLINE, OFFLINE_INCREMENTAL }
+
+    private final Path file;
+    private final Properties props = new Properties();
+
+    private JobJournal(Path directory) {
+        this.file = directory.resolve(NAME);
+    }
+
+    static JobJournal create(Path directory, Source source) {
+        JobJournal j = new JobJournal(directory);
+        j.props.setProperty("source", source.name());
+        j.save();
+        return j;
+    }
+
+    static Optional<JobJournal> open(Path directory) {
+        JobJournal j = new JobJournal(directory);
+        if (!Files.exists(j.file)) {
+            return Optional.empty();
+        }
+        try (Reader r = Files.newBufferedReader(j.file, StandardCharsets.UTF_8)) {
+            j.props.load(r);
+            return Optional.of(j);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    Source source() {
+        return Source.valueOf(props.getProperty("source", Source.OFFLINE.name()));
+    }
+
+    boolean done(String disk) {
+        return "done".equals(props.getProperty("disk." + disk));
+    }
+
+    /** The pid of the copy of this disk that was in flight, if any. */
+    Optional<Long> copyPid(String disk) {
+        String pid = props.getProperty("pid." + disk);
+        return pid == null ? Optional.empty() : Optional.of(Long.parseLong(pid));
+    }
+
+    void copying(String disk, long pid) {
+        props.setProperty("pid." + disk, Long.toString(pid));
+        save();
+    }
+
+    void markDone(String disk) {
+        props.remove("pid." + disk);
+        props.setProperty("disk." + disk, "done");
+        save();
+    }
+
+    /** Records how the job ended; a resumed job that finds this has nothing left to do. */
+    void finished(org.virtbackup.api.JobState state) {
+        props.setProperty("state", state.name());
+        save();
+    }
+
+    Optional<org.virtbackup.api.JobState> finalState() {
+        String s = props.getProperty("state");
+        return s == null ? Optional.empty() : Optional.of(org.virtbackup.api.JobState.valueOf(s));
+    }
+
+    private void save() {
+        Path temp = file.resolveSibling(NAME + ".tmp");
+        try {
+            StringWriter w = new StringWriter();
+            props.store(w, null);
+            Files.writeString(temp, w.toString(), StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(temp, Paths.OWNER_ONLY_FILE);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write job journal " + file, e);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package org.virtbackup.impl.provider.managed;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.CreateFlag;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.libvirt.Checkpoints;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.DomainXml;
+import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
+import org.virtbackup.impl.provider.EndedJob;
+import org.virtbackup.impl.provider.nbd.ExportPlan;
+import org.virtbackup.impl.provider.nbd.NbdListener;
+import org.virtbackup.impl.provider.nbd.PullExport;
+import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.qemu.StorageDaemon;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.BackupProvider;
+import org.virtbackup.spi.JobResult;
+import org.virtbackup.spi.JobSpec;
+
+/**
+ * Managed backups through libvirt. A running domain is read through a pull-mode job (QEMU
+ * exports a frozen view over NBD, {@code qemu-img convert} copies it with parallel requests):
+ * measured here at about half the time of libvirt's push mode, see the README. A shut-off
+ * domain's images are copied directly; qemu-img's image lock keeps the domain from starting
+ * and writing meanwhile.
+ */
+@Component(service = BackupProvider.class, configurationPid = VirtBackupConfig.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, property = BackupProvider.MODE + "=managed")
+public final class ManagedBackupProvider implements BackupProvider {
+
+    private final Libvirt libvirt;
+    private final QemuImg qemuImg;
+    private final StorageDaemon storageDaemon;
+    private final Path runtimeDirectory;
+    private final Path scratchDirectory;
+    private final ExecutorService executor;
+    private volatile boolean stopping;
+
+    @Activate
+    public ManagedBackupProvider(@Reference Libvirt libvirt, VirtBackupConfig config) {
+        this.libvirt = libvirt;
+        this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
+        this.storageDaemon = new StorageDaemon(config.qemu_storage_daemon());
+        this.runtimeDirectory = Paths.resolve(config.runtime_directory());
+        this.scratchDirectory = Paths.resolve(config.scratch_directory());
+        AtomicInteger n = new AtomicInteger();
+        this.executor = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "virt-backup-managed-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Stops watching jobs but leaves their copies and libvirt jobs running for the next provider. */
+    @Deactivate
+    public void deactivate() {
+        stopping = true;
+        executor.shutdownNow();
+    }
+
+    @Override
+    public BackupJob start(JobSpec spec) {
+        LibvirtDomain domain = libvirt.domain(spec.backup().domain().uuid().toString());
+        boolean running = domain.isActive();
+        boolean quiesce = spec.flags().contains(CreateFlag.QUIESCE);
+        if (quiesce && !running) {
+            throw new BackupException(ErrorCode.INVALID_STATE, "QUIESCE needs a running domain with a guest agent");
+        }
+        if (spec.parent() != null && running) {
+            PushIncrementalJob job = PushIncrementalJob.begin(spec, domain, qemuImg, quiesce, () -> stopping);
+            executor.execute(job::run);
+            return job;
+        }
+        Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
+        List<DomainDisk> all = DomainXml.disks(spec.domainXml());
+        if (spec.parent() != null) {
+            OfflineIncrementalJob job = new OfflineIncrementalJob(spec, domain, qemuImg, storageDaemon, runtimeDirectory);
+            executor.execute(job::run);
+            return job;
+        }
+        if (!running && spec.backup().checkpoint() != null) {
+            // The bitmap first: a write that slips in before the copy is then both copied and
+            // recorded, never lost to the next incremental.
+            for (DomainDisk d : all) {
+                if (chosen.contains(d.name())) {
+                    qemuImg.addBitmap(d.source(), spec.backup().checkpoint());
+                }
+            }
+            Checkpoints.redefine(domain, spec.backup().checkpoint(), all, chosen);
+        }
+        PullExport export = null;
+        if (running) {
+            Paths.privateDirectory(runtimeDirectory);
+            Paths.privateDirectory(scratchDirectory);
+            export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen,
+                    NbdListener.unix(socket(spec)), scratchDirectory, null, spec.backup().checkpoint(), quiesce));
+        }
+        JobJournal journal = JobJournal.create(spec.directory(),
+                export != null ? JobJournal.Source.PULL : JobJournal.Source.OFFLINE);
+        return launch(new ManagedJob(spec, qemuImg, journal, export, () -> stopping));
+    }
+
+    @Override
+    public Optional<BackupJob> resume(JobSpec spec) {
+        Optional<JobJournal> found = JobJournal.open(spec.directory());
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        JobJournal journal = found.get();
+        Optional<JobState> ended = journal.finalState();
+        if (ended.isPresent()) {
+            return Optional.of(new EndedJob(new JobResult(ended.get(), "", ended.get() == JobState.COMPLETED
+                    ? spec.backup().disks().stream().map(d -> d.withStored(Paths.sizeOf(Path.of(d.target())))).toList()
+                    : spec.backup().disks())));
+        }
+        if (journal.source() == JobJournal.Source.OFFLINE_INCREMENTAL) {
+            return Optional.of(new EndedJob(new JobResult(JobState.FAILED,
+                    "interrupted by a restart of the service; run the backup again", spec.backup().disks())));
+        }
+        if (journal.source() == JobJournal.Source.PUSH) {
+            PushIncrementalJob job = PushIncrementalJob.attach(spec,
+                    libvirt.domain(spec.backup().domain().uuid().toString()), journal, () -> stopping);
+            executor.execute(job::run);
+            return Optional.of(job);
+        }
+        PullExport export = null;
+        if (journal.source() == JobJournal.Source.PULL) {
+            try {
+                export = PullExport.attach(libvirt.domain(spec.backup().domain().uuid().toString()),
+                        NbdListener.unix(socket(spec)), spec.backup().uuid().toString());
+            } catch (BackupException e) {
+                return Optional.of(new EndedJob(new JobResult(JobState.FAILED, e.getMessage(), spec.backup().disks())));
+            }
+        }
+        return Optional.of(launch(new ManagedJob(spec, qemuImg, journal, export, () -> stopping)));
+    }
+
+    private ManagedJob launch(ManagedJob job) {
+        executor.execute(job::run);
+        return job;
+    }
+
+    private Path socket(JobSpec spec) {
+        return runtimeDirectory.resolve(spec.backup().uuid() + ".sock");
+    }
+}

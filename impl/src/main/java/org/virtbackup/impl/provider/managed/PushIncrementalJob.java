@@ -1,0 +1,162 @@
+package org.virtbackup.impl.provider.managed;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.libvirt.Checkpoints;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.DomainXml;
+import org.virtbackup.impl.libvirt.JobStats;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
+import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.xml.SafeXml;
+import org.virtbackup.spi.JobProgress;
+import org.virtbackup.spi.JobSpec;
+
+/**
+ * An incremental backup of a running domain: each disk's image is a qcow2 overlay whose backing
+ * file is the parent's image, and QEMU's own backup job (libvirt push mode, reusing those
+ * overlays) writes into it only the clusters its parent's checkpoint saw written. So the cost
+ * follows the dirty data, and every point of a chain reads as the whole disk.
+ */
+final class PushIncrementalJob extends JournaledJob {
+
+    /**
+     * libvirt-java binds no job-completed event, so the job is polled. An incremental job often
+     * lasts a fraction of a second: the first half second is polled every 5 ms (a cheap call),
+     * then ever less often, up to every 100 ms for long jobs.
+     */
+    private static final long FIRST_POLL_MS = 5;
+    private static final long FAST_POLLING_MS = 500;
+    private static final long MAX_POLL_MS = 100;
+
+    private final JobSpec spec;
+    private final LibvirtDomain domain;
+    private final BooleanSupplier stopping;
+    private volatile JobProgress progress;
+    private volatile boolean cancelled;
+    /** Taken over after a restart: the domain's job may be another's by now. */
+    private final boolean attached;
+
+    private PushIncrementalJob(JobSpec spec, LibvirtDomain domain, JobJournal journal, BooleanSupplier stopping,
+            boolean attached) {
+        super(journal);
+        this.spec = spec;
+        this.domain = domain;
+        this.stopping = stopping;
+        this.attached = attached;
+        this.progress = new JobProgress(0, 0);
+    }
+
+    /** Creates the overlays and starts libvirt's job; returns once it runs. */
+    static PushIncrementalJob begin(JobSpec spec, LibvirtDomain domain, QemuImg qemuImg, boolean quiesce,
+            BooleanSupplier stopping) {
+        Backup parent = spec.parent();
+        List<DomainDisk> all = DomainXml.disks(spec.domainXml());
+        Set<String> chosen = new java.util.HashSet<>();
+        StringBuilder xml = new StringBuilder("<domainbackup mode='push'>\n  <incremental>")
+                .append(SafeXml.escape(parent.checkpoint())).append("</incremental>\n  <disks>\n");
+        for (BackupDisk disk : spec.backup().disks()) {
+            Path image = Overlays.create(qemuImg, disk, parent);
+            chosen.add(disk.name());
+            xml.append("    <disk name='").append(SafeXml.escape(disk.name())).append("' backup='yes' type='file'><target file='")
+                    .append(SafeXml.escape(image.toString())).append("'/><driver type='qcow2'/></disk>\n");
+        }
+        for (DomainDisk d : all) {
+            if (!chosen.contains(d.name())) {
+                xml.append("    <disk name='").append(SafeXml.escape(d.name())).append("' backup='no'/>\n");
+            }
+        }
+        xml.append("  </disks>\n</domainbackup>\n");
+        String checkpoint = Checkpoints.xml(spec.backup().checkpoint(), all, chosen);
+        domain.beginBackup(xml.toString(), checkpoint, true, quiesce);
+        return new PushIncrementalJob(spec, domain, JobJournal.create(spec.directory(), JobJournal.Source.PUSH), stopping,
+                false);
+    }
+
+    /** Takes over a job that began before a restart. */
+    static PushIncrementalJob attach(JobSpec spec, LibvirtDomain domain, JobJournal journal, BooleanSupplier stopping) {
+        return new PushIncrementalJob(spec, domain, journal, stopping, true);
+    }
+
+    @Override
+    public JobProgress progress() {
+        return progress;
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+        try {
+            if (!domain.jobStats(false).isNone()) {
+                domain.abortJob();
+            }
+        } catch (BackupException e) {
+            // ended meanwhile: run() reports how
+        }
+    }
+
+    /** Polls libvirt until the job ends: one cheap call per poll. */
+    void run() {
+        try {
+            if (attached && !isOurs()) {
+                recordEnd();
+                return;
+            }
+            JobStats stats;
+            long started = System.nanoTime();
+            long pollMs = FIRST_POLL_MS;
+            while (!(stats = domain.jobStats(false)).isNone()) {
+                progress = new JobProgress(stats.value("disk_total"), stats.value("disk_processed"));
+                Thread.sleep(pollMs);
+                if (System.nanoTime() - started > FAST_POLLING_MS * 1_000_000) {
+                    pollMs = Math.min(MAX_POLL_MS, pollMs + pollMs / 4 + 1);
+                }
+            }
+            recordEnd();
+        } catch (InterruptedException e) {
+            if (!stopping.getAsBoolean()) {
+                finish(JobState.FAILED, "interrupted");
+            }
+            // else: the provider is being replaced; libvirt's job goes on and the next one attaches
+        } catch (RuntimeException e) {
+            finish(cancelled ? JobState.CANCELLED : JobState.FAILED, e.getMessage());
+        }
+    }
+
+    /** Records how libvirt's job ended (libvirt keeps that until the domain's next job). */
+    private void recordEnd() {
+        JobStats done = domain.jobStats(true);
+        if (cancelled) {
+            finish(JobState.CANCELLED, "");
+        } else if (done.isCompleted()) {
+            long total = done.value("disk_total");
+            progress = new JobProgress(total, total);
+            finish(JobState.COMPLETED, "");
+        } else {
+            String why = done.text("errmsg");
+            finish(JobState.FAILED, "the incremental backup job failed" + (why.isEmpty() ? "" : ": " + why));
+        }
+    }
+
+    private boolean isOurs() {
+        return domain.hasJob() && domain.backupXml().map(x -> x.contains(spec.backup().disks().get(0).target())).orElse(false);
+    }
+
+    private void finish(JobState state, String message) {
+        List<BackupDisk> disks = new ArrayList<>();
+        for (BackupDisk d : spec.backup().disks()) {
+            disks.add(d.withStored(Paths.sizeOf(Path.of(d.target()))));
+        }
+        finish(state, message, disks);
+    }
+}

@@ -1,0 +1,125 @@
+package org.virtbackup.impl.provider.nbd;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.libvirt.Checkpoints;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
+import org.virtbackup.impl.xml.SafeXml;
+
+/**
+ * A libvirt pull-mode backup job: QEMU exports the chosen disks, frozen at the job's start,
+ * read-only over NBD, and keeps copy-before-write data in scratch files. An incremental export
+ * also carries, per disk, the dirty bitmap {@code backup-<disk>} of what changed since the given
+ * checkpoint. The job runs until {@link #end()}.
+ */
+public final class PullExport {
+
+    private static final long END_TIMEOUT_NANOS = 30_000_000_000L;
+
+    private final LibvirtDomain domain;
+    private final NbdListener listener;
+    /** Text only this job's backup XML holds (its scratch files are named by it). */
+    private final String marker;
+
+    private PullExport(LibvirtDomain domain, NbdListener listener, String marker) {
+        this.domain = domain;
+        this.listener = listener;
+        this.marker = marker;
+    }
+
+    /**
+     * Starts the job. The checkpoint is created in the same step, so it marks exactly the
+     * exported moment.
+     */
+    public static PullExport begin(LibvirtDomain domain, ExportPlan plan) {
+        String marker = plan.backup().toString();
+        StringBuilder xml = new StringBuilder("<domainbackup mode='pull'>\n");
+        if (plan.since() != null) {
+            xml.append("  <incremental>").append(SafeXml.escape(plan.since())).append("</incremental>\n");
+        }
+        xml.append("  ").append(plan.listener().serverXml()).append("\n  <disks>\n");
+        for (DomainDisk d : plan.all()) {
+            String name = SafeXml.escape(d.name());
+            if (plan.chosen().contains(d.name())) {
+                Path scratch = plan.scratchDirectory().resolve(marker + "-" + d.name() + ".scratch");
+                xml.append("    <disk name='").append(name).append("' backup='yes' type='file' exportname='").append(name)
+                        .append("'").append(plan.since() == null ? "" : " exportbitmap='" + SafeXml.escape(bitmap(d.name())) + "'")
+                        .append("><scratch file='").append(SafeXml.escape(scratch.toString())).append("'/></disk>\n");
+            } else {
+                xml.append("    <disk name='").append(name).append("' backup='no'/>\n");
+            }
+        }
+        xml.append("  </disks>\n</domainbackup>\n");
+        String checkpointXml = plan.checkpoint() == null ? null : Checkpoints.xml(plan.checkpoint(), plan.all(), plan.chosen());
+        domain.beginBackup(xml.toString(), checkpointXml, false, plan.quiesce());
+        PullExport export = new PullExport(domain, plan.listener(), marker);
+        if (plan.listener().isUnix()) {
+            try {
+                // QEMU creates the socket 0775; the disks it serves are customers' data.
+                Files.setPosixFilePermissions(plan.listener().socket(), Paths.OWNER_ONLY_FILE);
+            } catch (IOException e) {
+                export.end();
+                throw new BackupException(ErrorCode.IO_ERROR, "cannot restrict the NBD socket " + plan.listener().socket()
+                        + ": " + e.getMessage(), e);
+            }
+        }
+        return export;
+    }
+
+    /** The export of a job that began before a restart, if libvirt still runs it. */
+    public static PullExport attach(LibvirtDomain domain, NbdListener listener, String marker) {
+        PullExport export = new PullExport(domain, listener, marker);
+        if (!export.isActive()) {
+            throw new BackupException(ErrorCode.INVALID_STATE,
+                    "the libvirt backup job ended while the service was down (domain stopped or libvirtd restarted)");
+        }
+        return export;
+    }
+
+    /** The name of the dirty bitmap an incremental export of this disk carries. */
+    public static String bitmap(String disk) {
+        return "backup-" + disk;
+    }
+
+    /** The NBD URI of one disk's export. */
+    public String uri(String disk) {
+        return listener.uri(disk);
+    }
+
+    public boolean isActive() {
+        return domain.backupXml().map(x -> x.contains(marker)).orElse(false);
+    }
+
+    /**
+     * Ends the job and waits until libvirt has let go of it (it tears the job down after the abort
+     * returns: scratch files removed, the domain free for the next job). QEMU leaves its socket
+     * file to us.
+     */
+    public void end() {
+        if (isActive()) {
+            domain.abortJob();
+        }
+        long deadline = System.nanoTime() + END_TIMEOUT_NANOS;
+        while (isActive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (listener.isUnix()) {
+            try {
+                Files.deleteIfExists(listener.socket());
+            } catch (IOException e) {
+                // a stale socket file harms nobody: the next job's socket has another name
+            }
+        }
+    }
+}

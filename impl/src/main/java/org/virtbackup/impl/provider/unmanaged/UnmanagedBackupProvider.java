@@ -1,0 +1,198 @@
+package org.virtbackup.impl.provider.unmanaged;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.CreateFlag;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.api.NbdExport;
+import org.virtbackup.api.NbdServer;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.DomainXml;
+import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
+import org.virtbackup.impl.provider.EndedJob;
+import org.virtbackup.impl.provider.nbd.ExportPlan;
+import org.virtbackup.impl.provider.nbd.NbdListener;
+import org.virtbackup.impl.provider.nbd.PullExport;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.BackupProvider;
+import org.virtbackup.spi.JobResult;
+import org.virtbackup.spi.JobSpec;
+
+/**
+ * Unmanaged backups: libvirt pull-mode jobs whose NBD exports a third-party tool reads. We keep
+ * the bookkeeping (catalogue, checkpoint, expiry); the third party keeps the data. An export runs
+ * until finishJob, its expiry, or the domain's end; a restart of the service leaves it running
+ * and the next provider takes it over.
+ */
+@Component(service = BackupProvider.class, configurationPid = VirtBackupConfig.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, property = BackupProvider.MODE + "=unmanaged")
+public final class UnmanagedBackupProvider implements BackupProvider {
+
+    private static final long CHECK_SECONDS = 1;
+
+    private final Libvirt libvirt;
+    private final VirtBackupConfig config;
+    private final Path runtimeDirectory;
+    private final Path scratchDirectory;
+    private final Duration expiry;
+    /** The running exports by TCP port, so two never ask for the same one. */
+    private final Map<Integer, UnmanagedExport> ports = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService checks;
+
+    @Activate
+    public UnmanagedBackupProvider(@Reference Libvirt libvirt, VirtBackupConfig config) {
+        this.libvirt = libvirt;
+        this.config = config;
+        this.runtimeDirectory = Paths.resolve(config.runtime_directory());
+        this.scratchDirectory = Paths.resolve(config.scratch_directory());
+        this.expiry = Duration.ofSeconds(Math.max(0, config.export_expiry_seconds()));
+        this.checks = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "virt-backup-exports");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Stops watching; the exports go on for the next provider to take over. */
+    @Deactivate
+    public void deactivate() {
+        checks.shutdownNow();
+    }
+
+    @Override
+    public BackupJob start(JobSpec spec) {
+        LibvirtDomain domain = libvirt.domain(spec.backup().domain().uuid().toString());
+        if (!domain.isActive()) {
+            throw new BackupException(ErrorCode.INVALID_STATE, "domain " + spec.backup().domain().name()
+                    + " is not running: an NBD export needs QEMU, so start the domain first");
+        }
+        NbdListener listener = listener(spec);
+        List<DomainDisk> all = DomainXml.disks(spec.domainXml());
+        Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
+        String since = spec.parent() == null ? null : spec.parent().checkpoint();
+        Paths.privateDirectory(runtimeDirectory);
+        Paths.privateDirectory(scratchDirectory);
+        PullExport export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen, listener,
+                scratchDirectory, since, spec.backup().checkpoint(), spec.flags().contains(CreateFlag.QUIESCE)));
+        List<BackupDisk> disks = spec.backup().disks().stream().map(d -> new BackupDisk(d.name(), d.format(), "",
+                d.capacity(), 0, new NbdExport(listener.uri(d.name()), d.name(),
+                        since == null ? "" : "qemu:dirty-bitmap:" + PullExport.bitmap(d.name())))).toList();
+        return watch(new UnmanagedExport(export, domain, disks, expiresAt(spec), expiry), listener);
+    }
+
+    @Override
+    public Optional<BackupJob> resume(JobSpec spec) {
+        List<BackupDisk> disks = spec.backup().disks();
+        if (disks.isEmpty() || disks.get(0).export() == null) {
+            return Optional.empty();
+        }
+        NbdListener listener = NbdListener.parse(disks.get(0).export().uri());
+        LibvirtDomain domain;
+        PullExport export;
+        try {
+            domain = libvirt.domain(spec.backup().domain().uuid().toString());
+            export = PullExport.attach(domain, listener, spec.backup().uuid().toString());
+        } catch (BackupException e) {
+            return Optional.of(new EndedJob(new JobResult(JobState.FAILED, e.getMessage(), disks)));
+        }
+        return Optional.of(watch(new UnmanagedExport(export, domain, disks, expiresAt(spec), expiry), listener));
+    }
+
+    private UnmanagedExport watch(UnmanagedExport job, NbdListener listener) {
+        if (!listener.isUnix()) {
+            ports.put(listener.port(), job);
+        }
+        job.result().whenComplete((r, e) -> ports.values().remove(job));
+        AtomicReference<ScheduledFuture<?>> task = new AtomicReference<>();
+        task.set(checks.scheduleWithFixedDelay(() -> {
+            if (job.check()) {
+                task.get().cancel(false);
+            }
+        }, CHECK_SECONDS, CHECK_SECONDS, TimeUnit.SECONDS));
+        return job;
+    }
+
+    private Instant expiresAt(JobSpec spec) {
+        return expiry.isZero() ? null : spec.backup().creationTime().plus(expiry);
+    }
+
+    /** What the request asked for, completed from the configuration. */
+    private NbdListener listener(JobSpec spec) {
+        NbdServer asked = spec.server();
+        boolean tcp = asked != null ? asked.transport() == NbdServer.Transport.TCP : "tcp".equals(config.nbd_transport());
+        if (!tcp) {
+            return NbdListener.unix(runtimeDirectory.resolve(spec.backup().uuid() + ".sock"));
+        }
+        String host = asked != null && asked.host() != null ? asked.host() : config.nbd_tcp_address();
+        boolean tls = (asked != null && asked.tls()) || config.nbd_tls();
+        int port = asked != null && asked.port() != 0 ? asked.port() : freePort(host);
+        if (ports.containsKey(port)) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "port " + port + " is taken by another export");
+        }
+        return NbdListener.tcp(host, port, tls);
+    }
+
+    private int freePort(String host) {
+        int[] range = range(config.nbd_tcp_ports());
+        for (int port = range[0]; port <= range[1]; port++) {
+            if (!ports.containsKey(port) && bindable(host, port)) {
+                return port;
+            }
+        }
+        throw new BackupException(ErrorCode.INVALID_STATE, "no free port in nbd.tcp.ports " + config.nbd_tcp_ports()
+                + " on " + host + "; end an export or widen the range");
+    }
+
+    private static int[] range(String ports) {
+        String[] parts = ports.strip().split("-");
+        try {
+            int first = Integer.parseInt(parts[0].strip());
+            int last = parts.length > 1 ? Integer.parseInt(parts[1].strip()) : first;
+            if (parts.length > 2 || first < 1 || last > 65535 || first > last) {
+                throw new NumberFormatException();
+            }
+            return new int[] {first, last};
+        } catch (NumberFormatException e) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "nbd.tcp.ports must be FIRST-LAST within 1-65535, not '"
+                    + ports + "'");
+        }
+    }
+
+    private static boolean bindable(String host, int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package org.virtbackup.impl.provider.unmanaged;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
+import org.virtbackup.impl.provider.nbd.PullExport;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.JobProgress;
+import org.virtbackup.spi.JobResult;
+
+/**
+ * An unmanaged backup while a third party reads its NBD export: it ends when told
+ * ({@link #end}, {@link #cancel}), when its time is up (expired), or when libvirt's job goes
+ * away without us (the domain stopped: failed). The provider calls {@link #check} periodically.
+ */
+final class UnmanagedExport implements BackupJob {
+
+    private final PullExport export;
+    private final LibvirtDomain domain;
+    private final List<BackupDisk> disks;
+    private final Instant expires;
+    private final Duration limit;
+    private final CompletableFuture<JobResult> result = new CompletableFuture<>();
+
+    /** @param expires when the export is ended as expired, {@code null} for never */
+    UnmanagedExport(PullExport export, LibvirtDomain domain, List<BackupDisk> disks, Instant expires, Duration limit) {
+        this.export = export;
+        this.domain = domain;
+        this.disks = List.copyOf(disks);
+        this.expires = expires;
+        this.limit = limit;
+    }
+
+    @Override
+    public JobProgress progress() {
+        long total = disks.stream().mapToLong(BackupDisk::capacity).sum();
+        try {
+            // QEMU counts what the job has copied before guest writes: the scratch data held.
+            return new JobProgress(total, Math.min(total, domain.jobStats(false).value("disk_processed")));
+        } catch (BackupException e) {
+            return new JobProgress(total, 0);
+        }
+    }
+
+    @Override
+    public CompletionStage<JobResult> result() {
+        return result;
+    }
+
+    @Override
+    public Optional<List<BackupDisk>> disks() {
+        return Optional.of(disks);
+    }
+
+    @Override
+    public void end() {
+        finish(JobState.COMPLETED, "");
+    }
+
+    @Override
+    public void cancel() {
+        finish(JobState.CANCELLED, "");
+    }
+
+    /** Ends an export past its time, or records one whose libvirt job is gone; true once ended. */
+    boolean check() {
+        if (result.isDone()) {
+            return true;
+        }
+        if (expires != null && !Instant.now().isBefore(expires)) {
+            finish(JobState.EXPIRED, "the export was open longer than " + limit.toSeconds()
+                    + " s (export.expiry.seconds) and was ended; its checkpoint is dropped");
+        } else if (!export.isActive()) {
+            finish(JobState.FAILED, "the export ended without finishJob (domain stopped or libvirtd restarted)");
+        }
+        return result.isDone();
+    }
+
+    private synchronized void finish(JobState state, String message) {
+        if (result.isDone()) {
+            return;
+        }
+        export.end();
+        result.complete(new JobResult(state, message, disks));
+    }
+}

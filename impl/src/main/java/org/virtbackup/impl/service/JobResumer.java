@@ -1,0 +1,57 @@
+package org.virtbackup.impl.service;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupMode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.jobs.JobTracker;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.BackupProvider;
+import org.virtbackup.spi.JobSpec;
+
+/**
+ * Takes over the jobs the catalogue records as running when a provider of their mode appears:
+ * at activation, and when a provider comes back after a hot swap.
+ */
+final class JobResumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobResumer.class);
+
+    private final Catalogue catalogue;
+    private final JobTracker jobs;
+
+    JobResumer(Catalogue catalogue, JobTracker jobs) {
+        this.catalogue = catalogue;
+        this.jobs = jobs;
+    }
+
+    void resume(BackupMode mode, BackupProvider provider) {
+        for (CatalogueEntry e : catalogue.all()) {
+            Backup b = e.backup();
+            if (b.state() != JobState.RUNNING || b.mode() != mode || jobs.get(b.uuid()).isPresent()) {
+                continue;
+            }
+            try {
+                Backup parent = b.parent() == null ? null : catalogue.get(b.parent()).map(CatalogueEntry::backup).orElse(null);
+                Optional<BackupJob> job = provider.resume(new JobSpec(b, e.domainXml(), e.directory(), Set.of(), parent));
+                if (job.isPresent()) {
+                    jobs.watch(b.uuid(), job.get());
+                    LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
+                } else {
+                    catalogue.put(e.with(b.withState(JobState.FAILED, Instant.now(),
+                            "the job left no journal to resume from")));
+                }
+            } catch (RuntimeException ex) {
+                LOG.warn("Cannot resume backup {}: {}", b.uuid(), ex.getMessage());
+                catalogue.put(e.with(b.withState(JobState.FAILED, Instant.now(), "cannot resume: " + ex.getMessage())));
+            }
+        }
+    }
+}

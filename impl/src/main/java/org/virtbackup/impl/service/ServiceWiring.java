@@ -1,0 +1,74 @@
+package org.virtbackup.impl.service;
+
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.virtbackup.impl.backup.BackupStarter;
+import org.virtbackup.impl.backup.ParentChoice;
+import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.chain.ChainEditor;
+import org.virtbackup.impl.chain.Undefiner;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.jobs.CopyTracker;
+import org.virtbackup.impl.jobs.Events;
+import org.virtbackup.impl.jobs.JobTracker;
+import org.virtbackup.impl.jobs.Parameters;
+import org.virtbackup.impl.jobs.ProgressEvents;
+import org.virtbackup.impl.libvirt.Checkpoints;
+import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.restore.InstantRestores;
+import org.virtbackup.impl.restore.Restorer;
+import org.virtbackup.impl.storage.StorageRouter;
+import org.virtbackup.impl.xml.BackupXml;
+import org.virtbackup.impl.xml.RequestXml;
+import org.virtbackup.spi.StorageTarget;
+
+/**
+ * The one place where the facade's collaborators are built and wired: each gets what it needs
+ * through its constructor, so each can be built on its own in a unit test. Building starts
+ * nothing: {@link BackupServiceImpl} loads the catalogue and starts the progress events.
+ */
+final class ServiceWiring {
+
+    final Libvirt libvirt;
+    final BackupXml xml = new BackupXml();
+    final Catalogue catalogue = new Catalogue(xml);
+    final RequestXml requests = new RequestXml(xml);
+    final Events events = new Events();
+    final Providers providers = new Providers();
+    final StorageRouter storage;
+    final JobTracker jobs;
+    final JobResumer resumer;
+    final Parameters parameters;
+    final ProgressEvents progressEvents;
+    final BackupStarter starter;
+    final ChainEditor chains;
+    final Undefiner undefiner;
+    final Restorer restorer;
+
+    /**
+     * @param global the configured directory target ({@code target.directory})
+     */
+    ServiceWiring(Libvirt libvirt, StorageTarget global, VirtBackupConfig config) {
+        this.libvirt = libvirt;
+        QemuImg qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
+        Checkpoints checkpoints = new Checkpoints(libvirt, qemuImg);
+        CopyTracker copies = new CopyTracker();
+        // Starting a backup and undefining a domain exclude each other.
+        Lock startLock = new ReentrantLock();
+        this.storage = new StorageRouter(global, Paths.resolve(config.target_directory()),
+                Paths.list(config.target_roots()), libvirt.pools());
+        this.jobs = new JobTracker(catalogue, storage, checkpoints, events);
+        this.resumer = new JobResumer(catalogue, jobs);
+        this.parameters = new Parameters(catalogue, jobs, copies);
+        this.progressEvents = new ProgressEvents(catalogue, jobs, events);
+        this.starter = new BackupStarter(libvirt, catalogue, storage, new ParentChoice(catalogue, qemuImg), jobs, events,
+                startLock);
+        InstantRestores instantRestores = new InstantRestores(libvirt);
+        this.chains = new ChainEditor(catalogue, storage, checkpoints, qemuImg, instantRestores, copies, events);
+        this.undefiner = new Undefiner(libvirt, catalogue, chains, startLock);
+        this.restorer = new Restorer(libvirt, qemuImg, Paths.list(config.restore_roots()), copies);
+    }
+}

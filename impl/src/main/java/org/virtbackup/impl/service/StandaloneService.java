@@ -1,0 +1,62 @@
+package org.virtbackup.impl.service;
+
+import java.nio.file.Path;
+
+import org.virtbackup.api.BackupMode;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.libvirt.LibvirtConnection;
+import org.virtbackup.impl.provider.managed.ManagedBackupProvider;
+import org.virtbackup.impl.provider.unmanaged.UnmanagedBackupProvider;
+import org.virtbackup.impl.storage.DirectoryTarget;
+
+/**
+ * virt-backup without OSGi, wired as Declarative Services wires it in Karaf: the libvirt
+ * connection, the directory target, the managed and unmanaged providers and the facade. For
+ * programs that run the real service in their own JVM, such as the benchmarks; {@link #close()}
+ * deactivates everything in reverse order (running copies go on, as when Karaf stops).
+ */
+public final class StandaloneService implements AutoCloseable {
+
+    private final LibvirtConnection libvirt;
+    private final DirectoryTarget target;
+    private final ManagedBackupProvider managed;
+    private final UnmanagedBackupProvider unmanaged;
+    private final ServiceWiring parts;
+    private final BackupServiceImpl service;
+
+    public StandaloneService(VirtBackupConfig config) {
+        this.libvirt = new LibvirtConnection(config.libvirt_uri());
+        this.target = new DirectoryTarget(Paths.resolve(config.target_directory()));
+        this.managed = new ManagedBackupProvider(libvirt, config);
+        this.unmanaged = new UnmanagedBackupProvider(libvirt, config);
+        this.parts = new ServiceWiring(libvirt, target, config);
+        // Bound before activation, as DS binds static references: activation resumes their jobs.
+        parts.providers.bind(BackupMode.MANAGED, managed);
+        parts.providers.bind(BackupMode.UNMANAGED, unmanaged);
+        this.service = new BackupServiceImpl(parts);
+    }
+
+    public BackupService service() {
+        return service;
+    }
+
+    /** Where backups go ({@code target.directory}). */
+    public Path targetRoot() {
+        return target.root();
+    }
+
+    @Override
+    public void close() {
+        try {
+            parts.providers.unbind(BackupMode.UNMANAGED, unmanaged);
+            parts.providers.unbind(BackupMode.MANAGED, managed);
+            service.deactivate();
+            unmanaged.deactivate();
+            managed.deactivate();
+        } finally {
+            libvirt.close();
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package org.virtbackup.impl.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.spi.StorageTarget;
+
+/**
+ * The default target: a local directory, {@code <root>/<domain uuid>/<backup uuid>/}, every
+ * level 0700. Domains are filed by UUID, not name, because names can be reused.
+ */
+@Component(service = StorageTarget.class, configurationPid = VirtBackupConfig.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        property = StorageTarget.KIND + "=directory")
+public final class DirectoryTarget implements StorageTarget {
+
+    private final Path root;
+
+    @Activate
+    public DirectoryTarget(VirtBackupConfig config) {
+        this(Paths.resolve(config.target_directory()));
+    }
+
+    public DirectoryTarget(Path root) {
+        this.root = Paths.privateDirectory(root);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public Path create(DomainRef domain, UUID backup) {
+        Path domainDir = Paths.privateDirectory(root.resolve(domain.uuid().toString()));
+        Path dir = domainDir.resolve(backup.toString());
+        try {
+            return Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_DIR));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "backup " + backup + " already exists in " + root);
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot create " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long usableSpace() {
+        try {
+            return Files.getFileStore(root).getUsableSpace();
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read the free space of " + root + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<Path> backups() {
+        List<Path> found = new ArrayList<>();
+        try (Stream<Path> domains = Files.list(root)) {
+            for (Path domainDir : domains.filter(Files::isDirectory).toList()) {
+                try (Stream<Path> backups = Files.list(domainDir)) {
+                    backups.filter(Files::isDirectory).forEach(found::add);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list backups in " + root, e);
+        }
+        return found;
+    }
+
+    @Override
+    public void remove(Path backupDirectory) {
+        Path dir = backupDirectory.toAbsolutePath().normalize();
+        if (!dir.startsWith(root) || dir.getNameCount() != root.getNameCount() + 2) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, dir + " is not a backup directory of " + root);
+        }
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                    Files.delete(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+            removeIfEmpty(dir.getParent());
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot remove " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A domain's directory goes with its last backup. */
+    private static void removeIfEmpty(Path domainDir) throws IOException {
+        try (Stream<Path> left = Files.list(domainDir)) {
+            if (left.findAny().isEmpty()) {
+                Files.deleteIfExists(domainDir);
+            }
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+            // a backup of the same domain was created meanwhile: keep the directory
+        }
+    }
+}

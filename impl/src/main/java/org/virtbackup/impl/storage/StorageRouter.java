@@ -1,0 +1,291 @@
+package org.virtbackup.impl.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupTarget;
+import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
+import org.virtbackup.impl.libvirt.StoragePools;
+import org.virtbackup.spi.StorageTarget;
+
+/**
+ * Where each domain's backups go: the global target unless the domain has its own, a directory,
+ * a libvirt storage pool, or a StorageTarget service of another kind (registered by another
+ * bundle). A directory or a service holds a backup whole (descriptor and images); with a pool,
+ * the descriptor stays in the global target and the images are volumes of the pool. The
+ * settings persist in {@link TargetSettings}.
+ */
+public final class StorageRouter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StorageRouter.class);
+
+    private final StorageTarget global;
+    private final Path globalRoot;
+    private final List<Path> roots;
+    private final TargetSettings settings;
+    private final StoragePools pools;
+    private final Map<UUID, BackupTarget> byDomain = new ConcurrentHashMap<>();
+    /** Every directory target in use, by its root directory. */
+    private final Map<Path, StorageTarget> directories = new ConcurrentHashMap<>();
+    /** StorageTarget services, by kind. */
+    private final Map<String, StorageTarget> kinds = new ConcurrentHashMap<>();
+    /** Which target keeps each backup directory that was listed or created. */
+    private final Map<Path, StorageTarget> owners = new ConcurrentHashMap<>();
+
+    /**
+     * @param global the configured target ({@code target.directory}), rooted at {@code globalRoot}
+     * @param roots the directories per-domain target directories must lie in
+     */
+    public StorageRouter(StorageTarget global, Path globalRoot, List<Path> roots, StoragePools pools) {
+        this.global = global;
+        this.globalRoot = globalRoot;
+        this.roots = List.copyOf(roots);
+        this.settings = new TargetSettings(globalRoot);
+        this.pools = pools;
+        directories.put(globalRoot, global);
+        Set<Path> used = new HashSet<>();
+        settings.load(byDomain, used);
+        used.stream().filter(Files::isDirectory).forEach(this::directory);
+        byDomain.values().stream().filter(t -> t.type().equals(BackupTarget.DIRECTORY))
+                .forEach(t -> directory(Path.of(t.value())));
+    }
+
+    /**
+     * Creates a new backup's directory (descriptor, journal, and images unless in a pool) in the
+     * domain's target, checked again first: it may have become unusable since it was set.
+     */
+    public Path create(DomainRef domain, UUID backup) {
+        BackupTarget t = byDomain.get(domain.uuid());
+        if (t != null) {
+            check(t);
+        }
+        StorageTarget target = t == null || t.type().equals(BackupTarget.POOL) ? global
+                : t.isService() ? kind(t.type()) : directory(Path.of(t.value()));
+        Path dir = target.create(domain, backup).toAbsolutePath().normalize();
+        owners.put(dir, target);
+        return dir;
+    }
+
+    /**
+     * Where a disk image of a new backup goes: in its directory, or a new volume of the domain's
+     * pool named after the backup (created now, through libvirt).
+     */
+    public Path image(DomainRef domain, Path backupDirectory, UUID backup, String disk, long capacity) {
+        BackupTarget t = byDomain.get(domain.uuid());
+        if (t == null || !t.type().equals(BackupTarget.POOL)) {
+            return backupDirectory.resolve(disk + ".qcow2");
+        }
+        return pools.create(t.value(), backup + "-" + disk + ".qcow2", capacity);
+    }
+
+    /** Adds a StorageTarget service; returns the backup directories it holds that are not known yet. */
+    public List<Path> addKind(String kind, StorageTarget target) {
+        kinds.put(kind, target);
+        return list(target);
+    }
+
+    /** Removes a StorageTarget service: its kind is refused until one is registered again. */
+    public void removeKind(String kind, StorageTarget target) {
+        kinds.remove(kind, target);
+        owners.values().removeIf(t -> t == target);
+    }
+
+    /** The domain's own target, if one is set. */
+    public Optional<BackupTarget> get(UUID domain) {
+        return Optional.ofNullable(byDomain.get(domain));
+    }
+
+    /**
+     * Checks a target: a writable directory inside the roots (created 0700 if missing), an active
+     * pool of files, or a registered kind; returns it with a directory's path normalised.
+     */
+    public BackupTarget check(BackupTarget t) {
+        if (t.isService()) {
+            kind(t.type());
+            return t;
+        }
+        if (t.type().equals(BackupTarget.POOL)) {
+            pools.require(t.value());
+            return t;
+        }
+        return BackupTarget.directory(checkDirectory(t.value()).toString());
+    }
+
+    /** Bytes free where the domain's next backup images go. */
+    public long available(DomainRef domain) {
+        return available(byDomain.getOrDefault(domain.uuid(), BackupTarget.directory(globalRoot.toString())));
+    }
+
+    /** Bytes free in a (checked) target. */
+    public long available(BackupTarget t) {
+        if (t.isService()) {
+            return kind(t.type()).usableSpace();
+        }
+        if (t.type().equals(BackupTarget.POOL)) {
+            return pools.available(t.value());
+        }
+        try {
+            return Files.getFileStore(Path.of(t.value())).getUsableSpace();
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read the free space of " + t.value() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Checks a target for the domain (usable, with room for a full backup of it) and, unless
+     * {@code validateOnly}, makes it the domain's; {@link BackupTarget#global()} clears it.
+     */
+    public void assign(LibvirtDomain domain, BackupTarget target, boolean validateOnly) {
+        DomainRef ref = domain.ref();
+        if (target.type().equals(BackupTarget.GLOBAL)) {
+            if (!validateOnly) {
+                set(ref.uuid(), target);
+                LOG.info("Backups of {} go to the global target again", ref.name());
+            }
+            return;
+        }
+        BackupTarget checked = check(target);
+        RoomCheck.require(available(checked), domain, domain.disks());
+        if (!validateOnly) {
+            set(ref.uuid(), checked);
+            LOG.info("Backups of {} go to {} {}", ref.name(), checked.type(), checked.value());
+        }
+    }
+
+    /** Sets (a checked target) or clears ({@link BackupTarget#global()}) the domain's target, and persists it. */
+    synchronized void set(UUID domain, BackupTarget t) {
+        if (t.type().equals(BackupTarget.GLOBAL)
+                || t.type().equals(BackupTarget.DIRECTORY) && Path.of(t.value()).equals(globalRoot)) {
+            byDomain.remove(domain);
+        } else {
+            byDomain.put(domain, t);
+            if (t.type().equals(BackupTarget.DIRECTORY)) {
+                directory(Path.of(t.value()));
+            }
+        }
+        settings.save(byDomain, directories.keySet().stream().filter(d -> !d.equals(globalRoot)).toList());
+    }
+
+    /** The directories of every backup in any directory ever used and in every StorageTarget service. */
+    public List<Path> backups() {
+        List<Path> all = new ArrayList<>();
+        directories.values().forEach(t -> all.addAll(list(t)));
+        kinds.values().forEach(t -> all.addAll(list(t)));
+        return all;
+    }
+
+    /** Removes a backup's images, and then its directory with what is left in it, through the target keeping it. */
+    public void remove(Backup backup, Path backupDirectory) {
+        remove(backup.uuid(), backup.disks(), backupDirectory);
+    }
+
+    /** {@link #remove(Backup, Path)} for a backup not yet recorded. */
+    public void remove(UUID backup, List<BackupDisk> disks, Path backupDirectory) {
+        Path dir = backupDirectory.toAbsolutePath().normalize();
+        StorageTarget owner = owners.get(dir);
+        if (owner == null) { // found before owners were kept, or its StorageTarget service has gone
+            owner = directories.keySet().stream().filter(dir::startsWith)
+                    .max((a, b) -> Integer.compare(a.getNameCount(), b.getNameCount()))
+                    .map(directories::get)
+                    .orElseThrow(() -> new BackupException(ErrorCode.INVALID_TARGET, dir + " is in no known target "
+                            + "(is the bundle of the StorageTarget service that keeps it active?)"));
+        }
+        removeImages(backup, disks, dir);
+        owner.remove(dir);
+        owners.remove(dir);
+    }
+
+    /**
+     * Removes a backup's images: files in its own directory, or its volumes in a pool; nothing
+     * else, whatever its descriptor says.
+     */
+    public void removeImages(Backup backup, Path backupDirectory) {
+        removeImages(backup.uuid(), backup.disks(), backupDirectory);
+    }
+
+    private void removeImages(UUID backup, List<BackupDisk> disks, Path backupDirectory) {
+        Path dir = backupDirectory.toAbsolutePath().normalize();
+        for (BackupDisk d : disks) {
+            if (d.target().isEmpty()) {
+                continue; // an unmanaged backup's disk: nothing stored
+            }
+            Path image = Path.of(d.target()).toAbsolutePath().normalize();
+            try {
+                if (image.startsWith(dir)) {
+                    Files.deleteIfExists(image);
+                } else if (!pools.delete(image, backup.toString()) && Files.exists(image)) {
+                    LOG.warn("Not removing {} of backup {}: neither in its directory nor a volume of a pool", image, backup);
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("Cannot remove {} of backup {}: {}", image, backup, e.getMessage());
+            }
+        }
+    }
+
+    private StorageTarget kind(String kind) {
+        StorageTarget t = kinds.get(kind);
+        if (t == null) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "no StorageTarget service of kind '" + kind
+                    + "' is registered (service property " + StorageTarget.KIND + "=" + kind
+                    + "): is the bundle providing it active?");
+        }
+        return t;
+    }
+
+    /** The target's backup directories not listed before, now owned by it. */
+    private List<Path> list(StorageTarget target) {
+        List<Path> found = new ArrayList<>();
+        for (Path p : target.backups()) {
+            Path dir = p.toAbsolutePath().normalize();
+            if (owners.putIfAbsent(dir, target) == null) {
+                found.add(dir);
+            }
+        }
+        return found;
+    }
+
+    private Path checkDirectory(String path) {
+        if (path == null || path.isBlank() || !Path.of(path).isAbsolute()) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "a target directory must be an absolute path, not '" + path + "'");
+        }
+        Path dir = Path.of(path).normalize();
+        if (!dir.startsWith(globalRoot) && roots.stream().noneMatch(dir::startsWith)) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, dir + " is outside the allowed target roots " + roots
+                    + " (configuration key target.roots)");
+        }
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, dir + " exists and is not a directory");
+        }
+        try {
+            Paths.privateDirectory(dir);
+            Path probe = Files.createTempFile(dir, ".write-check", "");
+            Files.delete(probe);
+        } catch (IOException | UncheckedIOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot write in " + dir + ": " + e.getMessage(), e);
+        }
+        return dir;
+    }
+
+    private StorageTarget directory(Path dir) {
+        return directories.computeIfAbsent(dir, DirectoryTarget::new);
+    }
+}

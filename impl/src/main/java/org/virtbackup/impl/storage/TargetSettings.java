@@ -1,0 +1,82 @@
+package org.virtbackup.impl.storage;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupTarget;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.config.Paths;
+
+/**
+ * The per-domain targets and every directory ever used, in {@value #NAME} in the global target's
+ * root (0600, replaced atomically), so that backups left in a directory that is no longer any
+ * domain's target are still found at start-up.
+ */
+final class TargetSettings {
+
+    static final String NAME = "default-targets.properties";
+    private static final String USED = "used.";
+
+    private final Path file;
+
+    TargetSettings(Path globalRoot) {
+        this.file = globalRoot.resolve(NAME);
+    }
+
+    /** What was saved: each domain's target into {@code byDomain}, every directory used into {@code used}. */
+    void load(Map<UUID, BackupTarget> byDomain, Set<Path> used) {
+        if (!Files.exists(file)) {
+            return;
+        }
+        Properties p = new Properties();
+        try {
+            p.load(new StringReader(Files.readString(file)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        for (String key : p.stringPropertyNames()) {
+            String value = p.getProperty(key);
+            if (key.startsWith(USED)) {
+                used.add(Path.of(value));
+                continue;
+            }
+            int colon = value.indexOf(':');
+            byDomain.put(UUID.fromString(key), new BackupTarget(value.substring(0, colon), value.substring(colon + 1)));
+        }
+    }
+
+    void save(Map<UUID, BackupTarget> byDomain, Collection<Path> used) {
+        Map<String, String> out = new TreeMap<>();
+        byDomain.forEach((domain, t) -> out.put(domain.toString(), t.type() + ":" + t.value()));
+        int i = 0;
+        for (Path dir : used) {
+            out.put(USED + i++, dir.toString());
+        }
+        Properties p = new Properties();
+        p.putAll(out);
+        try {
+            StringWriter text = new StringWriter();
+            p.store(text, "virt-backup: per-domain default targets (domain UUID = dir:PATH, pool:NAME or KIND:) and "
+                    + "directories in use");
+            Path tmp = Files.createTempFile(file.getParent(), ".default-targets", ".tmp",
+                    PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_FILE));
+            Files.writeString(tmp, text.toString());
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot save " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
