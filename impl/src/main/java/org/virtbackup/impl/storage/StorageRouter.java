@@ -185,7 +185,10 @@ public final class StorageRouter {
         settings.save(byDomain, directories.keySet().stream().filter(d -> !d.equals(globalRoot)).toList());
     }
 
-    /** The directories of every backup in any directory ever used and in every StorageTarget service. */
+    /**
+     * The directories of the backups in every directory ever used and in every StorageTarget
+     * service that this router has neither listed nor created before: what the catalogue has yet to load.
+     */
     public List<Path> backups() {
         List<Path> all = new ArrayList<>();
         directories.values().forEach(t -> all.addAll(list(t)));

@@ -1,0 +1,116 @@
+package org.virtbackup.impl.fakes;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.virtbackup.api.DomainRef;
+import org.virtbackup.impl.libvirt.JobStats;
+import org.virtbackup.impl.libvirt.LibvirtDomain;
+
+/**
+ * A domain for unit tests: its state is what the test sets, and what the code under test does to
+ * it is recorded. Only what the tested classes use is modelled; the in-container tests prove the
+ * real libvirt.
+ */
+public final class FakeDomain implements LibvirtDomain {
+
+    public final DomainRef ref;
+    public boolean active;
+    public String xml;
+    public final List<String> checkpoints = new ArrayList<>();
+    /** The reply to query-named-block-nodes. */
+    public String blockNodes = "{\"return\":[]}";
+    public final List<String> deletedCheckpoints = new ArrayList<>();
+    public boolean undefined;
+
+    /** A domain with one qcow2 disk {@code vda} whose image is {@code image}. */
+    public FakeDomain(String name, String image) {
+        this.ref = new DomainRef(name, UUID.randomUUID());
+        this.xml = "<domain type='kvm'><name>" + name + "</name><devices><disk type='file' device='disk'>"
+                + "<driver name='qemu' type='qcow2'/><source file='" + image + "'/><target dev='vda'/></disk>"
+                + "</devices></domain>";
+    }
+
+    @Override
+    public DomainRef ref() {
+        return ref;
+    }
+
+    @Override
+    public boolean isActive() {
+        return active;
+    }
+
+    @Override
+    public String xml() {
+        return xml;
+    }
+
+    @Override
+    public long capacity(String disk) {
+        return 1 << 20;
+    }
+
+    @Override
+    public long allocation(String disk) {
+        return 1 << 20;
+    }
+
+    @Override
+    public boolean hasJob() {
+        return false;
+    }
+
+    @Override
+    public void beginBackup(String backupXml, String checkpointXml, boolean reuseExternal, boolean quiesce) {
+        throw new UnsupportedOperationException("no backup jobs in unit tests");
+    }
+
+    @Override
+    public Optional<String> backupXml() {
+        return Optional.empty();
+    }
+
+    @Override
+    public void abortJob() {
+    }
+
+    @Override
+    public JobStats jobStats(boolean completed) {
+        return new JobStats(JobStats.NONE, Map.of());
+    }
+
+    @Override
+    public String qmp(String command) {
+        return blockNodes;
+    }
+
+    @Override
+    public List<String> checkpoints() {
+        return List.copyOf(checkpoints);
+    }
+
+    @Override
+    public void deleteCheckpoint(String name, boolean metadataOnly) {
+        checkpoints.remove(name);
+        deletedCheckpoints.add(name);
+    }
+
+    @Override
+    public void redefineCheckpoint(String checkpointXml) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void undefine() {
+        undefined = true;
+    }
+
+    @Override
+    public void start() {
+        active = true;
+    }
+}
