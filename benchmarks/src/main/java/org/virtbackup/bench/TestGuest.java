@@ -14,6 +14,8 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.virtbackup.impl.xml.SafeXml;
+
 /**
  * An OS-less libvirt domain on one qcow2 disk (the domain of scripts/lib-guest.sh: 256 MiB,
  * 1 vCPU, no network, virtio disk {@code vda}, kvm when usable). The guest runs no OS, so it
@@ -205,11 +207,6 @@ public final class TestGuest {
                     <memballoon model='none'/>
                   </devices>
                 </domain>
-                """.formatted(type, escape(name), escape(disk.toString()));
-    }
-
-    private static String escape(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                .replace("'", "&apos;").replace("\"", "&quot;");
+                """.formatted(type, SafeXml.escape(name), SafeXml.escape(disk.toString()));
     }
 }
