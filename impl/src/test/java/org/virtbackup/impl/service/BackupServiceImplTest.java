@@ -1,0 +1,182 @@
+package org.virtbackup.impl.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupKind;
+import org.virtbackup.api.BackupParameters;
+import org.virtbackup.api.BackupRequest;
+import org.virtbackup.api.BackupTarget;
+import org.virtbackup.api.CreateFlag;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.fakes.FakeDomain;
+import org.virtbackup.impl.fakes.FakeLibvirt;
+import org.virtbackup.impl.fakes.FakeQemuImg;
+import org.virtbackup.impl.fakes.TestConfig;
+import org.virtbackup.impl.storage.DirectoryTarget;
+import org.virtbackup.spi.BackupJob;
+import org.virtbackup.spi.JobProgress;
+import org.virtbackup.spi.JobResult;
+import org.virtbackup.spi.JobSpec;
+
+/**
+ * The facade component open-box, as Declarative Services drives it (constructor, then the bind
+ * methods of its dynamic references), with a fake libvirt and a provider whose jobs the test ends.
+ */
+class BackupServiceImplTest {
+
+    @TempDir
+    Path tmp;
+
+    private FakeDomain domain;
+    private ServiceWiring parts;
+    private BackupServiceImpl service;
+    private final ManualProvider provider = new ManualProvider();
+
+    /** A provider whose jobs run until the test ends them; it writes each image as "copied". */
+    static final class ManualProvider implements org.virtbackup.spi.BackupProvider {
+        final List<JobSpec> started = new ArrayList<>();
+        final List<JobSpec> resumed = new ArrayList<>();
+        final List<CompletableFuture<JobResult>> results = new ArrayList<>();
+
+        @Override
+        public BackupJob start(JobSpec spec) {
+            started.add(spec);
+            return job(spec);
+        }
+
+        @Override
+        public Optional<BackupJob> resume(JobSpec spec) {
+            resumed.add(spec);
+            return Optional.of(job(spec));
+        }
+
+        private BackupJob job(JobSpec spec) {
+            CompletableFuture<JobResult> result = new CompletableFuture<>();
+            results.add(result);
+            return new BackupJob() {
+                @Override
+                public JobProgress progress() {
+                    return new JobProgress(100, 25);
+                }
+
+                @Override
+                public CompletionStage<JobResult> result() {
+                    return result;
+                }
+
+                @Override
+                public void cancel() {
+                    result.complete(new JobResult(JobState.CANCELLED, "", spec.backup().disks()));
+                }
+            };
+        }
+
+        void complete(int job, JobSpec spec) throws Exception {
+            for (var d : spec.backup().disks()) {
+                Files.writeString(Path.of(d.target()), "copied");
+            }
+            results.get(job).complete(new JobResult(JobState.COMPLETED, "", spec.backup().disks()));
+        }
+    }
+
+    @BeforeEach
+    void activate() {
+        FakeLibvirt libvirt = new FakeLibvirt();
+        domain = libvirt.add(new FakeDomain("vm", tmp.resolve("vm.qcow2").toString()));
+        new FakeQemuImg(tmp);
+        TestConfig config = new TestConfig(tmp, tmp.resolve("qemu-img").toString());
+        parts = new ServiceWiring(libvirt, new DirectoryTarget(tmp.resolve("backups")), config);
+        service = new BackupServiceImpl(parts);
+    }
+
+    @AfterEach
+    void deactivate() {
+        service.deactivate();
+    }
+
+    private static Map<String, Object> managed() {
+        return Map.of(org.virtbackup.spi.BackupProvider.MODE, "managed");
+    }
+
+    @Test
+    void withoutAProviderABackupIsRefusedAndNothingIsWritten() {
+        BackupException e = assertThrows(BackupException.class, () -> service.create("vm", (String) null, Set.of()));
+        assertEquals(ErrorCode.NO_PROVIDER, e.code());
+        assertTrue(service.list(null, Set.of()).isEmpty());
+        assertFalse(Files.exists(tmp.resolve("backups").resolve(domain.ref().uuid().toString())));
+    }
+
+    @Test
+    void aBackupIsRecordedRunningThenCompletedAndAnIncrementalBuildsOnIt() throws Exception {
+        service.bindProvider(provider, managed());
+        Backup full = service.create("vm", BackupRequest.allDisks(), Set.of());
+        assertEquals(JobState.RUNNING, full.state());
+        assertEquals(1, provider.started.size());
+        assertEquals(25L, service.getParameters(full.uuid()).get(BackupParameters.BYTES_PROCESSED));
+        assertEquals(ErrorCode.DOMAIN_BUSY, assertThrows(BackupException.class,
+                () -> service.create("vm", BackupRequest.allDisks(), Set.of())).code());
+
+        provider.complete(0, provider.started.get(0));
+        assertEquals(JobState.COMPLETED, service.finishJob(full.uuid(), Set.of()));
+        assertTrue(service.getXmlDesc(full.uuid(), Set.of()).contains("<state>completed</state>"));
+
+        domain.checkpoints.add(full.checkpoint()); // libvirt's job made it
+        domain.active = true;
+        domain.blockNodes = "{\"return\":[{\"dirty-bitmaps\":[{\"name\":\"" + full.checkpoint()
+                + "\",\"recording\":true}]}]}";
+        Backup inc = service.create("vm", BackupRequest.allDisks(), Set.of(CreateFlag.INCREMENTAL));
+        assertEquals(BackupKind.INCREMENTAL, inc.kind(), inc.message());
+        assertEquals(full.uuid(), provider.started.get(1).parent().uuid());
+        assertEquals(List.of(inc), service.listChildren(full.uuid(), Set.of()));
+    }
+
+    @Test
+    void aProviderThatComesBackTakesOverTheJobsLeftRunning() {
+        service.bindProvider(provider, managed());
+        Backup b = service.create("vm", BackupRequest.allDisks(), Set.of());
+        service.unbindProvider(provider, managed());
+        service.deactivate(); // the implementation is updated: its job goes on unwatched
+
+        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups")),
+                new TestConfig(tmp, "qemu-img")));
+        assertEquals(JobState.RUNNING, service.lookup(b.uuid()).orElseThrow().state());
+        assertEquals(ErrorCode.NO_PROVIDER, assertThrows(BackupException.class,
+                () -> service.finishJob(b.uuid(), Set.of())).code());
+        ManualProvider next = new ManualProvider();
+        service.bindProvider(next, managed());
+        assertEquals(List.of(b.uuid()), next.resumed.stream().map(s -> s.backup().uuid()).toList());
+        assertEquals(JobState.CANCELLED, service.finishJob(b.uuid(), Set.of(org.virtbackup.api.FinishJobFlag.CANCEL)));
+        assertTrue(service.lookup(b.uuid()).isEmpty());
+    }
+
+    @Test
+    void theTypedTargetTwinSetsAndClears() {
+        Path own = tmp.resolve("targets").resolve("vm");
+        service.setDefaultTarget("vm", BackupTarget.directory(own.toString()), Set.of());
+        assertEquals(Optional.of("<target type='dir'><path>" + own + "</path></target>"), service.getDefaultTarget("vm"));
+        service.setDefaultTarget("vm", (String) null, Set.of());
+        assertTrue(service.getDefaultTarget("vm").isEmpty());
+        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(BackupException.class,
+                () -> service.setDefaultTarget("vm", (BackupTarget) null, Set.of())).code());
+    }
+}
