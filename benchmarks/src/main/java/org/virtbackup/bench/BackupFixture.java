@@ -2,12 +2,15 @@ package org.virtbackup.bench;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.config.Configurations;
+import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.service.StandaloneService;
 
 /**
@@ -53,9 +56,12 @@ final class BackupFixture {
         Path backups = ctx.workDir().resolve("backups");
         cleanup.add("removing " + runtime, () -> Host.deleteTree(runtime));
         // Restores may write anywhere in the benchmark's own work directory, nowhere else.
-        BenchConfig config = new BenchConfig(ctx.libvirtUri(), backups.toString(), runtime.toString(),
-                ctx.workDir().resolve("scratch").toString(), ctx.workDir().toString(), ctx.qemuImg(),
-                "qemu-storage-daemon", 8);
+        // Exports listen on private unix sockets, as by default; a benchmark ends its exports itself.
+        VirtBackupConfig config = Configurations.of(Map.of("libvirt.uri", ctx.libvirtUri(),
+                "target.directory", backups.toString(), "target.roots", backups.toString(),
+                "runtime.directory", runtime.toString(), "scratch.directory", ctx.workDir().resolve("scratch").toString(),
+                "restore.roots", ctx.workDir().toString(), "qemu.img", ctx.qemuImg(), "copy.parallelism", 8,
+                "export.expiry.seconds", 0));
         StandaloneService standalone = new StandaloneService(config);
         cleanup.add("closing the service", standalone::close);
         BackupService service = standalone.service();

@@ -18,18 +18,18 @@ import org.virtbackup.impl.config.Paths;
  * not at all: temp file, fsync, rename, fsync of the directory, so a crash leaves the old or the
  * new descriptor, never a torn one.
  */
-public final class DescriptorFile {
+final class DescriptorFile {
 
-    public static final String NAME = "backup.xml";
+    static final String NAME = "backup.xml";
 
     private DescriptorFile() {
     }
 
-    public static Path in(Path directory) {
+    static Path in(Path directory) {
         return directory.resolve(NAME);
     }
 
-    public static void write(Path directory, String xml) {
+    static void write(Path directory, String xml) {
         Path target = in(directory);
         Path temp = directory.resolve("." + NAME + ".tmp");
         try {
@@ -51,7 +51,7 @@ public final class DescriptorFile {
         }
     }
 
-    public static String read(Path directory) throws IOException {
+    static String read(Path directory) throws IOException {
         return Files.readString(in(directory), StandardCharsets.UTF_8);
     }
 }

@@ -28,10 +28,11 @@ import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.config.Configurations;
+import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.fakes.FakeDomain;
 import org.virtbackup.impl.fakes.FakeLibvirt;
 import org.virtbackup.impl.fakes.FakeQemuImg;
-import org.virtbackup.impl.fakes.TestConfig;
 import org.virtbackup.impl.storage.DirectoryTarget;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.JobProgress;
@@ -104,9 +105,15 @@ class BackupServiceImplTest {
         FakeLibvirt libvirt = new FakeLibvirt();
         domain = libvirt.add(new FakeDomain("vm", tmp.resolve("vm.qcow2").toString()));
         new FakeQemuImg(tmp);
-        TestConfig config = new TestConfig(tmp, tmp.resolve("qemu-img").toString());
-        parts = new ServiceWiring(libvirt, new DirectoryTarget(tmp.resolve("backups")), config);
+        parts = new ServiceWiring(libvirt, new DirectoryTarget(tmp.resolve("backups")), config());
         service = new BackupServiceImpl(parts);
+    }
+
+    /** Every path inside the test's directory; qemu-img is the fake one. */
+    private VirtBackupConfig config() {
+        return Configurations.of(Map.of("target.directory", tmp.resolve("backups").toString(),
+                "target.roots", tmp.resolve("targets").toString(), "restore.roots", tmp.resolve("restore").toString(),
+                "qemu.img", tmp.resolve("qemu-img").toString()));
     }
 
     @AfterEach
@@ -158,7 +165,7 @@ class BackupServiceImplTest {
         service.deactivate(); // the implementation is updated: its job goes on unwatched
 
         service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups")),
-                new TestConfig(tmp, "qemu-img")));
+                config()));
         assertEquals(JobState.RUNNING, service.lookup(b.uuid()).orElseThrow().state());
         assertEquals(ErrorCode.NO_PROVIDER, assertThrows(BackupException.class,
                 () -> service.finishJob(b.uuid(), Set.of())).code());
