@@ -189,6 +189,19 @@ public class UnmanagedIT extends BackupTestSupport {
             Cmd.Result cleartext = Cmd.run("nbdinfo", "nbd://" + tlsUri.substring("nbds://".length()));
             assertNotEquals("a client without TLS is refused: " + cleartext.output(), 0, cleartext.exitCode());
             assertEquals(JobState.COMPLETED, backups.finishJob(tls.uuid(), Set.of()));
+
+            // Refused before libvirt is asked: cleartext beyond loopback, a port outside nbd.tcp.ports.
+            String open = expectError(ErrorCode.INVALID_ARGUMENT, () -> backups.startUnmanaged(guest.name(),
+                    "<domainbackup><server transport='tcp' name='0.0.0.0'/></domainbackup>", Set.of())).getMessage();
+            assertTrue(open, open.contains("needs TLS"));
+            String port = expectError(ErrorCode.INVALID_ARGUMENT, () -> backups.startUnmanaged(guest.name(),
+                    "<domainbackup><server transport='tcp' name='127.0.0.1' port='22'/></domainbackup>", Set.of()))
+                    .getMessage();
+            assertTrue(port, port.contains("outside nbd.tcp.ports"));
+            assertEquals(List.of(plain.uuid(), tls.uuid()),
+                    backups.list(guest.name(), Set.of()).stream().map(Backup::uuid).toList());
+            assertEquals(List.of(), guest.checkpoints().stream().filter(c -> !c.equals(plain.checkpoint())
+                    && !c.equals(tls.checkpoint())).toList());
         }
     }
 

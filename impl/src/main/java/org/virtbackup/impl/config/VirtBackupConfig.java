@@ -68,6 +68,11 @@ public @interface VirtBackupConfig {
                     + "in qemu.conf holds the server's certificates and CA)")
     boolean nbd_tls() default false;
 
+    @AttributeDefinition(name = "NBD TCP plaintext",
+            description = "Allow TCP exports without TLS on addresses other than loopback. Off: such an export is "
+                    + "refused unless it uses TLS, as anyone who reaches the port could read the disk")
+    boolean nbd_tcp_plaintext() default false;
+
     @AttributeDefinition(name = "Export expiry (seconds)",
             description = "An unmanaged export still open this long after it started is ended and recorded as "
                     + "expired, its checkpoint dropped; 0: never")

@@ -1,9 +1,5 @@
 package org.virtbackup.impl.provider.unmanaged;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,7 +26,6 @@ import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.NbdExport;
-import org.virtbackup.api.NbdServer;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.libvirt.DomainDisk;
@@ -59,7 +54,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
     private static final long CHECK_SECONDS = 1;
 
     private final Libvirt libvirt;
-    private final VirtBackupConfig config;
+    private final ListenerPolicy listeners;
     private final Path runtimeDirectory;
     private final Path scratchDirectory;
     private final Duration expiry;
@@ -70,8 +65,8 @@ public final class UnmanagedBackupProvider implements BackupProvider {
     @Activate
     public UnmanagedBackupProvider(@Reference Libvirt libvirt, VirtBackupConfig config) {
         this.libvirt = libvirt;
-        this.config = config;
         this.runtimeDirectory = Paths.resolve(config.runtime_directory());
+        this.listeners = new ListenerPolicy(config, runtimeDirectory);
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
         this.expiry = Duration.ofSeconds(Math.max(0, config.export_expiry_seconds()));
         this.checks = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -94,7 +89,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
             throw new BackupException(ErrorCode.INVALID_STATE, "domain " + spec.backup().domain().name()
                     + " is not running: an NBD export needs QEMU, so start the domain first");
         }
-        NbdListener listener = listener(spec);
+        NbdListener listener = listeners.choose(spec.backup().uuid(), spec.server(), ports.keySet());
         List<DomainDisk> all = DomainXml.disks(spec.domainXml());
         Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
         String since = spec.parent() == null ? null : spec.parent().checkpoint();
@@ -142,57 +137,5 @@ public final class UnmanagedBackupProvider implements BackupProvider {
 
     private Instant expiresAt(JobSpec spec) {
         return expiry.isZero() ? null : spec.backup().creationTime().plus(expiry);
-    }
-
-    /** What the request asked for, completed from the configuration. */
-    private NbdListener listener(JobSpec spec) {
-        NbdServer asked = spec.server();
-        boolean tcp = asked != null ? asked.transport() == NbdServer.Transport.TCP : "tcp".equals(config.nbd_transport());
-        if (!tcp) {
-            return NbdListener.unix(runtimeDirectory.resolve(spec.backup().uuid() + ".sock"));
-        }
-        String host = asked != null && asked.host() != null ? asked.host() : config.nbd_tcp_address();
-        boolean tls = (asked != null && asked.tls()) || config.nbd_tls();
-        int port = asked != null && asked.port() != 0 ? asked.port() : freePort(host);
-        if (ports.containsKey(port)) {
-            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "port " + port + " is taken by another export");
-        }
-        return NbdListener.tcp(host, port, tls);
-    }
-
-    private int freePort(String host) {
-        int[] range = range(config.nbd_tcp_ports());
-        for (int port = range[0]; port <= range[1]; port++) {
-            if (!ports.containsKey(port) && bindable(host, port)) {
-                return port;
-            }
-        }
-        throw new BackupException(ErrorCode.INVALID_STATE, "no free port in nbd.tcp.ports " + config.nbd_tcp_ports()
-                + " on " + host + "; end an export or widen the range");
-    }
-
-    private static int[] range(String ports) {
-        String[] parts = ports.strip().split("-");
-        try {
-            int first = Integer.parseInt(parts[0].strip());
-            int last = parts.length > 1 ? Integer.parseInt(parts[1].strip()) : first;
-            if (parts.length > 2 || first < 1 || last > 65535 || first > last) {
-                throw new NumberFormatException();
-            }
-            return new int[] {first, last};
-        } catch (NumberFormatException e) {
-            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "nbd.tcp.ports must be FIRST-LAST within 1-65535, not '"
-                    + ports + "'");
-        }
-    }
-
-    private static boolean bindable(String host, int port) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getByName(host), port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }
