@@ -1,7 +1,5 @@
 package org.virtbackup.shell;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -67,7 +65,7 @@ public class CreateCommand implements Action {
                 .with(incremental, CreateFlag.INCREMENTAL).with(strict, CreateFlag.STRICT_INCREMENTAL)
                 .with(full, CreateFlag.FORCE_FULL).set();
         Backup backup = xmlFile != null
-                ? service.create(domain, Files.readString(Path.of(xmlFile)), flags)
+                ? service.create(domain, XmlFiles.read(xmlFile), flags)
                 : service.create(domain, new BackupRequest(null, description, parent == null ? null : Uuids.parse(parent),
                         disks), flags);
         if (!backup.message().isEmpty()) {

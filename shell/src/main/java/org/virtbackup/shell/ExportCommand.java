@@ -1,7 +1,5 @@
 package org.virtbackup.shell;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
@@ -66,7 +64,7 @@ public class ExportCommand implements Action {
         Set<CreateFlag> flags = Flags.of(CreateFlag.class).with(quiesce, CreateFlag.QUIESCE)
                 .with(incremental, CreateFlag.INCREMENTAL).set();
         Backup backup = xmlFile != null
-                ? service.startUnmanaged(domain, Files.readString(Path.of(xmlFile)), flags)
+                ? service.startUnmanaged(domain, XmlFiles.read(xmlFile), flags)
                 : service.startUnmanaged(domain, new BackupRequest(null, description,
                         parent == null ? null : Uuids.parse(parent), disks, server()), flags);
         if (!backup.message().isEmpty()) {

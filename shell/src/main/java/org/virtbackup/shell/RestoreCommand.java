@@ -1,7 +1,5 @@
 package org.virtbackup.shell;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,7 +64,7 @@ public class RestoreCommand implements Action {
         Set<RestoreFlag> flags = Flags.of(RestoreFlag.class).with(newDomain != null, RestoreFlag.NEW_DOMAIN)
                 .with(overwrite, RestoreFlag.REWRITE_EXISTING_DISK).with(verify, RestoreFlag.VERIFY)
                 .with(instant, RestoreFlag.INSTANT).with(start, RestoreFlag.START).set();
-        String xml = xmlFile != null ? Files.readString(Path.of(xmlFile)) : null;
+        String xml = xmlFile != null ? XmlFiles.read(xmlFile) : null;
         Supplier<RestoreResult> restore = () -> xml != null ? service.restore(xml, flags) : service.restore(request(), flags);
         RestoreResult result;
         if (wait) {

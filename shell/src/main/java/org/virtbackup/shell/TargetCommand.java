@@ -1,7 +1,5 @@
 package org.virtbackup.shell;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Set;
 
 import org.apache.karaf.shell.api.action.Action;
@@ -52,7 +50,7 @@ public class TargetCommand implements Action {
         }
         Set<ModifyFlag> flags = Flags.of(ModifyFlag.class).with(check, ModifyFlag.VALIDATE_ONLY).set();
         if (xmlFile != null) {
-            service.setDefaultTarget(domain, Files.readString(Path.of(xmlFile)), flags);
+            service.setDefaultTarget(domain, XmlFiles.read(xmlFile), flags);
         } else if (clear || path != null || pool != null || kind != null) {
             BackupTarget target = clear ? BackupTarget.global() : path != null ? BackupTarget.directory(path)
                     : pool != null ? BackupTarget.pool(pool) : BackupTarget.service(kind);

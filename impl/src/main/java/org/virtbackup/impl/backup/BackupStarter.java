@@ -35,6 +35,7 @@ import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.storage.RoomCheck;
 import org.virtbackup.impl.storage.StorageRouter;
+import org.virtbackup.impl.xml.InputLimits;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.BackupProvider;
 import org.virtbackup.spi.JobSpec;
@@ -71,6 +72,7 @@ public final class BackupStarter {
     /** Starts a managed or unmanaged backup with the provider of its mode; returns it running. */
     public Backup start(BackupMode mode, BackupProvider provider, String domainName, BackupRequest request,
             Set<CreateFlag> flags) {
+        InputLimits.requireDescription(request.description());
         if (request.uuid() != null && catalogue.get(request.uuid()).isPresent()) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a backup with UUID " + request.uuid() + " exists");
         }

@@ -73,6 +73,11 @@ public @interface VirtBackupConfig {
                     + "refused unless it uses TLS, as anyone who reaches the port could read the disk")
     boolean nbd_tcp_plaintext() default false;
 
+    @AttributeDefinition(name = "XML size limit (bytes)",
+            description = "XML documents handed to the service (backup, restore, target) larger than this are "
+                    + "refused before they are read")
+    long xml_max_bytes() default 1048576;
+
     @AttributeDefinition(name = "Export expiry (seconds)",
             description = "An unmanaged export still open this long after it started is ended and recorded as "
                     + "expired, its checkpoint dropped; 0: never")

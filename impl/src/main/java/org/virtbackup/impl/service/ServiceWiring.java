@@ -22,6 +22,7 @@ import org.virtbackup.impl.restore.InstantRestores;
 import org.virtbackup.impl.restore.Restorer;
 import org.virtbackup.impl.storage.StorageRouter;
 import org.virtbackup.impl.xml.BackupXml;
+import org.virtbackup.impl.xml.InputLimits;
 import org.virtbackup.impl.xml.RequestXml;
 import org.virtbackup.spi.StorageTarget;
 
@@ -35,7 +36,7 @@ final class ServiceWiring {
     final Libvirt libvirt;
     final BackupXml xml = new BackupXml();
     final Catalogue catalogue = new Catalogue(xml);
-    final RequestXml requests = new RequestXml(xml);
+    final RequestXml requests;
     final Events events = new Events();
     final Providers providers = new Providers();
     final StorageRouter storage;
@@ -53,6 +54,7 @@ final class ServiceWiring {
      */
     ServiceWiring(Libvirt libvirt, StorageTarget global, VirtBackupConfig config) {
         this.libvirt = libvirt;
+        this.requests = new RequestXml(xml, new InputLimits(config.xml_max_bytes()));
         QemuImg qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
         Checkpoints checkpoints = new Checkpoints(libvirt, qemuImg);
         CopyTracker copies = new CopyTracker();

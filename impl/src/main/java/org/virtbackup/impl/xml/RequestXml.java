@@ -10,13 +10,16 @@ import org.virtbackup.api.RestoreRequest;
 public final class RequestXml {
 
     private final BackupXml xml;
+    private final InputLimits limits;
 
-    public RequestXml(BackupXml xml) {
+    public RequestXml(BackupXml xml, InputLimits limits) {
         this.xml = xml;
+        this.limits = limits;
     }
 
     /** The input of {@code create}. */
     public BackupRequest backup(String backupXml) {
+        limits.requireXmlSize("the backup XML", backupXml);
         BackupDocument doc = xml.parseRequest(backupXml);
         doc.disks().stream().filter(d -> d.file() != null).findFirst().ifPresent(d -> {
             throw new BackupException(ErrorCode.NOT_SUPPORTED, "disk " + d.name() + ": per-disk <target> files are not "
@@ -27,6 +30,7 @@ public final class RequestXml {
 
     /** The input of {@code startUnmanaged}. */
     public BackupRequest export(String backupXml) {
+        limits.requireXmlSize("the backup XML", backupXml);
         BackupDocument doc = xml.parseRequest(backupXml);
         doc.disks().stream().filter(d -> d.file() != null).findFirst().ifPresent(d -> {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + d.name() + ": an unmanaged backup stores "
@@ -37,6 +41,7 @@ public final class RequestXml {
 
     /** The input of {@code restore}. */
     public RestoreRequest restore(String restoreXml) {
+        limits.requireXmlSize("the restore XML", restoreXml);
         BackupDocument doc = xml.parseRequest(restoreXml);
         if (doc.uuid() == null) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the restore XML names no backup: <uuid> is missing");
@@ -46,6 +51,7 @@ public final class RequestXml {
 
     /** The input of {@code setDefaultTarget}: none or blank is the global target. */
     public BackupTarget target(String targetXml) {
+        limits.requireXmlSize("the target XML", targetXml);
         return targetXml == null || targetXml.isBlank() ? BackupTarget.global() : TargetXml.parse(targetXml);
     }
 }

@@ -177,6 +177,20 @@ class BackupServiceImplTest {
     }
 
     @Test
+    void refusedInputWritesNothing() {
+        service.bindProvider(provider, managed());
+        BackupException longText = assertThrows(BackupException.class, () -> service.create("vm",
+                new BackupRequest(null, "x".repeat(16 << 20), null, List.of()), Set.of()));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, longText.code());
+        String big = "<domainbackup><description>" + "x".repeat(1 << 20) + "</description></domainbackup>";
+        BackupException bigXml = assertThrows(BackupException.class, () -> service.create("vm", big, Set.of()));
+        assertTrue(bigXml.getMessage().contains("xml.max.bytes"), bigXml.getMessage());
+        assertTrue(provider.started.isEmpty());
+        assertTrue(service.list(null, Set.of()).isEmpty());
+        assertFalse(Files.exists(tmp.resolve("backups").resolve(domain.ref().uuid().toString())));
+    }
+
+    @Test
     void theTypedTargetTwinSetsAndClears() {
         Path own = tmp.resolve("targets").resolve("vm");
         service.setDefaultTarget("vm", BackupTarget.directory(own.toString()), Set.of());

@@ -1,0 +1,63 @@
+package org.virtbackup.impl.xml;
+
+import java.nio.charset.StandardCharsets;
+
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+
+/**
+ * What callers may hand the service, checked before anything is parsed or written: XML
+ * documents up to a configured size ({@code xml.max.bytes}), descriptions up to
+ * {@value #DESCRIPTION_MAX} characters, text that XML 1.0 can hold (no control characters, no
+ * unpaired surrogates: what Java strings carry where a caller decoded bytes that were not UTF-8).
+ */
+public final class InputLimits {
+
+    public static final int DESCRIPTION_MAX = 4096;
+
+    private final long xmlMaxBytes;
+
+    public InputLimits(long xmlMaxBytes) {
+        this.xmlMaxBytes = xmlMaxBytes;
+    }
+
+    /** {@code INVALID_ARGUMENT} when the document is larger than {@code xml.max.bytes} in UTF-8. */
+    public void requireXmlSize(String what, String xml) {
+        if (xml == null) {
+            return;
+        }
+        long bytes = xml.length() > xmlMaxBytes ? xml.length() : xml.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > xmlMaxBytes) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, what + " has " + bytes + " bytes, more than the "
+                    + xmlMaxBytes + " that xml.max.bytes allows; nothing was read");
+        }
+    }
+
+    /** {@code INVALID_ARGUMENT} for a description that is too long or holds what XML cannot. */
+    public static void requireDescription(String description) {
+        if (description == null) {
+            return;
+        }
+        if (description.length() > DESCRIPTION_MAX) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the description has " + description.length()
+                    + " characters; at most " + DESCRIPTION_MAX + " are kept");
+        }
+        requireText("the description", description);
+    }
+
+    /** {@code INVALID_ARGUMENT} naming the first character XML 1.0 cannot hold, and where it is. */
+    public static void requireText(String what, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, what + " is not valid Unicode at character " + i
+                        + ": an unpaired surrogate (was it decoded from bytes that are not UTF-8?)");
+            } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0xFFFE || c == 0xFFFF) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, what + " holds the control character U+"
+                        + String.format("%04X", (int) c) + " at character " + i + ", which XML cannot carry");
+            }
+        }
+    }
+}
