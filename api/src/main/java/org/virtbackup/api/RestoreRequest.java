@@ -1,8 +1,10 @@
 package org.virtbackup.api;
 
+import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 /**
  * What a caller asks of {@link BackupService#restore(RestoreRequest, java.util.Set)}: the typed
@@ -17,9 +19,25 @@ import java.util.UUID;
  */
 public record RestoreRequest(UUID backup, String domainName, List<Disk> disks) {
 
+    /** Names as domainbackup.xsd allows them: 1 to 255 characters, no '/' and no white space. */
+    private static final Pattern NAME = Pattern.compile("[^/\\s]{1,255}");
+
+    /** @throws BackupException {@code INVALID_ARGUMENT} for what the restore XML's schema would refuse */
     public RestoreRequest {
-        Objects.requireNonNull(backup, "backup");
+        if (backup == null) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the restore request names no backup");
+        }
+        if (domainName != null && !NAME.matcher(domainName).matches()) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "'" + domainName + "' is no domain name: 1 to 255 "
+                    + "characters, no '/' and no white space");
+        }
         disks = disks == null ? List.of() : List.copyOf(disks);
+        Set<String> seen = new HashSet<>();
+        for (Disk d : disks) {
+            if (!seen.add(d.name())) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk '" + d.name() + "' is named twice");
+            }
+        }
     }
 
     /** Every disk of the backup, each where it goes by default. */
@@ -37,7 +55,13 @@ public record RestoreRequest(UUID backup, String domainName, List<Disk> disks) {
     public record Disk(String name, String file) {
 
         public Disk {
-            Objects.requireNonNull(name, "name");
+            if (name == null || !NAME.matcher(name).matches()) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "'" + name + "' is no disk name");
+            }
+            if (file != null && !file.startsWith("/")) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + name + ": '" + file
+                        + "' is not an absolute path");
+            }
         }
     }
 }

@@ -111,9 +111,17 @@ public final class BackupStarter {
                         disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
                 return backup;
             } catch (RuntimeException e) {
-                // Nothing half-written: no descriptor, no directory.
-                catalogue.delete(uuid);
-                storage.remove(uuid, disks, dir);
+                // Nothing half-written: no descriptor, no directory; the first failure is the one reported.
+                try {
+                    catalogue.delete(uuid);
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                try {
+                    storage.remove(uuid, disks, dir);
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
                 throw e;
             }
         } finally {
@@ -163,7 +171,7 @@ public final class BackupStarter {
             throw new BackupException(ErrorCode.DOMAIN_BUSY, "domain " + plan.ref().name() + " already has backup "
                     + mine + " running; wait for it or cancel it (finishJob)");
         });
-        if (plan.domain().hasJob()) {
+        if (plan.domain().isActive() && plan.domain().hasJob()) {
             throw new BackupException(ErrorCode.DOMAIN_BUSY, "domain " + plan.ref().name()
                     + " has another libvirt job running (migration, snapshot or another backup tool)");
         }

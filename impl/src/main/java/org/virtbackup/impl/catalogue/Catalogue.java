@@ -91,7 +91,6 @@ public final class Catalogue {
             }
             index.remove(uuid);
         }
-        locks.remove(uuid);
     }
 
     public Optional<CatalogueEntry> get(UUID uuid) {

@@ -99,7 +99,7 @@ public final class Checkpoints {
             xml.append("<disk name='").append(SafeXml.escape(d.name())).append(chosen.contains(d.name())
                     ? "' checkpoint='bitmap' bitmap='" + SafeXml.escape(name) + "'/>" : "' checkpoint='no'/>");
         }
-        domain.redefineCheckpoint(xml.append("</disks></domaincheckpoint>").toString());
+        domain.redefineCheckpoint(name, xml.append("</disks></domaincheckpoint>").toString());
     }
 
     /**

@@ -37,6 +37,15 @@ final class ConnectedDomain implements LibvirtDomain {
         this.domain = domain;
     }
 
+    /** The domain's name for an error message; libvirt may be unable to tell by then. */
+    private String name() {
+        try {
+            return domain.getName();
+        } catch (LibvirtException e) {
+            return "(unknown)";
+        }
+    }
+
     @Override
     public DomainRef ref() {
         try {
@@ -51,7 +60,7 @@ final class ConnectedDomain implements LibvirtDomain {
         try {
             return domain.isActive() == 1;
         } catch (LibvirtException e) {
-            throw failure("reading the domain's state", e);
+            throw failure("reading the state of domain " + name(), e);
         }
     }
 
@@ -60,7 +69,7 @@ final class ConnectedDomain implements LibvirtDomain {
         try {
             return domain.getXMLDesc(0);
         } catch (LibvirtException e) {
-            throw failure("reading the domain XML", e);
+            throw failure("reading the XML of domain " + name(), e);
         }
     }
 
@@ -69,25 +78,25 @@ final class ConnectedDomain implements LibvirtDomain {
         try {
             return domain.blockInfo(disk).getCapacity();
         } catch (LibvirtException e) {
-            throw failure("reading the size of disk " + disk, e);
+            throw failure("reading the size of disk " + disk + " of domain " + name(), e);
         }
     }
 
     @Override
-    public long allocation(String disk) {
+    public long allocation(DomainDisk disk) {
         try {
-            return domain.blockInfo(disk).getAllocation();
+            return domain.blockInfo(disk.source()).getAllocation();
         } catch (LibvirtException e) {
-            throw failure("reading the allocation of disk " + disk, e);
+            throw failure("reading the allocation of disk " + disk.name() + " of domain " + name(), e);
         }
     }
 
     @Override
     public boolean hasJob() {
         try {
-            return domain.isActive() == 1 && domain.getJobInfo().getType() != JobStats.NONE;
+            return domain.getJobInfo().getType() != JobStats.NONE;
         } catch (LibvirtException e) {
-            throw failure("reading the job of the domain", e);
+            throw failure("reading the job of domain " + name(), e);
         }
     }
 
@@ -97,7 +106,7 @@ final class ConnectedDomain implements LibvirtDomain {
             domain.backupBegin(backupXml, checkpointXml,
                     (reuseExternal ? BEGIN_REUSE_EXTERNAL : 0) | (quiesce ? BEGIN_QUIESCE : 0));
         } catch (LibvirtException e) {
-            throw failure("starting the libvirt backup job", e);
+            throw failure("starting the " + (reuseExternal ? "incremental" : "libvirt") + " backup job of domain " + name(), e);
         }
     }
 
@@ -131,7 +140,7 @@ final class ConnectedDomain implements LibvirtDomain {
             }
             return new JobStats(stats.type, fields);
         } catch (LibvirtException e) {
-            throw failure("reading the job statistics", e);
+            throw failure("reading the job statistics of domain " + name(), e);
         }
     }
 
@@ -140,7 +149,7 @@ final class ConnectedDomain implements LibvirtDomain {
         try {
             return domain.qemuMonitorCommand(command, 0);
         } catch (LibvirtException e) {
-            throw failure("sending " + command + " to QEMU", e);
+            throw failure("querying QEMU of domain " + name(), e);
         }
     }
 
@@ -149,7 +158,7 @@ final class ConnectedDomain implements LibvirtDomain {
         try {
             return Arrays.asList(domain.checkpointListNames());
         } catch (LibvirtException e) {
-            throw failure("listing the checkpoints", e);
+            throw failure("listing the checkpoints of domain " + name(), e);
         }
     }
 
@@ -163,11 +172,11 @@ final class ConnectedDomain implements LibvirtDomain {
     }
 
     @Override
-    public void redefineCheckpoint(String checkpointXml) {
+    public void redefineCheckpoint(String name, String checkpointXml) {
         try {
             domain.checkpointCreateXML(checkpointXml, CREATE_REDEFINE);
         } catch (LibvirtException e) {
-            throw failure("recording a checkpoint in libvirt", e);
+            throw failure("recording checkpoint " + name + " in libvirt", e);
         }
     }
 
@@ -177,7 +186,7 @@ final class ConnectedDomain implements LibvirtDomain {
             // Checkpoint metadata goes with the domain (libvirt refuses otherwise).
             domain.undefine(UNDEFINE_CHECKPOINTS_METADATA);
         } catch (LibvirtException e) {
-            throw failure("undefining the domain", e);
+            throw failure("undefining domain " + name(), e);
         }
     }
 
@@ -186,7 +195,7 @@ final class ConnectedDomain implements LibvirtDomain {
         try {
             domain.create();
         } catch (LibvirtException e) {
-            throw failure("starting the domain", e);
+            throw failure("starting domain " + name(), e);
         }
     }
 }

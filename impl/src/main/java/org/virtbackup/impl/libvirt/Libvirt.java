@@ -18,7 +18,7 @@ public interface Libvirt {
     /** The domain by name or UUID string; {@code NO_DOMAIN} when libvirt knows none. */
     LibvirtDomain domain(String nameOrUuid);
 
-    /** The domain with this UUID, empty when libvirt knows none (or cannot be asked). */
+    /** The domain with this UUID, empty when libvirt knows none; a libvirt that cannot be asked is an error. */
     Optional<LibvirtDomain> find(UUID domain);
 
     /** Every domain libvirt knows, running or not, sorted by name. */

@@ -34,7 +34,7 @@ public final class LibvirtConnection implements Libvirt {
      * (expected ones too, such as a lookup of a domain that is gone). Held here so JNA keeps it.
      */
     private final ErrorCallback quiet = new ErrorCallback();
-    private final StoragePools pools = new StoragePools(this);
+    private final StoragePools pools = new LibvirtStoragePools(this);
     private Connect connect;
 
     @Activate
@@ -92,7 +92,7 @@ public final class LibvirtConnection implements Libvirt {
             Domain d = isUuid(nameOrUuid) ? c.domainLookupByUUIDString(nameOrUuid) : c.domainLookupByName(nameOrUuid);
             return new ConnectedDomain(d);
         } catch (LibvirtException e) {
-            if (e.getError() != null && e.getError().getCode() == ErrorNumber.VIR_ERR_NO_DOMAIN) {
+            if (isNoDomain(e)) {
                 throw new BackupException(ErrorCode.NO_DOMAIN, "no domain '" + nameOrUuid + "' in libvirt at " + uri);
             }
             throw failure("looking up domain '" + nameOrUuid + "'", e);
@@ -101,10 +101,14 @@ public final class LibvirtConnection implements Libvirt {
 
     @Override
     public Optional<LibvirtDomain> find(UUID domain) {
+        Connect c = connection();
         try {
-            return Optional.of(new ConnectedDomain(connection().domainLookupByUUIDString(domain.toString())));
-        } catch (LibvirtException | BackupException e) {
-            return Optional.empty();
+            return Optional.of(new ConnectedDomain(c.domainLookupByUUIDString(domain.toString())));
+        } catch (LibvirtException e) {
+            if (isNoDomain(e)) {
+                return Optional.empty();
+            }
+            throw failure("looking up domain " + domain, e);
         }
     }
 
@@ -136,8 +140,14 @@ public final class LibvirtConnection implements Libvirt {
         return pools;
     }
 
+    /** A libvirt error as a BackupException: {@code NO_DOMAIN} when the domain is gone, else {@code LIBVIRT_ERROR}. */
     static BackupException failure(String what, LibvirtException e) {
-        return new BackupException(ErrorCode.LIBVIRT_ERROR, what + " failed: " + e.getMessage(), e);
+        return new BackupException(isNoDomain(e) ? ErrorCode.NO_DOMAIN : ErrorCode.LIBVIRT_ERROR,
+                what + " failed: " + e.getMessage(), e);
+    }
+
+    private static boolean isNoDomain(LibvirtException e) {
+        return e.getError() != null && e.getError().getCode() == ErrorNumber.VIR_ERR_NO_DOMAIN;
     }
 
     private static boolean isUuid(String s) {

@@ -28,9 +28,9 @@ public interface LibvirtDomain {
     long capacity(String disk);
 
     /** Bytes the disk's image holds now (its allocation), for free-space checks. */
-    long allocation(String disk);
+    long allocation(DomainDisk disk);
 
-    /** Whether a libvirt job runs on the running domain (a backup, a migration, a snapshot). */
+    /** Whether a libvirt job runs on the domain (a backup, a migration, a snapshot); an error when it is not running. */
     boolean hasJob();
 
     /** {@code virDomainBackupBegin}. */
@@ -55,7 +55,7 @@ public interface LibvirtDomain {
     void deleteCheckpoint(String name, boolean metadataOnly);
 
     /** Records a checkpoint whose bitmaps were made without libvirt (a shut-off domain). */
-    void redefineCheckpoint(String checkpointXml);
+    void redefineCheckpoint(String name, String checkpointXml);
 
     /** Undefines the domain together with its checkpoint metadata. */
     void undefine();

@@ -55,7 +55,10 @@ public final class InstantRestores {
         try {
             return d.xml();
         } catch (BackupException e) {
-            return ""; // the domain went meanwhile: its overlay no longer needs the backup
+            if (e.code() == ErrorCode.NO_DOMAIN) {
+                return ""; // the domain went meanwhile: its overlay no longer needs the backup
+            }
+            throw e; // libvirt cannot say: the backup may still be needed, so it stays
         }
     }
 

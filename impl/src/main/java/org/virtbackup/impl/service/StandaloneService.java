@@ -31,11 +31,18 @@ public final class StandaloneService implements AutoCloseable {
         this.target = new DirectoryTarget(Paths.resolve(config.target_directory()));
         this.managed = new ManagedBackupProvider(libvirt, config);
         this.unmanaged = new UnmanagedBackupProvider(libvirt, config);
-        this.parts = new ServiceWiring(libvirt, target, config);
-        // Bound before activation, as DS binds static references: activation resumes their jobs.
-        parts.providers.bind(BackupMode.MANAGED, managed);
-        parts.providers.bind(BackupMode.UNMANAGED, unmanaged);
-        this.service = new BackupServiceImpl(parts);
+        try {
+            this.parts = new ServiceWiring(libvirt, target, config);
+            // Bound before activation, as DS binds static references: activation resumes their jobs.
+            parts.providers.bind(BackupMode.MANAGED, managed);
+            parts.providers.bind(BackupMode.UNMANAGED, unmanaged);
+            this.service = new BackupServiceImpl(parts);
+        } catch (RuntimeException e) {
+            unmanaged.deactivate();
+            managed.deactivate();
+            libvirt.close();
+            throw e;
+        }
     }
 
     public BackupService service() {

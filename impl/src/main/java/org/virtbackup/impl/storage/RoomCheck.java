@@ -17,7 +17,7 @@ public final class RoomCheck {
     public static void require(long free, LibvirtDomain domain, List<DomainDisk> disks) {
         long needed = 0;
         for (DomainDisk d : disks) {
-            needed += domain.allocation(d.source());
+            needed += domain.allocation(d);
         }
         if (free < needed) {
             throw new BackupException(ErrorCode.NO_SPACE, "the target has " + free + " bytes free; a full backup of the "

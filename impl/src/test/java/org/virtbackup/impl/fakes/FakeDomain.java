@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 import org.virtbackup.api.DomainRef;
+import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.JobStats;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 
@@ -55,7 +56,7 @@ public final class FakeDomain implements LibvirtDomain {
     }
 
     @Override
-    public long allocation(String disk) {
+    public long allocation(DomainDisk disk) {
         return 1 << 20;
     }
 
@@ -100,7 +101,7 @@ public final class FakeDomain implements LibvirtDomain {
     }
 
     @Override
-    public void redefineCheckpoint(String checkpointXml) {
+    public void redefineCheckpoint(String name, String checkpointXml) {
         throw new UnsupportedOperationException();
     }
 

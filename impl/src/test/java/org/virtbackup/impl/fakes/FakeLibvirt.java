@@ -1,5 +1,6 @@
 package org.virtbackup.impl.fakes;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,11 +17,44 @@ import org.virtbackup.impl.libvirt.StoragePools;
 /** A libvirt of fake domains for unit tests; it has no storage pools. */
 public final class FakeLibvirt implements Libvirt {
 
+    /** No pool exists, and no path is a volume. */
+    private static final StoragePools NO_POOLS = new StoragePools() {
+        @Override
+        public void require(String name) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "no storage pool '" + name + "' in libvirt");
+        }
+
+        @Override
+        public long available(String name) {
+            require(name);
+            return 0;
+        }
+
+        @Override
+        public Path create(String pool, String volume, long capacity) {
+            require(pool);
+            return null;
+        }
+
+        @Override
+        public boolean delete(Path path, String namePrefix) {
+            return false;
+        }
+    };
+
     private final Map<UUID, FakeDomain> domains = new ConcurrentHashMap<>();
+    /** While true, every call fails as with libvirtd stopped. */
+    public volatile boolean down;
 
     public FakeDomain add(FakeDomain domain) {
         domains.put(domain.ref.uuid(), domain);
         return domain;
+    }
+
+    private void requireUp() {
+        if (down) {
+            throw new BackupException(ErrorCode.LIBVIRT_ERROR, "cannot connect to libvirt at fake:///");
+        }
     }
 
     @Override
@@ -30,6 +64,7 @@ public final class FakeLibvirt implements Libvirt {
 
     @Override
     public LibvirtDomain domain(String nameOrUuid) {
+        requireUp();
         return domains.values().stream()
                 .filter(d -> d.ref.name().equals(nameOrUuid) || d.ref.uuid().toString().equals(nameOrUuid)).findFirst()
                 .orElseThrow(() -> new BackupException(ErrorCode.NO_DOMAIN, "no domain '" + nameOrUuid + "'"));
@@ -37,6 +72,7 @@ public final class FakeLibvirt implements Libvirt {
 
     @Override
     public Optional<LibvirtDomain> find(UUID domain) {
+        requireUp();
         return Optional.ofNullable(domains.get(domain));
     }
 
@@ -52,6 +88,6 @@ public final class FakeLibvirt implements Libvirt {
 
     @Override
     public StoragePools pools() {
-        return null; // tests route to directories only
+        return NO_POOLS;
     }
 }

@@ -20,6 +20,7 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.fakes.FakeDomain;
+import org.virtbackup.impl.fakes.FakeLibvirt;
 
 /** Where backups go, on real directories; a StorageTarget service is a second directory target. */
 class StorageRouterTest {
@@ -41,7 +42,7 @@ class StorageRouterTest {
     }
 
     private StorageRouter router() {
-        return new StorageRouter(new DirectoryTarget(global), global, List.of(roots), null);
+        return new StorageRouter(new DirectoryTarget(global), global, List.of(roots), new FakeLibvirt().pools());
     }
 
     @Test
@@ -87,6 +88,13 @@ class StorageRouterTest {
             assertEquals(ErrorCode.INVALID_TARGET, e.code(), bad);
         }
         assertFalse(Files.exists(tmp.resolve("elsewhere")));
+        assertTrue(router.get(domain.ref().uuid()).isEmpty());
+    }
+
+    @Test
+    void aPoolTargetMustExist() {
+        BackupException e = assertThrows(BackupException.class, () -> router.assign(domain, BackupTarget.pool("none"), false));
+        assertEquals(ErrorCode.INVALID_TARGET, e.code());
         assertTrue(router.get(domain.ref().uuid()).isEmpty());
     }
 
