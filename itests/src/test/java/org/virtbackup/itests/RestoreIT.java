@@ -9,6 +9,7 @@ import static org.virtbackup.itests.support.Sizes.MiB;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -186,8 +187,20 @@ public class RestoreIT extends BackupTestSupport {
         BackupService backups = backupService();
         try (Guest guest = Guest.startWithData(workDir(), "it-badrestore", 4 * 1024 * MiB, 3 * 1024 * MiB)) {
             Path out = scratchDir("restore");
+            Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxr-xr-x"));
             Backup running = backups.create(guest.name(), (String) null, Set.of());
             expectError(ErrorCode.INVALID_STATE, () -> backups.restore(restore(running.uuid(), "vda", out.resolve("a.qcow2")), Set.of()));
+            // The image is never readable by others, not even while the copy writes it.
+            Path image = Path.of(running.disks().get(0).target());
+            int seen = 0;
+            while (backups.lookup(running.uuid()).orElseThrow().state() == JobState.RUNNING) {
+                if (Files.exists(image)) {
+                    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(image)));
+                    seen++;
+                }
+                Thread.sleep(10);
+            }
+            assertTrue("the image was looked at while it was written", seen > 0);
             assertEquals(JobState.COMPLETED, backups.finishJob(running.uuid(), Set.of()));
             Backup b = running;
 
@@ -196,6 +209,20 @@ public class RestoreIT extends BackupTestSupport {
             assertTrue(noDisk.getMessage(), noDisk.getMessage().contains("vdq"));
             expectError(ErrorCode.INVALID_TARGET, () -> backups.restore(restore(b.uuid(), "vda", Path.of("/etc/evil.qcow2")), Set.of()));
             expectError(ErrorCode.INVALID_TARGET, () -> backups.restore(restore(b.uuid(), "vda", out.resolve("../../../../etc/x.qcow2")), Set.of()));
+            // A symlink inside the restore roots leads nowhere outside them.
+            Path outside = Files.createTempDirectory(Path.of("/var/tmp"), "outside-restore-roots");
+            try {
+                Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-xr-x"));
+                Path link = Files.createSymbolicLink(out.resolve("link"), outside);
+                String refused = expectError(ErrorCode.INVALID_TARGET,
+                        () -> backups.restore(restore(b.uuid(), "vda", link.resolve("a.qcow2")), Set.of())).getMessage();
+                assertTrue(refused, refused.contains("outside the restore roots"));
+                assertEquals(List.of(), filesUnder(outside));
+                assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(outside)));
+                Files.delete(link);
+            } finally {
+                Files.deleteIfExists(outside);
+            }
             Path existing = Files.writeString(out.resolve("existing.qcow2"), "keep me");
             expectError(ErrorCode.INVALID_TARGET, () -> backups.restore(restore(b.uuid(), "vda", existing), Set.of()));
             assertEquals("keep me", Files.readString(existing));
@@ -210,6 +237,8 @@ public class RestoreIT extends BackupTestSupport {
                 Cmd.ok("umount", tiny.toString());
             }
             assertEquals(List.of("existing.qcow2", "tiny"), filesUnder(out));
+            assertEquals("a directory we did not create keeps its mode", "rwxr-xr-x",
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(out)));
             backups.delete(b.uuid(), Set.of());
         }
     }

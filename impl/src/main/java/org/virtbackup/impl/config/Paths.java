@@ -2,16 +2,24 @@ package org.virtbackup.impl.config;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Resolves configured paths and creates private directories and files. */
 public final class Paths {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Paths.class);
+    private static final Logger LOG = LoggerFactory.getLogger(Paths.class);
 
     public static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
     public static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
@@ -44,19 +52,71 @@ public final class Paths {
     }
 
     /** A comma-separated list of configured paths, each resolved; blanks are skipped. */
-    public static java.util.List<Path> list(String configured) {
-        return java.util.Arrays.stream(configured.split(",")).map(String::strip).filter(p -> !p.isEmpty())
+    public static List<Path> list(String configured) {
+        return Arrays.stream(configured.split(",")).map(String::strip).filter(p -> !p.isEmpty())
                 .map(Paths::resolve).toList();
     }
 
-    /** Creates the directory and its missing parents; the directory itself ends up 0700. */
+    /**
+     * Creates the directory and its missing parents, each 0700. A directory that exists is left
+     * as it is: its mode and owner are not ours to change (a shared /var/lib/libvirt/images is
+     * read by QEMU running as another user).
+     */
     public static Path privateDirectory(Path dir) {
+        Path absolute = dir.toAbsolutePath().normalize();
         try {
-            Files.createDirectories(dir);
-            Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+            if (Files.isDirectory(absolute)) {
+                return dir;
+            }
+            Path parent = absolute.getParent();
+            if (parent != null) {
+                privateDirectory(parent);
+            }
+            Files.createDirectory(absolute, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
             return dir;
+        } catch (FileAlreadyExistsException e) {
+            if (Files.isDirectory(absolute)) {
+                return dir; // made meanwhile by another thread
+            }
+            throw new UncheckedIOException("cannot create directory " + dir + ": a file of that name exists", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create directory " + dir, e);
         }
+    }
+
+    /**
+     * An empty file readable by its owner only, made before a program writes an image into it:
+     * qemu-img keeps the mode of a file that exists, so the data is never readable by others,
+     * not even while it is written. A file of that name is replaced.
+     */
+    public static Path privateFile(Path file) throws IOException {
+        Files.deleteIfExists(file);
+        return Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
+    }
+
+    /**
+     * The real path of {@code path} (symlinks resolved, also of a part that does not exist yet:
+     * through its nearest existing parent) if it lies inside the real path of one of the
+     * {@code roots}; empty otherwise. So a symlink inside a root never leads outside it.
+     */
+    public static Optional<Path> realInside(Path path, List<Path> roots) throws IOException {
+        Path real = real(path.toAbsolutePath().normalize());
+        for (Path root : roots) {
+            if (real.startsWith(real(root.toAbsolutePath().normalize()))) {
+                return Optional.of(real);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Path real(Path absolute) throws IOException {
+        Path existing = absolute;
+        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return absolute;
+        }
+        return existing.toRealPath().resolve(existing.relativize(absolute)).normalize();
     }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -105,14 +106,21 @@ final class RestorePlan {
         }
     }
 
+    /** The target's real path, inside the roots (symlinks followed), its missing parents made 0700. */
     private Path inRoots(Path target) {
         Path normal = target.toAbsolutePath().normalize();
-        if (!target.isAbsolute() || !normal.equals(target) || roots.stream().noneMatch(normal::startsWith)) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, target + " is outside the restore roots "
-                    + roots + " (configuration key restore.roots)");
+        Optional<Path> real = Optional.empty();
+        if (target.isAbsolute() && normal.equals(target)) {
+            try {
+                real = Paths.realInside(normal, roots);
+            } catch (IOException e) {
+                throw new BackupException(ErrorCode.INVALID_TARGET, "cannot resolve " + target + ": " + e.getMessage(), e);
+            }
         }
-        Paths.privateDirectory(normal.getParent());
-        return normal;
+        Path inside = real.orElseThrow(() -> new BackupException(ErrorCode.INVALID_TARGET, target
+                + " is outside the restore roots " + roots + " (configuration key restore.roots; symlinks are followed)"));
+        Paths.privateDirectory(inside.getParent());
+        return inside;
     }
 
     private static Map<String, DomainDisk> byName(String domainXml) {

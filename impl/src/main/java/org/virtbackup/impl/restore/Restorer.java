@@ -89,13 +89,13 @@ public final class Restorer {
                 written.add(tmp);
                 logs.add(log);
                 progress.current(t.disk().capacity(), log);
+                Paths.privateFile(tmp); // 0600 before the first byte is written
                 if (instant) {
                     // A thin overlay: the backup chain serves every read until the guest writes.
                     qemuImg.createOverlay(tmp, t.disk().target());
                 } else {
                     qemuImg.convert(t.disk().target(), "qcow2", tmp, t.format(), log);
                 }
-                Files.setPosixFilePermissions(tmp, Paths.OWNER_ONLY_FILE);
                 Boolean verified = null;
                 if (flags.contains(RestoreFlag.VERIFY)) {
                     verified = qemuImg.identical(t.disk().target(), "qcow2", tmp.toString(), t.format());

@@ -118,6 +118,10 @@ public final class StorageRouter {
      * pool of files, or a registered kind; returns it with a directory's path normalised.
      */
     public BackupTarget check(BackupTarget t) {
+        return check(t, true);
+    }
+
+    private BackupTarget check(BackupTarget t, boolean create) {
         if (t.isService()) {
             kind(t.type());
             return t;
@@ -126,7 +130,7 @@ public final class StorageRouter {
             pools.require(t.value());
             return t;
         }
-        return BackupTarget.directory(checkDirectory(t.value()).toString());
+        return BackupTarget.directory(checkDirectory(t.value(), create).toString());
     }
 
     /** Bytes free where the domain's next backup images go. */
@@ -143,7 +147,11 @@ public final class StorageRouter {
             return pools.available(t.value());
         }
         try {
-            return Files.getFileStore(Path.of(t.value())).getUsableSpace();
+            Path dir = Path.of(t.value());
+            while (!Files.exists(dir) && dir.getParent() != null) {
+                dir = dir.getParent(); // checked but not made yet (VALIDATE_ONLY): where it would be
+            }
+            return Files.getFileStore(dir).getUsableSpace();
         } catch (IOException e) {
             throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read the free space of " + t.value() + ": "
                     + e.getMessage(), e);
@@ -163,7 +171,7 @@ public final class StorageRouter {
             }
             return;
         }
-        BackupTarget checked = check(target);
+        BackupTarget checked = check(target, !validateOnly);
         RoomCheck.require(available(checked), domain, domain.disks());
         if (!validateOnly) {
             set(ref.uuid(), checked);
@@ -266,26 +274,42 @@ public final class StorageRouter {
         return found;
     }
 
-    private Path checkDirectory(String path) {
+    /**
+     * A directory target: inside the roots on its real path (a symlink in a root leads nowhere
+     * else), writable; created (0700) unless {@code create} is false, when its nearest existing
+     * parent must be writable instead. A directory that exists keeps its mode.
+     */
+    private Path checkDirectory(String path, boolean create) {
         if (path == null || path.isBlank() || !Path.of(path).isAbsolute()) {
             throw new BackupException(ErrorCode.INVALID_TARGET, "a target directory must be an absolute path, not '" + path + "'");
         }
-        Path dir = Path.of(path).normalize();
-        if (!dir.startsWith(globalRoot) && roots.stream().noneMatch(dir::startsWith)) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, dir + " is outside the allowed target roots " + roots
-                    + " (configuration key target.roots)");
-        }
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, dir + " exists and is not a directory");
-        }
+        Path asked = Path.of(path).normalize();
+        List<Path> allowed = new ArrayList<>(roots);
+        allowed.add(globalRoot);
         try {
+            Path dir = Paths.realInside(asked, allowed).orElseThrow(() -> new BackupException(ErrorCode.INVALID_TARGET,
+                    asked + " is outside the allowed target roots " + roots + " (configuration key target.roots; "
+                            + "symlinks are followed)"));
+            if (Files.exists(dir) && !Files.isDirectory(dir)) {
+                throw new BackupException(ErrorCode.INVALID_TARGET, dir + " exists and is not a directory");
+            }
+            if (!create && !Files.exists(dir)) {
+                Path parent = dir;
+                while (!Files.exists(parent)) {
+                    parent = parent.getParent();
+                }
+                if (!Files.isDirectory(parent) || !Files.isWritable(parent)) {
+                    throw new BackupException(ErrorCode.INVALID_TARGET, "cannot write in " + parent + " to create " + dir);
+                }
+                return dir;
+            }
             Paths.privateDirectory(dir);
             Path probe = Files.createTempFile(dir, ".write-check", "");
             Files.delete(probe);
+            return dir;
         } catch (IOException | UncheckedIOException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot write in " + dir + ": " + e.getMessage(), e);
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot write in " + asked + ": " + e.getMessage(), e);
         }
-        return dir;
     }
 
     private StorageTarget directory(Path dir) {

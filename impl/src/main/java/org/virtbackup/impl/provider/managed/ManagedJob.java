@@ -121,7 +121,7 @@ final class ManagedJob extends JournaledJob {
                 return;
             }
         }
-        Files.deleteIfExists(target);
+        Paths.privateFile(target); // 0600 before the first byte is written
         Process p = qemuImg.startConvert(source, format, target, log(disk));
         copy = p.toHandle();
         journal.copying(disk.name(), p.pid());

@@ -31,8 +31,8 @@ final class Overlays {
             if (Qcow2Overlay.fits(size)) {
                 Qcow2Overlay.write(image, backing, size, Paths.OWNER_ONLY_FILE);
             } else {
+                Paths.privateFile(image);
                 qemuImg.createOverlay(image, backing);
-                Files.setPosixFilePermissions(image, Paths.OWNER_ONLY_FILE);
             }
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot create " + image + ": " + e.getMessage(), e);

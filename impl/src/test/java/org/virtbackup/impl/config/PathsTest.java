@@ -1,0 +1,56 @@
+package org.virtbackup.impl.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PathsTest {
+
+    @TempDir
+    Path tmp;
+
+    private static String mode(Path p) throws Exception {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    @Test
+    void directoriesWeMakeAre0700AndOnesThatExistKeepTheirMode() throws Exception {
+        Path shared = Files.createDirectory(tmp.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Paths.privateDirectory(shared.resolve("a/b"));
+        assertEquals("rwxr-xr-x", mode(shared));
+        assertEquals("rwx------", mode(shared.resolve("a")));
+        assertEquals("rwx------", mode(shared.resolve("a/b")));
+    }
+
+    @Test
+    void aPrivateFileIs0600FromTheStartAndReplacesOne() throws Exception {
+        Path f = Files.writeString(tmp.resolve("image"), "old");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+        Paths.privateFile(f);
+        assertEquals("rw-------", mode(f));
+        assertEquals(0, Files.size(f));
+    }
+
+    @Test
+    void aSymlinkInsideARootDoesNotLeadOutOfIt() throws Exception {
+        Path root = Files.createDirectory(tmp.resolve("root"));
+        Path outside = Files.createDirectory(tmp.resolve("outside"));
+        Files.createSymbolicLink(root.resolve("out"), outside);
+        Files.createSymbolicLink(root.resolve("in"), Files.createDirectory(root.resolve("real")));
+        assertEquals(Optional.empty(), Paths.realInside(root.resolve("out/x.qcow2"), List.of(root)));
+        assertEquals(Optional.of(root.toRealPath().resolve("real/new/x.qcow2")),
+                Paths.realInside(root.resolve("in/new/x.qcow2"), List.of(root)), "a link that stays inside is followed");
+        assertEquals(Optional.empty(), Paths.realInside(tmp.resolve("root/../outside/y"), List.of(root)));
+        Path linkedRoot = Files.createSymbolicLink(tmp.resolve("root-link"), root);
+        assertTrue(Paths.realInside(root.resolve("z"), List.of(linkedRoot)).isPresent(), "a root may itself be a link");
+    }
+}
