@@ -1,9 +1,12 @@
 package org.virtbackup.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
@@ -75,6 +78,19 @@ public class ShellIT extends BackupTestSupport {
             assertTrue(params, params.contains("bytes.total") && params.contains(Long.toString(32 * MiB)));
 
             assertEquals("completed", executeCommand("backup:finish --check " + uuid).strip());
+
+            // Karaf's RBAC: a viewer reads the catalogue but restores, exports and deletes nothing.
+            String viewed = executeCommandAs("backup:list " + guest.name(), "viewer");
+            assertTrue(viewed, viewed.contains(uuid.toString()));
+            Path forbidden = itestDir().resolve("shell-viewer-" + uuid + ".qcow2");
+            for (String denied : List.of("backup:restore --disk vda=" + forbidden + " " + uuid,
+                    "backup:export " + guest.name(), "backup:delete " + uuid, "backup:create " + guest.name())) {
+                AssertionError refused = assertThrows(AssertionError.class, () -> executeCommandAs(denied, "viewer"));
+                assertTrue(denied + ": " + refused.getMessage(), refused.getMessage().contains("Insufficient credentials"));
+            }
+            assertFalse(Files.exists(forbidden));
+            assertEquals(List.of(uuid), backupService().list(guest.name(), java.util.Set.of()).stream()
+                    .map(org.virtbackup.api.Backup::uuid).toList());
 
             Path restored = itestDir().resolve("shell-restore-" + uuid + ".qcow2");
             String restore = executeCommand("backup:restore --wait --verify --disk vda=" + restored + " " + uuid);

@@ -244,12 +244,17 @@ public abstract class VirtBackupTestSupport {
      * @throws AssertionError if the command is not registered, fails or times out
      */
     protected String executeCommand(String command) {
+        return executeCommandAs(command, "admin", "manager", "viewer", "systembundles");
+    }
+
+    /** {@link #executeCommand} as a user holding only these roles. */
+    protected String executeCommandAs(String command, String... roles) {
         SessionFactory sessionFactory = service(SessionFactory.class, SERVICE_TIMEOUT_MS);
         awaitCommand(sessionFactory, command);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         Subject subject = new Subject();
-        for (String role : List.of("admin", "manager", "viewer", "systembundles")) {
+        for (String role : roles) {
             subject.getPrincipals().add(new RolePrincipal(role));
         }
         Future<String> result = executor.submit(() -> Subject.doAs(subject, (PrivilegedExceptionAction<String>) () -> {
