@@ -78,6 +78,12 @@ for ((i = 0; i < 120; i++)); do
     sleep 2
 done
 say "Karaf is up, the backup:* commands answer"
+# The console holds every disk on this host: it must listen on loopback only (port 8101 = 0x1FA5).
+if grep -qiE '^ *[0-9]+: (00000000|0{32}):1FA5 ' /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+    say "the Karaf console listens on all addresses (sshHost in etc/org.apache.karaf.shell.cfg); it must be 127.0.0.1"
+    exit 1
+fi
+say "the Karaf console listens on loopback only"
 
 say "creating guest $name with a 256 MiB qcow2 disk (no OS)"
 guest_create "$name" "$work/disk.qcow2" 256M
