@@ -41,6 +41,20 @@ if [[ $build == yes || ! -x $KARAF/bin/karaf ]]; then
     touch "$KARAF/bin/karaf"
 fi
 
+# No known login: the distribution ships no user. The console's administrator, karaf, logs in with
+# a key made here for this installation (again after every build, which makes a new assembly).
+ADMIN_KEY=$KARAF/etc/virt-backup-admin.key
+if [[ ! -s $ADMIN_KEY ]] || ! grep -q '^karaf=' "$KARAF/etc/keys.properties"; then
+    rm -f "$ADMIN_KEY" "$ADMIN_KEY.pub"
+    (umask 077 && ssh-keygen -q -t rsa -b 3072 -m PEM -N '' -C virt-backup-admin -f "$ADMIN_KEY")
+    sed -i '/^karaf=/d' "$KARAF/etc/keys.properties"
+    printf 'karaf=%s,_g_:admingroup\n' "$(cut -d' ' -f2 "$ADMIN_KEY.pub")" >>"$KARAF/etc/keys.properties"
+    chmod 600 "$KARAF/etc/keys.properties"
+    rm -f "$ADMIN_KEY.pub"
+fi
+echo "run: the console's administrator is karaf, with the key $ADMIN_KEY (0600):"
+echo "run:   $KARAF/bin/client -u karaf -k $ADMIN_KEY"
+
 if [[ $demo == no ]]; then
     exec "$KARAF/bin/karaf"
 fi
@@ -48,7 +62,7 @@ fi
 # ------------------------------------------------------------------------------ demo
 say() { printf 'demo: %s\n' "$*"; }
 # bin/client cancels a command given as argument when stdin is at EOF: feed it on stdin.
-client() { printf '%s\n' "$1" | "$KARAF/bin/client" -u karaf -p karaf -b; }
+client() { printf '%s\n' "$1" | "$KARAF/bin/client" -u karaf -k "$ADMIN_KEY" -b; }
 
 work=$(mktemp -d /var/tmp/virt-backup-demo.XXXXXX)
 name=vb-demo-$(basename "$work" | tr -dc 'a-zA-Z0-9' | tail -c 6)

@@ -29,7 +29,7 @@ die() { printf 'setup-host: ERROR: %s\n' "$*" >&2; exit 1; }
 # Note: /etc/libvirt/qemu.conf and the libvirt-qemu user normally come from
 # libvirt-daemon-system, which we do not install (it wants systemd); we create both below.
 REQUIRED_PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
-               qemu-utils libnbd-bin xz-utils openssl)
+               qemu-utils libnbd-bin xz-utils openssl openssh-client)
 
 pkg_installed() {
     [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == "install ok installed" ]]
