@@ -86,7 +86,9 @@ public class ShellIT extends BackupTestSupport {
             for (String denied : List.of("backup:restore --disk vda=" + forbidden + " " + uuid,
                     "backup:export " + guest.name(), "backup:delete " + uuid, "backup:create " + guest.name())) {
                 AssertionError refused = assertThrows(AssertionError.class, () -> executeCommandAs(denied, "viewer"));
-                assertTrue(denied + ": " + refused.getMessage(), refused.getMessage().contains("Insufficient credentials"));
+                // Karaf's secured shell hides a command from a user who may not run it.
+                assertTrue(denied + ": " + refused.getMessage(),
+                        refused.getMessage().contains("Command not found: " + denied.split(" ")[0]));
             }
             assertFalse(Files.exists(forbidden));
             assertEquals(List.of(uuid), backupService().list(guest.name(), java.util.Set.of()).stream()
