@@ -19,22 +19,22 @@ public final class RequestXml {
 
     /** The input of {@code create}. */
     public BackupRequest backup(String backupXml) {
-        limits.requireXmlSize("the backup XML", backupXml);
-        BackupDocument doc = xml.parseRequest(backupXml);
-        doc.disks().stream().filter(d -> d.file() != null).findFirst().ifPresent(d -> {
-            throw new BackupException(ErrorCode.NOT_SUPPORTED, "disk " + d.name() + ": per-disk <target> files are not "
-                    + "supported yet; backups go to the default target directory");
-        });
-        return doc.toRequest();
+        return request(backupXml, ErrorCode.NOT_SUPPORTED, "per-disk <target> files are not supported yet; backups "
+                + "go to the default target directory");
     }
 
     /** The input of {@code startUnmanaged}. */
     public BackupRequest export(String backupXml) {
+        return request(backupXml, ErrorCode.INVALID_ARGUMENT, "an unmanaged backup stores nothing, so its disks take "
+                + "no <target>; a third party reads the NBD export");
+    }
+
+    /** A backup request whose disks name no target file (else {@code code}, saying {@code why}). */
+    private BackupRequest request(String backupXml, ErrorCode code, String why) {
         limits.requireXmlSize("the backup XML", backupXml);
         BackupDocument doc = xml.parseRequest(backupXml);
         doc.disks().stream().filter(d -> d.file() != null).findFirst().ifPresent(d -> {
-            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + d.name() + ": an unmanaged backup stores "
-                    + "nothing, so its disks take no <target>; a third party reads the NBD export");
+            throw new BackupException(code, "disk " + d.name() + ": " + why);
         });
         return doc.toRequest();
     }
