@@ -13,11 +13,21 @@ import java.nio.file.Path;
 /** The files of {@code --xml FILE}: read as UTF-8, with an error that says where they are not. */
 final class XmlFiles {
 
+    /** Far above what the service takes (xml.max.bytes, 1 MiB by default): only a mistake is bigger. */
+    static final long MAX_BYTES = 16 << 20;
+
     private XmlFiles() {
     }
 
     static String read(String file) throws IOException {
-        byte[] bytes = Files.readAllBytes(Path.of(file));
+        Path path = Path.of(file);
+        if (!Files.isRegularFile(path)) {
+            throw new IOException(file + " is not a regular file");
+        }
+        if (Files.size(path) > MAX_BYTES) {
+            throw new IOException(file + " has " + Files.size(path) + " bytes; an XML argument has at most " + MAX_BYTES);
+        }
+        byte[] bytes = Files.readAllBytes(path);
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(bytes);

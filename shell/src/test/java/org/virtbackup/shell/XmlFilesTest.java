@@ -2,6 +2,7 @@ package org.virtbackup.shell;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,5 +30,16 @@ class XmlFilesTest {
         IOException e = assertThrows(IOException.class, () -> XmlFiles.read(f.toString()));
         assertEquals(f + " is not valid UTF-8: byte 0xe9 at offset 31 (line 2) is not part of any UTF-8 character",
                 e.getMessage());
+    }
+
+    @Test
+    void devicesAndHugeFilesAreNotRead() throws IOException {
+        assertEquals("/dev/zero is not a regular file", assertThrows(IOException.class, () -> XmlFiles.read("/dev/zero")).getMessage());
+        Path huge = tmp.resolve("huge.xml");
+        try (var ch = java.nio.channels.FileChannel.open(huge, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {1}), XmlFiles.MAX_BYTES); // sparse
+        }
+        assertTrue(assertThrows(IOException.class, () -> XmlFiles.read(huge.toString())).getMessage().contains("at most"));
     }
 }

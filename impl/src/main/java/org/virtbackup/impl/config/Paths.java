@@ -14,6 +14,8 @@ import java.util.Optional;
 import java.util.Set;
 
 import org.slf4j.Logger;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
 import org.slf4j.LoggerFactory;
 
 /** Resolves configured paths and creates private directories and files. */
@@ -81,6 +83,30 @@ public final class Paths {
             throw new UncheckedIOException("cannot create directory " + dir + ": a file of that name exists", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create directory " + dir, e);
+        }
+    }
+
+    /**
+     * A directory the service keeps private data in (sockets, scratch files): created 0700, or,
+     * if it exists, refused unless only its owner may enter it. It is not chmod-ed: someone else
+     * made it, and may rely on its mode.
+     *
+     * @param key the configuration key naming it, for the error
+     */
+    public static Path ownPrivateDirectory(Path dir, String key) {
+        if (!Files.isDirectory(dir)) {
+            return privateDirectory(dir);
+        }
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+            if (!OWNER_ONLY_DIR.containsAll(mode)) {
+                throw new BackupException(ErrorCode.INVALID_STATE, key + " " + dir + " is open to others ("
+                        + PosixFilePermissions.toString(mode) + "); make it 0700 (chmod 700 " + dir + ") or point " + key
+                        + " at a directory of its own: it holds sockets and copies of guest data");
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the mode of " + dir, e);
         }
     }
 

@@ -110,8 +110,8 @@ public final class ManagedBackupProvider implements BackupProvider {
         }
         PullExport export = null;
         if (running) {
-            Paths.privateDirectory(runtimeDirectory);
-            Paths.privateDirectory(scratchDirectory);
+            Paths.ownPrivateDirectory(runtimeDirectory, "runtime.directory");
+            Paths.ownPrivateDirectory(scratchDirectory, "scratch.directory");
             export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen,
                     NbdListener.unix(socket(spec)), scratchDirectory, null, spec.backup().checkpoint(), quiesce));
         }

@@ -57,11 +57,21 @@ final class ListenerPolicy {
         return NbdListener.tcp(host, port, tls);
     }
 
+    /**
+     * Whether an address is loopback. Only IP literals are taken: QEMU resolves a name again when
+     * it binds, and may find another address than the one checked here.
+     */
     private static boolean isLoopback(String host) {
+        boolean v4 = host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+        boolean v6 = host.matches("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+        if (!v4 && !v6) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a TCP export listens on an IP address, not on '"
+                    + host + "' (a name would be resolved again by QEMU, perhaps to another address)");
+        }
         try {
-            return InetAddress.getByName(host).isLoopbackAddress();
+            return InetAddress.getByName(host).isLoopbackAddress(); // a literal: no name lookup
         } catch (UnknownHostException e) {
-            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "unknown address for a TCP export: " + host);
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "'" + host + "' is not an IP address");
         }
     }
 

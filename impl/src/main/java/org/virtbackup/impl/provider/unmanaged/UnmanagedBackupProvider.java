@@ -93,8 +93,8 @@ public final class UnmanagedBackupProvider implements BackupProvider {
         List<DomainDisk> all = DomainXml.disks(spec.domainXml());
         Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
         String since = spec.parent() == null ? null : spec.parent().checkpoint();
-        Paths.privateDirectory(runtimeDirectory);
-        Paths.privateDirectory(scratchDirectory);
+        Paths.ownPrivateDirectory(runtimeDirectory, "runtime.directory");
+        Paths.ownPrivateDirectory(scratchDirectory, "scratch.directory");
         PullExport export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen, listener,
                 scratchDirectory, since, spec.backup().checkpoint(), spec.flags().contains(CreateFlag.QUIESCE)));
         List<BackupDisk> disks = spec.backup().disks().stream().map(d -> new BackupDisk(d.name(), d.format(), "",

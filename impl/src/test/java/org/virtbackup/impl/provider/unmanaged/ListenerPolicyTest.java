@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -59,6 +60,17 @@ class ListenerPolicyTest {
                 "nbd.tls makes every TCP export use TLS");
         assertEquals(false, policy(Map.of("nbd.tcp.plaintext", true)).choose(BACKUP, tcp("0.0.0.0", 10810, false),
                 Set.of()).tls());
+    }
+
+    @Test
+    void onlyIpLiteralsAreTakenAndIpv6LoopbackIsLoopback() {
+        for (String name : List.of("localhost", "", "example.org", "127.0.0.1.nip.io")) {
+            String why = refused(policy(Map.of()), tcp(name, 10810, false));
+            assertTrue(why.contains("IP address"), name + ": " + why);
+        }
+        assertEquals("::1", policy(Map.of()).choose(BACKUP, tcp("::1", 10810, false), Set.of()).host());
+        assertTrue(refused(policy(Map.of()), tcp("::", 10810, false)).contains("needs TLS"));
+        assertTrue(refused(policy(Map.of()), tcp("999.1.1.1", 10810, false)).contains("not an IP address"));
     }
 
     @Test
