@@ -1,7 +1,6 @@
 package org.virtbackup.impl.storage;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +20,6 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
-import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.libvirt.StoragePools;
 import org.virtbackup.spi.StorageTarget;
@@ -41,6 +39,7 @@ public final class StorageRouter {
     private final Path globalRoot;
     private final List<Path> roots;
     private final TargetSettings settings;
+    private final DirectoryCheck directoryCheck;
     private final StoragePools pools;
     private final Map<UUID, BackupTarget> byDomain = new ConcurrentHashMap<>();
     /** Every directory target in use, by its root directory. */
@@ -59,6 +58,7 @@ public final class StorageRouter {
         this.globalRoot = globalRoot;
         this.roots = List.copyOf(roots);
         this.settings = new TargetSettings(globalRoot);
+        this.directoryCheck = new DirectoryCheck(globalRoot, roots);
         this.pools = pools;
         directories.put(globalRoot, global);
         Set<Path> used = new HashSet<>();
@@ -130,7 +130,7 @@ public final class StorageRouter {
             pools.require(t.value());
             return t;
         }
-        return BackupTarget.directory(checkDirectory(t.value(), create).toString());
+        return BackupTarget.directory(directoryCheck.check(t.value(), create).toString());
     }
 
     /** Bytes free where the domain's next backup images go. */
@@ -272,44 +272,6 @@ public final class StorageRouter {
             }
         }
         return found;
-    }
-
-    /**
-     * A directory target: inside the roots on its real path (a symlink in a root leads nowhere
-     * else), writable; created (0700) unless {@code create} is false, when its nearest existing
-     * parent must be writable instead. A directory that exists keeps its mode.
-     */
-    private Path checkDirectory(String path, boolean create) {
-        if (path == null || path.isBlank() || !Path.of(path).isAbsolute()) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "a target directory must be an absolute path, not '" + path + "'");
-        }
-        Path asked = Path.of(path).normalize();
-        List<Path> allowed = new ArrayList<>(roots);
-        allowed.add(globalRoot);
-        try {
-            Path dir = Paths.realInside(asked, allowed).orElseThrow(() -> new BackupException(ErrorCode.INVALID_TARGET,
-                    asked + " is outside the allowed target roots " + roots + " (configuration key target.roots; "
-                            + "symlinks are followed)"));
-            if (Files.exists(dir) && !Files.isDirectory(dir)) {
-                throw new BackupException(ErrorCode.INVALID_TARGET, dir + " exists and is not a directory");
-            }
-            if (!create && !Files.exists(dir)) {
-                Path parent = dir;
-                while (!Files.exists(parent)) {
-                    parent = parent.getParent();
-                }
-                if (!Files.isDirectory(parent) || !Files.isWritable(parent)) {
-                    throw new BackupException(ErrorCode.INVALID_TARGET, "cannot write in " + parent + " to create " + dir);
-                }
-                return dir;
-            }
-            Paths.privateDirectory(dir);
-            Path probe = Files.createTempFile(dir, ".write-check", "");
-            Files.delete(probe);
-            return dir;
-        } catch (IOException | UncheckedIOException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot write in " + asked + ": " + e.getMessage(), e);
-        }
     }
 
     private StorageTarget directory(Path dir) {
