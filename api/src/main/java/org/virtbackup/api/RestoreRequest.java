@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
  */
 public record RestoreRequest(UUID backup, String domainName, List<Disk> disks) {
 
-    /** Names as domainbackup.xsd allows them: 1 to 255 characters, no '/' and no white space. */
-    private static final Pattern NAME = Pattern.compile("[^/\\s]{1,255}");
+    /** Names as domainbackup.xsd allows them (1 to 255 characters, no '/', no white space), and no control characters. */
+    private static final Pattern NAME = Pattern.compile("[^/\\s\\p{Cntrl}]{1,255}");
 
     /** @throws BackupException {@code INVALID_ARGUMENT} for what the restore XML's schema would refuse */
     public RestoreRequest {
@@ -29,7 +29,7 @@ public record RestoreRequest(UUID backup, String domainName, List<Disk> disks) {
         }
         if (domainName != null && !NAME.matcher(domainName).matches()) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "'" + domainName + "' is no domain name: 1 to 255 "
-                    + "characters, no '/' and no white space");
+                    + "characters, no '/', no white space and no control characters");
         }
         disks = disks == null ? List.of() : List.copyOf(disks);
         Set<String> seen = new HashSet<>();

@@ -12,9 +12,6 @@ import org.virtbackup.api.DomainRef;
  */
 public interface Libvirt {
 
-    /** The connection URI. */
-    String uri();
-
     /** The domain by name or UUID string; {@code NO_DOMAIN} when libvirt knows none. */
     LibvirtDomain domain(String nameOrUuid);
 

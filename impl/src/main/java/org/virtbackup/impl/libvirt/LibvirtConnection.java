@@ -46,11 +46,6 @@ public final class LibvirtConnection implements Libvirt {
         this.uri = uri;
     }
 
-    @Override
-    public String uri() {
-        return uri;
-    }
-
     @Deactivate
     public synchronized void close() {
         if (connect != null) {

@@ -28,7 +28,6 @@ import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.qemu.CopyProgress;
 import org.virtbackup.impl.qemu.QemuImg;
-import org.virtbackup.impl.xml.InputLimits;
 
 /**
  * Restores a backup point, full or at any depth of a tree, as whole disk images: into files the
@@ -153,9 +152,6 @@ public final class Restorer {
     }
 
     private static String newName(RestoreRequest request, Backup backup) {
-        if (request.domainName() != null) {
-            InputLimits.requireText("the domain name", request.domainName());
-        }
         return request.domainName() != null ? request.domainName()
                 : backup.domain().name() + "-restored-" + UUID.randomUUID().toString().substring(0, 8);
     }

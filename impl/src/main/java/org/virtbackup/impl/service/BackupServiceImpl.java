@@ -88,12 +88,13 @@ public final class BackupServiceImpl implements BackupService {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void bindProvider(BackupProvider provider, Map<String, Object> props) {
-        Providers.modeOf(props).ifPresent(mode -> {
+        Providers.modeOf(props).ifPresentOrElse(mode -> {
             parts.providers.bind(mode, provider);
             if (active) {
                 parts.resumer.resume(mode, provider);
             }
-        });
+        }, () -> LOG.warn("Ignoring a BackupProvider whose {} is '{}', neither managed nor unmanaged",
+                BackupProvider.MODE, props.get(BackupProvider.MODE)));
     }
 
     void unbindProvider(BackupProvider provider, Map<String, Object> props) {

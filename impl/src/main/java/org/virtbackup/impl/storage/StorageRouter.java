@@ -75,7 +75,7 @@ public final class StorageRouter {
     public Path create(DomainRef domain, UUID backup) {
         BackupTarget t = byDomain.get(domain.uuid());
         if (t != null) {
-            check(t);
+            check(t, true);
         }
         StorageTarget target = t == null || t.type().equals(BackupTarget.POOL) ? global
                 : t.isService() ? kind(t.type()) : directory(Path.of(t.value()));
@@ -117,10 +117,6 @@ public final class StorageRouter {
      * Checks a target: a writable directory inside the roots (created 0700 if missing), an active
      * pool of files, or a registered kind; returns it with a directory's path normalised.
      */
-    public BackupTarget check(BackupTarget t) {
-        return check(t, true);
-    }
-
     private BackupTarget check(BackupTarget t, boolean create) {
         if (t.isService()) {
             kind(t.type());

@@ -46,7 +46,7 @@ public final class InputLimits {
     }
 
     /** {@code INVALID_ARGUMENT} naming the first character XML 1.0 cannot hold, and where it is. */
-    public static void requireText(String what, String text) {
+    private static void requireText(String what, String text) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {

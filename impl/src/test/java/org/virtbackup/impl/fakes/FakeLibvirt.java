@@ -58,11 +58,6 @@ public final class FakeLibvirt implements Libvirt {
     }
 
     @Override
-    public String uri() {
-        return "fake:///";
-    }
-
-    @Override
     public LibvirtDomain domain(String nameOrUuid) {
         requireUp();
         return domains.values().stream()

@@ -56,6 +56,8 @@ class InstantRestoresTest {
         assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(BackupException.class,
                 () -> new RestoreRequest(backup, "../x", List.of())).code());
         assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(BackupException.class,
+                () -> new RestoreRequest(backup, "vm\u0001", List.of())).code());
+        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(BackupException.class,
                 () -> new RestoreRequest.Disk("vda", "relative.qcow2")).code());
         assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(BackupException.class,
                 () -> new RestoreRequest(null, null, List.of())).code());
