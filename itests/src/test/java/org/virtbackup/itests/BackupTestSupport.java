@@ -113,6 +113,20 @@ public abstract class BackupTestSupport extends VirtBackupTestSupport {
         assertEquals("qemu-img compare " + actual + " " + expected + ":\n" + r.output(), 0, r.exitCode());
     }
 
+    /** A completed backup of the guest; with a parent, an incremental on it. */
+    protected static org.virtbackup.api.Backup backup(BackupService backups, Guest guest, java.util.UUID parent,
+            java.util.Set<org.virtbackup.api.CreateFlag> flags) {
+        String xml = parent == null ? null : "<domainbackup><parent><uuid>" + parent + "</uuid></parent></domainbackup>";
+        org.virtbackup.api.Backup b = backups.create(guest.name(), xml, flags);
+        assertEquals(org.virtbackup.api.JobState.COMPLETED, backups.finishJob(b.uuid(), java.util.Set.of()));
+        return backups.lookup(b.uuid()).orElseThrow();
+    }
+
+    /** The image of a backup's first disk. */
+    protected static Path image(org.virtbackup.api.Backup b) {
+        return Path.of(b.disks().get(0).target());
+    }
+
     /** Runs the call and returns the BackupException it must throw, with this code. */
     protected static BackupException expectError(ErrorCode code, Runnable call) {
         try {

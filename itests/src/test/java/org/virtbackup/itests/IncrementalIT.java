@@ -8,7 +8,6 @@ import static org.virtbackup.itests.support.Sizes.MiB;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -31,6 +30,7 @@ import org.virtbackup.api.ListFlag;
 import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.Images;
+import org.virtbackup.itests.support.Twin;
 
 /**
  * Incremental backup trees of a running guest: every point of a chain reads as the whole disk at
@@ -42,34 +42,11 @@ public class IncrementalIT extends BackupTestSupport {
 
     private static final long SIZE = 64 * MiB;
 
-    /** A running guest and an offline image that receives the same writes. */
-    private static final class Twin {
-        final Guest guest;
-        final Path expected;
-        int snapshots;
-
-        Twin(Guest guest) {
-            this.guest = guest;
-            this.expected = Images.create(guest.workDir().resolve("expected.qcow2"), SIZE);
-        }
-
-        void write(int pattern, long offset, long length) throws Exception {
-            guest.write(0, pattern, offset, length);
-            Images.write(expected, pattern, offset, length);
-        }
-
-        /** A copy of the expected image as it is now: what a backup taken now must equal. */
-        Path snapshot() throws Exception {
-            return Files.copy(expected, guest.workDir().resolve("expected-" + snapshots++ + ".qcow2"),
-                    StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
     @Test
     public void aChainOfSixAndADifferentialEachReadAsTheWholeDisk() throws Exception {
         BackupService backups = backupService();
         try (Guest guest = Guest.start(workDir(), "it-chain", SIZE)) {
-            Twin twin = new Twin(guest);
+            Twin twin = new Twin(guest, SIZE);
             twin.write(0x10, 0, 8 * MiB);
             List<Backup> chain = new ArrayList<>();
             List<Path> expected = new ArrayList<>();
@@ -198,7 +175,7 @@ public class IncrementalIT extends BackupTestSupport {
     public void aShutOffGuestGetsIncrementalsFromTheBitmapsInItsImages() throws Exception {
         BackupService backups = backupService();
         try (Guest guest = Guest.start(workDir(), "it-offinc", SIZE)) {
-            Twin twin = new Twin(guest);
+            Twin twin = new Twin(guest, SIZE);
             twin.write(0x31, 0, 4 * MiB);
             Backup running = backup(backups, guest, null, Set.of());
             twin.write(0x32, 20 * MiB, 2 * MiB);
@@ -263,17 +240,6 @@ public class IncrementalIT extends BackupTestSupport {
     private static void attach(Guest guest, Path image) {
         Cmd.ok("virsh", "-c", Guest.URI, "attach-disk", guest.name(), image.toString(), "vdb",
                 "--driver", "qemu", "--subdriver", "qcow2", "--targetbus", "virtio", "--live");
-    }
-
-    private static Backup backup(BackupService backups, Guest guest, UUID parent, Set<CreateFlag> flags) {
-        String xml = parent == null ? null : "<domainbackup><parent><uuid>" + parent + "</uuid></parent></domainbackup>";
-        Backup b = backups.create(guest.name(), xml, flags);
-        assertEquals(JobState.COMPLETED, backups.finishJob(b.uuid(), Set.of()));
-        return backups.lookup(b.uuid()).orElseThrow();
-    }
-
-    private static Path image(Backup b) {
-        return Path.of(b.disks().get(0).target());
     }
 
     private static List<UUID> uuids(List<Backup> backups) {

@@ -90,6 +90,21 @@ public class ShellIT extends BackupTestSupport {
                 assertTrue(denied + ": " + refused.getMessage(),
                         refused.getMessage().contains("Command not found: " + denied.split(" ")[0]));
             }
+            // BackupService itself, whoever calls it: a viewer reads, but restores and deletes nothing;
+            // a caller holding no role gets nothing at all.
+            org.virtbackup.api.BackupService service = backupService();
+            assertEquals(List.of(uuid), as(subject("viewer"), () -> service.list(guest.name(), java.util.Set.of()))
+                    .stream().map(org.virtbackup.api.Backup::uuid).toList());
+            String restoreXml = "<domainbackup><uuid>" + uuid + "</uuid><disks><disk name='vda'><target file='"
+                    + forbidden + "'/></disk></disks></domainbackup>";
+            assertThrows(SecurityException.class,
+                    () -> as(subject("viewer"), () -> service.restore(restoreXml, java.util.Set.of())));
+            assertThrows(SecurityException.class, () -> as(subject("viewer"), () -> {
+                service.delete(uuid, java.util.Set.of());
+                return null;
+            }));
+            assertThrows(SecurityException.class,
+                    () -> as(new javax.security.auth.Subject(), () -> service.list(null, java.util.Set.of())));
             assertFalse(Files.exists(forbidden));
             assertEquals(List.of(uuid), backupService().list(guest.name(), java.util.Set.of()).stream()
                     .map(org.virtbackup.api.Backup::uuid).toList());

@@ -23,6 +23,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivilegedActionException;
 import java.security.PrivilegedExceptionAction;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +43,9 @@ import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.After;
 import org.junit.Before;
+import org.junit.Rule;
+import org.junit.rules.TestRule;
+import org.junit.runners.model.Statement;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
@@ -87,7 +91,54 @@ public abstract class VirtBackupTestSupport {
     @Inject
     protected BundleContext bundleContext;
 
+    /** What Karaf's RBAC lets an administrator do: the roles of its admingroup. */
+    protected static final String[] ADMIN_ROLES = {"admin", "manager", "viewer", "systembundles"};
+
     private final ExecutorService executor = Executors.newCachedThreadPool();
+
+    /**
+     * Every test runs as an administrator, as an operator's session would: BackupService is
+     * guarded by role, and a call without a Subject holding one is refused. Threads a test starts
+     * inherit the Subject.
+     */
+    @Rule
+    public final TestRule asAdministrator = (base, description) -> new Statement() {
+        @Override
+        public void evaluate() throws Throwable {
+            try {
+                Subject.doAs(subject(ADMIN_ROLES), (PrivilegedExceptionAction<Void>) () -> {
+                    try {
+                        base.evaluate();
+                    } catch (Exception | Error e) {
+                        throw e;
+                    } catch (Throwable t) {
+                        throw new AssertionError(t);
+                    }
+                    return null;
+                });
+            } catch (PrivilegedActionException e) {
+                throw e.getException();
+            }
+        }
+    };
+
+    /** Runs the call as this Subject, on this thread; its exceptions are thrown as they are. */
+    protected static <T> T as(Subject subject, java.util.concurrent.Callable<T> call) throws Exception {
+        try {
+            return Subject.doAs(subject, (PrivilegedExceptionAction<T>) call::call);
+        } catch (PrivilegedActionException e) {
+            throw e.getException();
+        }
+    }
+
+    /** A JAAS Subject holding these roles (and no user). */
+    protected static Subject subject(String... roles) {
+        Subject subject = new Subject();
+        for (String role : roles) {
+            subject.getPrincipals().add(new RolePrincipal(role));
+        }
+        return subject;
+    }
 
     @Configuration
     public final Option[] config() {
@@ -126,6 +177,9 @@ public abstract class VirtBackupTestSupport {
                 when(Boolean.getBoolean("virtbackup.itest.keep")).useOptions(keepRuntimeFolder()),
                 when(Boolean.getBoolean("virtbackup.itest.debug")).useOptions(debugConfiguration("5005", true)),
 
+                // Karaf's guard of services by role, as our distribution boots it (see karaf.secured.services below).
+                features(maven("org.apache.karaf.features", "standard").type("xml").classifier("features")
+                        .version(karafVersion), "service-security"),
                 features(maven("org.virtbackup", "virt-backup-features").type("xml").classifier("features")
                         .version(version), "virt-backup"),
 
@@ -137,6 +191,9 @@ public abstract class VirtBackupTestSupport {
                 editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg",
                         "org.ops4j.pax.url.mvn.repositories", repositories),
                 editConfigurationFilePut("etc/org.apache.karaf.features.cfg", "updateSnapshots", "none"),
+                // The services Karaf guards by role, as our distribution ships them: BackupService among them.
+                editConfigurationFilePut("etc/system.properties", "karaf.secured.services", distributionProperty(
+                        "karaf.secured.services")),
 
                 // Free ports, so that the tests run next to another Karaf (e.g. the distribution).
                 editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", freePort()),
@@ -244,7 +301,7 @@ public abstract class VirtBackupTestSupport {
      * @throws AssertionError if the command is not registered, fails or times out
      */
     protected String executeCommand(String command) {
-        return executeCommandAs(command, "admin", "manager", "viewer", "systembundles");
+        return executeCommandAs(command, ADMIN_ROLES);
     }
 
     /** {@link #executeCommand} as a user holding only these roles. */
@@ -253,10 +310,7 @@ public abstract class VirtBackupTestSupport {
         awaitCommand(sessionFactory, command);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        Subject subject = new Subject();
-        for (String role : roles) {
-            subject.getPrincipals().add(new RolePrincipal(role));
-        }
+        Subject subject = subject(roles);
         Future<String> result = executor.submit(() -> Subject.doAs(subject, (PrivilegedExceptionAction<String>) () -> {
             try (Session session = sessionFactory.create(new ByteArrayInputStream(new byte[0]), out, out)) {
                 Object value = session.execute(command);
@@ -373,6 +427,22 @@ public abstract class VirtBackupTestSupport {
             case Bundle.ACTIVE -> "ACTIVE";
             default -> "state " + bundle.getState();
         };
+    }
+
+    /** A property of the distribution's etc/system.properties (read in the test JVM, from the source tree). */
+    private static String distributionProperty(String key) {
+        Path file = Path.of("..", "distribution", "src", "main", "resources", "etc", "system.properties");
+        java.util.Properties properties = new java.util.Properties();
+        try (var in = Files.newBufferedReader(file)) {
+            properties.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file.toAbsolutePath(), e);
+        }
+        String value = properties.getProperty(key);
+        if (value == null) {
+            throw new IllegalStateException(file.toAbsolutePath() + " sets no " + key);
+        }
+        return value;
     }
 
     private static String requiredProperty(String key) {

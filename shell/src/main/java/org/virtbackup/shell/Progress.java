@@ -1,6 +1,9 @@
 package org.virtbackup.shell;
 
 import java.io.PrintStream;
+import java.security.AccessController;
+import java.security.PrivilegedActionException;
+import java.security.PrivilegedExceptionAction;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -11,6 +14,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+
+import javax.security.auth.Subject;
 
 import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
@@ -52,9 +57,10 @@ final class Progress {
      * done}, empty while unknown) until it returns; its exception is thrown here.
      */
     <T> T during(Callable<T> call, Supplier<Optional<long[]>> bytes) throws Exception {
+        Subject operator = currentSubject();
         CompletableFuture<T> running = CompletableFuture.supplyAsync(() -> {
             try {
-                return call.call();
+                return asOperator(operator, call);
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
@@ -80,6 +86,25 @@ final class Progress {
                 end();
                 throw e.getCause() instanceof Exception ex ? ex : e;
             }
+        }
+    }
+
+    /** The JAAS Subject of the operator running the command, if any. */
+    @SuppressWarnings("removal") // Karaf's RBAC (4.4, Java 17) still reads the Subject from the access control context
+    private static Subject currentSubject() {
+        return Subject.getSubject(AccessController.getContext());
+    }
+
+    /** Runs the call as the operator on this thread: BackupService checks its caller's roles. */
+    @SuppressWarnings("removal")
+    private static <T> T asOperator(Subject operator, Callable<T> call) throws Exception {
+        if (operator == null) {
+            return call.call();
+        }
+        try {
+            return Subject.doAs(operator, (PrivilegedExceptionAction<T>) call::call);
+        } catch (PrivilegedActionException e) {
+            throw e.getException();
         }
     }
 

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.locks.Lock;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -26,6 +26,7 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.Events;
 import org.virtbackup.impl.jobs.JobTracker;
 import org.virtbackup.impl.libvirt.Checkpoints;
@@ -43,7 +44,8 @@ import org.virtbackup.spi.JobSpec;
 /**
  * Starts a backup: chooses its disks, its parent and its target, records it in the catalogue as
  * running, and hands it to the provider of its mode, whose job the tracker then watches. If
- * anything fails on the way, nothing of the backup stays.
+ * anything fails on the way, nothing of the backup stays. It holds the domain while it chooses
+ * and records, so no other start, delete, merge, undefine or restore over the disks interleaves.
  */
 public final class BackupStarter {
 
@@ -55,77 +57,88 @@ public final class BackupStarter {
     private final ParentChoice parents;
     private final JobTracker jobs;
     private final Events events;
-    private final Lock startLock;
+    private final DomainLocks locks;
+    /** The UUIDs of backups being started: two starts naming one UUID (on any domain) never both go on. */
+    private final Set<UUID> starting = ConcurrentHashMap.newKeySet();
 
-    /** @param startLock held while a backup starts, so two never race for one domain */
     public BackupStarter(Libvirt libvirt, Catalogue catalogue, StorageRouter storage, ParentChoice parents,
-            JobTracker jobs, Events events, Lock startLock) {
+            JobTracker jobs, Events events, DomainLocks locks) {
         this.libvirt = libvirt;
         this.catalogue = catalogue;
         this.storage = storage;
         this.parents = parents;
         this.jobs = jobs;
         this.events = events;
-        this.startLock = startLock;
+        this.locks = locks;
     }
 
     /** Starts a managed or unmanaged backup with the provider of its mode; returns it running. */
     public Backup start(BackupMode mode, BackupProvider provider, String domainName, BackupRequest request,
             Set<CreateFlag> flags) {
         InputLimits.requireDescription(request.description());
-        if (request.uuid() != null && catalogue.get(request.uuid()).isPresent()) {
-            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a backup with UUID " + request.uuid() + " exists");
+        UUID uuid = request.uuid() != null ? request.uuid() : UUID.randomUUID();
+        if (!starting.add(uuid)) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a backup with UUID " + uuid + " is being started");
         }
-        LibvirtDomain domain = libvirt.domain(domainName);
+        try {
+            if (catalogue.get(uuid).isPresent()) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a backup with UUID " + uuid + " exists");
+            }
+            LibvirtDomain domain = libvirt.domain(domainName);
+            try (DomainLocks.Held held = locks.hold(domain.ref(), DomainLocks.Access.START,
+                    "the start of backup " + uuid)) {
+                return start(mode, provider, domain, uuid, request, flags);
+            }
+        } finally {
+            starting.remove(uuid);
+        }
+    }
+
+    private Backup start(BackupMode mode, BackupProvider provider, LibvirtDomain domain, UUID uuid,
+            BackupRequest request, Set<CreateFlag> flags) {
         DomainRef ref = domain.ref();
         String domainXml = domain.xml();
         List<DomainDisk> chosen = chooseDisks(ref, DomainXml.disks(domainXml), request.disks());
         BackupPlan plan = new BackupPlan(mode, domain, ref, domainXml, chosen, request, flags);
-        UUID uuid = request.uuid() != null ? request.uuid() : UUID.randomUUID();
-        startLock.lock();
+        checkNotBusy(plan);
+        ParentChoice.Decision decision = parents.decide(plan);
+        Backup parent = decision.parent() == null ? null : decision.parent().backup();
+        if (plan.managed() && parent == null) {
+            RoomCheck.require(storage.available(ref), domain, chosen);
+        }
+        Path dir = storage.create(ref, uuid);
+        List<BackupDisk> disks = new ArrayList<>();
         try {
-            checkNotBusy(plan);
-            ParentChoice.Decision decision = parents.decide(plan);
-            Backup parent = decision.parent() == null ? null : decision.parent().backup();
-            if (plan.managed() && parent == null) {
-                RoomCheck.require(storage.available(ref), domain, chosen);
+            for (DomainDisk d : chosen) {
+                disks.add(disk(plan, d, dir, uuid));
             }
-            Path dir = storage.create(ref, uuid);
-            List<BackupDisk> disks = new ArrayList<>();
+            Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
+                    parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
+                    mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
+            CatalogueEntry entry = catalogue.put(new CatalogueEntry(backup, domainXml, dir));
+            BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, plan.flags(), parent, request.server()));
+            if (job.disks().isPresent()) {
+                backup = backup.withDisks(job.disks().get());
+                catalogue.put(entry.with(backup));
+            }
+            jobs.watch(uuid, job);
+            events.started(backup);
+            LOG.info("Backup {} of {} started: {} of disks {}{}", uuid, ref.name(), backup.kind(),
+                    disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
+            return backup;
+        } catch (RuntimeException e) {
+            // Nothing half-written: no descriptor, no directory; the first failure is the one reported.
             try {
-                for (DomainDisk d : chosen) {
-                    disks.add(disk(plan, d, dir, uuid));
-                }
-                Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
-                        parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
-                        mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
-                CatalogueEntry entry = catalogue.put(new CatalogueEntry(backup, domainXml, dir));
-                BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, plan.flags(), parent, request.server()));
-                if (job.disks().isPresent()) {
-                    backup = backup.withDisks(job.disks().get());
-                    catalogue.put(entry.with(backup));
-                }
-                jobs.watch(uuid, job);
-                events.started(backup);
-                LOG.info("Backup {} of {} started: {} of disks {}{}", uuid, ref.name(), backup.kind(),
-                        disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
-                return backup;
-            } catch (RuntimeException e) {
-                // Nothing half-written: no descriptor, no directory; the first failure is the one reported.
-                try {
-                    catalogue.delete(uuid);
-                } catch (RuntimeException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-                try {
-                    storage.remove(uuid, disks, dir);
-                } catch (RuntimeException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-                throw e;
+                catalogue.delete(uuid);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
             }
-        } finally {
-            startLock.unlock();
+            try {
+                storage.remove(uuid, disks, dir);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
     }
 

@@ -23,6 +23,7 @@ import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.jobs.CopyTracker;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.Events;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.qemu.CopyProgress;
@@ -33,7 +34,8 @@ import org.virtbackup.impl.storage.StorageRouter;
 /**
  * Edits backup trees: deletes a backup (with its subtree, or every backup of its domain) or
  * merges it into its children. An incremental's images are overlays on its parent's, so a parent
- * goes after its children, and a merge rebases the children before the parent goes.
+ * goes after its children, and a merge rebases the children before the parent goes. Each edit
+ * holds the domain's lock from its first look at the tree to its last change.
  */
 public final class ChainEditor {
 
@@ -46,9 +48,10 @@ public final class ChainEditor {
     private final InstantRestores instantRestores;
     private final CopyTracker copies;
     private final Events events;
+    private final DomainLocks locks;
 
     public ChainEditor(Catalogue catalogue, StorageRouter storage, Checkpoints checkpoints, QemuImg qemuImg,
-            InstantRestores instantRestores, CopyTracker copies, Events events) {
+            InstantRestores instantRestores, CopyTracker copies, Events events, DomainLocks locks) {
         this.catalogue = catalogue;
         this.storage = storage;
         this.checkpoints = checkpoints;
@@ -56,18 +59,30 @@ public final class ChainEditor {
         this.instantRestores = instantRestores;
         this.copies = copies;
         this.events = events;
+        this.locks = locks;
     }
 
     public void delete(UUID uuid, Set<DeleteFlag> flags) {
         Set<DeleteFlag> f = flags == null || flags.isEmpty() ? EnumSet.noneOf(DeleteFlag.class) : EnumSet.copyOf(flags);
-        Backup backup = catalogue.require(uuid).backup();
-        if (f.contains(DeleteFlag.MERGE)) {
-            if (f.contains(DeleteFlag.ALL) || f.contains(DeleteFlag.ALL_CHILDREN) || f.contains(DeleteFlag.METADATA_ONLY)) {
-                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "MERGE does not combine with ALL, ALL_CHILDREN or METADATA_ONLY");
-            }
-            merge(backup);
-            return;
+        boolean merge = f.contains(DeleteFlag.MERGE);
+        if (merge && (f.contains(DeleteFlag.ALL) || f.contains(DeleteFlag.ALL_CHILDREN)
+                || f.contains(DeleteFlag.METADATA_ONLY))) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "MERGE does not combine with ALL, ALL_CHILDREN or METADATA_ONLY");
         }
+        Backup seen = catalogue.require(uuid).backup();
+        try (DomainLocks.Held held = locks.hold(seen.domain(), DomainLocks.Access.EDIT,
+                (merge ? "the merge" : "the deletion") + " of backup " + uuid)) {
+            Backup backup = catalogue.require(uuid).backup(); // another edit may have changed it while we waited
+            if (merge) {
+                merge(backup);
+            } else {
+                delete(backup, f);
+            }
+        }
+    }
+
+    private void delete(Backup backup, Set<DeleteFlag> f) {
+        UUID uuid = backup.uuid();
         List<Backup> doomed;
         if (f.contains(DeleteFlag.ALL)) {
             doomed = catalogue.list(backup.domain().uuid().toString(), Set.of());

@@ -3,7 +3,6 @@ package org.virtbackup.impl.chain;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.locks.Lock;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +14,7 @@ import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.UndefineFlag;
 import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 
@@ -29,14 +29,13 @@ public final class Undefiner {
     private final Libvirt libvirt;
     private final Catalogue catalogue;
     private final ChainEditor chains;
-    private final Lock startLock;
+    private final DomainLocks locks;
 
-    /** @param startLock the lock backups take to start: none starts while the domain goes */
-    public Undefiner(Libvirt libvirt, Catalogue catalogue, ChainEditor chains, Lock startLock) {
+    public Undefiner(Libvirt libvirt, Catalogue catalogue, ChainEditor chains, DomainLocks locks) {
         this.libvirt = libvirt;
         this.catalogue = catalogue;
         this.chains = chains;
-        this.startLock = startLock;
+        this.locks = locks;
     }
 
     public void undefine(String domainName, Set<UndefineFlag> flags) {
@@ -46,8 +45,8 @@ public final class Undefiner {
         }
         LibvirtDomain domain = libvirt.domain(domainName);
         DomainRef ref = domain.ref();
-        startLock.lock();
-        try {
+        // No backup starts, and none is deleted or restored, while the domain goes.
+        try (DomainLocks.Held held = locks.hold(ref, DomainLocks.Access.EDIT, "the undefinition of the domain")) {
             List<Backup> backups = catalogue.list(ref.uuid().toString(), Set.of());
             long managed = backups.stream().filter(b -> b.mode() == BackupMode.MANAGED).count();
             if (managed > 0 && f.isEmpty()) {
@@ -63,8 +62,6 @@ public final class Undefiner {
             domain.undefine();
             LOG.info("Domain {} undefined; {} of its backups {}", ref.name(), backups.size(),
                     f.contains(UndefineFlag.BACKUPS) ? "deleted" : "kept");
-        } finally {
-            startLock.unlock();
         }
     }
 }

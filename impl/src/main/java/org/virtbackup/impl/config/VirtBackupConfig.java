@@ -78,6 +78,12 @@ public @interface VirtBackupConfig {
                     + "refused before they are read")
     long xml_max_bytes() default 1048576;
 
+    @AttributeDefinition(name = "Lock wait (seconds)",
+            description = "How long an operation waits for another that holds the same domain (a delete, merge, "
+                    + "undefine or restore over its disks holds it alone; starts take turns) before it is refused as "
+                    + "DOMAIN_BUSY naming what holds it")
+    long lock_wait_seconds() default 30;
+
     @AttributeDefinition(name = "Export expiry (seconds)",
             description = "An unmanaged export still open this long after it started is ended and recorded as "
                     + "expired, its checkpoint dropped; 0: never")

@@ -75,7 +75,8 @@ public final class InstantRestores {
         }
     }
 
-    static void add(Path backupDirectory, List<Use> uses) {
+    /** Records new overlays; one at a time, so two instant restores never lose one's line. */
+    synchronized void add(Path backupDirectory, List<Use> uses) {
         List<Use> all = new ArrayList<>(of(backupDirectory));
         all.addAll(uses);
         Path file = backupDirectory.resolve(NAME);

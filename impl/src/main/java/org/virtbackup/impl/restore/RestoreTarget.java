@@ -17,4 +17,9 @@ record RestoreTarget(BackupDisk disk, Path target, String format) {
     Path temporary() {
         return target.resolveSibling("." + target.getFileName() + ".restoring");
     }
+
+    /** Where a disk rewritten in place waits, beside the target, until its restored image is in place. */
+    Path parked() {
+        return target.resolveSibling("." + target.getFileName() + ".before-restore");
+    }
 }

@@ -14,6 +14,7 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
@@ -21,9 +22,12 @@ import org.virtbackup.api.JobState;
 import org.virtbackup.api.RestoreFlag;
 import org.virtbackup.api.RestoreRequest;
 import org.virtbackup.api.RestoreResult;
+import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.jobs.CopyTracker;
+import org.virtbackup.impl.jobs.DomainLocks;
+import org.virtbackup.impl.jobs.JobTracker;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.qemu.CopyProgress;
@@ -33,26 +37,52 @@ import org.virtbackup.impl.qemu.QemuImg;
  * Restores a backup point, full or at any depth of a tree, as whole disk images: into files the
  * request names, over the disks of the existing (shut-off) domain, or into a new domain. Every
  * image is written beside its target and renamed over it only when all are whole, so a failure
- * leaves nothing half-written.
+ * leaves nothing half-written. A restore holds the domain throughout: the tree it reads does not
+ * change under it, and over the domain's own disks it runs alone.
  */
 public final class Restorer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Restorer.class);
 
     private final Libvirt libvirt;
+    private final Catalogue catalogue;
     private final QemuImg qemuImg;
     private final RestorePlan planner;
+    private final JobTracker jobs;
     private final CopyTracker copies;
+    private final DomainLocks locks;
+    private final InstantRestores instantRestores;
 
-    public Restorer(Libvirt libvirt, QemuImg qemuImg, List<Path> roots, CopyTracker copies) {
+    public Restorer(Libvirt libvirt, Catalogue catalogue, QemuImg qemuImg, List<Path> roots, JobTracker jobs,
+            CopyTracker copies, DomainLocks locks, InstantRestores instantRestores) {
         this.libvirt = libvirt;
+        this.catalogue = catalogue;
         this.qemuImg = qemuImg;
         this.planner = new RestorePlan(roots, qemuImg);
+        this.jobs = jobs;
         this.copies = copies;
+        this.locks = locks;
+        this.instantRestores = instantRestores;
     }
 
-    public RestoreResult restore(CatalogueEntry entry, RestoreRequest request, Set<RestoreFlag> flags) {
+    /** Restores the backup the request names; returns what was written, and the domain restored into. */
+    public RestoreResult restore(RestoreRequest request, Set<RestoreFlag> flags) {
+        Backup seen = catalogue.require(request.backup()).backup();
+        // Over the domain's disks: alone; elsewhere: the tree must only hold still.
+        DomainLocks.Access access = flags.contains(RestoreFlag.REWRITE_EXISTING_DISK) ? DomainLocks.Access.EDIT
+                : DomainLocks.Access.READ;
+        try (DomainLocks.Held held = locks.hold(seen.domain(), access, "the restore of backup " + seen.uuid())) {
+            // Read again under the lock: a merge or delete may have changed or removed it meanwhile.
+            return restore(catalogue.require(seen.uuid()), request, flags);
+        }
+    }
+
+    private RestoreResult restore(CatalogueEntry entry, RestoreRequest request, Set<RestoreFlag> flags) {
         Backup backup = entry.backup();
+        if (backup.mode() == BackupMode.UNMANAGED) {
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "backup " + backup.uuid() + " is unmanaged: its data is "
+                    + "with the third-party tool that read its export; restore it with that tool");
+        }
         boolean newDomain = flags.contains(RestoreFlag.NEW_DOMAIN);
         boolean rewrite = flags.contains(RestoreFlag.REWRITE_EXISTING_DISK);
         if (newDomain && rewrite) {
@@ -79,8 +109,12 @@ public final class Restorer {
         List<Path> written = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         CopyProgress progress = new CopyProgress(plan.stream().mapToLong(t -> t.disk().capacity()).sum());
+        ParkedDisks parked = ParkedDisks.none();
         copies.started(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
         try {
+            if (existing != null) {
+                parked = ParkedDisks.park(existing, plan);
+            }
             List<RestoreResult.RestoredDisk> result = new ArrayList<>();
             for (RestoreTarget t : plan) {
                 Path tmp = t.temporary();
@@ -106,19 +140,24 @@ public final class Restorer {
                 Files.move(t.temporary(), t.target(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
             written.clear();
+            parked.drop();
             DomainRef domain = existing != null ? existing.ref()
                     : newDomain ? define(entry, name, plan, flags.contains(RestoreFlag.START)) : null;
             if (instant) {
-                InstantRestores.add(entry.directory(), plan.stream()
+                instantRestores.add(entry.directory(), plan.stream()
                         .map(t -> new InstantRestores.Use(domain.uuid(), t.target().toString())).toList());
             }
             LOG.info("Backup {} restored: {}{}", backup.uuid(), result, domain == null ? "" : " into " + domain.name());
             return new RestoreResult(domain, result);
         } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid() + " failed: " + e.getMessage(), e);
+            throw parked.putBackFor(new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid()
+                    + " failed: " + e.getMessage(), e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid() + " was interrupted");
+            throw parked.putBackFor(new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid()
+                    + " was interrupted"));
+        } catch (RuntimeException e) {
+            throw parked.putBackFor(e);
         } finally {
             copies.ended(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
             written.addAll(logs); // the images' temporaries only on failure, the logs always
@@ -132,6 +171,10 @@ public final class Restorer {
             throw new BackupException(ErrorCode.INVALID_STATE, "domain " + ref.name()
                     + " is running; shut it off before rewriting its disks");
         }
+        jobs.runningFor(ref.uuid()).ifPresent(b -> {
+            throw new BackupException(ErrorCode.DOMAIN_BUSY, "domain " + ref.name() + " has backup " + b
+                    + " running, which reads its disks; wait for it or cancel it first");
+        });
         return d;
     }
 

@@ -39,6 +39,7 @@ import org.virtbackup.api.UndefineFlag;
 import org.virtbackup.api.XmlFlag;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.xml.TargetXml;
 import org.virtbackup.spi.BackupProvider;
@@ -64,8 +65,8 @@ public final class BackupServiceImpl implements BackupService {
     @Activate
     public BackupServiceImpl(@Reference Libvirt libvirt,
             @Reference(target = "(" + StorageTarget.KIND + "=directory)") StorageTarget target,
-            VirtBackupConfig config) {
-        this(new ServiceWiring(libvirt, target, config));
+            @Reference DomainLocks locks, VirtBackupConfig config) {
+        this(new ServiceWiring(libvirt, target, config, locks));
     }
 
     BackupServiceImpl(ServiceWiring parts) {
@@ -206,13 +207,9 @@ public final class BackupServiceImpl implements BackupService {
         if (request == null) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "no restore request given");
         }
-        CatalogueEntry entry = parts.catalogue.require(request.backup());
-        if (entry.backup().mode() == BackupMode.UNMANAGED) {
-            throw new BackupException(ErrorCode.NOT_SUPPORTED, "backup " + request.backup() + " is unmanaged: its data is "
-                    + "with the third-party tool that read its export; restore it with that tool");
-        }
-        RestoreResult result = parts.restorer.restore(entry, request, flags == null ? Set.of() : flags);
-        parts.events.restored(entry.backup(), result.domain() == null ? null : result.domain().name());
+        Backup backup = parts.catalogue.require(request.backup()).backup();
+        RestoreResult result = parts.restorer.restore(request, flags == null ? Set.of() : flags);
+        parts.events.restored(backup, result.domain() == null ? null : result.domain().name());
         return result;
     }
 

@@ -1,7 +1,6 @@
 package org.virtbackup.impl.service;
 
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantLock;
+import java.time.Duration;
 
 import org.virtbackup.impl.backup.BackupStarter;
 import org.virtbackup.impl.backup.ParentChoice;
@@ -11,6 +10,7 @@ import org.virtbackup.impl.chain.Undefiner;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.jobs.CopyTracker;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.Events;
 import org.virtbackup.impl.jobs.JobTracker;
 import org.virtbackup.impl.jobs.Parameters;
@@ -52,25 +52,26 @@ final class ServiceWiring {
     /**
      * @param global the configured directory target ({@code target.directory})
      */
-    ServiceWiring(Libvirt libvirt, StorageTarget global, VirtBackupConfig config) {
+    ServiceWiring(Libvirt libvirt, StorageTarget global, VirtBackupConfig config, DomainLocks domainLocks) {
         this.libvirt = libvirt;
         this.requests = new RequestXml(xml, new InputLimits(config.xml_max_bytes()));
         QemuImg qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
         Checkpoints checkpoints = new Checkpoints(libvirt, qemuImg);
         CopyTracker copies = new CopyTracker();
-        // Starting a backup and undefining a domain exclude each other.
-        Lock startLock = new ReentrantLock();
+        // Every operation changing a domain's backups or disks holds its lock: they never interleave.
+        DomainLocks locks = domainLocks.waiting(Duration.ofSeconds(config.lock_wait_seconds()));
         this.storage = new StorageRouter(global, Paths.resolve(config.target_directory()),
                 Paths.list(config.target_roots()), libvirt.pools());
+        InstantRestores instantRestores = new InstantRestores(libvirt);
         this.jobs = new JobTracker(catalogue, storage, checkpoints, events);
         this.resumer = new JobResumer(catalogue, jobs);
         this.parameters = new Parameters(catalogue, jobs, copies);
         this.progressEvents = new ProgressEvents(catalogue, jobs, events);
         this.starter = new BackupStarter(libvirt, catalogue, storage, new ParentChoice(catalogue, qemuImg), jobs, events,
-                startLock);
-        InstantRestores instantRestores = new InstantRestores(libvirt);
-        this.chains = new ChainEditor(catalogue, storage, checkpoints, qemuImg, instantRestores, copies, events);
-        this.undefiner = new Undefiner(libvirt, catalogue, chains, startLock);
-        this.restorer = new Restorer(libvirt, qemuImg, Paths.list(config.restore_roots()), copies);
+                locks);
+        this.chains = new ChainEditor(catalogue, storage, checkpoints, qemuImg, instantRestores, copies, events, locks);
+        this.undefiner = new Undefiner(libvirt, catalogue, chains, locks);
+        this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies,
+                locks, instantRestores);
     }
 }

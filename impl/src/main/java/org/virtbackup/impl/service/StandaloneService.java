@@ -6,6 +6,7 @@ import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.libvirt.LibvirtConnection;
 import org.virtbackup.impl.provider.managed.ManagedBackupProvider;
 import org.virtbackup.impl.provider.unmanaged.UnmanagedBackupProvider;
@@ -32,7 +33,7 @@ public final class StandaloneService implements AutoCloseable {
         this.managed = new ManagedBackupProvider(libvirt, config);
         this.unmanaged = new UnmanagedBackupProvider(libvirt, config);
         try {
-            this.parts = new ServiceWiring(libvirt, target, config);
+            this.parts = new ServiceWiring(libvirt, target, config, new DomainLocks());
             // Bound before activation, as DS binds static references: activation resumes their jobs.
             parts.providers.bind(BackupMode.MANAGED, managed);
             parts.providers.bind(BackupMode.UNMANAGED, unmanaged);

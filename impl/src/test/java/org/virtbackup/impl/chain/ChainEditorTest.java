@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -24,6 +25,7 @@ import org.virtbackup.api.JobState;
 import org.virtbackup.impl.fakes.BackupTrees;
 import org.virtbackup.impl.fakes.FakeQemuImg;
 import org.virtbackup.impl.jobs.CopyTracker;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.Events;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.restore.InstantRestores;
@@ -37,13 +39,46 @@ class ChainEditorTest {
     private BackupTrees trees;
     private FakeQemuImg qemuImg;
     private ChainEditor editor;
+    private final DomainLocks locks = new DomainLocks().waiting(Duration.ofMillis(200));
 
     @BeforeEach
     void setUp() {
         trees = new BackupTrees(tmp);
         qemuImg = new FakeQemuImg(tmp);
         editor = new ChainEditor(trees.catalogue, trees.storage, new Checkpoints(trees.libvirt, qemuImg.qemuImg()),
-                qemuImg.qemuImg(), new InstantRestores(trees.libvirt), new CopyTracker(), new Events());
+                qemuImg.qemuImg(), new InstantRestores(trees.libvirt), new CopyTracker(), new Events(),
+                locks);
+    }
+
+    @Test
+    void anEditWhileAnotherHoldsTheDomainIsRefusedAsBusyNamingItAndChangesNothing() throws Exception {
+        Backup a = trees.full();
+        Backup b = trees.incremental(a);
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread other = new Thread(() -> {
+            try (DomainLocks.Held h = locks.hold(a.domain(), DomainLocks.Access.EDIT, "the merge of backup X")) {
+                held.countDown();
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        other.start();
+        held.await();
+        try {
+            BackupException e = assertThrows(BackupException.class,
+                    () -> editor.delete(b.uuid(), Set.of(DeleteFlag.MERGE)));
+            assertEquals(ErrorCode.DOMAIN_BUSY, e.code());
+            assertTrue(e.getMessage().contains("the merge of backup X (since "), e.getMessage());
+            assertTrue(trees.catalogue.get(b.uuid()).isPresent());
+            assertEquals(a.uuid(), trees.catalogue.require(b.uuid()).backup().parent());
+        } finally {
+            done.countDown();
+            other.join();
+        }
+        editor.delete(b.uuid(), Set.of(DeleteFlag.MERGE)); // free again: the edit goes through
+        assertFalse(trees.catalogue.get(b.uuid()).isPresent());
     }
 
     @Test

@@ -29,8 +29,8 @@ class InstantRestoresTest {
         Backup b = trees.full();
         Path overlay = tmp.resolve("restored-vda.qcow2");
         FakeDomain restored = trees.libvirt.add(new FakeDomain("restored", overlay.toString()));
-        InstantRestores.add(trees.directory(b), List.of(new InstantRestores.Use(restored.ref().uuid(), overlay.toString())));
         InstantRestores guard = new InstantRestores(trees.libvirt);
+        guard.add(trees.directory(b), List.of(new InstantRestores.Use(restored.ref().uuid(), overlay.toString())));
 
         BackupException held = assertThrows(BackupException.class, () -> guard.requireNone(trees.catalogue.require(b.uuid())));
         assertEquals(ErrorCode.INVALID_STATE, held.code());

@@ -33,6 +33,7 @@ import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.fakes.FakeDomain;
 import org.virtbackup.impl.fakes.FakeLibvirt;
 import org.virtbackup.impl.fakes.FakeQemuImg;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.storage.DirectoryTarget;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.JobProgress;
@@ -105,7 +106,7 @@ class BackupServiceImplTest {
         FakeLibvirt libvirt = new FakeLibvirt();
         domain = libvirt.add(new FakeDomain("vm", tmp.resolve("vm.qcow2").toString()));
         new FakeQemuImg(tmp);
-        parts = new ServiceWiring(libvirt, new DirectoryTarget(tmp.resolve("backups")), config());
+        parts = new ServiceWiring(libvirt, new DirectoryTarget(tmp.resolve("backups")), config(), new DomainLocks());
         service = new BackupServiceImpl(parts);
     }
 
@@ -165,7 +166,7 @@ class BackupServiceImplTest {
         service.deactivate(); // the implementation is updated: its job goes on unwatched
 
         service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups")),
-                config()));
+                config(), new DomainLocks()));
         assertEquals(JobState.RUNNING, service.lookup(b.uuid()).orElseThrow().state());
         assertEquals(ErrorCode.NO_PROVIDER, assertThrows(BackupException.class,
                 () -> service.finishJob(b.uuid(), Set.of())).code());

@@ -129,6 +129,13 @@ public final class Guest implements AutoCloseable {
         Cmd.ok("virsh", "-c", URI, "start", name);
     }
 
+    /** Pulls the plug if the guest runs. */
+    public void shutOffIfRunning() {
+        if (Cmd.ok("virsh", "-c", URI, "domstate", name).contains("running")) {
+            shutOff();
+        }
+    }
+
     /** Pulls the plug: the guest stops at once, its definition stays. */
     public void shutOff() {
         Cmd.ok("virsh", "-c", URI, "destroy", name);

@@ -89,18 +89,21 @@ public final class UnmanagedBackupProvider implements BackupProvider {
             throw new BackupException(ErrorCode.INVALID_STATE, "domain " + spec.backup().domain().name()
                     + " is not running: an NBD export needs QEMU, so start the domain first");
         }
-        NbdListener listener = listeners.choose(spec.backup().uuid(), spec.server(), ports.keySet());
-        List<DomainDisk> all = DomainXml.disks(spec.domainXml());
-        Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
-        String since = spec.parent() == null ? null : spec.parent().checkpoint();
-        Paths.ownPrivateDirectory(runtimeDirectory, "runtime.directory");
-        Paths.ownPrivateDirectory(scratchDirectory, "scratch.directory");
-        PullExport export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen, listener,
-                scratchDirectory, since, spec.backup().checkpoint(), spec.flags().contains(CreateFlag.QUIESCE)));
-        List<BackupDisk> disks = spec.backup().disks().stream().map(d -> new BackupDisk(d.name(), d.format(), "",
-                d.capacity(), 0, new NbdExport(listener.uri(d.name()), d.name(),
-                        since == null ? "" : "qemu:dirty-bitmap:" + PullExport.bitmap(d.name())))).toList();
-        return watch(new UnmanagedExport(export, domain, disks, expiresAt(spec), expiry), listener);
+        // Choosing a free port and taking it are one step: exports of two domains start concurrently.
+        synchronized (ports) {
+            NbdListener listener = listeners.choose(spec.backup().uuid(), spec.server(), ports.keySet());
+            List<DomainDisk> all = DomainXml.disks(spec.domainXml());
+            Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
+            String since = spec.parent() == null ? null : spec.parent().checkpoint();
+            Paths.ownPrivateDirectory(runtimeDirectory, "runtime.directory");
+            Paths.ownPrivateDirectory(scratchDirectory, "scratch.directory");
+            PullExport export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen, listener,
+                    scratchDirectory, since, spec.backup().checkpoint(), spec.flags().contains(CreateFlag.QUIESCE)));
+            List<BackupDisk> disks = spec.backup().disks().stream().map(d -> new BackupDisk(d.name(), d.format(), "",
+                    d.capacity(), 0, new NbdExport(listener.uri(d.name()), d.name(),
+                            since == null ? "" : "qemu:dirty-bitmap:" + PullExport.bitmap(d.name())))).toList();
+            return watch(new UnmanagedExport(export, domain, disks, expiresAt(spec), expiry), listener);
+        }
     }
 
     @Override
