@@ -65,6 +65,8 @@ say() { printf 'demo: %s\n' "$*"; }
 client() { printf '%s\n' "$1" | "$KARAF/bin/client" -u karaf -k "$ADMIN_KEY" -b; }
 
 work=$(mktemp -d /var/tmp/virt-backup-demo.XXXXXX)
+# QEMU runs as libvirt-qemu: it must pass through to the guest's disk (mktemp made it 0700).
+chmod 0711 "$work"
 name=vb-demo-$(basename "$work" | tr -dc 'a-zA-Z0-9' | tail -c 6)
 started_karaf=no
 cleanup() {

@@ -29,7 +29,7 @@ die() { printf 'setup-host: ERROR: %s\n' "$*" >&2; exit 1; }
 # Note: /etc/libvirt/qemu.conf and the libvirt-qemu user normally come from
 # libvirt-daemon-system, which we do not install (it wants systemd); we create both below.
 REQUIRED_PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
-               qemu-utils libnbd-bin xz-utils openssl openssh-client)
+               qemu-utils libnbd-bin xz-utils openssl openssh-client acl)
 
 pkg_installed() {
     [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == "install ok installed" ]]
@@ -52,15 +52,15 @@ else
     log "packages: all present"
 fi
 
-for cmd in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img qemu-io nbdinfo; do
+for cmd in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img qemu-io nbdinfo setfacl; do
     command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found on PATH after package installation"
 done
 
 # ---------------------------------------------------------------- users and groups
 # Debian's libvirt is built with qemu user "libvirt-qemu" and group "libvirt-qemu" and its QEMU
 # driver refuses to initialise when they do not exist ("Failed to parse group 'libvirt-qemu'"),
-# even though qemu.conf below makes QEMU run as root. libvirt-daemon-system (not installed:
-# it wants systemd) normally creates them, plus group kvm for /dev/kvm.
+# and qemu.conf below runs QEMU as that user. libvirt-daemon-system (not installed: it wants
+# systemd) normally creates them, plus group kvm for /dev/kvm.
 for g in kvm libvirt-qemu; do
     if ! getent group "$g" >/dev/null; then
         log "creating group $g"
@@ -73,6 +73,14 @@ if ! getent passwd libvirt-qemu >/dev/null; then
     [[ -x $nologin ]] || nologin=/bin/false
     useradd --system --gid libvirt-qemu --groups kvm --home-dir /var/lib/libvirt \
         --no-create-home --shell "$nologin" --comment "Libvirt Qemu" libvirt-qemu
+fi
+
+# /dev/kvm as Debian's udev rule leaves it (root:kvm 0660), so QEMU, running as libvirt-qemu
+# (a member of kvm), can use it. Without udev the device node is root's alone.
+if [[ -c /dev/kvm ]] && [[ $(stat -c '%G %a' /dev/kvm) != "kvm 660" ]]; then
+    log "/dev/kvm: group kvm, mode 0660 (as udev sets it on Debian)"
+    chgrp kvm /dev/kvm
+    chmod 0660 /dev/kvm
 fi
 
 # ---------------------------------------------------------------- qemu.conf
@@ -108,15 +116,23 @@ if [[ ! -e $QEMU_CONF ]]; then
     printf '# Written by virt-backup scripts/setup-host.sh (test host, no systemd).\n' >"$QEMU_CONF"
     chmod 0600 "$QEMU_CONF"
 fi
-set_conf user '"root"'
-set_conf group '"root"'
+# QEMU runs as a Debian host runs it: as libvirt-qemu, libvirt chowning each disk to it while
+# the domain runs (dynamic_ownership) and back afterwards (remember_owner). Running it as root
+# would hide every file QEMU cannot open on a real host. No AppArmor runs here, hence no
+# security driver beyond DAC.
+set_conf user '"libvirt-qemu"'
+set_conf group '"libvirt-qemu"'
+set_conf dynamic_ownership 1
+set_conf remember_owner 1
 set_conf security_driver '"none"'
 # TLS for NBD exports (pull-mode backups with tls='yes'): QEMU reads the server's certificate,
 # key and CA from this directory and requires client certificates (verify). The in-container
 # tests write their own CA and certificates here; a real host puts its own.
 NBD_TLS_DIR=${NBD_TLS_DIR:-/var/lib/virt-backup-test/nbd-tls}
 mkdir -p "$NBD_TLS_DIR"
-chmod 0700 "$NBD_TLS_DIR"
+# QEMU (libvirt-qemu) reads them: root's, readable by its group alone.
+chgrp libvirt-qemu "$NBD_TLS_DIR"
+chmod 0750 "$NBD_TLS_DIR"
 set_conf backup_tls_x509_cert_dir "\"$NBD_TLS_DIR\""
 set_conf backup_tls_x509_verify 1
 

@@ -3,6 +3,7 @@ package org.virtbackup.bench;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -99,7 +100,10 @@ public final class Benchmarks {
                 boolean createdRoot = !Files.isDirectory(workRoot);
                 Files.createDirectories(workRoot);
                 Path root = workRoot;
-                Path work = Files.createTempDirectory(workRoot, b.name() + "-");
+                // QEMU runs as libvirt-qemu: it passes through to the guests' disks (lists nothing).
+                Path work = Files.createTempDirectory(workRoot, b.name() + "-",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+                Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx--x--x"));
                 cleanup.add("removing " + work, () -> {
                     Host.deleteTree(work);
                     if (createdRoot) {

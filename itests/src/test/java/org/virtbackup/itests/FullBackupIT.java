@@ -28,6 +28,7 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.ListFlag;
 import org.virtbackup.api.XmlFlag;
+import org.virtbackup.itests.support.Acls;
 import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.Images;
 
@@ -66,7 +67,14 @@ public class FullBackupIT extends BackupTestSupport {
             assertEquals("rw-------", mode(image));
             assertEquals("rw-------", mode(image.resolveSibling("backup.xml")));
             assertEquals("rwx------", mode(image.getParent()));
-            assertEquals("rwx------", mode(image.getParent().getParent()));
+            assertEquals("root", Files.getOwner(image).getName());
+            // QEMU runs as libvirt-qemu, as on a Debian host; it may pass through the domain's
+            // directory (an incremental's push job writes there), and nothing more.
+            assertEquals("libvirt-qemu", guest.qemuUser());
+            assertEquals("rwx--x---", mode(image.getParent().getParent()));
+            assertEquals(List.of("user:libvirt-qemu:--x"), Acls.named(image.getParent().getParent()));
+            assertEquals("once its job ended, the backup's own directory is root's alone", List.of(),
+                    Acls.named(image.getParent()));
 
             String xml = backups.getXmlDesc(backup.uuid(), Set.of());
             assertTrue(xml, xml.contains("<creationTime>" + backup.creationTime().getEpochSecond()));

@@ -29,6 +29,7 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.RestoreFlag;
 import org.virtbackup.api.RestoreResult;
+import org.virtbackup.itests.support.Acls;
 import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.Images;
@@ -107,11 +108,24 @@ public class RestoreIT extends BackupTestSupport {
                         () -> backups.delete(chain.get(0).uuid(), EnumSet.of(DeleteFlag.ALL_CHILDREN)));
                 assertTrue(held.getMessage(), held.getMessage().contains(instant));
                 expectError(ErrorCode.INVALID_STATE, () -> backups.delete(chain.get(5).uuid(), EnumSet.of(DeleteFlag.MERGE)));
+                // QEMU (libvirt-qemu) reads the chain through directories opened to it alone, while it must.
+                assertEquals("libvirt-qemu", Guest.qemuUserOf(instant));
+                for (Backup b : chain) {
+                    Path dir = Path.of(b.disks().get(0).target()).getParent();
+                    assertEquals(dir.toString(), List.of("user:libvirt-qemu:--x"), Acls.named(dir));
+                }
                 Cmd.ok("virsh", "-c", Guest.URI, "destroy", instant);
                 assertIdentical(overlay, points.get(5));
             } finally {
                 Cmd.run("virsh", "-c", Guest.URI, "destroy", instant);
                 Cmd.run("virsh", "-c", Guest.URI, "undefine", instant);
+            }
+            // The domain gone, QEMU's way into the chain goes too: the backups are root's alone again.
+            waitUntil("QEMU's access to the chain is taken back", 30, () -> chain.stream()
+                    .allMatch(b -> Acls.named(Path.of(b.disks().get(0).target()).getParent()).isEmpty()));
+            for (Backup b : chain) {
+                assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                        Path.of(b.disks().get(0).target()).getParent())));
             }
             // Without the domain, nothing holds the chain any more.
             backups.delete(chain.get(0).uuid(), EnumSet.of(DeleteFlag.ALL_CHILDREN));

@@ -25,6 +25,7 @@ public final class Paths {
 
     public static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
     public static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> PASSABLE_DIR = PosixFilePermissions.fromString("rwx--x--x");
 
     private Paths() {
     }
@@ -65,6 +66,20 @@ public final class Paths {
      * read by QEMU running as another user).
      */
     public static Path privateDirectory(Path dir) {
+        return directory(dir, OWNER_ONLY_DIR);
+    }
+
+    /**
+     * Creates the directory and its missing parents, each 0711, as libvirt's own images directory:
+     * anyone may pass through, nobody but root may list. For restored disks, which QEMU (another
+     * user on a real host) opens through it; the images themselves are 0600, and libvirt hands
+     * them to QEMU's user while the domain runs. A directory that exists is left as it is.
+     */
+    public static Path passableDirectory(Path dir) {
+        return directory(dir, PASSABLE_DIR);
+    }
+
+    private static Path directory(Path dir, Set<PosixFilePermission> mode) {
         Path absolute = dir.toAbsolutePath().normalize();
         try {
             if (Files.isDirectory(absolute)) {
@@ -72,9 +87,11 @@ public final class Paths {
             }
             Path parent = absolute.getParent();
             if (parent != null) {
-                privateDirectory(parent);
+                directory(parent, mode);
             }
-            Files.createDirectory(absolute, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
+            Files.createDirectory(absolute, PosixFilePermissions.asFileAttribute(mode));
+            // The umask may have taken bits away (x for others, of a passable directory).
+            Files.setPosixFilePermissions(absolute, mode);
             return dir;
         } catch (FileAlreadyExistsException e) {
             if (Files.isDirectory(absolute)) {
@@ -83,30 +100,6 @@ public final class Paths {
             throw new UncheckedIOException("cannot create directory " + dir + ": a file of that name exists", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create directory " + dir, e);
-        }
-    }
-
-    /**
-     * A directory the service keeps private data in (sockets, scratch files): created 0700, or,
-     * if it exists, refused unless only its owner may enter it. It is not chmod-ed: someone else
-     * made it, and may rely on its mode.
-     *
-     * @param key the configuration key naming it, for the error
-     */
-    public static Path ownPrivateDirectory(Path dir, String key) {
-        if (!Files.isDirectory(dir)) {
-            return privateDirectory(dir);
-        }
-        try {
-            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
-            if (!OWNER_ONLY_DIR.containsAll(mode)) {
-                throw new BackupException(ErrorCode.INVALID_STATE, key + " " + dir + " is open to others ("
-                        + PosixFilePermissions.toString(mode) + "); make it 0700 (chmod 700 " + dir + ") or point " + key
-                        + " at a directory of its own: it holds sockets and copies of guest data");
-            }
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the mode of " + dir, e);
         }
     }
 

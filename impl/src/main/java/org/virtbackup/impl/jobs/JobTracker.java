@@ -135,6 +135,7 @@ public final class JobTracker {
         switch (result.state()) {
             case COMPLETED -> {
                 Backup done = b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), b.message());
+                storage.closeToQemu(entry.directory()); // its job's QEMU wrote what it had to
                 catalogue.put(entry.with(done));
                 events.ended(done);
                 LOG.info("Backup {} of {} completed", uuid, b.domain().name());
@@ -149,6 +150,7 @@ public final class JobTracker {
             default -> {
                 checkpoints.drop(b);
                 storage.removeImages(b, entry.directory());
+                storage.closeToQemu(entry.directory());
                 Backup ended = b.withState(result.state(), Instant.now(), result.message());
                 catalogue.put(entry.with(ended));
                 events.ended(ended);

@@ -2,6 +2,7 @@ package org.virtbackup.impl.libvirt;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.UUID;
 
 import org.virtbackup.api.DomainRef;
@@ -26,4 +27,10 @@ public interface Libvirt {
 
     /** The storage pools, for targets that keep images as pool volumes. */
     StoragePools pools();
+
+    /**
+     * The user QEMU runs as (the base label of libvirt's DAC security model, {@code user} in
+     * qemu.conf); empty when it runs as root, which needs no access granted.
+     */
+    OptionalInt qemuUid();
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.UUID;
 
 import org.libvirt.Connect;
@@ -135,10 +136,20 @@ public final class LibvirtConnection implements Libvirt {
         return pools;
     }
 
+    @Override
+    public OptionalInt qemuUid() {
+        try {
+            return QemuUser.uidOf(connection().getCapabilities());
+        } catch (LibvirtException e) {
+            throw failure("reading libvirt's capabilities", e);
+        }
+    }
+
     /** A libvirt error as a BackupException: {@code NO_DOMAIN} when the domain is gone, else {@code LIBVIRT_ERROR}. */
     static BackupException failure(String what, LibvirtException e) {
+        // Not chained: a caller of the API (another bundle, a remote test probe) may not know libvirt's classes.
         return new BackupException(isNoDomain(e) ? ErrorCode.NO_DOMAIN : ErrorCode.LIBVIRT_ERROR,
-                what + " failed: " + e.getMessage(), e);
+                what + " failed: " + e.getMessage());
     }
 
     private static boolean isNoDomain(LibvirtException e) {

@@ -51,6 +51,27 @@ public final class InstantRestores {
         }
     }
 
+    /**
+     * Forgets the overlays of the backup whose domains went (undefined, or given other disks);
+     * returns whether any is left. One that libvirt cannot tell about is kept.
+     */
+    synchronized boolean forgetGone(Path backupDirectory) {
+        List<Use> all = of(backupDirectory);
+        List<Use> left = all.stream().filter(this::inUse).toList();
+        if (left.size() != all.size()) {
+            write(backupDirectory, left);
+        }
+        return !left.isEmpty();
+    }
+
+    private boolean inUse(Use use) {
+        try {
+            return libvirt.find(use.domain()).map(d -> xmlOf(d).contains(use.overlay())).orElse(false);
+        } catch (BackupException e) {
+            return true; // libvirt cannot say: the domain may still read through the backup
+        }
+    }
+
     private static String xmlOf(LibvirtDomain d) {
         try {
             return d.xml();
@@ -79,7 +100,15 @@ public final class InstantRestores {
     synchronized void add(Path backupDirectory, List<Use> uses) {
         List<Use> all = new ArrayList<>(of(backupDirectory));
         all.addAll(uses);
+        write(backupDirectory, all);
+    }
+
+    private static void write(Path backupDirectory, List<Use> all) {
         Path file = backupDirectory.resolve(NAME);
+        if (all.isEmpty()) {
+            Paths.deleteQuietly(file);
+            return;
+        }
         Path temp = backupDirectory.resolve("." + NAME + ".tmp");
         StringBuilder text = new StringBuilder();
         all.forEach(u -> text.append(u.domain()).append(' ').append(u.overlay()).append('\n'));

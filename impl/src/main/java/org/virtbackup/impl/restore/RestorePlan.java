@@ -106,7 +106,7 @@ final class RestorePlan {
         }
     }
 
-    /** The target's real path, inside the roots (symlinks followed), its missing parents made 0700. */
+    /** The target's real path, inside the roots (symlinks followed), its missing parents made 0711. */
     private Path inRoots(Path target) {
         Path normal = target.toAbsolutePath().normalize();
         Optional<Path> real = Optional.empty();
@@ -119,7 +119,7 @@ final class RestorePlan {
         }
         Path inside = real.orElseThrow(() -> new BackupException(ErrorCode.INVALID_TARGET, target
                 + " is outside the restore roots " + roots + " (configuration key restore.roots; symlinks are followed)"));
-        Paths.privateDirectory(inside.getParent());
+        Paths.passableDirectory(inside.getParent()); // QEMU passes through it to run the restored disk
         return inside;
     }
 

@@ -51,10 +51,10 @@ public final class Restorer {
     private final JobTracker jobs;
     private final CopyTracker copies;
     private final DomainLocks locks;
-    private final InstantRestores instantRestores;
+    private final InstantRestoreAccess instantRestores;
 
     public Restorer(Libvirt libvirt, Catalogue catalogue, QemuImg qemuImg, List<Path> roots, JobTracker jobs,
-            CopyTracker copies, DomainLocks locks, InstantRestores instantRestores) {
+            CopyTracker copies, DomainLocks locks, InstantRestoreAccess instantRestores) {
         this.libvirt = libvirt;
         this.catalogue = catalogue;
         this.qemuImg = qemuImg;
@@ -141,12 +141,11 @@ public final class Restorer {
             }
             written.clear();
             parked.drop();
+            boolean start = flags.contains(RestoreFlag.START);
             DomainRef domain = existing != null ? existing.ref()
-                    : newDomain ? define(entry, name, plan, flags.contains(RestoreFlag.START)) : null;
-            if (instant) {
-                instantRestores.add(entry.directory(), plan.stream()
-                        .map(t -> new InstantRestores.Use(domain.uuid(), t.target().toString())).toList());
-            }
+                    : instant ? instantRestores.define(entry, () -> define(entry, name, plan, start), d -> plan.stream()
+                            .map(t -> new InstantRestores.Use(d.uuid(), t.target().toString())).toList())
+                    : newDomain ? define(entry, name, plan, start) : null;
             LOG.info("Backup {} restored: {}{}", backup.uuid(), result, domain == null ? "" : " into " + domain.name());
             return new RestoreResult(domain, result);
         } catch (IOException e) {

@@ -77,6 +77,7 @@ public final class BackupServiceImpl implements BackupService {
             parts.providers.get(mode).ifPresent(p -> parts.resumer.resume(mode, p));
         }
         parts.progressEvents.start();
+        parts.instantRestoreAccess.start();
         LOG.info("virt-backup catalogue loaded: {} backups", parts.catalogue.all().size());
     }
 
@@ -84,6 +85,7 @@ public final class BackupServiceImpl implements BackupService {
     public void deactivate() {
         active = false;
         parts.progressEvents.close();
+        parts.instantRestoreAccess.close();
         parts.jobs.close();
     }
 

@@ -17,7 +17,9 @@ import org.virtbackup.impl.jobs.Parameters;
 import org.virtbackup.impl.jobs.ProgressEvents;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.restore.InstantRestoreAccess;
 import org.virtbackup.impl.restore.InstantRestores;
 import org.virtbackup.impl.restore.Restorer;
 import org.virtbackup.impl.storage.StorageRouter;
@@ -48,6 +50,7 @@ final class ServiceWiring {
     final ChainEditor chains;
     final Undefiner undefiner;
     final Restorer restorer;
+    final InstantRestoreAccess instantRestoreAccess;
 
     /**
      * @param global the configured directory target ({@code target.directory})
@@ -61,7 +64,7 @@ final class ServiceWiring {
         // Every operation changing a domain's backups or disks holds its lock: they never interleave.
         DomainLocks locks = domainLocks.waiting(Duration.ofSeconds(config.lock_wait_seconds()));
         this.storage = new StorageRouter(global, Paths.resolve(config.target_directory()),
-                Paths.list(config.target_roots()), libvirt.pools());
+                Paths.list(config.target_roots()), libvirt.pools(), new QemuAccess(libvirt::qemuUid));
         InstantRestores instantRestores = new InstantRestores(libvirt);
         this.jobs = new JobTracker(catalogue, storage, checkpoints, events);
         this.resumer = new JobResumer(catalogue, jobs);
@@ -71,7 +74,8 @@ final class ServiceWiring {
                 locks);
         this.chains = new ChainEditor(catalogue, storage, checkpoints, qemuImg, instantRestores, copies, events, locks);
         this.undefiner = new Undefiner(libvirt, catalogue, chains, locks);
-        this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies,
-                locks, instantRestores);
+        this.instantRestoreAccess = new InstantRestoreAccess(catalogue, storage, instantRestores);
+        this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,
+                instantRestoreAccess);
     }
 }

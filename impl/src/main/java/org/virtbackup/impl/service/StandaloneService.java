@@ -7,6 +7,7 @@ import org.virtbackup.api.BackupService;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.jobs.DomainLocks;
+import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.impl.libvirt.LibvirtConnection;
 import org.virtbackup.impl.provider.managed.ManagedBackupProvider;
 import org.virtbackup.impl.provider.unmanaged.UnmanagedBackupProvider;
@@ -29,7 +30,7 @@ public final class StandaloneService implements AutoCloseable {
 
     public StandaloneService(VirtBackupConfig config) {
         this.libvirt = new LibvirtConnection(config.libvirt_uri());
-        this.target = new DirectoryTarget(Paths.resolve(config.target_directory()));
+        this.target = new DirectoryTarget(Paths.resolve(config.target_directory()), new QemuAccess(libvirt::qemuUid));
         this.managed = new ManagedBackupProvider(libvirt, config);
         this.unmanaged = new UnmanagedBackupProvider(libvirt, config);
         try {

@@ -16,16 +16,21 @@ import java.util.stream.Stream;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Reference;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.spi.StorageTarget;
 
 /**
  * The default target: a local directory, {@code <root>/<domain uuid>/<backup uuid>/}, every
- * level 0700. Domains are filed by UUID, not name, because names can be reused.
+ * level 0700. Domains are filed by UUID, not name, because names can be reused. QEMU's user may
+ * pass through the root and the domains' directories, and through a backup's directory only
+ * while QEMU writes its images (libvirt's push mode) or a domain restored instantly reads them.
  */
 @Component(service = StorageTarget.class, configurationPid = VirtBackupConfig.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL,
@@ -33,14 +38,16 @@ import org.virtbackup.spi.StorageTarget;
 public final class DirectoryTarget implements StorageTarget {
 
     private final Path root;
+    private final QemuAccess qemu;
 
     @Activate
-    public DirectoryTarget(VirtBackupConfig config) {
-        this(Paths.resolve(config.target_directory()));
+    public DirectoryTarget(@Reference Libvirt libvirt, VirtBackupConfig config) {
+        this(Paths.resolve(config.target_directory()), new QemuAccess(libvirt::qemuUid));
     }
 
-    public DirectoryTarget(Path root) {
+    public DirectoryTarget(Path root, QemuAccess qemu) {
         this.root = Paths.privateDirectory(root);
+        this.qemu = qemu;
     }
 
     public Path root() {
@@ -52,11 +59,39 @@ public final class DirectoryTarget implements StorageTarget {
         Path domainDir = Paths.privateDirectory(root.resolve(domain.uuid().toString()));
         Path dir = domainDir.resolve(backup.toString());
         try {
-            return Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_DIR));
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_DIR));
+            openToQemu(dir); // until its job ends: a push-mode job's QEMU writes the images
+            return dir;
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "backup " + backup + " already exists in " + root);
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot create " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** QEMU's user may pass through to the backup's directory (this target's own only). */
+    public void openToQemu(Path backupDirectory) {
+        requireOwn(backupDirectory);
+        qemu.traverse(root);
+        qemu.traverse(backupDirectory.getParent());
+        qemu.traverse(backupDirectory);
+    }
+
+    /** QEMU's user may no longer pass into the backup's directory; the root and domain directories stay passable. */
+    public void closeToQemu(Path backupDirectory) {
+        requireOwn(backupDirectory);
+        qemu.revoke(backupDirectory);
+    }
+
+    /** Whether the directory is one of this target's backup directories. */
+    public boolean holds(Path backupDirectory) {
+        Path dir = backupDirectory.toAbsolutePath().normalize();
+        return dir.startsWith(root) && dir.getNameCount() == root.getNameCount() + 2;
+    }
+
+    private void requireOwn(Path backupDirectory) {
+        if (!holds(backupDirectory)) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, backupDirectory + " is not a backup directory of " + root);
         }
     }
 
@@ -88,9 +123,7 @@ public final class DirectoryTarget implements StorageTarget {
     @Override
     public void remove(Path backupDirectory) {
         Path dir = backupDirectory.toAbsolutePath().normalize();
-        if (!dir.startsWith(root) || dir.getNameCount() != root.getNameCount() + 2) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, dir + " is not a backup directory of " + root);
-        }
+        requireOwn(dir);
         if (!Files.exists(dir)) {
             return;
         }

@@ -22,6 +22,7 @@ import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.libvirt.StoragePools;
+import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.spi.StorageTarget;
 
 /**
@@ -48,18 +49,20 @@ public final class StorageRouter {
     private final Map<String, StorageTarget> kinds = new ConcurrentHashMap<>();
     /** Which target keeps each backup directory that was listed or created. */
     private final Map<Path, StorageTarget> owners = new ConcurrentHashMap<>();
+    private final QemuAccess qemu;
 
     /**
      * @param global the configured target ({@code target.directory}), rooted at {@code globalRoot}
      * @param roots the directories per-domain target directories must lie in
      */
-    public StorageRouter(StorageTarget global, Path globalRoot, List<Path> roots, StoragePools pools) {
+    public StorageRouter(StorageTarget global, Path globalRoot, List<Path> roots, StoragePools pools, QemuAccess qemu) {
         this.global = global;
         this.globalRoot = globalRoot;
         this.roots = List.copyOf(roots);
         this.settings = new TargetSettings(globalRoot);
         this.directoryCheck = new DirectoryCheck(globalRoot, roots);
         this.pools = pools;
+        this.qemu = qemu;
         directories.put(globalRoot, global);
         Set<Path> used = new HashSet<>();
         settings.load(byDomain, used);
@@ -200,6 +203,25 @@ public final class StorageRouter {
         return all;
     }
 
+    /** QEMU's user may pass into a backup's directory (our directory targets only; pools are libvirt's). */
+    public void openToQemu(Path backupDirectory) {
+        ownDirectoryTarget(backupDirectory).ifPresent(t -> t.openToQemu(backupDirectory));
+    }
+
+    /** QEMU's user no longer needs the backup's directory (its job ended, its instant restores went). */
+    public void closeToQemu(Path backupDirectory) {
+        try {
+            ownDirectoryTarget(backupDirectory).ifPresent(t -> t.closeToQemu(backupDirectory));
+        } catch (RuntimeException e) { // the backup is whole; QEMU's user may only still pass
+            LOG.warn("Cannot take back QEMU's access to {}: {}", backupDirectory, e.getMessage());
+        }
+    }
+
+    private Optional<DirectoryTarget> ownDirectoryTarget(Path backupDirectory) {
+        return directories.values().stream().filter(DirectoryTarget.class::isInstance).map(DirectoryTarget.class::cast)
+                .filter(t -> t.holds(backupDirectory)).findFirst();
+    }
+
     /** Removes a backup's images, and then its directory with what is left in it, through the target keeping it. */
     public void remove(Backup backup, Path backupDirectory) {
         remove(backup.uuid(), backup.disks(), backupDirectory);
@@ -271,6 +293,6 @@ public final class StorageRouter {
     }
 
     private StorageTarget directory(Path dir) {
-        return directories.computeIfAbsent(dir, DirectoryTarget::new);
+        return directories.computeIfAbsent(dir, d -> new DirectoryTarget(d, qemu));
     }
 }

@@ -22,6 +22,7 @@ import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.fakes.FakeLibvirt;
 import org.virtbackup.impl.storage.DirectoryTarget;
 import org.virtbackup.impl.xml.BackupXml;
 
@@ -42,7 +43,7 @@ class CatalogueTest {
 
     @Test
     void survivesAReloadFromDisk() {
-        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"));
+        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
         DomainRef vm = new DomainRef("vm", UUID.randomUUID());
         Catalogue first = new Catalogue(xml);
         Backup older = backup(vm, Instant.ofEpochSecond(1000));
@@ -61,7 +62,7 @@ class CatalogueTest {
 
     @Test
     void directoriesAre0700AndDescriptors0600() throws Exception {
-        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"));
+        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
         DomainRef vm = new DomainRef("vm", UUID.randomUUID());
         Backup b = backup(vm, Instant.now());
         Path dir = target.create(vm, b.uuid());
@@ -78,7 +79,7 @@ class CatalogueTest {
 
     @Test
     void aTornOrForeignDescriptorIsSkippedNotFatal() throws Exception {
-        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"));
+        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
         DomainRef vm = new DomainRef("vm", UUID.randomUUID());
         Backup good = backup(vm, Instant.now());
         new Catalogue(xml).put(new CatalogueEntry(good, DOMAIN_XML, target.create(vm, good.uuid())));
@@ -99,7 +100,7 @@ class CatalogueTest {
 
     @Test
     void targetRefusesToRemoveOutsideItsRoot() {
-        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"));
+        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
         BackupException e = assertThrows(BackupException.class, () -> target.remove(tmp));
         assertEquals(ErrorCode.INVALID_TARGET, e.code());
         assertTrue(Files.exists(tmp));

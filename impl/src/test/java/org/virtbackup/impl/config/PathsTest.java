@@ -32,15 +32,10 @@ class PathsTest {
     }
 
     @Test
-    void aDirectoryForSocketsAndScratchDataThatOthersMayEnterIsRefusedNotChanged() throws Exception {
-        Path made = Paths.ownPrivateDirectory(tmp.resolve("run/vb"), "runtime.directory");
-        assertEquals("rwx------", mode(made));
-        Path open = Files.createDirectory(tmp.resolve("open"));
-        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
-        org.virtbackup.api.BackupException e = org.junit.jupiter.api.Assertions.assertThrows(
-                org.virtbackup.api.BackupException.class, () -> Paths.ownPrivateDirectory(open, "scratch.directory"));
-        assertTrue(e.getMessage().contains("scratch.directory " + open + " is open to others (rwxr-xr-x)"), e.getMessage());
-        assertEquals("rwxr-xr-x", mode(open));
+    void directoriesForRestoredDisksArePassableNotListable() throws Exception {
+        Paths.passableDirectory(tmp.resolve("images/vm"));
+        assertEquals("rwx--x--x", mode(tmp.resolve("images")));
+        assertEquals("rwx--x--x", mode(tmp.resolve("images/vm")));
     }
 
     @Test

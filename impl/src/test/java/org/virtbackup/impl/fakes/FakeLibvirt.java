@@ -85,4 +85,17 @@ public final class FakeLibvirt implements Libvirt {
     public StoragePools pools() {
         return NO_POOLS;
     }
+
+    /** Access for QEMU as on this fake host, where it runs as root: nothing to grant. */
+    public static org.virtbackup.impl.qemu.QemuAccess qemuAsRoot() {
+        return new org.virtbackup.impl.qemu.QemuAccess(java.util.OptionalInt::empty);
+    }
+
+    /** The user QEMU runs as; root (empty) unless a test says otherwise. */
+    public java.util.OptionalInt qemuUid = java.util.OptionalInt.empty();
+
+    @Override
+    public java.util.OptionalInt qemuUid() {
+        return qemuUid;
+    }
 }

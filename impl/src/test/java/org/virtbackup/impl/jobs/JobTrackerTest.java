@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.fakes.FakeLibvirt;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.fakes.BackupTrees;
 import org.virtbackup.impl.fakes.FakeQemuImg;
@@ -75,7 +76,7 @@ class JobTrackerTest {
 
     private Catalogue reloaded() {
         Catalogue fresh = new Catalogue(new BackupXml());
-        fresh.load(new DirectoryTarget(trees.root).backups()); // as after a restart
+        fresh.load(new DirectoryTarget(trees.root, FakeLibvirt.qemuAsRoot()).backups()); // as after a restart
         return fresh;
     }
 

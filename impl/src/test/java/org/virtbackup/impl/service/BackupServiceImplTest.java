@@ -106,7 +106,7 @@ class BackupServiceImplTest {
         FakeLibvirt libvirt = new FakeLibvirt();
         domain = libvirt.add(new FakeDomain("vm", tmp.resolve("vm.qcow2").toString()));
         new FakeQemuImg(tmp);
-        parts = new ServiceWiring(libvirt, new DirectoryTarget(tmp.resolve("backups")), config(), new DomainLocks());
+        parts = new ServiceWiring(libvirt, new DirectoryTarget(tmp.resolve("backups"), FakeLibvirt.qemuAsRoot()), config(), new DomainLocks());
         service = new BackupServiceImpl(parts);
     }
 
@@ -165,7 +165,7 @@ class BackupServiceImplTest {
         service.unbindProvider(provider, managed());
         service.deactivate(); // the implementation is updated: its job goes on unwatched
 
-        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups")),
+        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups"), FakeLibvirt.qemuAsRoot()),
                 config(), new DomainLocks()));
         assertEquals(JobState.RUNNING, service.lookup(b.uuid()).orElseThrow().state());
         assertEquals(ErrorCode.NO_PROVIDER, assertThrows(BackupException.class,

@@ -129,6 +129,18 @@ public final class Guest implements AutoCloseable {
         Cmd.ok("virsh", "-c", URI, "start", name);
     }
 
+    /** The user the guest's QEMU process runs as. */
+    public String qemuUser() throws Exception {
+        return qemuUserOf(name);
+    }
+
+    /** The user the QEMU process of a running domain runs as. */
+    public static String qemuUserOf(String domain) throws Exception {
+        long pid = Long.parseLong(Files.readString(Path.of("/run/libvirt/qemu", domain + ".pid")).strip());
+        return ProcessHandle.of(pid).flatMap(p -> p.info().user())
+                .orElseThrow(() -> new AssertionError("no QEMU process " + pid + " for " + domain));
+    }
+
     /** Pulls the plug if the guest runs. */
     public void shutOffIfRunning() {
         if (Cmd.ok("virsh", "-c", URI, "domstate", name).contains("running")) {

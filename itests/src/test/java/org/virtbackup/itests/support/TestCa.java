@@ -40,11 +40,16 @@ public final class TestCa {
                 "-days", "2", "-extfile", ext.toString(), "-out", who + "-cert.pem");
     }
 
-    /** Puts the server's files where QEMU reads them. */
+    /**
+     * Puts the server's files where QEMU reads them: root's, readable by QEMU's group
+     * (libvirt-qemu) and nobody else, as libvirt's TLS documentation asks of the key.
+     */
     public void installServer(Path qemuDir) throws Exception {
         Files.createDirectories(qemuDir);
         for (String f : new String[] {"ca-cert.pem", "server-cert.pem", "server-key.pem"}) {
-            Files.copy(dir.resolve(f), qemuDir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Path installed = Files.copy(dir.resolve(f), qemuDir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Cmd.ok("chgrp", "libvirt-qemu", installed.toString());
+            Cmd.ok("chmod", "0640", installed.toString());
         }
     }
 

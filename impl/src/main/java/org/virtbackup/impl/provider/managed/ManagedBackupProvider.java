@@ -30,6 +30,7 @@ import org.virtbackup.impl.provider.EndedJob;
 import org.virtbackup.impl.provider.nbd.ExportPlan;
 import org.virtbackup.impl.provider.nbd.NbdListener;
 import org.virtbackup.impl.provider.nbd.PullExport;
+import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.qemu.StorageDaemon;
 import org.virtbackup.spi.BackupJob;
@@ -51,6 +52,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     private final Libvirt libvirt;
     private final QemuImg qemuImg;
     private final StorageDaemon storageDaemon;
+    private final QemuAccess qemuAccess;
     private final Path runtimeDirectory;
     private final Path scratchDirectory;
     private final ExecutorService executor;
@@ -61,6 +63,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         this.libvirt = libvirt;
         this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
         this.storageDaemon = new StorageDaemon(config.qemu_storage_daemon());
+        this.qemuAccess = new QemuAccess(libvirt::qemuUid);
         this.runtimeDirectory = Paths.resolve(config.runtime_directory());
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
         AtomicInteger n = new AtomicInteger();
@@ -94,6 +97,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
         List<DomainDisk> all = DomainXml.disks(spec.domainXml());
         if (spec.parent() != null) {
+            qemuAccess.privateDirectory(runtimeDirectory, "runtime.directory");
             OfflineIncrementalJob job = new OfflineIncrementalJob(spec, domain, qemuImg, storageDaemon, runtimeDirectory);
             executor.execute(job::run);
             return job;
@@ -110,8 +114,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         }
         PullExport export = null;
         if (running) {
-            Paths.ownPrivateDirectory(runtimeDirectory, "runtime.directory");
-            Paths.ownPrivateDirectory(scratchDirectory, "scratch.directory");
+            qemuAccess.workDirectories(runtimeDirectory, scratchDirectory);
             export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen,
                     NbdListener.unix(socket(spec)), scratchDirectory, null, spec.backup().checkpoint(), quiesce));
         }

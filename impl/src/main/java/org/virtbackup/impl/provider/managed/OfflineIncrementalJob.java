@@ -61,7 +61,7 @@ final class OfflineIncrementalJob extends JournaledJob {
         Map<String, DomainDisk> sources = DomainXml.disks(spec.domainXml()).stream()
                 .collect(Collectors.toMap(DomainDisk::name, Function.identity(), (a, b) -> a));
         try {
-            Paths.ownPrivateDirectory(runtimeDirectory, "runtime.directory");
+            Paths.privateDirectory(runtimeDirectory); // checked when the job began
             List<BackupDisk> disks = new ArrayList<>();
             for (BackupDisk disk : spec.backup().disks()) {
                 if (cancelled) {

@@ -36,6 +36,7 @@ import org.virtbackup.impl.provider.EndedJob;
 import org.virtbackup.impl.provider.nbd.ExportPlan;
 import org.virtbackup.impl.provider.nbd.NbdListener;
 import org.virtbackup.impl.provider.nbd.PullExport;
+import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.BackupProvider;
 import org.virtbackup.spi.JobResult;
@@ -58,6 +59,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
     private final Path runtimeDirectory;
     private final Path scratchDirectory;
     private final Duration expiry;
+    private final QemuAccess qemuAccess;
     /** The running exports by TCP port, so two never ask for the same one. */
     private final Map<Integer, UnmanagedExport> ports = new ConcurrentHashMap<>();
     private final ScheduledExecutorService checks;
@@ -65,6 +67,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
     @Activate
     public UnmanagedBackupProvider(@Reference Libvirt libvirt, VirtBackupConfig config) {
         this.libvirt = libvirt;
+        this.qemuAccess = new QemuAccess(libvirt::qemuUid);
         this.runtimeDirectory = Paths.resolve(config.runtime_directory());
         this.listeners = new ListenerPolicy(config, runtimeDirectory);
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
@@ -95,8 +98,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
             List<DomainDisk> all = DomainXml.disks(spec.domainXml());
             Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
             String since = spec.parent() == null ? null : spec.parent().checkpoint();
-            Paths.ownPrivateDirectory(runtimeDirectory, "runtime.directory");
-            Paths.ownPrivateDirectory(scratchDirectory, "scratch.directory");
+            qemuAccess.workDirectories(runtimeDirectory, scratchDirectory);
             PullExport export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen, listener,
                     scratchDirectory, since, spec.backup().checkpoint(), spec.flags().contains(CreateFlag.QUIESCE)));
             List<BackupDisk> disks = spec.backup().disks().stream().map(d -> new BackupDisk(d.name(), d.format(), "",
