@@ -94,12 +94,24 @@ for ((i = 0; i < 120; i++)); do
     sleep 2
 done
 say "Karaf is up, the backup:* commands answer"
-# The console holds every disk on this host: it must listen on loopback only (port 8101 = 0x1FA5).
-if grep -qiE '^ *[0-9]+: (00000000|0{32}):1FA5 ' /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
-    say "the Karaf console listens on all addresses (sshHost in etc/org.apache.karaf.shell.cfg); it must be 127.0.0.1"
-    exit 1
-fi
-say "the Karaf console listens on loopback only"
+# The console holds every disk on this host: SSH (8101) and JMX (registry 1099, server 44444)
+# must listen on loopback only. /proc/net/tcp*: local address:port in hex, state 0A = LISTEN.
+beyond_loopback() {
+    awk -v port="$1" 'FNR > 1 && $4 == "0A" { split($2, a, ":")
+        loopback = a[1] == "0100007F" || a[1] == "0000000000000000FFFF00000100007F" \
+            || a[1] == "00000000000000000000000001000000"   # 127.0.0.1, as IPv4-mapped IPv6, ::1
+        if (a[2] == port && !loopback) found = 1 }
+        END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+for listener in 1FA5:"SSH console (sshHost in etc/org.apache.karaf.shell.cfg)" \
+                044B:"JMX registry (rmiRegistryHost in etc/org.apache.karaf.management.cfg)" \
+                AD9C:"JMX server (rmiServerHost in etc/org.apache.karaf.management.cfg)"; do
+    if beyond_loopback "${listener%%:*}"; then
+        say "the ${listener#*:} listens beyond loopback; it must be 127.0.0.1"
+        exit 1
+    fi
+done
+say "the Karaf console (SSH and JMX) listens on loopback only"
 
 say "creating guest $name with a 256 MiB qcow2 disk (no OS)"
 guest_create "$name" "$work/disk.qcow2" 256M
