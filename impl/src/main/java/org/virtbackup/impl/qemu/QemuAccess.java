@@ -36,14 +36,14 @@ public final class QemuAccess {
         this.qemuUid = qemuUid;
     }
 
-    /** QEMU may pass through the directory to files it is named (x), and list nothing. */
-    public void traverse(Path dir) {
-        grant(dir, "--x");
+    /** QEMU may pass through the directories to files it is named (x), and list nothing: one setfacl for all. */
+    public void traverse(List<Path> dirs) {
+        grant(dirs, "--x");
     }
 
     /** QEMU may create files in the directory, such as its NBD server's socket (wx), and list nothing. */
     public void enter(Path dir) {
-        grant(dir, "-wx");
+        grant(List.of(dir), "-wx");
     }
 
     /** Takes back what {@link #traverse} or {@link #enter} gave; the directory is its owner's alone again. */
@@ -86,7 +86,7 @@ public final class QemuAccess {
      */
     public void workDirectories(Path runtimeDirectory, Path scratchDirectory) {
         enter(privateDirectory(runtimeDirectory, "runtime.directory"));
-        traverse(privateDirectory(scratchDirectory, "scratch.directory"));
+        traverse(List.of(privateDirectory(scratchDirectory, "scratch.directory")));
     }
 
     /** Who else than the owner and QEMU may enter the directory, or {@code null}. */
@@ -115,10 +115,12 @@ public final class QemuAccess {
         return foreign.isEmpty() ? null : bits + ", ACL " + String.join(" ", foreign);
     }
 
-    private void grant(Path dir, String permissions) {
+    private void grant(List<Path> dirs, String permissions) {
         OptionalInt uid = qemuUid.get();
-        if (uid.isPresent()) {
-            run("setfacl", "-m", "u:" + uid.getAsInt() + ":" + permissions, dir.toString());
+        if (uid.isPresent() && !dirs.isEmpty()) {
+            List<String> command = new ArrayList<>(List.of("setfacl", "-m", "u:" + uid.getAsInt() + ":" + permissions));
+            dirs.forEach(d -> command.add(d.toString()));
+            run(command.toArray(new String[0]));
         }
     }
 

@@ -67,10 +67,9 @@ public final class InstantRestoreAccess implements AutoCloseable {
      */
     synchronized DomainRef define(CatalogueEntry backup, Supplier<DomainRef> define,
             Function<DomainRef, List<InstantRestores.Use>> overlays) {
-        for (Path dir : chain(backup)) {
-            storage.openToQemu(dir);
-            opened.add(dir);
-        }
+        List<Path> chain = chain(backup);
+        storage.openToQemu(chain);
+        opened.addAll(chain);
         DomainRef domain = define.get();
         records.add(backup.directory(), overlays.apply(domain));
         return domain;

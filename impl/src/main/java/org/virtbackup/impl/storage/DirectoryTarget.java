@@ -9,7 +9,9 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -60,7 +62,7 @@ public final class DirectoryTarget implements StorageTarget {
         Path dir = domainDir.resolve(backup.toString());
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_DIR));
-            openToQemu(dir); // until its job ends: a push-mode job's QEMU writes the images
+            openToQemu(List.of(dir)); // until its job ends: a push-mode job's QEMU writes the images
             return dir;
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "backup " + backup + " already exists in " + root);
@@ -69,12 +71,15 @@ public final class DirectoryTarget implements StorageTarget {
         }
     }
 
-    /** QEMU's user may pass through to the backup's directory (this target's own only). */
-    public void openToQemu(Path backupDirectory) {
-        requireOwn(backupDirectory);
-        qemu.traverse(root);
-        qemu.traverse(backupDirectory.getParent());
-        qemu.traverse(backupDirectory);
+    /** QEMU's user may pass through to these backup directories (this target's own only). */
+    public void openToQemu(List<Path> backupDirectories) {
+        Set<Path> path = new LinkedHashSet<>(List.of(root));
+        for (Path dir : backupDirectories) {
+            requireOwn(dir);
+            path.add(dir.getParent());
+            path.add(dir);
+        }
+        qemu.traverse(List.copyOf(path));
     }
 
     /** QEMU's user may no longer pass into the backup's directory; the root and domain directories stay passable. */

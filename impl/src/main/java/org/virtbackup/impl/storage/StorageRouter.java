@@ -204,22 +204,26 @@ public final class StorageRouter {
     }
 
     /** QEMU's user may pass into a backup's directory (our directory targets only; pools are libvirt's). */
-    public void openToQemu(Path backupDirectory) {
-        ownDirectoryTarget(backupDirectory).ifPresent(t -> t.openToQemu(backupDirectory));
+    public void openToQemu(List<Path> backupDirectories) {
+        for (DirectoryTarget t : directoryTargets()) {
+            List<Path> its = backupDirectories.stream().filter(t::holds).toList();
+            if (!its.isEmpty()) {
+                t.openToQemu(its);
+            }
+        }
     }
 
-    /** QEMU's user no longer needs the backup's directory (its job ended, its instant restores went). */
+    /** QEMU's user no longer needs the backup's directory (its job ended, or its instant restores). */
     public void closeToQemu(Path backupDirectory) {
         try {
-            ownDirectoryTarget(backupDirectory).ifPresent(t -> t.closeToQemu(backupDirectory));
+            directoryTargets().stream().filter(t -> t.holds(backupDirectory)).forEach(t -> t.closeToQemu(backupDirectory));
         } catch (RuntimeException e) { // the backup is whole; QEMU's user may only still pass
             LOG.warn("Cannot take back QEMU's access to {}: {}", backupDirectory, e.getMessage());
         }
     }
 
-    private Optional<DirectoryTarget> ownDirectoryTarget(Path backupDirectory) {
-        return directories.values().stream().filter(DirectoryTarget.class::isInstance).map(DirectoryTarget.class::cast)
-                .filter(t -> t.holds(backupDirectory)).findFirst();
+    private List<DirectoryTarget> directoryTargets() {
+        return directories.values().stream().filter(DirectoryTarget.class::isInstance).map(DirectoryTarget.class::cast).toList();
     }
 
     /** Removes a backup's images, and then its directory with what is left in it, through the target keeping it. */

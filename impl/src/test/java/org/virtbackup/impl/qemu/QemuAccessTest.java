@@ -30,7 +30,7 @@ class QemuAccessTest {
     void qemusUserAloneMayPassAndLosesItAgain() throws Exception {
         libvirt.qemuUid = OptionalInt.of(QEMU_UID);
         Path dir = access.privateDirectory(tmp.resolve("backups/vm"), "target.directory");
-        access.traverse(dir);
+        access.traverse(java.util.List.of(dir));
         String acl = getfacl(dir);
         assertTrue(acl.contains("user:" + QEMU_UID + ":--x"), acl);
         assertTrue(acl.contains("group::---") && acl.contains("other::---"), acl);
