@@ -2,14 +2,9 @@ package org.virtbackup.impl.catalogue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 
 import org.virtbackup.impl.config.Paths;
 
@@ -30,24 +25,10 @@ final class DescriptorFile {
     }
 
     static void write(Path directory, String xml) {
-        Path target = in(directory);
-        Path temp = directory.resolve("." + NAME + ".tmp");
         try {
-            Files.deleteIfExists(temp);
-            try (FileChannel ch = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_FILE))) {
-                ByteBuffer buffer = ByteBuffer.wrap(xml.getBytes(StandardCharsets.UTF_8));
-                while (buffer.hasRemaining()) {
-                    ch.write(buffer);
-                }
-                ch.force(true);
-            }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-                dir.force(true);
-            }
+            Paths.writeDurably(in(directory), xml);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write descriptor " + target, e);
+            throw new UncheckedIOException("cannot write descriptor " + in(directory), e);
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
@@ -123,22 +124,106 @@ public final class ChainEditor {
         // The children keep their content and paths through a merge; only the merged backup goes.
         instantRestores.requireNone(catalogue.require(backup.uuid()));
         Backup grandparent = backup.parent() == null ? null : catalogue.require(backup.parent()).backup();
+        // On disk before the first rebase: a merge cut short is reconciled from it, here or at the next start.
+        MergeIntent intent = MergeIntent.begin(catalogue.require(backup.uuid()).directory(),
+                backup.parent(), children.stream().map(Backup::uuid).toList());
         CopyProgress progress = new CopyProgress(children.stream().flatMap(c -> c.disks().stream())
                 .filter(d -> !d.target().isEmpty()).mapToLong(BackupDisk::capacity).sum());
         copies.started(CopyTracker.Kind.MERGE, backup.uuid(), progress);
         try {
             for (Backup child : children) {
-                rebaseOnto(child, grandparent, progress);
+                rebaseOnto(child, grandparent, progress, false);
             }
+        } catch (RuntimeException e) {
+            try {
+                reconcile(backup.uuid(), intent);
+            } catch (RuntimeException r) {
+                e.addSuppressed(r);
+            }
+            throw e;
         } finally {
             copies.ended(CopyTracker.Kind.MERGE, backup.uuid(), progress);
         }
-        deleteOne(backup.uuid(), false);
+        deleteOne(backup.uuid(), false); // its directory goes, the intent with it
         LOG.info("Backup {} merged into its {} children", backup.uuid(), children.size());
     }
 
+    /**
+     * Finishes what merges cut short by a crash left behind (at activation, before anything else
+     * runs): a merged backup whose descriptor is gone had moved every child, and its directory
+     * goes; one still listed is reconciled.
+     */
+    public void recoverMerges(List<Path> backupDirectories) {
+        for (Path dir : backupDirectories) {
+            try {
+                MergeIntent.in(dir).ifPresent(intent -> recover(dir, intent));
+            } catch (RuntimeException e) { // the service starts anyway; the record stays for the next try
+                LOG.error("Cannot recover the merge recorded in {}: {}", dir, e.getMessage());
+            }
+        }
+    }
+
+    private void recover(Path dir, MergeIntent intent) {
+        Path own = dir.toAbsolutePath().normalize();
+        Optional<Backup> merged = catalogue.all().stream()
+                .filter(e -> e.directory().toAbsolutePath().normalize().equals(own)).map(CatalogueEntry::backup).findFirst();
+        if (merged.isEmpty()) {
+            // Its descriptor went first: every child had moved, and nothing refers to what is left.
+            LOG.warn("A merge was cut short while deleting the merged backup in {}: removing what is left", dir);
+            storage.remove(UUID.fromString(dir.getFileName().toString()), List.of(), dir);
+            return;
+        }
+        try (DomainLocks.Held held = locks.hold(merged.get().domain(), DomainLocks.Access.EDIT,
+                "the recovery of the merge of backup " + merged.get().uuid())) {
+            reconcile(merged.get().uuid(), intent);
+        }
+    }
+
+    /**
+     * Makes each child of a merge cut short name the parent its images really back onto. A child
+     * rebased in part (one disk of two) has its other disks rebased too, as the merged backup is
+     * still whole. The merged backup goes when no child is left on it; else it stays with those
+     * left, and merging it again finishes the job.
+     */
+    private void reconcile(UUID merged, MergeIntent intent) {
+        Backup grandparent = intent.grandparent() == null ? null : catalogue.get(intent.grandparent())
+                .map(CatalogueEntry::backup).orElse(null);
+        for (UUID uuid : intent.children()) {
+            Backup child = catalogue.get(uuid).map(CatalogueEntry::backup).orElse(null);
+            if (child == null || !merged.equals(child.parent())) {
+                continue; // gone, or already recorded on its new parent
+            }
+            boolean moved = child.disks().stream().filter(d -> !d.target().isEmpty())
+                    .anyMatch(d -> onto(d, grandparent));
+            if (moved) {
+                rebaseOnto(child, grandparent, new CopyProgress(0), true);
+                LOG.warn("Merge of {} was cut short: child {} was rebased, now recorded on {}", merged, uuid,
+                        grandparent == null ? "no parent (full)" : grandparent.uuid());
+            }
+        }
+        List<Backup> left = catalogue.children(merged, Set.of());
+        if (left.isEmpty()) {
+            deleteOne(merged, false);
+            LOG.warn("Merge of {} finished at recovery: every child had moved", merged);
+        } else {
+            intent.end();
+            LOG.warn("Merge of {} was cut short: {} children are still on it, and it stays; merge it again to finish",
+                    merged, left.size());
+        }
+    }
+
+    /** Whether a child's disk already backs onto the grandparent's image (none: onto nothing). */
+    private boolean onto(BackupDisk disk, Backup grandparent) {
+        Optional<Path> backing = qemuImg.backingOf(Path.of(disk.target()));
+        if (grandparent == null) {
+            return backing.isEmpty();
+        }
+        return grandparent.disks().stream().filter(g -> g.name().equals(disk.name()))
+                .anyMatch(g -> backing.equals(Optional.of(Path.of(g.target()).toAbsolutePath().normalize())));
+    }
+
     /** Rebases a child's images onto the grandparent's (none: made whole) and records it as the grandparent's child. */
-    private void rebaseOnto(Backup child, Backup grandparent, CopyProgress progress) {
+    private void rebaseOnto(Backup child, Backup grandparent, CopyProgress progress, boolean skipMoved) {
         CatalogueEntry entry = catalogue.require(child.uuid());
         List<BackupDisk> disks = new ArrayList<>();
         for (BackupDisk disk : child.disks()) {
@@ -147,6 +232,10 @@ public final class ChainEditor {
                 continue;
             }
             Path image = Path.of(disk.target());
+            if (skipMoved && onto(disk, grandparent)) {
+                disks.add(disk.withStored(Paths.sizeOf(image)));
+                continue;
+            }
             String backing = "";
             if (grandparent != null) {
                 BackupDisk base = grandparent.disks().stream().filter(d -> d.name().equals(disk.name())).findFirst()

@@ -3,9 +3,14 @@ package org.virtbackup.impl.config;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
@@ -14,8 +19,6 @@ import java.util.Optional;
 import java.util.Set;
 
 import org.slf4j.Logger;
-import org.virtbackup.api.BackupException;
-import org.virtbackup.api.ErrorCode;
 import org.slf4j.LoggerFactory;
 
 /** Resolves configured paths and creates private directories and files. */
@@ -100,6 +103,34 @@ public final class Paths {
             throw new UncheckedIOException("cannot create directory " + dir + ": a file of that name exists", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create directory " + dir, e);
+        }
+    }
+
+    /**
+     * Replaces a small file (a descriptor, a journal, a record) whole or not at all, readable by
+     * its owner only: a temporary beside it, fsync, rename, fsync of the directory. A crash leaves
+     * the old file or the new one, never a torn one, and a renamed file is on disk when this returns.
+     */
+    public static void writeDurably(Path file, String text) throws IOException {
+        Path directory = file.toAbsolutePath().getParent();
+        Path temp = directory.resolve("." + file.getFileName() + ".tmp");
+        Files.deleteIfExists(temp);
+        try (FileChannel ch = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE))) {
+            ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            while (buffer.hasRemaining()) {
+                ch.write(buffer);
+            }
+            ch.force(true);
+        }
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        syncDirectory(directory);
+    }
+
+    /** Makes a directory's entries (files created, renamed, removed in it) durable. */
+    public static void syncDirectory(Path directory) throws IOException {
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
         }
     }
 

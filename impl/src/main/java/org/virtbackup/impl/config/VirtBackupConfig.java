@@ -50,6 +50,11 @@ public @interface VirtBackupConfig {
             description = "In-flight coroutines of qemu-img convert per disk (-m); 8 measured best here")
     int copy_parallelism() default 8;
 
+    @AttributeDefinition(name = "Stall limit (seconds)",
+            description = "A qemu-img or qemu-storage-daemon that reads and writes nothing this long (or leaves a "
+                    + "command unanswered) is taken for hung: it is killed and its job fails")
+    long process_stall_seconds() default 600;
+
     @AttributeDefinition(name = "NBD transport",
             description = "How unmanaged exports listen unless a request says otherwise: unix (a private socket "
                     + "in the runtime directory) or tcp (nbd.tcp.address, a port of nbd.tcp.ports)",

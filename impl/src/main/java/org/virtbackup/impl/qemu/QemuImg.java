@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
@@ -21,10 +23,13 @@ public final class QemuImg {
 
     private final String program;
     private final int parallelism;
+    private final Duration stall;
 
-    public QemuImg(String program, int parallelism) {
+    /** @param stall how long a qemu-img may go without any I/O before it is taken for hung and killed */
+    public QemuImg(String program, int parallelism, Duration stall) {
         this.program = program;
         this.parallelism = Math.max(1, parallelism);
+        this.stall = stall;
     }
 
     /**
@@ -94,7 +99,7 @@ public final class QemuImg {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            if (p.waitFor() != 0) {
+            if (ChildProcess.await(p, stall, "qemu-img rebase " + image) != 0) {
                 throw new BackupException(ErrorCode.IO_ERROR, "qemu-img rebase " + image + " failed: " + errors(log));
             }
         } catch (IOException e) {
@@ -103,6 +108,17 @@ public final class QemuImg {
             Thread.currentThread().interrupt();
             throw new BackupException(ErrorCode.IO_ERROR, "interrupted while rebasing " + image);
         }
+    }
+
+    /** The absolute path of an image's backing file, empty when it has none. */
+    public Optional<Path> backingOf(Path image) {
+        Result r = run(List.of(program, "info", "-U", "--output=json", image.toString()));
+        if (r.exitCode != 0) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + image + ": " + r.output.strip());
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"full-backing-filename\":\\s*\"([^\"]*)\"")
+                .matcher(r.output);
+        return m.find() ? Optional.of(Path.of(m.group(1)).toAbsolutePath().normalize()) : Optional.empty();
     }
 
     /** Creates a qcow2 overlay whose backing file is {@code backing} (relative to the overlay). */
@@ -140,12 +156,8 @@ public final class QemuImg {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            try {
-                if (p.waitFor() != 0) {
-                    throw new BackupException(ErrorCode.IO_ERROR, "qemu-img convert " + source + " failed: " + errors(log));
-                }
-            } finally {
-                p.destroy(); // only when interrupted: a finished process ignores it
+            if (ChildProcess.await(p, stall, "qemu-img convert " + source) != 0) {
+                throw new BackupException(ErrorCode.IO_ERROR, "qemu-img convert " + source + " failed: " + errors(log));
             }
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + program + ": " + e.getMessage(), e);
@@ -162,21 +174,26 @@ public final class QemuImg {
         return Long.parseLong(m.group(1));
     }
 
-    /** Runs a short qemu-img command and returns its exit code and output. */
+    /** Runs a qemu-img command and returns its exit code and output (read meanwhile, so a full pipe never blocks it). */
     public Result run(List<String> cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(1, TimeUnit.HOURS)) {
-                p.destroyForcibly();
-            }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+            CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return p.getInputStream().readAllBytes();
+                } catch (IOException e) {
+                    return new byte[0]; // the process was killed: its exit says enough
+                }
+            });
+            int exit = ChildProcess.await(p, stall, String.join(" ", cmd.subList(0, Math.min(2, cmd.size()))));
+            return new Result(exit, new String(out.join(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + String.join(" ", cmd) + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new BackupException(ErrorCode.IO_ERROR, "interrupted while running " + cmd.get(1));
+            throw new BackupException(ErrorCode.IO_ERROR, "interrupted while running "
+                    + String.join(" ", cmd.subList(0, Math.min(2, cmd.size()))));
         }
     }
 

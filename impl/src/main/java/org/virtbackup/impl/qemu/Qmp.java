@@ -6,10 +6,16 @@ import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,25 +32,32 @@ final class Qmp implements AutoCloseable {
 
     private final SocketChannel channel;
     private final BufferedReader in;
+    private final Duration timeout;
 
-    private Qmp(SocketChannel channel) throws IOException {
+    private Qmp(SocketChannel channel, Duration timeout) throws IOException {
         this.channel = channel;
+        this.timeout = timeout;
         this.in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
-        in.readLine(); // greeting
+        execute(null); // the greeting
         execute("{\"execute\":\"qmp_capabilities\"}");
     }
 
-    /** Connects, waiting up to ten seconds for the daemon to open its socket. */
-    static Qmp connect(Path socket, Process daemon) throws IOException, InterruptedException {
+    /**
+     * Connects, waiting up to ten seconds for the daemon to open its socket.
+     *
+     * @param log where the daemon's messages go, for the error when it exits
+     * @param timeout how long a command may go unanswered before the monitor is closed
+     */
+    static Qmp connect(Path socket, Process daemon, Path log, Duration timeout) throws IOException, InterruptedException {
         for (int i = 0; i < 200; i++) {
             try {
                 SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
                 ch.connect(UnixDomainSocketAddress.of(socket));
-                return new Qmp(ch);
+                return new Qmp(ch, timeout);
             } catch (IOException e) {
                 if (!daemon.isAlive()) {
                     throw new BackupException(ErrorCode.IO_ERROR, "qemu-storage-daemon exited: "
-                            + new String(daemon.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
+                            + (Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8).strip() : ""));
                 }
                 Thread.sleep(50);
             }
@@ -52,24 +65,59 @@ final class Qmp implements AutoCloseable {
         throw new BackupException(ErrorCode.IO_ERROR, "qemu-storage-daemon did not open " + socket);
     }
 
-    /** Sends a command and returns its reply; a QMP error becomes a BackupException. */
+    /**
+     * Sends a command ({@code null}: none, to read the greeting) and returns its reply; a QMP error
+     * becomes a BackupException, and so does a reply that does not come within the timeout: the
+     * monitor is closed under the waiting read.
+     */
     String execute(String command) throws IOException {
-        ByteBuffer out = ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.UTF_8));
-        while (out.hasRemaining()) {
-            channel.write(out);
+        AtomicBoolean answered = new AtomicBoolean();
+        CompletableFuture.runAsync(() -> {
+            if (!answered.get()) {
+                closeQuietly();
+            }
+        }, CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        try {
+            return exchange(command);
+        } catch (AsynchronousCloseException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "qemu-storage-daemon did not answer "
+                    + (command == null ? "with its greeting" : name(command)) + " within " + timeout.toSeconds() + " s");
+        } finally {
+            answered.set(true);
+        }
+    }
+
+    private String exchange(String command) throws IOException {
+        if (command != null) {
+            ByteBuffer out = ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.UTF_8));
+            while (out.hasRemaining()) {
+                channel.write(out);
+            }
         }
         String line;
         while ((line = in.readLine()) != null) {
-            if (line.contains("\"return\"")) {
+            if (line.contains("\"return\"") || (command == null && line.contains("\"QMP\""))) {
                 return line;
             }
             if (line.contains("\"error\"") && !line.contains("\"event\"")) {
                 Matcher m = ERROR.matcher(line);
-                throw new BackupException(ErrorCode.IO_ERROR, "QMP " + command.replaceAll(".*\"execute\":\\s*\"([^\"]+)\".*", "$1")
-                        + " failed: " + (m.find() ? m.group(1) : line));
+                throw new BackupException(ErrorCode.IO_ERROR, "QMP " + name(command) + " failed: "
+                        + (m.find() ? m.group(1) : line));
             }
         }
         throw new BackupException(ErrorCode.IO_ERROR, "qemu-storage-daemon closed its monitor");
+    }
+
+    private static String name(String command) {
+        return command.replaceAll(".*\"execute\":\\s*\"([^\"]+)\".*", "$1");
+    }
+
+    private void closeQuietly() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closing is all that is wanted
+        }
     }
 
     @Override

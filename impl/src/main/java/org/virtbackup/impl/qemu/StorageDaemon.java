@@ -3,6 +3,7 @@ package org.virtbackup.impl.qemu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -19,9 +20,12 @@ import org.virtbackup.api.ErrorCode;
 public final class StorageDaemon {
 
     private final String program;
+    private final Duration stall;
 
-    public StorageDaemon(String program) {
+    /** @param stall how long the copy may make no progress, or the daemon leave a command unanswered */
+    public StorageDaemon(String program, Duration stall) {
         this.program = program;
+        this.stall = stall;
     }
 
     /**
@@ -34,10 +38,12 @@ public final class StorageDaemon {
     public void copyDirty(Path source, Path overlay, String since, String next, Path socket)
             throws IOException, InterruptedException {
         Files.deleteIfExists(socket);
+        // Its messages go to a file beside the socket: a pipe nobody reads would block it when full.
+        Path log = socket.resolveSibling(socket.getFileName() + ".log");
         Process daemon = new ProcessBuilder(List.of(program,
                 "--chardev", "socket,path=" + socket + ",server=on,wait=off,id=qmp0", "--monitor", "chardev=qmp0"))
-                .redirectErrorStream(true).start();
-        try (Qmp qmp = Qmp.connect(socket, daemon)) {
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try (Qmp qmp = Qmp.connect(socket, daemon, log, stall)) {
             qmp.execute(add("file", "src-file", "\"filename\":" + quote(source.toString())));
             qmp.execute(add("qcow2", "src", "\"file\":\"src-file\""));
             qmp.execute(add("file", "tgt-file", "\"filename\":" + quote(overlay.toString())));
@@ -48,7 +54,17 @@ public final class StorageDaemon {
                     + "{\"type\":\"block-dirty-bitmap-add\",\"data\":{\"node\":\"src\",\"name\":" + quote(next)
                     + ",\"persistent\":true}}]}}");
             String jobs;
+            String progress = "";
+            long movedAt = System.nanoTime();
             while (!(jobs = qmp.execute("{\"execute\":\"query-jobs\"}")).contains("\"concluded\"")) {
+                String now = jobs.replaceAll(".*\"current-progress\":\\s*(\\d+).*", "$1");
+                if (!now.equals(progress)) {
+                    progress = now;
+                    movedAt = System.nanoTime();
+                } else if (System.nanoTime() - movedAt > stall.toNanos()) {
+                    throw new BackupException(ErrorCode.IO_ERROR, "copying the dirty clusters of " + source
+                            + " made no progress for " + stall.toSeconds() + " s (process.stall.seconds)");
+                }
                 Thread.sleep(20);
             }
             if (jobs.contains("\"error\"")) {
@@ -61,9 +77,10 @@ public final class StorageDaemon {
             qmp.execute("{\"execute\":\"quit\"}");
         } finally {
             if (!daemon.waitFor(30, TimeUnit.SECONDS)) {
-                daemon.destroyForcibly();
+                daemon.destroyForcibly().waitFor();
             }
             Files.deleteIfExists(socket);
+            Files.deleteIfExists(log);
         }
     }
 

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -109,13 +108,10 @@ public final class InstantRestores {
             Paths.deleteQuietly(file);
             return;
         }
-        Path temp = backupDirectory.resolve("." + NAME + ".tmp");
         StringBuilder text = new StringBuilder();
         all.forEach(u -> text.append(u.domain()).append(' ').append(u.overlay()).append('\n'));
         try {
-            Files.writeString(temp, text, StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(temp, Paths.OWNER_ONLY_FILE);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Paths.writeDurably(file, text.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

@@ -71,7 +71,9 @@ public final class BackupServiceImpl implements BackupService {
 
     BackupServiceImpl(ServiceWiring parts) {
         this.parts = parts;
-        parts.catalogue.load(parts.storage.backups());
+        List<Path> directories = parts.storage.backups();
+        parts.catalogue.load(directories);
+        parts.chains.recoverMerges(directories);
         active = true;
         for (BackupMode mode : BackupMode.values()) {
             parts.providers.get(mode).ifPresent(p -> parts.resumer.resume(mode, p));

@@ -58,7 +58,8 @@ final class ServiceWiring {
     ServiceWiring(Libvirt libvirt, StorageTarget global, VirtBackupConfig config, DomainLocks domainLocks) {
         this.libvirt = libvirt;
         this.requests = new RequestXml(xml, new InputLimits(config.xml_max_bytes()));
-        QemuImg qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
+        QemuImg qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism(),
+                Duration.ofSeconds(config.process_stall_seconds()));
         Checkpoints checkpoints = new Checkpoints(libvirt, qemuImg);
         CopyTracker copies = new CopyTracker();
         // Every operation changing a domain's backups or disks holds its lock: they never interleave.

@@ -6,8 +6,6 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Properties;
@@ -71,10 +69,7 @@ final class TargetSettings {
             StringWriter text = new StringWriter();
             p.store(text, "virt-backup: per-domain default targets (domain UUID = dir:PATH, pool:NAME or KIND:) and "
                     + "directories in use");
-            Path tmp = Files.createTempFile(file.getParent(), ".default-targets", ".tmp",
-                    PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_FILE));
-            Files.writeString(tmp, text.toString());
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Paths.writeDurably(file, text.toString());
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot save " + file + ": " + e.getMessage(), e);
         }

@@ -30,7 +30,7 @@ public final class FakeQemuImg {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.qemuImg = new QemuImg(program.toString(), 1);
+        this.qemuImg = new QemuImg(program.toString(), 1, java.time.Duration.ofSeconds(5));
     }
 
     public QemuImg qemuImg() {

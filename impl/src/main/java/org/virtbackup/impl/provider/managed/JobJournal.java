@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -87,13 +86,10 @@ final class JobJournal {
     }
 
     private void save() {
-        Path temp = file.resolveSibling(NAME + ".tmp");
         try {
             StringWriter w = new StringWriter();
             props.store(w, null);
-            Files.writeString(temp, w.toString(), StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(temp, Paths.OWNER_ONLY_FILE);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Paths.writeDurably(file, w.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write job journal " + file, e);
         }

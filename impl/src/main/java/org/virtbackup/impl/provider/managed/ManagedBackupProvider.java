@@ -1,6 +1,7 @@
 package org.virtbackup.impl.provider.managed;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -61,8 +62,9 @@ public final class ManagedBackupProvider implements BackupProvider {
     @Activate
     public ManagedBackupProvider(@Reference Libvirt libvirt, VirtBackupConfig config) {
         this.libvirt = libvirt;
-        this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism());
-        this.storageDaemon = new StorageDaemon(config.qemu_storage_daemon());
+        Duration stall = Duration.ofSeconds(config.process_stall_seconds());
+        this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism(), stall);
+        this.storageDaemon = new StorageDaemon(config.qemu_storage_daemon(), stall);
         this.qemuAccess = new QemuAccess(libvirt::qemuUid);
         this.runtimeDirectory = Paths.resolve(config.runtime_directory());
         this.scratchDirectory = Paths.resolve(config.scratch_directory());

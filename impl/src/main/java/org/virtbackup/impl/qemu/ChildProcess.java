@@ -1,0 +1,62 @@
+package org.virtbackup.impl.qemu;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+
+/**
+ * Waits for a qemu program to end, and kills it (SIGKILL) when it hangs: when it has neither
+ * read nor written a byte for the stall limit (its I/O counters in {@code /proc/<pid>/io}, which
+ * count every thread's reads and writes, of files and sockets alike), or when the waiting thread
+ * is interrupted (a cancel). A deadline would not do: a copy of a large disk may rightly take
+ * hours, but never a quarter of an hour without any I/O.
+ */
+final class ChildProcess {
+
+    private ChildProcess() {
+    }
+
+    /** The exit code of the process; killed and failed with {@code IO_ERROR} when it stalls. */
+    static int await(Process process, Duration stall, String what) throws InterruptedException {
+        long seen = ioCount(process.pid());
+        long quietSince = System.nanoTime();
+        try {
+            while (!process.waitFor(1, TimeUnit.SECONDS)) {
+                long now = ioCount(process.pid());
+                if (now != seen || now < 0) { // unreadable counters: never taken for a stall
+                    seen = now;
+                    quietSince = System.nanoTime();
+                } else if (System.nanoTime() - quietSince > stall.toNanos()) {
+                    process.destroyForcibly().waitFor();
+                    throw new BackupException(ErrorCode.IO_ERROR, what + " neither read nor wrote anything for "
+                            + stall.toSeconds() + " s and was killed (process.stall.seconds)");
+                }
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            throw e;
+        }
+    }
+
+    /** Every byte and call the process has read or written so far; -1 when it cannot be read. */
+    private static long ioCount(long pid) {
+        try {
+            long sum = 0;
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "io"))) {
+                int colon = line.indexOf(':');
+                if (colon > 0 && !line.startsWith("cancelled_write_bytes")) {
+                    sum += Long.parseLong(line.substring(colon + 1).strip());
+                }
+            }
+            return sum;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+}
