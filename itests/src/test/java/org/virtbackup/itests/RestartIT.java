@@ -1,6 +1,7 @@
 package org.virtbackup.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.virtbackup.itests.support.Sizes.GiB;
 import static org.virtbackup.itests.support.Sizes.MiB;
@@ -69,6 +70,39 @@ public class RestartIT extends BackupTestSupport {
             assertTrue("the libvirt job has ended",
                     Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", guest.name()).contains("None"));
             assertBackupEqualsSourceWithPattern(guest, done, 0x5a);
+            service.delete(backup.uuid(), Set.of());
+        }
+    }
+
+    @Test
+    public void aJobCutShortBeforeItsJournalLeavesNothingInLibvirtAndTheDomainFree() throws Exception {
+        try (Guest guest = Guest.startWithData(workDir(), "it-nojournal", 4 * GiB, 3 * GiB)) {
+            Backup backup = backupService().create(guest.name(), (String) null, Set.of());
+            Path dir = Path.of(backup.disks().get(0).target()).getParent();
+            Bundle impl = implementationBundle();
+            impl.stop();
+            // As if the service had died between libvirt's job start and its journal.
+            Files.delete(dir.resolve(".job"));
+            impl.start();
+
+            BackupService service = backupService();
+            // The managed provider binds and resumes on its own time.
+            waitUntil("the cut-short job is recorded failed", 60,
+                    () -> service.lookup(backup.uuid()).orElseThrow().state() == JobState.FAILED);
+            Backup failed = service.lookup(backup.uuid()).orElseThrow();
+            assertTrue(failed.message(), failed.message().contains("cut short before its job was recorded"));
+            assertTrue("no libvirt job is left", Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", guest.name())
+                    .contains("None"));
+            assertFalse("its checkpoint is gone", guest.checkpoints().contains(backup.checkpoint()));
+            waitUntil("its copy ends", 60, () -> copiesOf(dir).isEmpty());
+            assertFalse(Files.exists(Path.of(backup.disks().get(0).target())));
+
+            // The domain is not left busy: the next backup runs, and holds the disk.
+            guest.write(0, 0x5a, 0, 4 * MiB);
+            Backup next = service.create(guest.name(), (String) null, Set.of());
+            assertEquals(JobState.COMPLETED, service.finishJob(next.uuid(), Set.of()));
+            assertBackupEqualsSourceWithPattern(guest, service.lookup(next.uuid()).orElseThrow(), 0x5a);
+            service.delete(next.uuid(), Set.of());
             service.delete(backup.uuid(), Set.of());
         }
     }

@@ -1,9 +1,10 @@
 package org.virtbackup.impl.config;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -115,22 +116,26 @@ public final class Paths {
         Path directory = file.toAbsolutePath().getParent();
         Path temp = directory.resolve("." + file.getFileName() + ".tmp");
         Files.deleteIfExists(temp);
-        try (FileChannel ch = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE))) {
-            ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-            while (buffer.hasRemaining()) {
-                ch.write(buffer);
-            }
-            ch.force(true);
+        Files.createFile(temp, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
+        // A stream, not a FileChannel: an interrupt (a job stopped with its bundle) must not cut the write.
+        try (FileOutputStream out = new FileOutputStream(temp.toFile())) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.getFD().sync();
         }
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         syncDirectory(directory);
     }
 
-    /** Makes a directory's entries (files created, renamed, removed in it) durable. */
+    /**
+     * Makes a directory's entries (files created, renamed, removed in it) durable. An interrupt
+     * arriving meanwhile closes the channel: the entry is then as durable as the file system
+     * makes it anyway, and the interrupt stays for the caller to see.
+     */
     public static void syncDirectory(Path directory) throws IOException {
         try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
             dir.force(true);
+        } catch (ClosedByInterruptException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -8,14 +8,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
+import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.DomainJobStats;
 import org.libvirt.LibvirtException;
 import org.libvirt.TypedParameter;
 import org.virtbackup.api.DomainRef;
 
-/** A {@link LibvirtDomain} of a live connection: each call is one libvirt call. */
+/**
+ * A {@link LibvirtDomain} of the live connection: each call is one libvirt call. After libvirtd
+ * restarted (a new connection), the domain is looked up again by its UUID, so a job watched
+ * across the restart keeps asking about the same domain instead of a handle of a dead connection.
+ */
 final class ConnectedDomain implements LibvirtDomain {
 
     /** {@code VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL}. */
@@ -31,16 +37,36 @@ final class ConnectedDomain implements LibvirtDomain {
     /** {@code VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA}: not in libvirt-java 0.5.4's constants. */
     private static final int UNDEFINE_CHECKPOINTS_METADATA = 1 << 4;
 
-    private final Domain domain;
+    private final Supplier<Connect> connection;
+    private final String uuid;
+    private Connect from;
+    private Domain handle;
 
-    ConnectedDomain(Domain domain) {
-        this.domain = domain;
+    /** @param connection the live connection, connecting again when the one {@code domain} came from died */
+    ConnectedDomain(Domain domain, Connect from, Supplier<Connect> connection) throws LibvirtException {
+        this.connection = connection;
+        this.uuid = domain.getUUIDString();
+        this.from = from;
+        this.handle = domain;
+    }
+
+    private synchronized Domain domain() {
+        Connect now = connection.get();
+        if (now != from) {
+            try {
+                handle = now.domainLookupByUUIDString(uuid);
+                from = now;
+            } catch (LibvirtException e) {
+                throw LibvirtConnection.failure("looking up domain " + uuid + " again after libvirtd restarted", e);
+            }
+        }
+        return handle;
     }
 
     /** The domain's name for an error message; libvirt may be unable to tell by then. */
     private String name() {
         try {
-            return domain.getName();
+            return domain().getName();
         } catch (LibvirtException e) {
             return "(unknown)";
         }
@@ -49,7 +75,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public DomainRef ref() {
         try {
-            return new DomainRef(domain.getName(), UUID.fromString(domain.getUUIDString()));
+            return new DomainRef(domain().getName(), UUID.fromString(domain().getUUIDString()));
         } catch (LibvirtException e) {
             throw failure("reading a domain's name", e);
         }
@@ -58,7 +84,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public boolean isActive() {
         try {
-            return domain.isActive() == 1;
+            return domain().isActive() == 1;
         } catch (LibvirtException e) {
             throw failure("reading the state of domain " + name(), e);
         }
@@ -67,7 +93,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public String xml() {
         try {
-            return domain.getXMLDesc(0);
+            return domain().getXMLDesc(0);
         } catch (LibvirtException e) {
             throw failure("reading the XML of domain " + name(), e);
         }
@@ -76,7 +102,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public long capacity(String disk) {
         try {
-            return domain.blockInfo(disk).getCapacity();
+            return domain().blockInfo(disk).getCapacity();
         } catch (LibvirtException e) {
             throw failure("reading the size of disk " + disk + " of domain " + name(), e);
         }
@@ -85,7 +111,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public long allocation(DomainDisk disk) {
         try {
-            return domain.blockInfo(disk.source()).getAllocation();
+            return domain().blockInfo(disk.source()).getAllocation();
         } catch (LibvirtException e) {
             throw failure("reading the allocation of disk " + disk.name() + " of domain " + name(), e);
         }
@@ -94,7 +120,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public boolean hasJob() {
         try {
-            return domain.getJobInfo().getType() != JobStats.NONE;
+            return domain().getJobInfo().getType() != JobStats.NONE;
         } catch (LibvirtException e) {
             throw failure("reading the job of domain " + name(), e);
         }
@@ -103,7 +129,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public void beginBackup(String backupXml, String checkpointXml, boolean reuseExternal, boolean quiesce) {
         try {
-            domain.backupBegin(backupXml, checkpointXml,
+            domain().backupBegin(backupXml, checkpointXml,
                     (reuseExternal ? BEGIN_REUSE_EXTERNAL : 0) | (quiesce ? BEGIN_QUIESCE : 0));
         } catch (LibvirtException e) {
             throw failure("starting the " + (reuseExternal ? "incremental" : "libvirt") + " backup job of domain " + name(), e);
@@ -113,16 +139,20 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public Optional<String> backupXml() {
         try {
-            return Optional.of(domain.getBackupXMLDesc(0));
+            return Optional.of(domain().getBackupXMLDesc(0));
         } catch (LibvirtException e) {
-            return Optional.empty();
+            if (String.valueOf(e.getMessage()).contains("no domain backup job")) {
+                return Optional.empty();
+            }
+            // libvirt cannot say (restarting, say): not "no job", which would end a running export
+            throw failure("reading the backup job of domain " + name(), e);
         }
     }
 
     @Override
     public void abortJob() {
         try {
-            domain.abortJob();
+            domain().abortJob();
         } catch (LibvirtException e) {
             // the job is gone already (ended, or the domain stopped): nothing left to abort
         }
@@ -131,7 +161,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public JobStats jobStats(boolean completed) {
         try {
-            DomainJobStats stats = domain.getJobStats(completed ? COMPLETED_STATS : 0);
+            DomainJobStats stats = domain().getJobStats(completed ? COMPLETED_STATS : 0);
             Map<String, String> fields = new HashMap<>();
             if (stats.stats != null) {
                 for (TypedParameter p : stats.stats) {
@@ -147,7 +177,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public String qmp(String command) {
         try {
-            return domain.qemuMonitorCommand(command, 0);
+            return domain().qemuMonitorCommand(command, 0);
         } catch (LibvirtException e) {
             throw failure("querying QEMU of domain " + name(), e);
         }
@@ -156,7 +186,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public List<String> checkpoints() {
         try {
-            return Arrays.asList(domain.checkpointListNames());
+            return Arrays.asList(domain().checkpointListNames());
         } catch (LibvirtException e) {
             throw failure("listing the checkpoints of domain " + name(), e);
         }
@@ -165,7 +195,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public void deleteCheckpoint(String name, boolean metadataOnly) {
         try {
-            domain.checkpointLookupByName(name).delete(metadataOnly ? DELETE_METADATA_ONLY : 0);
+            domain().checkpointLookupByName(name).delete(metadataOnly ? DELETE_METADATA_ONLY : 0);
         } catch (LibvirtException e) {
             throw failure("deleting checkpoint " + name, e);
         }
@@ -174,7 +204,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public void redefineCheckpoint(String name, String checkpointXml) {
         try {
-            domain.checkpointCreateXML(checkpointXml, CREATE_REDEFINE);
+            domain().checkpointCreateXML(checkpointXml, CREATE_REDEFINE);
         } catch (LibvirtException e) {
             throw failure("recording checkpoint " + name + " in libvirt", e);
         }
@@ -184,7 +214,7 @@ final class ConnectedDomain implements LibvirtDomain {
     public void undefine() {
         try {
             // Checkpoint metadata goes with the domain (libvirt refuses otherwise).
-            domain.undefine(UNDEFINE_CHECKPOINTS_METADATA);
+            domain().undefine(UNDEFINE_CHECKPOINTS_METADATA);
         } catch (LibvirtException e) {
             throw failure("undefining domain " + name(), e);
         }
@@ -193,7 +223,7 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public void start() {
         try {
-            domain.create();
+            domain().create();
         } catch (LibvirtException e) {
             throw failure("starting domain " + name(), e);
         }

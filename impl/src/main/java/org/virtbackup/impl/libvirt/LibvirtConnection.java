@@ -67,6 +67,7 @@ public final class LibvirtConnection implements Libvirt {
         } catch (LibvirtException e) {
             // fall through and reconnect
         }
+        close(); // the dead connection's resources go before a new one is opened
         try {
             connect = new Connect(uri);
             connect.setConnectionErrorCallback(quiet);
@@ -86,7 +87,7 @@ public final class LibvirtConnection implements Libvirt {
         Connect c = connection();
         try {
             Domain d = isUuid(nameOrUuid) ? c.domainLookupByUUIDString(nameOrUuid) : c.domainLookupByName(nameOrUuid);
-            return new ConnectedDomain(d);
+            return new ConnectedDomain(d, c, this::connection);
         } catch (LibvirtException e) {
             if (isNoDomain(e)) {
                 throw new BackupException(ErrorCode.NO_DOMAIN, "no domain '" + nameOrUuid + "' in libvirt at " + uri);
@@ -99,7 +100,7 @@ public final class LibvirtConnection implements Libvirt {
     public Optional<LibvirtDomain> find(UUID domain) {
         Connect c = connection();
         try {
-            return Optional.of(new ConnectedDomain(c.domainLookupByUUIDString(domain.toString())));
+            return Optional.of(new ConnectedDomain(c.domainLookupByUUIDString(domain.toString()), c, this::connection));
         } catch (LibvirtException e) {
             if (isNoDomain(e)) {
                 return Optional.empty();
@@ -112,8 +113,9 @@ public final class LibvirtConnection implements Libvirt {
     public List<DomainRef> domains() {
         try {
             List<DomainRef> refs = new ArrayList<>();
-            for (Domain d : connection().listAllDomains(0)) {
-                refs.add(new ConnectedDomain(d).ref());
+            Connect c = connection();
+            for (Domain d : c.listAllDomains(0)) {
+                refs.add(new ConnectedDomain(d, c, this::connection).ref());
             }
             refs.sort(Comparator.comparing(DomainRef::name));
             return refs;
@@ -125,7 +127,8 @@ public final class LibvirtConnection implements Libvirt {
     @Override
     public LibvirtDomain define(String domainXml) {
         try {
-            return new ConnectedDomain(connection().domainDefineXML(domainXml));
+            Connect c = connection();
+            return new ConnectedDomain(c.domainDefineXML(domainXml), c, this::connection);
         } catch (LibvirtException e) {
             throw failure("defining a domain", e);
         }

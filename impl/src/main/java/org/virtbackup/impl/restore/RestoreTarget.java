@@ -15,11 +15,19 @@ record RestoreTarget(BackupDisk disk, Path target, String format) {
 
     /** Where the image is written first, beside the target, renamed over it once whole. */
     Path temporary() {
+        return temporaryOf(target);
+    }
+
+    static Path temporaryOf(Path target) {
         return target.resolveSibling("." + target.getFileName() + ".restoring");
     }
 
     /** Where a disk rewritten in place waits, beside the target, until its restored image is in place. */
     Path parked() {
+        return parkedOf(target);
+    }
+
+    static Path parkedOf(Path target) {
         return target.resolveSibling("." + target.getFileName() + ".before-restore");
     }
 }

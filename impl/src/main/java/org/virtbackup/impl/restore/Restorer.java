@@ -110,6 +110,8 @@ public final class Restorer {
         List<Path> logs = new ArrayList<>();
         CopyProgress progress = new CopyProgress(plan.stream().mapToLong(t -> t.disk().capacity()).sum());
         ParkedDisks parked = ParkedDisks.none();
+        // On disk before the first write or move: a crash is finished or undone from it at the next start.
+        RestoreIntent intent = RestoreIntent.begin(entry.directory(), plan);
         copies.started(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
         try {
             if (existing != null) {
@@ -136,6 +138,7 @@ public final class Restorer {
                 result.add(new RestoreResult.RestoredDisk(t.disk().name(), t.target().toString(), verified));
                 progress.diskDone();
             }
+            intent.copied();
             for (RestoreTarget t : plan) {
                 Files.move(t.temporary(), t.target(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
@@ -161,6 +164,18 @@ public final class Restorer {
             copies.ended(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
             written.addAll(logs); // the images' temporaries only on failure, the logs always
             written.forEach(Paths::deleteQuietly);
+            intent.end(); // done, or undone here: only a crash leaves it
+        }
+    }
+
+    /** Finishes or undoes the restores a crash cut short (at activation, before anything else runs). */
+    public void recover(List<Path> backupDirectories) {
+        for (Path dir : backupDirectories) {
+            try {
+                RestoreIntent.recover(dir).forEach(done -> LOG.warn("A restore from {} was cut short: {}", dir, done));
+            } catch (IOException | RuntimeException e) {
+                LOG.error("Cannot recover a restore recorded in {}: {}", dir, e.getMessage());
+            }
         }
     }
 

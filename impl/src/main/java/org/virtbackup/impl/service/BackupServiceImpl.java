@@ -74,6 +74,7 @@ public final class BackupServiceImpl implements BackupService {
         List<Path> directories = parts.storage.backups();
         parts.catalogue.load(directories);
         parts.chains.recoverMerges(directories);
+        parts.restorer.recover(directories);
         active = true;
         for (BackupMode mode : BackupMode.values()) {
             parts.providers.get(mode).ifPresent(p -> parts.resumer.resume(mode, p));

@@ -1,6 +1,5 @@
 package org.virtbackup.impl.service;
 
-import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 
@@ -12,8 +11,10 @@ import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.jobs.JobTracker;
+import org.virtbackup.impl.provider.EndedJob;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.BackupProvider;
+import org.virtbackup.spi.JobResult;
 import org.virtbackup.spi.JobSpec;
 
 /**
@@ -41,16 +42,14 @@ final class JobResumer {
             try {
                 Backup parent = b.parent() == null ? null : catalogue.get(b.parent()).map(CatalogueEntry::backup).orElse(null);
                 Optional<BackupJob> job = provider.resume(new JobSpec(b, e.domainXml(), e.directory(), Set.of(), parent));
-                if (job.isPresent()) {
-                    jobs.watch(b.uuid(), job.get());
-                    LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
-                } else {
-                    catalogue.put(e.with(b.withState(JobState.FAILED, Instant.now(),
-                            "the job left no journal to resume from")));
-                }
+                // Not resumable: recorded failed by the tracker, which drops its checkpoint and images.
+                jobs.watch(b.uuid(), job.orElseGet(() -> new EndedJob(new JobResult(JobState.FAILED,
+                        "the job left no journal to resume from", b.disks()))));
+                LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
             } catch (RuntimeException ex) {
                 LOG.warn("Cannot resume backup {}: {}", b.uuid(), ex.getMessage());
-                catalogue.put(e.with(b.withState(JobState.FAILED, Instant.now(), "cannot resume: " + ex.getMessage())));
+                jobs.watch(b.uuid(), new EndedJob(new JobResult(JobState.FAILED, "cannot resume: " + ex.getMessage(),
+                        b.disks())));
             }
         }
     }

@@ -86,6 +86,20 @@ public final class ManagedBackupProvider implements BackupProvider {
     @Override
     public BackupJob start(JobSpec spec) {
         LibvirtDomain domain = libvirt.domain(spec.backup().domain().uuid().toString());
+        try {
+            return begin(spec, domain);
+        } catch (RuntimeException e) {
+            // Nothing of a job that did not start stays: not its libvirt job, not its checkpoint.
+            try {
+                undo(spec, domain);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    private BackupJob begin(JobSpec spec, LibvirtDomain domain) {
         boolean running = domain.isActive();
         boolean quiesce = spec.flags().contains(CreateFlag.QUIESCE);
         if (quiesce && !running) {
@@ -125,11 +139,27 @@ public final class ManagedBackupProvider implements BackupProvider {
         return launch(new ManagedJob(spec, qemuImg, journal, export, () -> stopping));
     }
 
+    /** Aborts the backup's libvirt job, if one runs (its XML names the backup), and drops its checkpoint. */
+    private boolean undo(JobSpec spec, LibvirtDomain domain) {
+        boolean running = PullExport.endIfRunning(domain, NbdListener.unix(socket(spec)), spec.backup().uuid().toString());
+        new Checkpoints(libvirt, qemuImg).drop(spec.backup());
+        return running;
+    }
+
     @Override
     public Optional<BackupJob> resume(JobSpec spec) {
         Optional<JobJournal> found = JobJournal.open(spec.directory());
         if (found.isEmpty()) {
-            return Optional.empty();
+            // Cut short between its libvirt job's start and its journal: that job may still run.
+            String aborted = "";
+            try {
+                LibvirtDomain domain = libvirt.domain(spec.backup().domain().uuid().toString());
+                aborted = undo(spec, domain) ? "; its libvirt job was aborted" : "";
+            } catch (BackupException e) {
+                aborted = "; its libvirt job could not be checked: " + e.getMessage();
+            }
+            return Optional.of(new EndedJob(new JobResult(JobState.FAILED,
+                    "cut short before its job was recorded" + aborted, spec.backup().disks())));
         }
         JobJournal journal = found.get();
         Optional<JobState> ended = journal.finalState();

@@ -38,6 +38,8 @@ final class PushIncrementalJob extends JournaledJob {
     private static final long FIRST_POLL_MS = 5;
     private static final long FAST_POLLING_MS = 500;
     private static final long MAX_POLL_MS = 100;
+    /** How long libvirt may not answer (libvirtd restarting) before a running job is failed. */
+    private static final long LIBVIRT_OUTAGE_NANOS = 60_000_000_000L;
 
     private final JobSpec spec;
     private final LibvirtDomain domain;
@@ -115,7 +117,7 @@ final class PushIncrementalJob extends JournaledJob {
             JobStats stats;
             long started = System.nanoTime();
             long pollMs = FIRST_POLL_MS;
-            while (!(stats = domain.jobStats(false)).isNone()) {
+            while (!(stats = statsRidingOutLibvirt()).isNone()) {
                 progress = new JobProgress(stats.value("disk_total"), stats.value("disk_processed"));
                 Thread.sleep(pollMs);
                 if (System.nanoTime() - started > FAST_POLLING_MS * 1_000_000) {
@@ -145,6 +147,29 @@ final class PushIncrementalJob extends JournaledJob {
         } else {
             String why = done.text("errmsg");
             finish(JobState.FAILED, "the incremental backup job failed" + (why.isEmpty() ? "" : ": " + why));
+        }
+    }
+
+    /**
+     * The running job's statistics. libvirt may not answer for a moment (libvirtd restarting,
+     * while QEMU's job goes on): it is asked again each second for up to a minute before the
+     * backup is failed.
+     */
+    private JobStats statsRidingOutLibvirt() throws InterruptedException {
+        long firstFailure = 0;
+        while (true) {
+            try {
+                return domain.jobStats(false);
+            } catch (BackupException e) {
+                if (e.code() != ErrorCode.LIBVIRT_ERROR) {
+                    throw e;
+                }
+                firstFailure = firstFailure == 0 ? System.nanoTime() : firstFailure;
+                if (System.nanoTime() - firstFailure > LIBVIRT_OUTAGE_NANOS) {
+                    throw e;
+                }
+                Thread.sleep(1000);
+            }
         }
     }
 

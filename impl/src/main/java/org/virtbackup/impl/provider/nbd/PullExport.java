@@ -82,6 +82,17 @@ public final class PullExport {
         return export;
     }
 
+    /**
+     * Ends the backup's libvirt job if one runs (its XML names the marker), as after a start cut
+     * short; returns whether one did.
+     */
+    public static boolean endIfRunning(LibvirtDomain domain, NbdListener listener, String marker) {
+        PullExport export = new PullExport(domain, listener, marker);
+        boolean running = export.isActive();
+        export.end();
+        return running;
+    }
+
     /** The name of the dirty bitmap an incremental export of this disk carries. */
     public static String bitmap(String disk) {
         return "backup-" + disk;

@@ -7,6 +7,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.JobState;
@@ -22,6 +24,9 @@ import org.virtbackup.spi.JobResult;
  * away without us (the domain stopped: failed). The provider calls {@link #check} periodically.
  */
 final class UnmanagedExport implements BackupJob {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UnmanagedExport.class);
+
 
     private final PullExport export;
     private final LibvirtDomain domain;
@@ -75,11 +80,18 @@ final class UnmanagedExport implements BackupJob {
         if (result.isDone()) {
             return true;
         }
-        if (expires != null && !Instant.now().isBefore(expires)) {
-            finish(JobState.EXPIRED, "the export was open longer than " + limit.toSeconds()
-                    + " s (export.expiry.seconds) and was ended; its checkpoint is dropped");
-        } else if (!export.isActive()) {
-            finish(JobState.FAILED, "the export ended without finishJob (domain stopped or libvirtd restarted)");
+        try {
+            if (expires != null && !Instant.now().isBefore(expires)) {
+                finish(JobState.EXPIRED, "the export was open longer than " + limit.toSeconds()
+                        + " s (export.expiry.seconds) and was ended; its checkpoint is dropped");
+            } else if (!export.isActive()) {
+                finish(JobState.FAILED, "the export ended without finishJob (domain stopped, or libvirtd restarted "
+                        + "and dropped the job)");
+            }
+        } catch (BackupException e) {
+            // libvirt cannot say now (restarting, say): QEMU may well still serve the disk; ask again later
+            LOG.info("Cannot check the export of {} now: {}", disks.isEmpty() ? "?" : disks.get(0).export().uri(),
+                    e.getMessage());
         }
         return result.isDone();
     }
