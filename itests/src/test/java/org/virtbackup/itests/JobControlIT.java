@@ -32,6 +32,36 @@ import org.virtbackup.itests.support.Guest;
 public class JobControlIT extends BackupTestSupport {
 
     @Test
+    public void aGuestShutDownMidBackupFailsItWithTheReasonAndLeavesNothing() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.startWithData(workDir(), "it-shutdown", 4 * GiB, 3 * GiB)) {
+            Path atStart = guest.expectedImage("at-start.qcow2");
+            Backup backup = backups.create(guest.name(), (String) null, Set.of());
+            Path dir = Path.of(backup.disks().get(0).target()).getParent();
+            guest.shutOff(); // mid-copy: the QEMU serving the pull-mode export goes with the guest
+
+            JobState state = backups.finishJob(backup.uuid(), Set.of());
+            Backup ended = backups.lookup(backup.uuid()).orElseThrow();
+            if (state == JobState.COMPLETED) {
+                // The copy won the race: the backup holds the disk as it was at its start.
+                assertIdentical(Path.of(ended.disks().get(0).target()), atStart);
+            } else {
+                assertEquals(JobState.FAILED, state);
+                assertTrue(ended.message(), ended.message().contains("the domain stopped during the backup"));
+                assertFalse("its image is gone", Files.exists(Path.of(backup.disks().get(0).target())));
+                assertTrue("its checkpoint is gone", guest.checkpoints().isEmpty());
+                waitUntil("its copy ends", 60, () -> copiesOf(dir).isEmpty());
+            }
+            // Shut off, the domain backs up from its image, whole.
+            Backup offline = backups.create(guest.name(), (String) null, Set.of());
+            assertEquals(JobState.COMPLETED, backups.finishJob(offline.uuid(), Set.of()));
+            assertIdentical(Path.of(backups.lookup(offline.uuid()).orElseThrow().disks().get(0).target()), atStart);
+            backups.delete(offline.uuid(), Set.of());
+            backups.delete(backup.uuid(), Set.of());
+        }
+    }
+
+    @Test
     public void cancelLeavesNothingBehindAndFreesTheDomain() throws Exception {
         BackupService backups = backupService();
         try (Guest guest = Guest.startWithData(workDir(), "it-cancel", 4 * GiB, 3 * GiB)) {

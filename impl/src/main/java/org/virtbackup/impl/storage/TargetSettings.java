@@ -13,6 +13,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.ErrorCode;
@@ -24,6 +26,9 @@ import org.virtbackup.impl.config.Paths;
  * domain's target are still found at start-up.
  */
 final class TargetSettings {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TargetSettings.class);
+
 
     static final String NAME = "default-targets.properties";
     private static final String USED = "used.";
@@ -51,8 +56,14 @@ final class TargetSettings {
                 used.add(Path.of(value));
                 continue;
             }
-            int colon = value.indexOf(':');
-            byDomain.put(UUID.fromString(key), new BackupTarget(value.substring(0, colon), value.substring(colon + 1)));
+            try {
+                int colon = value.indexOf(':');
+                byDomain.put(UUID.fromString(key), new BackupTarget(value.substring(0, colon), value.substring(colon + 1)));
+            } catch (RuntimeException e) {
+                // One bad line must not keep the service from starting: that domain's backups go to the global target.
+                LOG.error("Ignoring line '{} = {}' of {}: {}; the domain's backups go to target.directory until its "
+                        + "target is set again", key, value, file, e.getMessage());
+            }
         }
     }
 

@@ -47,6 +47,16 @@ class StorageRouterTest {
     }
 
     @Test
+    void aBadLineInTheTargetsFileIsSkippedAndTheServiceStillStarts() throws Exception {
+        Path dir = Files.createDirectories(roots.resolve("vm-target"));
+        UUID good = UUID.randomUUID();
+        Files.writeString(global.resolve("default-targets.properties"), "not-a-uuid = dir:/x\n"
+                + UUID.randomUUID() + " = no colon here\n" + good + " = dir:" + dir + "\n");
+        StorageRouter restarted = router();
+        assertEquals(Optional.of(org.virtbackup.api.BackupTarget.directory(dir.toString())), restarted.get(good));
+    }
+
+    @Test
     void withoutATargetOfItsOwnADomainsBackupsGoToTheGlobalOne() throws Exception {
         UUID backup = UUID.randomUUID();
         Path dir = router.create(domain.ref(), backup);

@@ -99,8 +99,27 @@ final class ManagedJob extends JournaledJob {
         } catch (Cancelled e) {
             fail(JobState.CANCELLED, "cancelled");
         } catch (IOException | RuntimeException e) {
-            fail(cancelled ? JobState.CANCELLED : JobState.FAILED, e.getMessage());
+            fail(cancelled ? JobState.CANCELLED : JobState.FAILED, reason(e));
         }
+    }
+
+    /**
+     * Why the copy failed; a guest that shut down under it (its QEMU served the copy) is the likely
+     * why. libvirt learns of QEMU's end a moment after the copy does: it is given a few seconds.
+     */
+    private String reason(Exception e) {
+        for (int i = 0; export != null && i < 25; i++) {
+            if (export.domainStopped()) {
+                return "the domain stopped during the backup, and with it the QEMU that served the copy: " + e.getMessage();
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return e.getMessage();
     }
 
     private void copyDisk(BackupDisk disk) throws InterruptedException, IOException {

@@ -93,6 +93,15 @@ public final class PullExport {
         return running;
     }
 
+    /** Whether the domain is known to have stopped (a libvirt that cannot say is not taken for it). */
+    public boolean domainStopped() {
+        try {
+            return !domain.isActive();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The name of the dirty bitmap an incremental export of this disk carries. */
     public static String bitmap(String disk) {
         return "backup-" + disk;
