@@ -93,6 +93,11 @@ public final class Catalogue {
         }
     }
 
+    /** Whether the directory holds a descriptor file, listed or not (one that cannot be read is not listed). */
+    public boolean hasDescriptor(Path directory) {
+        return Files.exists(DescriptorFile.in(directory));
+    }
+
     public Optional<CatalogueEntry> get(UUID uuid) {
         return Optional.ofNullable(index.get(uuid));
     }

@@ -73,6 +73,7 @@ public final class ChainEditor {
         Backup seen = catalogue.require(uuid).backup();
         try (DomainLocks.Held held = locks.hold(seen.domain(), DomainLocks.Access.EDIT,
                 (merge ? "the merge" : "the deletion") + " of backup " + uuid)) {
+            reconcilePending(seen.domain().uuid());
             Backup backup = catalogue.require(uuid).backup(); // another edit may have changed it while we waited
             if (merge) {
                 merge(backup);
@@ -168,7 +169,13 @@ public final class ChainEditor {
         Optional<Backup> merged = catalogue.all().stream()
                 .filter(e -> e.directory().toAbsolutePath().normalize().equals(own)).map(CatalogueEntry::backup).findFirst();
         if (merged.isEmpty()) {
-            // Its descriptor went first: every child had moved, and nothing refers to what is left.
+            // Its descriptor went first (deleteOne runs after every child moved): what is left goes,
+            // unless the descriptor is only unreadable, or a child listed in the record still reads through it.
+            if (catalogue.hasDescriptor(dir) || intent.children().stream().anyMatch(c -> readsThrough(c, own))) {
+                LOG.error("The merge recorded in {} cannot be finished: its backup's descriptor is unreadable or a "
+                        + "child still backs onto its images; nothing is removed", dir);
+                return;
+            }
             LOG.warn("A merge was cut short while deleting the merged backup in {}: removing what is left", dir);
             storage.remove(UUID.fromString(dir.getFileName().toString()), List.of(), dir);
             return;
@@ -176,6 +183,15 @@ public final class ChainEditor {
         try (DomainLocks.Held held = locks.hold(merged.get().domain(), DomainLocks.Access.EDIT,
                 "the recovery of the merge of backup " + merged.get().uuid())) {
             reconcile(merged.get().uuid(), intent);
+        }
+    }
+
+    /** A merge of the domain cut short in this process (its reconcile failed) is reconciled before any other edit. */
+    private void reconcilePending(UUID domain) {
+        for (CatalogueEntry e : catalogue.all()) {
+            if (e.backup().domain().uuid().equals(domain)) {
+                MergeIntent.in(e.directory()).ifPresent(i -> reconcile(e.backup().uuid(), i));
+            }
         }
     }
 
@@ -188,8 +204,17 @@ public final class ChainEditor {
     private void reconcile(UUID merged, MergeIntent intent) {
         Backup grandparent = intent.grandparent() == null ? null : catalogue.get(intent.grandparent())
                 .map(CatalogueEntry::backup).orElse(null);
+        if (intent.grandparent() != null && grandparent == null) {
+            // Without it no child's backing can be told: the record stays for a start that can read it.
+            throw new BackupException(ErrorCode.CHAIN_BROKEN, "the merge of " + merged + " cannot be reconciled: "
+                    + "backup " + intent.grandparent() + ", the children's new parent, is not in the catalogue");
+        }
         for (UUID uuid : intent.children()) {
             Backup child = catalogue.get(uuid).map(CatalogueEntry::backup).orElse(null);
+            if (child == null && catalogue.hasDescriptor(catalogue.require(merged).directory().resolveSibling(uuid.toString()))) {
+                throw new BackupException(ErrorCode.CHAIN_BROKEN, "the merge of " + merged + " cannot be reconciled: "
+                        + "the descriptor of its child " + uuid + " is unreadable");
+            }
             if (child == null || !merged.equals(child.parent())) {
                 continue; // gone, or already recorded on its new parent
             }
@@ -210,6 +235,13 @@ public final class ChainEditor {
             LOG.warn("Merge of {} was cut short: {} children are still on it, and it stays; merge it again to finish",
                     merged, left.size());
         }
+    }
+
+    /** Whether a listed backup's images back onto something in this directory. */
+    private boolean readsThrough(UUID child, Path dir) {
+        return catalogue.get(child).map(e -> e.backup().disks().stream().filter(d -> !d.target().isEmpty())
+                .anyMatch(d -> qemuImg.backingOf(Path.of(d.target())).map(b -> b.startsWith(dir)).orElse(false)))
+                .orElse(false);
     }
 
     /** Whether a child's disk already backs onto the grandparent's image (none: onto nothing). */

@@ -12,6 +12,7 @@ import java.util.function.Supplier;
 
 import org.libvirt.Connect;
 import org.libvirt.Domain;
+import org.libvirt.Error.ErrorNumber;
 import org.libvirt.DomainJobStats;
 import org.libvirt.LibvirtException;
 import org.libvirt.TypedParameter;
@@ -141,8 +142,9 @@ final class ConnectedDomain implements LibvirtDomain {
         try {
             return Optional.of(domain().getBackupXMLDesc(0));
         } catch (LibvirtException e) {
-            if (String.valueOf(e.getMessage()).contains("no domain backup job")) {
-                return Optional.empty();
+            ErrorNumber code = e.getError() == null ? null : e.getError().getCode();
+            if (code == ErrorNumber.VIR_ERR_NO_DOMAIN_BACKUP || code == ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                return Optional.empty(); // no job, or no domain to run one
             }
             // libvirt cannot say (restarting, say): not "no job", which would end a running export
             throw failure("reading the backup job of domain " + name(), e);

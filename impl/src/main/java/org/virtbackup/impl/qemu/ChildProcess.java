@@ -10,11 +10,12 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 
 /**
- * Waits for a qemu program to end, and kills it (SIGKILL) when it hangs: when it has neither
- * read nor written a byte for the stall limit (its I/O counters in {@code /proc/<pid>/io}, which
- * count every thread's reads and writes, of files and sockets alike), or when the waiting thread
- * is interrupted (a cancel). A deadline would not do: a copy of a large disk may rightly take
- * hours, but never a quarter of an hour without any I/O.
+ * Waits for a qemu program to end, and kills it (SIGKILL) when it hangs: when its I/O counters in
+ * {@code /proc/<pid>/io} (every thread's read and write calls and storage bytes; not socket
+ * send/recvmsg, but every copy writes or reads a file) have not moved for the stall limit, or when
+ * the waiting thread is interrupted (a cancel). A deadline would not do: a copy of a large disk
+ * may rightly take hours, but not ten minutes without touching a file. The program must be
+ * qemu-img itself, not a wrapper script: only the process started is watched and killed.
  */
 final class ChildProcess {
 
@@ -32,7 +33,7 @@ final class ChildProcess {
                     seen = now;
                     quietSince = System.nanoTime();
                 } else if (System.nanoTime() - quietSince > stall.toNanos()) {
-                    process.destroyForcibly().waitFor();
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // one stuck in the kernel may outlive it
                     throw new BackupException(ErrorCode.IO_ERROR, what + " neither read nor wrote anything for "
                             + stall.toSeconds() + " s and was killed (process.stall.seconds)");
                 }

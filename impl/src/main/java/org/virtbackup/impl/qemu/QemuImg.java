@@ -110,6 +110,11 @@ public final class QemuImg {
         }
     }
 
+    /** Waits for a copy started with {@link #startConvert} to end; killed when it stalls or on interrupt. */
+    public int await(Process copy, String what) throws InterruptedException {
+        return ChildProcess.await(copy, stall, what);
+    }
+
     /** The absolute path of an image's backing file, empty when it has none. */
     public Optional<Path> backingOf(Path image) {
         Result r = run(List.of(program, "info", "-U", "--output=json", image.toString()));
@@ -118,7 +123,13 @@ public final class QemuImg {
         }
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"full-backing-filename\":\\s*\"([^\"]*)\"")
                 .matcher(r.output);
-        return m.find() ? Optional.of(Path.of(m.group(1)).toAbsolutePath().normalize()) : Optional.empty();
+        if (m.find()) {
+            return Optional.of(Path.of(m.group(1)).toAbsolutePath().normalize());
+        }
+        if (r.output.contains("\"backing-filename\"")) { // one qemu-img could not resolve: never taken for "none"
+            throw new BackupException(ErrorCode.IO_ERROR, "qemu-img cannot resolve the backing file of " + image);
+        }
+        return Optional.empty();
     }
 
     /** Creates a qcow2 overlay whose backing file is {@code backing} (relative to the overlay). */

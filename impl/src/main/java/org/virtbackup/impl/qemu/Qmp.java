@@ -8,12 +8,14 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.Channels;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -33,13 +35,25 @@ final class Qmp implements AutoCloseable {
     private final SocketChannel channel;
     private final BufferedReader in;
     private final Duration timeout;
+    /** Closes the monitor under a read that waits too long; one per client, gone with it. */
+    private final ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "virt-backup-qmp-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
     private Qmp(SocketChannel channel, Duration timeout) throws IOException {
         this.channel = channel;
         this.timeout = timeout;
+        watchdog.setRemoveOnCancelPolicy(true);
         this.in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
-        execute(null); // the greeting
-        execute("{\"execute\":\"qmp_capabilities\"}");
+        try {
+            execute(null); // the greeting
+            execute("{\"execute\":\"qmp_capabilities\"}");
+        } catch (IOException | RuntimeException e) {
+            watchdog.shutdownNow();
+            throw e;
+        }
     }
 
     /**
@@ -71,19 +85,25 @@ final class Qmp implements AutoCloseable {
      * monitor is closed under the waiting read.
      */
     String execute(String command) throws IOException {
-        AtomicBoolean answered = new AtomicBoolean();
-        CompletableFuture.runAsync(() -> {
-            if (!answered.get()) {
+        AtomicBoolean settled = new AtomicBoolean(); // whoever sets it first, the answer or the watchdog, wins
+        ScheduledFuture<?> timer = watchdog.schedule(() -> {
+            if (settled.compareAndSet(false, true)) {
                 closeQuietly();
             }
-        }, CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            return exchange(command);
+            String reply = exchange(command);
+            if (!settled.compareAndSet(false, true)) {
+                throw new AsynchronousCloseException(); // answered, but the watchdog had already closed the monitor
+            }
+            return reply;
+        } catch (ClosedByInterruptException e) {
+            throw e; // a cancel, not a silent daemon
         } catch (AsynchronousCloseException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "qemu-storage-daemon did not answer "
                     + (command == null ? "with its greeting" : name(command)) + " within " + timeout.toSeconds() + " s");
         } finally {
-            answered.set(true);
+            timer.cancel(false);
         }
     }
 
@@ -122,6 +142,7 @@ final class Qmp implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        watchdog.shutdownNow();
         channel.close();
     }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
@@ -171,7 +172,11 @@ public final class Restorer {
     /** Finishes or undoes the restores a crash cut short (at activation, before anything else runs). */
     public void recover(List<Path> backupDirectories) {
         for (Path dir : backupDirectories) {
-            try {
+            Optional<DomainRef> domain = catalogue.all().stream().filter(e -> e.directory().equals(dir))
+                    .map(e -> e.backup().domain()).findFirst();
+            // A restore an older instance of the service still runs holds the domain: it is not ours to undo.
+            try (DomainLocks.Held held = domain.map(d -> locks.hold(d, DomainLocks.Access.EDIT,
+                    "the recovery of restores cut short")).orElse(() -> { })) {
                 RestoreIntent.recover(dir).forEach(done -> LOG.warn("A restore from {} was cut short: {}", dir, done));
             } catch (IOException | RuntimeException e) {
                 LOG.error("Cannot recover a restore recorded in {}: {}", dir, e.getMessage());

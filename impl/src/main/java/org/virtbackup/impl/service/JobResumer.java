@@ -10,6 +10,7 @@ import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.JobTracker;
 import org.virtbackup.impl.provider.EndedJob;
 import org.virtbackup.spi.BackupJob;
@@ -27,10 +28,12 @@ final class JobResumer {
 
     private final Catalogue catalogue;
     private final JobTracker jobs;
+    private final DomainLocks locks;
 
-    JobResumer(Catalogue catalogue, JobTracker jobs) {
+    JobResumer(Catalogue catalogue, JobTracker jobs, DomainLocks locks) {
         this.catalogue = catalogue;
         this.jobs = jobs;
+        this.locks = locks;
     }
 
     void resume(BackupMode mode, BackupProvider provider) {
@@ -39,7 +42,13 @@ final class JobResumer {
             if (b.state() != JobState.RUNNING || b.mode() != mode || jobs.get(b.uuid()).isPresent()) {
                 continue;
             }
-            try {
+            // A backup still starting (recorded running, its journal not yet written) is not a job cut short.
+            try (DomainLocks.Held held = locks.hold(b.domain(), DomainLocks.Access.START, "the resumption of backup "
+                    + b.uuid())) {
+                if (catalogue.get(b.uuid()).map(x -> x.backup().state()).orElse(null) != JobState.RUNNING
+                        || jobs.get(b.uuid()).isPresent()) {
+                    continue;
+                }
                 Backup parent = b.parent() == null ? null : catalogue.get(b.parent()).map(CatalogueEntry::backup).orElse(null);
                 Optional<BackupJob> job = provider.resume(new JobSpec(b, e.domainXml(), e.directory(), Set.of(), parent));
                 // Not resumable: recorded failed by the tracker, which drops its checkpoint and images.
@@ -48,8 +57,10 @@ final class JobResumer {
                 LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
             } catch (RuntimeException ex) {
                 LOG.warn("Cannot resume backup {}: {}", b.uuid(), ex.getMessage());
-                jobs.watch(b.uuid(), new EndedJob(new JobResult(JobState.FAILED, "cannot resume: " + ex.getMessage(),
-                        b.disks())));
+                if (!(ex instanceof org.virtbackup.api.BackupException be && be.code() == org.virtbackup.api.ErrorCode.DOMAIN_BUSY)) {
+                    jobs.watch(b.uuid(), new EndedJob(new JobResult(JobState.FAILED, "cannot resume: " + ex.getMessage(),
+                            b.disks())));
+                }
             }
         }
     }

@@ -106,6 +106,23 @@ class MergeRecoveryTest {
     }
 
     @Test
+    void aMergedBackupWhoseDescriptorIsUnreadableOrStillReadIsNotRemoved() throws Exception {
+        MergeIntent.begin(trees.directory(b), a.uuid(), List.of(c.uuid()));
+        Path bDir = trees.directory(b);
+        List<Path> all = dirs();
+        trees.catalogue.delete(b.uuid());
+        // C still backs onto B's image (its rebase never happened): B's files must stay.
+        editor.recoverMerges(all);
+        assertTrue(Files.exists(Path.of(b.disks().get(0).target())), "C still reads through B's image");
+        assertIdentical(imageOf(c), expectedC);
+        // An unreadable descriptor is not a missing one either.
+        Files.writeString(bDir.resolve("backup.xml"), "<not a descriptor");
+        rebase(c, a);
+        editor.recoverMerges(all);
+        assertTrue(Files.exists(bDir.resolve("backup.xml")));
+    }
+
+    @Test
     void aRebaseThatFailsLeavesEachChildOnTheParentItsImageBacksOnto() throws Exception {
         Backup d = trees.incremental(b); // a second child of B
         image(d, b, 0x44, 3);

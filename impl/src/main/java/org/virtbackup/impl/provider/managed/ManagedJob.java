@@ -144,7 +144,7 @@ final class ManagedJob extends JournaledJob {
         Process p = qemuImg.startConvert(source, format, target, log(disk));
         copy = p.toHandle();
         journal.copying(disk.name(), p.pid());
-        int exit = p.waitFor();
+        int exit = qemuImg.await(p, "copying disk " + disk.name());
         checkCancelled();
         if (exit != 0) {
             throw new BackupException(ErrorCode.IO_ERROR, "copying disk " + disk.name() + " failed: "
@@ -192,8 +192,11 @@ final class ManagedJob extends JournaledJob {
                 p.destroyForcibly();
             }
         }
-        endExport();
-        finish(state, message, spec.backup().disks());
+        try {
+            endExport();
+        } finally {
+            finish(state, message, spec.backup().disks()); // whatever libvirt says, the job ends
+        }
     }
 
     private void endExport() {

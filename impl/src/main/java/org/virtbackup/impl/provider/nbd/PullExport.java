@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.config.Paths;
@@ -19,6 +21,9 @@ import org.virtbackup.impl.xml.SafeXml;
  * checkpoint. The job runs until {@link #end()}.
  */
 public final class PullExport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PullExport.class);
+
 
     private static final long END_TIMEOUT_NANOS = 30_000_000_000L;
 
@@ -122,11 +127,21 @@ public final class PullExport {
      * file to us.
      */
     public void end() {
-        if (isActive()) {
-            domain.abortJob();
-        }
         long deadline = System.nanoTime() + END_TIMEOUT_NANOS;
-        while (isActive() && System.nanoTime() < deadline) {
+        boolean aborted = false;
+        while (System.nanoTime() < deadline) {
+            try {
+                if (!isActive()) {
+                    break;
+                }
+                if (!aborted) {
+                    domain.abortJob();
+                    aborted = true;
+                }
+            } catch (BackupException e) {
+                // libvirt cannot answer now (restarting, say): try again until the deadline, then leave it
+                LOG.debug("Ending the backup job of {}: {}", marker, e.getMessage());
+            }
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
