@@ -22,8 +22,16 @@ final class ChildProcess {
     private ChildProcess() {
     }
 
-    /** The exit code of the process; killed and failed with {@code IO_ERROR} when it stalls. */
+    /** The exit code of the process; killed and failed with {@code IO_ERROR} when it stalls, killed when interrupted. */
     static int await(Process process, Duration stall, String what) throws InterruptedException {
+        return await(process, stall, what, true);
+    }
+
+    /**
+     * @param killOnInterrupt false for a copy meant to outlive its watcher (a bundle stopping
+     *        interrupts it, and the next activation adopts the copy); its cancel kills it itself
+     */
+    static int await(Process process, Duration stall, String what, boolean killOnInterrupt) throws InterruptedException {
         long seen = ioCount(process.pid());
         long quietSince = System.nanoTime();
         try {
@@ -40,7 +48,9 @@ final class ChildProcess {
             }
             return process.exitValue();
         } catch (InterruptedException e) {
-            process.destroyForcibly();
+            if (killOnInterrupt) {
+                process.destroyForcibly();
+            }
             throw e;
         }
     }

@@ -110,9 +110,12 @@ public final class QemuImg {
         }
     }
 
-    /** Waits for a copy started with {@link #startConvert} to end; killed when it stalls or on interrupt. */
+    /**
+     * Waits for a copy started with {@link #startConvert} to end; killed when it stalls. An
+     * interrupt (its bundle stopping) leaves it running for the next activation to adopt.
+     */
     public int await(Process copy, String what) throws InterruptedException {
-        return ChildProcess.await(copy, stall, what);
+        return ChildProcess.await(copy, stall, what, false);
     }
 
     /** The absolute path of an image's backing file, empty when it has none. */
