@@ -1,6 +1,5 @@
 package org.virtbackup.impl.chain;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -149,43 +148,6 @@ public final class ChainEditor {
         LOG.info("Backup {} merged into its {} children", backup.uuid(), children.size());
     }
 
-    /**
-     * Finishes what merges cut short by a crash left behind (at activation, before anything else
-     * runs): a merged backup whose descriptor is gone had moved every child, and its directory
-     * goes; one still listed is reconciled.
-     */
-    public void recoverMerges(List<Path> backupDirectories) {
-        for (Path dir : backupDirectories) {
-            try {
-                MergeIntent.in(dir).ifPresent(intent -> recover(dir, intent));
-            } catch (RuntimeException e) { // the service starts anyway; the record stays for the next try
-                LOG.error("Cannot recover the merge recorded in {}: {}", dir, e.getMessage());
-            }
-        }
-    }
-
-    private void recover(Path dir, MergeIntent intent) {
-        Path own = dir.toAbsolutePath().normalize();
-        Optional<Backup> merged = catalogue.all().stream()
-                .filter(e -> e.directory().toAbsolutePath().normalize().equals(own)).map(CatalogueEntry::backup).findFirst();
-        if (merged.isEmpty()) {
-            // Its descriptor went first (deleteOne runs after every child moved): what is left goes,
-            // unless the descriptor is only unreadable, or a child listed in the record still reads through it.
-            if (catalogue.hasDescriptor(dir) || intent.children().stream().anyMatch(c -> readsThrough(c, own))) {
-                LOG.error("The merge recorded in {} cannot be finished: its backup's descriptor is unreadable or a "
-                        + "child still backs onto its images; nothing is removed", dir);
-                return;
-            }
-            LOG.warn("A merge was cut short while deleting the merged backup in {}: removing what is left", dir);
-            storage.remove(UUID.fromString(dir.getFileName().toString()), List.of(), dir);
-            return;
-        }
-        try (DomainLocks.Held held = locks.hold(merged.get().domain(), DomainLocks.Access.EDIT,
-                "the recovery of the merge of backup " + merged.get().uuid())) {
-            reconcile(merged.get().uuid(), intent);
-        }
-    }
-
     /** A merge of the domain cut short in this process (its reconcile failed) is reconciled before any other edit. */
     private void reconcilePending(UUID domain) {
         for (CatalogueEntry e : catalogue.all()) {
@@ -201,7 +163,7 @@ public final class ChainEditor {
      * still whole. The merged backup goes when no child is left on it; else it stays with those
      * left, and merging it again finishes the job.
      */
-    private void reconcile(UUID merged, MergeIntent intent) {
+    void reconcile(UUID merged, MergeIntent intent) {
         Backup grandparent = intent.grandparent() == null ? null : catalogue.get(intent.grandparent())
                 .map(CatalogueEntry::backup).orElse(null);
         if (intent.grandparent() != null && grandparent == null) {
@@ -235,13 +197,6 @@ public final class ChainEditor {
             LOG.warn("Merge of {} was cut short: {} children are still on it, and it stays; merge it again to finish",
                     merged, left.size());
         }
-    }
-
-    /** Whether a listed backup's images back onto something in this directory. */
-    private boolean readsThrough(UUID child, Path dir) {
-        return catalogue.get(child).map(e -> e.backup().disks().stream().filter(d -> !d.target().isEmpty())
-                .anyMatch(d -> qemuImg.backingOf(Path.of(d.target())).map(b -> b.startsWith(dir)).orElse(false)))
-                .orElse(false);
     }
 
     /** Whether a child's disk already backs onto the grandparent's image (none: onto nothing). */

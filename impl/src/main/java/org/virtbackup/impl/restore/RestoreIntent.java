@@ -51,15 +51,26 @@ final class RestoreIntent {
         Paths.deleteQuietly(file);
     }
 
+    /** Whether a restore cut short left a record in the backup's directory. */
+    static boolean pendingIn(Path backupDirectory) {
+        try {
+            return !records(backupDirectory).isEmpty();
+        } catch (IOException e) {
+            return true; // let recover() say what is wrong with it
+        }
+    }
+
+    private static List<Path> records(Path backupDirectory) throws IOException {
+        try (Stream<Path> s = Files.list(backupDirectory)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.getFileName().toString().endsWith(SUFFIX))
+                    .toList();
+        }
+    }
+
     /** Finishes or undoes every restore recorded in the backup's directory; returns what it did, for the log. */
     static List<String> recover(Path backupDirectory) throws IOException {
         List<String> done = new ArrayList<>();
-        List<Path> files;
-        try (Stream<Path> s = Files.list(backupDirectory)) {
-            files = s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.getFileName().toString().endsWith(SUFFIX))
-                    .toList();
-        }
-        for (Path f : files) {
+        for (Path f : records(backupDirectory)) {
             List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
             boolean copied = lines.contains("copied");
             List<Path> targets = lines.stream().filter(l -> l.startsWith("target ")).map(l -> Path.of(l.substring(7))).toList();

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -171,9 +172,13 @@ public final class Restorer {
 
     /** Finishes or undoes the restores a crash cut short (at activation, before anything else runs). */
     public void recover(List<Path> backupDirectories) {
+        Map<Path, DomainRef> domains = new HashMap<>();
+        catalogue.all().forEach(e -> domains.put(e.directory(), e.backup().domain()));
         for (Path dir : backupDirectories) {
-            Optional<DomainRef> domain = catalogue.all().stream().filter(e -> e.directory().equals(dir))
-                    .map(e -> e.backup().domain()).findFirst();
+            if (!RestoreIntent.pendingIn(dir)) {
+                continue;
+            }
+            Optional<DomainRef> domain = Optional.ofNullable(domains.get(dir));
             // A restore an older instance of the service still runs holds the domain: it is not ours to undo.
             try (DomainLocks.Held held = domain.map(d -> locks.hold(d, DomainLocks.Access.EDIT,
                     "the recovery of restores cut short")).orElse(() -> { })) {

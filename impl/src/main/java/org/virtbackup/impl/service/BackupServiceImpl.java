@@ -73,7 +73,7 @@ public final class BackupServiceImpl implements BackupService {
         this.parts = parts;
         List<Path> directories = parts.storage.backups();
         parts.catalogue.load(directories);
-        parts.chains.recoverMerges(directories);
+        parts.mergeRecovery.recover(directories);
         parts.restorer.recover(directories);
         active = true;
         for (BackupMode mode : BackupMode.values()) {

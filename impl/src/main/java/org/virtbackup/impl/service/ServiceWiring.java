@@ -6,6 +6,7 @@ import org.virtbackup.impl.backup.BackupStarter;
 import org.virtbackup.impl.backup.ParentChoice;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.chain.ChainEditor;
+import org.virtbackup.impl.chain.MergeRecovery;
 import org.virtbackup.impl.chain.Undefiner;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
@@ -48,6 +49,7 @@ final class ServiceWiring {
     final ProgressEvents progressEvents;
     final BackupStarter starter;
     final ChainEditor chains;
+    final MergeRecovery mergeRecovery;
     final Undefiner undefiner;
     final Restorer restorer;
     final InstantRestoreAccess instantRestoreAccess;
@@ -74,6 +76,7 @@ final class ServiceWiring {
         this.starter = new BackupStarter(libvirt, catalogue, storage, new ParentChoice(catalogue, qemuImg), jobs, events,
                 locks);
         this.chains = new ChainEditor(catalogue, storage, checkpoints, qemuImg, instantRestores, copies, events, locks);
+        this.mergeRecovery = new MergeRecovery(catalogue, storage, qemuImg, chains, locks);
         this.undefiner = new Undefiner(libvirt, catalogue, chains, locks);
         this.instantRestoreAccess = new InstantRestoreAccess(catalogue, storage, instantRestores);
         this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,

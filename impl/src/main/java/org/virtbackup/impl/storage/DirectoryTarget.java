@@ -73,6 +73,9 @@ public final class DirectoryTarget implements StorageTarget {
 
     /** QEMU's user may pass through to these backup directories (this target's own only). */
     public void openToQemu(List<Path> backupDirectories) {
+        if (backupDirectories.isEmpty()) {
+            return;
+        }
         Set<Path> path = new LinkedHashSet<>(List.of(root));
         for (Path dir : backupDirectories) {
             requireOwn(dir);

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -205,25 +206,20 @@ public final class StorageRouter {
 
     /** QEMU's user may pass into a backup's directory (our directory targets only; pools are libvirt's). */
     public void openToQemu(List<Path> backupDirectories) {
-        for (DirectoryTarget t : directoryTargets()) {
-            List<Path> its = backupDirectories.stream().filter(t::holds).toList();
-            if (!its.isEmpty()) {
-                t.openToQemu(its);
-            }
-        }
+        directoryTargets().forEach(t -> t.openToQemu(backupDirectories.stream().filter(t::holds).toList()));
     }
 
     /** QEMU's user no longer needs the backup's directory (its job ended, or its instant restores). */
     public void closeToQemu(Path backupDirectory) {
         try {
-            directoryTargets().stream().filter(t -> t.holds(backupDirectory)).forEach(t -> t.closeToQemu(backupDirectory));
+            directoryTargets().filter(t -> t.holds(backupDirectory)).forEach(t -> t.closeToQemu(backupDirectory));
         } catch (RuntimeException e) { // the backup is whole; QEMU's user may only still pass
             LOG.warn("Cannot take back QEMU's access to {}: {}", backupDirectory, e.getMessage());
         }
     }
 
-    private List<DirectoryTarget> directoryTargets() {
-        return directories.values().stream().filter(DirectoryTarget.class::isInstance).map(DirectoryTarget.class::cast).toList();
+    private Stream<DirectoryTarget> directoryTargets() {
+        return directories.values().stream().filter(DirectoryTarget.class::isInstance).map(DirectoryTarget.class::cast);
     }
 
     /** Removes a backup's images, and then its directory with what is left in it, through the target keeping it. */

@@ -38,6 +38,7 @@ class MergeRecoveryTest {
     private BackupTrees trees;
     private final QemuImg qemuImg = new QemuImg("qemu-img", 1, Duration.ofMinutes(1));
     private ChainEditor editor;
+    private MergeRecovery recovery;
     private Backup a;
     private Backup b;
     private Backup c;
@@ -48,6 +49,7 @@ class MergeRecoveryTest {
         trees = new BackupTrees(tmp);
         editor = new ChainEditor(trees.catalogue, trees.storage, new Checkpoints(trees.libvirt, qemuImg), qemuImg,
                 new InstantRestores(trees.libvirt), new CopyTracker(), new Events(), new DomainLocks());
+        recovery = new MergeRecovery(trees.catalogue, trees.storage, qemuImg, editor, new DomainLocks());
         a = trees.full();
         b = trees.incremental(a);
         c = trees.incremental(b);
@@ -63,7 +65,7 @@ class MergeRecoveryTest {
         rebase(c, a); // the crash: after C's rebase, before its descriptor
         MergeIntent.begin(trees.directory(b), a.uuid(), List.of(c.uuid()));
 
-        editor.recoverMerges(dirs());
+        recovery.recover(dirs());
 
         assertEquals(a.uuid(), trees.catalogue.require(c.uuid()).backup().parent());
         assertTrue(trees.catalogue.get(b.uuid()).isEmpty(), "every child moved: the merged backup goes");
@@ -79,7 +81,7 @@ class MergeRecoveryTest {
     void aMergeCutShortBeforeAnyRebaseKeepsTheTreeAsItWas() throws Exception {
         MergeIntent.begin(trees.directory(b), a.uuid(), List.of(c.uuid()));
 
-        editor.recoverMerges(dirs());
+        recovery.recover(dirs());
 
         assertEquals(b.uuid(), trees.catalogue.require(c.uuid()).backup().parent());
         assertTrue(trees.catalogue.get(b.uuid()).isPresent());
@@ -99,7 +101,7 @@ class MergeRecoveryTest {
                 moved.message(), moved.disks()));
         trees.catalogue.delete(b.uuid()); // the crash: after the descriptor, before the files
 
-        editor.recoverMerges(all);
+        recovery.recover(all);
 
         assertFalse(Files.exists(bDir), "nothing unlisted is left");
         assertIdentical(imageOf(c), expectedC);
@@ -112,13 +114,13 @@ class MergeRecoveryTest {
         List<Path> all = dirs();
         trees.catalogue.delete(b.uuid());
         // C still backs onto B's image (its rebase never happened): B's files must stay.
-        editor.recoverMerges(all);
+        recovery.recover(all);
         assertTrue(Files.exists(Path.of(b.disks().get(0).target())), "C still reads through B's image");
         assertIdentical(imageOf(c), expectedC);
         // An unreadable descriptor is not a missing one either.
         Files.writeString(bDir.resolve("backup.xml"), "<not a descriptor");
         rebase(c, a);
-        editor.recoverMerges(all);
+        recovery.recover(all);
         assertTrue(Files.exists(bDir.resolve("backup.xml")));
     }
 
