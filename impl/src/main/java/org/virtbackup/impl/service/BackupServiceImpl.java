@@ -77,7 +77,7 @@ public final class BackupServiceImpl implements BackupService {
         parts.restorer.recover(directories);
         active = true;
         for (BackupMode mode : BackupMode.values()) {
-            parts.providers.get(mode).ifPresent(p -> parts.resumer.resume(mode, p));
+            parts.resumer.resume(mode);
         }
         parts.progressEvents.start();
         parts.instantRestoreAccess.start();
@@ -87,6 +87,7 @@ public final class BackupServiceImpl implements BackupService {
     @Deactivate
     public void deactivate() {
         active = false;
+        parts.resumer.close();
         parts.progressEvents.close();
         parts.instantRestoreAccess.close();
         parts.jobs.close();
@@ -97,7 +98,7 @@ public final class BackupServiceImpl implements BackupService {
         Providers.modeOf(props).ifPresentOrElse(mode -> {
             parts.providers.bind(mode, provider);
             if (active) {
-                parts.resumer.resume(mode, provider);
+                parts.resumer.resume(mode);
             }
         }, () -> LOG.warn("Ignoring a BackupProvider whose {} is '{}', neither managed nor unmanaged",
                 BackupProvider.MODE, props.get(BackupProvider.MODE)));

@@ -2,11 +2,16 @@ package org.virtbackup.impl.service;
 
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupMode;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
@@ -20,48 +25,86 @@ import org.virtbackup.spi.JobSpec;
 
 /**
  * Takes over the jobs the catalogue records as running when a provider of their mode appears:
- * at activation, and when a provider comes back after a hot swap.
+ * at activation, and when a provider comes back after a hot swap. Resumptions never run two at
+ * a time; one whose domain is held by an operation is tried again a few seconds later, so no
+ * job is left recorded running without anyone watching it.
  */
-final class JobResumer {
+final class JobResumer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobResumer.class);
+    static final long RETRY_SECONDS = 5;
 
     private final Catalogue catalogue;
     private final JobTracker jobs;
     private final DomainLocks locks;
+    private final Providers providers;
+    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "virt-backup-resume-retry");
+        t.setDaemon(true);
+        return t;
+    });
 
-    JobResumer(Catalogue catalogue, JobTracker jobs, DomainLocks locks) {
+    JobResumer(Catalogue catalogue, JobTracker jobs, DomainLocks locks, Providers providers) {
         this.catalogue = catalogue;
         this.jobs = jobs;
         this.locks = locks;
+        this.providers = providers;
     }
 
-    void resume(BackupMode mode, BackupProvider provider) {
+    /** Resumes the running jobs of a mode with its provider of the moment, if it has one. */
+    synchronized void resume(BackupMode mode) {
+        BackupProvider provider = providers.get(mode).orElse(null);
+        if (provider == null) {
+            return;
+        }
+        boolean busy = false;
         for (CatalogueEntry e : catalogue.all()) {
             Backup b = e.backup();
-            if (b.state() != JobState.RUNNING || b.mode() != mode || jobs.get(b.uuid()).isPresent()) {
-                continue;
-            }
-            // A backup still starting (recorded running, its journal not yet written) is not a job cut short.
-            try (DomainLocks.Held held = locks.hold(b.domain(), DomainLocks.Access.START, "the resumption of backup "
-                    + b.uuid())) {
-                if (catalogue.get(b.uuid()).map(x -> x.backup().state()).orElse(null) != JobState.RUNNING
-                        || jobs.get(b.uuid()).isPresent()) {
-                    continue;
-                }
-                Backup parent = b.parent() == null ? null : catalogue.get(b.parent()).map(CatalogueEntry::backup).orElse(null);
-                Optional<BackupJob> job = provider.resume(new JobSpec(b, e.domainXml(), e.directory(), Set.of(), parent));
-                // Not resumable: recorded failed by the tracker, which drops its checkpoint and images.
-                jobs.watch(b.uuid(), job.orElseGet(() -> new EndedJob(new JobResult(JobState.FAILED,
-                        "the job left no journal to resume from", b.disks()))));
-                LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
-            } catch (RuntimeException ex) {
-                LOG.warn("Cannot resume backup {}: {}", b.uuid(), ex.getMessage());
-                if (!(ex instanceof org.virtbackup.api.BackupException be && be.code() == org.virtbackup.api.ErrorCode.DOMAIN_BUSY)) {
-                    jobs.watch(b.uuid(), new EndedJob(new JobResult(JobState.FAILED, "cannot resume: " + ex.getMessage(),
-                            b.disks())));
-                }
+            if (b.state() == JobState.RUNNING && b.mode() == mode && jobs.get(b.uuid()).isEmpty()) {
+                busy |= !resume(b, provider);
             }
         }
+        if (busy && !retries.isShutdown()) {
+            retries.schedule(() -> resume(mode), RETRY_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    /** @return false if the domain was busy and the backup should be tried again */
+    private boolean resume(Backup b, BackupProvider provider) {
+        try (DomainLocks.Held held = locks.hold(b.domain(), DomainLocks.Access.START, "the resumption of backup "
+                + b.uuid())) {
+            // Looked at again under the lock: the job may have ended or been taken over meanwhile.
+            Optional<CatalogueEntry> e = catalogue.get(b.uuid());
+            if (e.isEmpty() || e.get().backup().state() != JobState.RUNNING || jobs.get(b.uuid()).isPresent()) {
+                return true;
+            }
+            Backup parent = b.parent() == null ? null : catalogue.get(b.parent()).map(CatalogueEntry::backup).orElse(null);
+            Optional<BackupJob> job = provider.resume(new JobSpec(b, e.get().domainXml(), e.get().directory(), Set.of(),
+                    parent));
+            // Not resumable: recorded failed by the tracker, which drops its checkpoint and images.
+            jobs.watch(b.uuid(), job.orElseGet(() -> new EndedJob(new JobResult(JobState.FAILED,
+                    "the job left no journal to resume from", b.disks()))));
+            LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
+            return true;
+        } catch (BackupException ex) {
+            if (ex.code() == ErrorCode.DOMAIN_BUSY) {
+                LOG.info("Backup {} is resumed later: {}", b.uuid(), ex.getMessage());
+                return false;
+            }
+            fail(b, ex);
+        } catch (RuntimeException ex) {
+            fail(b, ex);
+        }
+        return true;
+    }
+
+    private void fail(Backup b, RuntimeException ex) {
+        LOG.warn("Cannot resume backup {}: {}", b.uuid(), ex.getMessage());
+        jobs.watch(b.uuid(), new EndedJob(new JobResult(JobState.FAILED, "cannot resume: " + ex.getMessage(), b.disks())));
+    }
+
+    @Override
+    public void close() {
+        retries.shutdownNow();
     }
 }

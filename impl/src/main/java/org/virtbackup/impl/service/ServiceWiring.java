@@ -70,7 +70,7 @@ final class ServiceWiring {
                 Paths.list(config.target_roots()), libvirt.pools(), new QemuAccess(libvirt::qemuUid));
         InstantRestores instantRestores = new InstantRestores(libvirt);
         this.jobs = new JobTracker(catalogue, storage, checkpoints, events);
-        this.resumer = new JobResumer(catalogue, jobs, locks);
+        this.resumer = new JobResumer(catalogue, jobs, locks, providers);
         this.parameters = new Parameters(catalogue, jobs, copies);
         this.progressEvents = new ProgressEvents(catalogue, jobs, events);
         this.starter = new BackupStarter(libvirt, catalogue, storage, new ParentChoice(catalogue, qemuImg), jobs, events,

@@ -178,6 +178,42 @@ class BackupServiceImplTest {
     }
 
     @Test
+    void aJobWhoseDomainIsBusyWhenItsProviderComesBackIsResumedOnceTheDomainIsFree() throws Exception {
+        service.bindProvider(provider, managed());
+        Backup b = service.create("vm", BackupRequest.allDisks(), Set.of());
+        service.unbindProvider(provider, managed());
+        service.deactivate();
+
+        DomainLocks locks = new DomainLocks();
+        Map<String, Object> settings = new java.util.HashMap<>(Map.of("target.directory", tmp.resolve("backups").toString(),
+                "qemu.img", tmp.resolve("qemu-img").toString(), "lock.wait.seconds", "1"));
+        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups"),
+                FakeLibvirt.qemuAsRoot()), Configurations.of(settings), locks));
+        ManualProvider next = new ManualProvider();
+        // An operator's delete holds the domain, on its own thread, while the provider comes back.
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        CompletableFuture<Void> held = new CompletableFuture<>();
+        Thread operator = new Thread(() -> {
+            try (DomainLocks.Held operation = locks.hold(b.domain(), DomainLocks.Access.EDIT, "an operator's delete")) {
+                held.complete(null);
+                release.join();
+            }
+        });
+        operator.start();
+        held.get();
+        service.bindProvider(next, managed());
+        assertTrue(next.resumed.isEmpty(), "not resumed while the domain is held");
+        release.complete(null);
+        operator.join();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3 * JobResumer.RETRY_SECONDS);
+        while (next.resumed.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(List.of(b.uuid()), next.resumed.stream().map(s -> s.backup().uuid()).toList());
+        assertEquals(JobState.CANCELLED, service.finishJob(b.uuid(), Set.of(org.virtbackup.api.FinishJobFlag.CANCEL)));
+    }
+
+    @Test
     void refusedInputWritesNothing() {
         service.bindProvider(provider, managed());
         BackupException longText = assertThrows(BackupException.class, () -> service.create("vm",
