@@ -21,7 +21,7 @@ import org.virtbackup.impl.config.Paths;
  * @param grandparent the backup the children move onto, {@code null}: none (they become full)
  * @param children the merged backup's children when the merge began
  */
-record MergeIntent(Path directory, UUID grandparent, List<UUID> children) {
+public record MergeIntent(Path directory, UUID grandparent, List<UUID> children) {
 
     static final String NAME = "merge-intent";
 
@@ -35,6 +35,11 @@ record MergeIntent(Path directory, UUID grandparent, List<UUID> children) {
             throw new UncheckedIOException("cannot record the merge in " + directory, e);
         }
         return new MergeIntent(directory, grandparent, List.copyOf(children));
+    }
+
+    /** Whether a merge cut short left its record in the backup's directory. */
+    public static boolean pendingIn(Path directory) {
+        return Files.exists(directory.resolve(NAME));
     }
 
     /** The intent left in a backup's directory by a merge that did not end, if any. */

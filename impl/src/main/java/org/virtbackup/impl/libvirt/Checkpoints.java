@@ -1,6 +1,7 @@
 package org.virtbackup.impl.libvirt;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -34,6 +35,19 @@ public final class Checkpoints {
 
     public static String nameFor(UUID backup) {
         return PREFIX + backup;
+    }
+
+    /** The backup a checkpoint is named after, if it is one of ours ({@code vb-UUID}). */
+    public static Optional<UUID> backupOf(String name) {
+        if (!name.startsWith(PREFIX)) {
+            return Optional.empty();
+        }
+        String rest = name.substring(PREFIX.length());
+        try {
+            return UUID.fromString(rest).toString().equals(rest) ? Optional.of(UUID.fromString(rest)) : Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     /** The checkpoint XML: a bitmap on each chosen disk, none on the others. */

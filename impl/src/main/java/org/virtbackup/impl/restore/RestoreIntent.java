@@ -20,7 +20,7 @@ import org.virtbackup.impl.config.Paths;
  * their places; before, every temporary goes and every disk moved aside comes back. So a domain's
  * disks are never from two moments, and no full-size temporary is left behind.
  */
-final class RestoreIntent {
+public final class RestoreIntent {
 
     private static final String PREFIX = "restore-";
     private static final String SUFFIX = ".intent";
@@ -52,7 +52,7 @@ final class RestoreIntent {
     }
 
     /** Whether a restore cut short left a record in the backup's directory. */
-    static boolean pendingIn(Path backupDirectory) {
+    public static boolean pendingIn(Path backupDirectory) {
         try {
             return !records(backupDirectory).isEmpty();
         } catch (IOException e) {

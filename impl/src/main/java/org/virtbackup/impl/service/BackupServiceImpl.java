@@ -75,6 +75,7 @@ public final class BackupServiceImpl implements BackupService {
         parts.catalogue.load(directories);
         parts.mergeRecovery.recover(directories);
         parts.restorer.recover(directories);
+        parts.sweep.sweep(directories);
         active = true;
         for (BackupMode mode : BackupMode.values()) {
             parts.resumer.resume(mode);

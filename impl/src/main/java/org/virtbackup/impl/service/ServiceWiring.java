@@ -53,6 +53,7 @@ final class ServiceWiring {
     final Undefiner undefiner;
     final Restorer restorer;
     final InstantRestoreAccess instantRestoreAccess;
+    final StartupSweep sweep;
 
     /**
      * @param global the configured directory target ({@code target.directory})
@@ -79,6 +80,7 @@ final class ServiceWiring {
         this.mergeRecovery = new MergeRecovery(catalogue, storage, qemuImg, chains, locks);
         this.undefiner = new Undefiner(libvirt, catalogue, chains, locks);
         this.instantRestoreAccess = new InstantRestoreAccess(catalogue, storage, instantRestores);
+        this.sweep = new StartupSweep(catalogue, storage, libvirt, checkpoints, Paths.resolve(config.runtime_directory()));
         this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,
                 instantRestoreAccess);
     }

@@ -114,7 +114,7 @@ class BackupServiceImplTest {
     private VirtBackupConfig config() {
         return Configurations.of(Map.of("target.directory", tmp.resolve("backups").toString(),
                 "target.roots", tmp.resolve("targets").toString(), "restore.roots", tmp.resolve("restore").toString(),
-                "qemu.img", tmp.resolve("qemu-img").toString()));
+                "qemu.img", tmp.resolve("qemu-img").toString(), "runtime.directory", tmp.resolve("run").toString()));
     }
 
     @AfterEach
@@ -186,7 +186,8 @@ class BackupServiceImplTest {
 
         DomainLocks locks = new DomainLocks();
         Map<String, Object> settings = new java.util.HashMap<>(Map.of("target.directory", tmp.resolve("backups").toString(),
-                "qemu.img", tmp.resolve("qemu-img").toString(), "lock.wait.seconds", "1"));
+                "qemu.img", tmp.resolve("qemu-img").toString(), "lock.wait.seconds", "1",
+                "runtime.directory", tmp.resolve("run").toString()));
         service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups"),
                 FakeLibvirt.qemuAsRoot()), Configurations.of(settings), locks));
         ManualProvider next = new ManualProvider();
@@ -211,6 +212,46 @@ class BackupServiceImplTest {
         }
         assertEquals(List.of(b.uuid()), next.resumed.stream().map(s -> s.backup().uuid()).toList());
         assertEquals(JobState.CANCELLED, service.finishJob(b.uuid(), Set.of(org.virtbackup.api.FinishJobFlag.CANCEL)));
+    }
+
+    @Test
+    void activationSweepsWhatNoBackupOwnsAndKeepsWhatOneMay() throws Exception {
+        service.bindProvider(provider, managed());
+        Backup listed = service.create("vm", BackupRequest.allDisks(), Set.of());
+        provider.complete(0, provider.started.get(0));
+        assertEquals(JobState.COMPLETED, service.finishJob(listed.uuid(), Set.of()));
+        Backup running = service.create("vm", BackupRequest.allDisks(), Set.of());
+        service.unbindProvider(provider, managed());
+        service.deactivate();
+
+        Path domainDir = Path.of(listed.disks().get(0).target()).getParent().getParent();
+        Path listedDir = domainDir.resolve(listed.uuid().toString());
+        Path tornTemp = Files.writeString(listedDir.resolve(".backup.xml.tmp"), "<half");
+        java.util.UUID cutShort = java.util.UUID.randomUUID(); // started, never recorded
+        Path cutShortDir = Files.createDirectories(domainDir.resolve(cutShort.toString()));
+        Files.writeString(cutShortDir.resolve("vda.qcow2"), "image");
+        java.util.UUID unreadable = java.util.UUID.randomUUID();
+        Path unreadableDir = Files.createDirectories(domainDir.resolve(unreadable.toString()));
+        Files.writeString(unreadableDir.resolve("backup.xml"), "<not a descriptor");
+        java.util.UUID deleted = java.util.UUID.randomUUID(); // descriptor and directory gone, checkpoint left
+        domain.active = true;
+        domain.checkpoints.addAll(List.of(listed.checkpoint(), running.checkpoint(), "vb-" + cutShort, "vb-" + unreadable,
+                "vb-" + deleted, "someone-elses"));
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        Path runningSocket = Files.createFile(run.resolve(running.uuid() + ".sock"));
+        Path staleSocket = Files.createFile(run.resolve(deleted + ".sock"));
+
+        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups"),
+                FakeLibvirt.qemuAsRoot()), config(), new DomainLocks()));
+
+        assertFalse(Files.exists(cutShortDir), "a directory no descriptor names goes");
+        assertFalse(Files.exists(tornTemp), "a torn temporary goes");
+        assertTrue(Files.exists(Path.of(listed.disks().get(0).target())), "a listed backup's image stays");
+        assertEquals(JobState.COMPLETED, service.lookup(listed.uuid()).orElseThrow().state());
+        assertTrue(Files.exists(unreadableDir.resolve("backup.xml")), "an unreadable descriptor is kept for a human");
+        assertEquals(List.of("vb-" + cutShort, "vb-" + deleted), domain.deletedCheckpoints);
+        assertTrue(Files.exists(runningSocket), "a running backup's socket stays");
+        assertFalse(Files.exists(staleSocket));
     }
 
     @Test
