@@ -26,6 +26,7 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.Events;
 import org.virtbackup.impl.jobs.JobTracker;
@@ -58,11 +59,12 @@ public final class BackupStarter {
     private final JobTracker jobs;
     private final Events events;
     private final DomainLocks locks;
+    private final FaultPoints faults;
     /** The UUIDs of backups being started: two starts naming one UUID (on any domain) never both go on. */
     private final Set<UUID> starting = ConcurrentHashMap.newKeySet();
 
     public BackupStarter(Libvirt libvirt, Catalogue catalogue, StorageRouter storage, ParentChoice parents,
-            JobTracker jobs, Events events, DomainLocks locks) {
+            JobTracker jobs, Events events, DomainLocks locks, FaultPoints faults) {
         this.libvirt = libvirt;
         this.catalogue = catalogue;
         this.storage = storage;
@@ -70,6 +72,7 @@ public final class BackupStarter {
         this.jobs = jobs;
         this.events = events;
         this.locks = locks;
+        this.faults = faults;
     }
 
     /** Starts a managed or unmanaged backup with the provider of its mode; returns it running. */
@@ -109,6 +112,7 @@ public final class BackupStarter {
         Path dir = storage.create(ref, uuid);
         List<BackupDisk> disks = new ArrayList<>();
         try {
+            faults.reach("create.before-descriptor");
             for (DomainDisk d : chosen) {
                 disks.add(disk(plan, d, dir, uuid));
             }
@@ -116,6 +120,7 @@ public final class BackupStarter {
                     parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
                     mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
             CatalogueEntry entry = catalogue.put(new CatalogueEntry(backup, domainXml, dir));
+            faults.reach("create.before-job");
             BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, plan.flags(), parent, request.server()));
             if (job.disks().isPresent()) {
                 backup = backup.withDisks(job.disks().get());

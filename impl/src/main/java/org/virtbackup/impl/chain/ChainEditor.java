@@ -27,6 +27,7 @@ import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.Events;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.qemu.CopyProgress;
+import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.restore.InstantRestores;
 import org.virtbackup.impl.storage.StorageRouter;
@@ -49,9 +50,10 @@ public final class ChainEditor {
     private final CopyTracker copies;
     private final Events events;
     private final DomainLocks locks;
+    private final FaultPoints faults;
 
     public ChainEditor(Catalogue catalogue, StorageRouter storage, Checkpoints checkpoints, QemuImg qemuImg,
-            InstantRestores instantRestores, CopyTracker copies, Events events, DomainLocks locks) {
+            InstantRestores instantRestores, CopyTracker copies, Events events, DomainLocks locks, FaultPoints faults) {
         this.catalogue = catalogue;
         this.storage = storage;
         this.checkpoints = checkpoints;
@@ -60,6 +62,7 @@ public final class ChainEditor {
         this.copies = copies;
         this.events = events;
         this.locks = locks;
+        this.faults = faults;
     }
 
     public void delete(UUID uuid, Set<DeleteFlag> flags) {
@@ -127,6 +130,7 @@ public final class ChainEditor {
         // On disk before the first rebase: a merge cut short is reconciled from it, here or at the next start.
         MergeIntent intent = MergeIntent.begin(catalogue.require(backup.uuid()).directory(),
                 backup.parent(), children.stream().map(Backup::uuid).toList());
+        faults.reach("merge.after-intent");
         CopyProgress progress = new CopyProgress(children.stream().flatMap(c -> c.disks().stream())
                 .filter(d -> !d.target().isEmpty()).mapToLong(BackupDisk::capacity).sum());
         copies.started(CopyTracker.Kind.MERGE, backup.uuid(), progress);
@@ -237,6 +241,7 @@ public final class ChainEditor {
             } finally {
                 Paths.deleteQuietly(log);
             }
+            faults.reach("merge.after-rebase");
             progress.diskDone();
             disks.add(disk.withStored(Paths.sizeOf(image)));
         }
@@ -245,13 +250,16 @@ public final class ChainEditor {
                 grandparent == null ? BackupKind.FULL : BackupKind.INCREMENTAL, child.mode(), child.state(),
                 child.checkpoint(), child.message(), disks);
         catalogue.put(entry.with(merged));
+        faults.reach("merge.after-descriptor");
     }
 
     private void deleteOne(UUID uuid, boolean metadataOnly) {
         CatalogueEntry e = catalogue.require(uuid);
         catalogue.delete(uuid);
+        faults.reach("delete.after-descriptor");
         if (!metadataOnly) {
             storage.remove(e.backup(), e.directory());
+            faults.reach("delete.before-checkpoint");
             checkpoints.drop(e.backup());
         }
         events.deleted(e.backup());

@@ -20,6 +20,7 @@ import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.storage.StorageRouter;
 import org.virtbackup.spi.BackupJob;
@@ -39,14 +40,17 @@ public final class JobTracker {
     private final StorageRouter storage;
     private final Checkpoints checkpoints;
     private final Events events;
+    private final FaultPoints faults;
     private final Map<UUID, RunningJob> running = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    public JobTracker(Catalogue catalogue, StorageRouter storage, Checkpoints checkpoints, Events events) {
+    public JobTracker(Catalogue catalogue, StorageRouter storage, Checkpoints checkpoints, Events events,
+            FaultPoints faults) {
         this.catalogue = catalogue;
         this.storage = storage;
         this.checkpoints = checkpoints;
         this.events = events;
+        this.faults = faults;
     }
 
     /** Watches a job of a backup the catalogue records as running, until it ends. */
@@ -135,6 +139,7 @@ public final class JobTracker {
         switch (result.state()) {
             case COMPLETED -> {
                 Backup done = b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), b.message());
+                faults.reach("create.before-completed");
                 storage.closeToQemu(entry.directory()); // its job's QEMU wrote what it had to
                 catalogue.put(entry.with(done));
                 events.ended(done);

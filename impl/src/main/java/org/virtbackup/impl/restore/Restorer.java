@@ -26,6 +26,7 @@ import org.virtbackup.api.RestoreRequest;
 import org.virtbackup.api.RestoreResult;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.jobs.CopyTracker;
 import org.virtbackup.impl.jobs.DomainLocks;
@@ -54,9 +55,10 @@ public final class Restorer {
     private final CopyTracker copies;
     private final DomainLocks locks;
     private final InstantRestoreAccess instantRestores;
+    private final FaultPoints faults;
 
     public Restorer(Libvirt libvirt, Catalogue catalogue, QemuImg qemuImg, List<Path> roots, JobTracker jobs,
-            CopyTracker copies, DomainLocks locks, InstantRestoreAccess instantRestores) {
+            CopyTracker copies, DomainLocks locks, InstantRestoreAccess instantRestores, FaultPoints faults) {
         this.libvirt = libvirt;
         this.catalogue = catalogue;
         this.qemuImg = qemuImg;
@@ -65,6 +67,7 @@ public final class Restorer {
         this.copies = copies;
         this.locks = locks;
         this.instantRestores = instantRestores;
+        this.faults = faults;
     }
 
     /** Restores the backup the request names; returns what was written, and the domain restored into. */
@@ -118,6 +121,7 @@ public final class Restorer {
         try {
             if (existing != null) {
                 parked = ParkedDisks.park(existing, plan);
+                faults.reach("restore.after-park");
             }
             List<RestoreResult.RestoredDisk> result = new ArrayList<>();
             for (RestoreTarget t : plan) {
@@ -141,8 +145,10 @@ public final class Restorer {
                 progress.diskDone();
             }
             intent.copied();
+            faults.reach("restore.after-copy");
             for (RestoreTarget t : plan) {
                 Files.move(t.temporary(), t.target(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                faults.reach("restore.between-renames");
             }
             written.clear();
             parked.drop();

@@ -8,6 +8,7 @@ import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.chain.ChainEditor;
 import org.virtbackup.impl.chain.MergeRecovery;
 import org.virtbackup.impl.chain.Undefiner;
+import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.jobs.CopyTracker;
@@ -65,23 +66,24 @@ final class ServiceWiring {
                 Duration.ofSeconds(config.process_stall_seconds()));
         Checkpoints checkpoints = new Checkpoints(libvirt, qemuImg);
         CopyTracker copies = new CopyTracker();
+        FaultPoints faults = FaultPoints.fromSystemProperties();
         // Every operation changing a domain's backups or disks holds its lock: they never interleave.
         DomainLocks locks = domainLocks.waiting(Duration.ofSeconds(config.lock_wait_seconds()));
         this.storage = new StorageRouter(global, Paths.resolve(config.target_directory()),
                 Paths.list(config.target_roots()), libvirt.pools(), new QemuAccess(libvirt::qemuUid));
         InstantRestores instantRestores = new InstantRestores(libvirt);
-        this.jobs = new JobTracker(catalogue, storage, checkpoints, events);
+        this.jobs = new JobTracker(catalogue, storage, checkpoints, events, faults);
         this.resumer = new JobResumer(catalogue, jobs, locks, providers);
         this.parameters = new Parameters(catalogue, jobs, copies);
         this.progressEvents = new ProgressEvents(catalogue, jobs, events);
         this.starter = new BackupStarter(libvirt, catalogue, storage, new ParentChoice(catalogue, qemuImg), jobs, events,
-                locks);
-        this.chains = new ChainEditor(catalogue, storage, checkpoints, qemuImg, instantRestores, copies, events, locks);
+                locks, faults);
+        this.chains = new ChainEditor(catalogue, storage, checkpoints, qemuImg, instantRestores, copies, events, locks, faults);
         this.mergeRecovery = new MergeRecovery(catalogue, storage, qemuImg, chains, locks);
         this.undefiner = new Undefiner(libvirt, catalogue, chains, locks);
         this.instantRestoreAccess = new InstantRestoreAccess(catalogue, storage, instantRestores);
         this.sweep = new StartupSweep(catalogue, storage, libvirt, checkpoints, Paths.resolve(config.runtime_directory()));
         this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,
-                instantRestoreAccess);
+                instantRestoreAccess, faults);
     }
 }

@@ -47,7 +47,7 @@ class ChainEditorTest {
         qemuImg = new FakeQemuImg(tmp);
         editor = new ChainEditor(trees.catalogue, trees.storage, new Checkpoints(trees.libvirt, qemuImg.qemuImg()),
                 qemuImg.qemuImg(), new InstantRestores(trees.libvirt), new CopyTracker(), new Events(),
-                locks);
+                locks, org.virtbackup.impl.config.FaultPoints.NONE);
     }
 
     @Test

@@ -48,7 +48,8 @@ class MergeRecoveryTest {
     void chain() throws Exception {
         trees = new BackupTrees(tmp);
         editor = new ChainEditor(trees.catalogue, trees.storage, new Checkpoints(trees.libvirt, qemuImg), qemuImg,
-                new InstantRestores(trees.libvirt), new CopyTracker(), new Events(), new DomainLocks());
+                new InstantRestores(trees.libvirt), new CopyTracker(), new Events(), new DomainLocks(),
+                org.virtbackup.impl.config.FaultPoints.NONE);
         recovery = new MergeRecovery(trees.catalogue, trees.storage, qemuImg, editor, new DomainLocks());
         a = trees.full();
         b = trees.incremental(a);

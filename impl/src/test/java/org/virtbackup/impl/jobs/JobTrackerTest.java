@@ -71,7 +71,7 @@ class JobTrackerTest {
         trees = new BackupTrees(tmp);
         FakeQemuImg qemuImg = new FakeQemuImg(tmp);
         tracker = new JobTracker(trees.catalogue, trees.storage, new Checkpoints(trees.libvirt, qemuImg.qemuImg()),
-                new Events());
+                new Events(), org.virtbackup.impl.config.FaultPoints.NONE);
     }
 
     private Catalogue reloaded() {

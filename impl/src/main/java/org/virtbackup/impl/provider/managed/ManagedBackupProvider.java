@@ -20,6 +20,7 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.libvirt.Checkpoints;
@@ -58,6 +59,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     private final Path scratchDirectory;
     private final ExecutorService executor;
     private volatile boolean stopping;
+    private final FaultPoints faults = FaultPoints.fromSystemProperties();
 
     @Activate
     public ManagedBackupProvider(@Reference Libvirt libvirt, VirtBackupConfig config) {
@@ -134,8 +136,10 @@ public final class ManagedBackupProvider implements BackupProvider {
             export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen,
                     NbdListener.unix(socket(spec)), scratchDirectory, null, spec.backup().checkpoint(), quiesce));
         }
+        faults.reach("create.before-journal");
         JobJournal journal = JobJournal.create(spec.directory(),
                 export != null ? JobJournal.Source.PULL : JobJournal.Source.OFFLINE);
+        faults.reach("create.after-journal");
         return launch(new ManagedJob(spec, qemuImg, journal, export, () -> stopping));
     }
 
