@@ -108,6 +108,10 @@ public final class BackupStarter {
         Backup parent = decision.parent() == null ? null : decision.parent().backup();
         if (plan.managed() && parent == null) {
             RoomCheck.require(storage.available(ref), domain, chosen);
+        } else if (plan.managed() && domain.isActive()) {
+            // Offline, the bitmaps' counts are not at hand: a target filling midway fails the job with NO_SPACE.
+            RoomCheck.require(storage.available(ref), Checkpoints.dirtyBytes(domain, parent.checkpoint()), "the target",
+                    "an incremental backup of the domain", "what the guest wrote since backup " + parent.uuid());
         }
         Path dir = storage.create(ref, uuid);
         List<BackupDisk> disks = new ArrayList<>();

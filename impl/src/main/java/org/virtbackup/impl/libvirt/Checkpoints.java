@@ -117,6 +117,24 @@ public final class Checkpoints {
     }
 
     /**
+     * The bytes the guest wrote since a checkpoint, by its live bitmaps on a running domain (the
+     * size of an incremental backup on it), summed over the disks that record it.
+     */
+    public static long dirtyBytes(LibvirtDomain domain, String name) {
+        String nodes = domain.qmp("{\"execute\":\"query-named-block-nodes\",\"arguments\":{\"flat\":true}}");
+        Matcher m = Pattern.compile("\\{[^{}]*\"name\":\\s*\"" + Pattern.quote(name) + "\"[^{}]*\\}").matcher(nodes);
+        Pattern count = Pattern.compile("\"count\":\\s*(\\d+)");
+        long bytes = 0;
+        while (m.find()) {
+            Matcher c = count.matcher(m.group());
+            if (m.group().contains("\"recording\"") && c.find()) {
+                bytes += Long.parseLong(c.group(1));
+            }
+        }
+        return bytes;
+    }
+
+    /**
      * Why the bitmaps of a checkpoint cannot serve an incremental backup of a running domain, or
      * {@code null} if they can: each must exist and be recording.
      */

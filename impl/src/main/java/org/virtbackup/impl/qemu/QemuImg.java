@@ -100,7 +100,7 @@ public final class QemuImg {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             if (ChildProcess.await(p, stall, "qemu-img rebase " + image) != 0) {
-                throw new BackupException(ErrorCode.IO_ERROR, "qemu-img rebase " + image + " failed: " + errors(log));
+                throw failure("qemu-img rebase " + image, errors(log));
             }
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + program + ": " + e.getMessage(), e);
@@ -171,7 +171,7 @@ public final class QemuImg {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             if (ChildProcess.await(p, stall, "qemu-img convert " + source) != 0) {
-                throw new BackupException(ErrorCode.IO_ERROR, "qemu-img convert " + source + " failed: " + errors(log));
+                throw failure("qemu-img convert " + source, errors(log));
             }
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + program + ": " + e.getMessage(), e);
@@ -233,6 +233,19 @@ public final class QemuImg {
     }
 
     /** The text of a copy's log without its progress lines: what to show when it failed. */
+    /**
+     * A qemu-img run that failed: {@code NO_SPACE} when its file system filled up (ENOSPC, which
+     * qemu-img prints as strerror), else {@code IO_ERROR}.
+     */
+    public static BackupException failure(String what, String errors) {
+        return errors.contains(NO_SPACE)
+                ? new BackupException(ErrorCode.NO_SPACE, what + " ran out of space (NO_SPACE): " + errors)
+                : new BackupException(ErrorCode.IO_ERROR, what + " failed: " + errors);
+    }
+
+    /** What ENOSPC reads as in the messages of qemu-img and QEMU. */
+    public static final String NO_SPACE = "No space left on device";
+
     public static String errors(Path log) {
         try {
             return Files.readString(log, StandardCharsets.UTF_8).replaceAll("\\s*\\([0-9.]+/100%\\)", "").strip();

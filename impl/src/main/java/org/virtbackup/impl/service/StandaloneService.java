@@ -30,7 +30,7 @@ public final class StandaloneService implements AutoCloseable {
 
     public StandaloneService(VirtBackupConfig config) {
         this.libvirt = new LibvirtConnection(config.libvirt_uri());
-        this.target = new DirectoryTarget(Paths.resolve(config.target_directory()), new QemuAccess(libvirt::qemuUid));
+        this.target = DirectoryTarget.at(Paths.resolve(config.target_directory()), new QemuAccess(libvirt::qemuUid));
         this.managed = new ManagedBackupProvider(libvirt, config);
         this.unmanaged = new UnmanagedBackupProvider(libvirt, config);
         try {

@@ -47,7 +47,13 @@ public final class DirectoryTarget implements StorageTarget {
         this(Paths.resolve(config.target_directory()), new QemuAccess(libvirt::qemuUid));
     }
 
-    public DirectoryTarget(Path root, QemuAccess qemu) {
+    /** A directory target outside Declarative Services (a per-domain directory, a test). */
+    public static DirectoryTarget at(Path root, QemuAccess qemu) {
+        return new DirectoryTarget(root, qemu);
+    }
+
+    // Private: Declarative Services picks the public constructor of the @Activate arity, and two would clash.
+    private DirectoryTarget(Path root, QemuAccess qemu) {
         this.root = Paths.privateDirectory(root);
         this.qemu = qemu;
     }

@@ -303,6 +303,6 @@ public final class StorageRouter {
     }
 
     private StorageTarget directory(Path dir) {
-        return directories.computeIfAbsent(dir, d -> new DirectoryTarget(d, qemu));
+        return directories.computeIfAbsent(dir, d -> DirectoryTarget.at(d, qemu));
     }
 }

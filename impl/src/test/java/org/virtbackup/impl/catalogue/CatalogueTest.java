@@ -43,7 +43,7 @@ class CatalogueTest {
 
     @Test
     void survivesAReloadFromDisk() {
-        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
+        DirectoryTarget target = DirectoryTarget.at(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
         DomainRef vm = new DomainRef("vm", UUID.randomUUID());
         Catalogue first = new Catalogue(xml);
         Backup older = backup(vm, Instant.ofEpochSecond(1000));
@@ -62,7 +62,7 @@ class CatalogueTest {
 
     @Test
     void directoriesAre0700AndDescriptors0600() throws Exception {
-        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
+        DirectoryTarget target = DirectoryTarget.at(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
         DomainRef vm = new DomainRef("vm", UUID.randomUUID());
         Backup b = backup(vm, Instant.now());
         Path dir = target.create(vm, b.uuid());
@@ -79,7 +79,7 @@ class CatalogueTest {
 
     @Test
     void aTornOrForeignDescriptorIsSkippedNotFatal() throws Exception {
-        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
+        DirectoryTarget target = DirectoryTarget.at(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
         DomainRef vm = new DomainRef("vm", UUID.randomUUID());
         Backup good = backup(vm, Instant.now());
         new Catalogue(xml).put(new CatalogueEntry(good, DOMAIN_XML, target.create(vm, good.uuid())));
@@ -100,7 +100,7 @@ class CatalogueTest {
 
     @Test
     void targetRefusesToRemoveOutsideItsRoot() {
-        DirectoryTarget target = new DirectoryTarget(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
+        DirectoryTarget target = DirectoryTarget.at(tmp.resolve("root"), FakeLibvirt.qemuAsRoot());
         BackupException e = assertThrows(BackupException.class, () -> target.remove(tmp));
         assertEquals(ErrorCode.INVALID_TARGET, e.code());
         assertTrue(Files.exists(tmp));

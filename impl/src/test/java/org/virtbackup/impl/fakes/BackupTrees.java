@@ -36,7 +36,7 @@ public final class BackupTrees {
     public BackupTrees(Path tmp) {
         this.root = tmp.resolve("backups");
         this.domain = libvirt.add(new FakeDomain("vm", tmp.resolve("vm.qcow2").toString()));
-        this.storage = new StorageRouter(new DirectoryTarget(root, FakeLibvirt.qemuAsRoot()), root, List.of(tmp.resolve("targets")), libvirt.pools(),
+        this.storage = new StorageRouter(DirectoryTarget.at(root, FakeLibvirt.qemuAsRoot()), root, List.of(tmp.resolve("targets")), libvirt.pools(),
                 FakeLibvirt.qemuAsRoot());
     }
 

@@ -76,7 +76,7 @@ class JobTrackerTest {
 
     private Catalogue reloaded() {
         Catalogue fresh = new Catalogue(new BackupXml());
-        fresh.load(new DirectoryTarget(trees.root, FakeLibvirt.qemuAsRoot()).backups()); // as after a restart
+        fresh.load(DirectoryTarget.at(trees.root, FakeLibvirt.qemuAsRoot()).backups()); // as after a restart
         return fresh;
     }
 

@@ -106,7 +106,7 @@ class BackupServiceImplTest {
         FakeLibvirt libvirt = new FakeLibvirt();
         domain = libvirt.add(new FakeDomain("vm", tmp.resolve("vm.qcow2").toString()));
         new FakeQemuImg(tmp);
-        parts = new ServiceWiring(libvirt, new DirectoryTarget(tmp.resolve("backups"), FakeLibvirt.qemuAsRoot()), config(), new DomainLocks());
+        parts = new ServiceWiring(libvirt, DirectoryTarget.at(tmp.resolve("backups"), FakeLibvirt.qemuAsRoot()), config(), new DomainLocks());
         service = new BackupServiceImpl(parts);
     }
 
@@ -165,7 +165,7 @@ class BackupServiceImplTest {
         service.unbindProvider(provider, managed());
         service.deactivate(); // the implementation is updated: its job goes on unwatched
 
-        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups"), FakeLibvirt.qemuAsRoot()),
+        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"), FakeLibvirt.qemuAsRoot()),
                 config(), new DomainLocks()));
         assertEquals(JobState.RUNNING, service.lookup(b.uuid()).orElseThrow().state());
         assertEquals(ErrorCode.NO_PROVIDER, assertThrows(BackupException.class,
@@ -188,7 +188,7 @@ class BackupServiceImplTest {
         Map<String, Object> settings = new java.util.HashMap<>(Map.of("target.directory", tmp.resolve("backups").toString(),
                 "qemu.img", tmp.resolve("qemu-img").toString(), "lock.wait.seconds", "1",
                 "runtime.directory", tmp.resolve("run").toString()));
-        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups"),
+        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"),
                 FakeLibvirt.qemuAsRoot()), Configurations.of(settings), locks));
         ManualProvider next = new ManualProvider();
         // An operator's delete holds the domain, on its own thread, while the provider comes back.
@@ -241,7 +241,7 @@ class BackupServiceImplTest {
         Path runningSocket = Files.createFile(run.resolve(running.uuid() + ".sock"));
         Path staleSocket = Files.createFile(run.resolve(deleted + ".sock"));
 
-        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, new DirectoryTarget(tmp.resolve("backups"),
+        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"),
                 FakeLibvirt.qemuAsRoot()), config(), new DomainLocks()));
 
         assertFalse(Files.exists(cutShortDir), "a directory no descriptor names goes");

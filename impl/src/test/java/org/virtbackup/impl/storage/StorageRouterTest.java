@@ -42,7 +42,7 @@ class StorageRouterTest {
     }
 
     private StorageRouter router() {
-        return new StorageRouter(new DirectoryTarget(global, FakeLibvirt.qemuAsRoot()), global, List.of(roots), new FakeLibvirt().pools(),
+        return new StorageRouter(DirectoryTarget.at(global, FakeLibvirt.qemuAsRoot()), global, List.of(roots), new FakeLibvirt().pools(),
                 FakeLibvirt.qemuAsRoot());
     }
 
@@ -111,7 +111,7 @@ class StorageRouterTest {
 
     @Test
     void aServiceKindRoutesThereAndIsRefusedWhileItIsAway() {
-        DirectoryTarget vault = new DirectoryTarget(tmp.resolve("vault"), FakeLibvirt.qemuAsRoot());
+        DirectoryTarget vault = DirectoryTarget.at(tmp.resolve("vault"), FakeLibvirt.qemuAsRoot());
         BackupException missing = assertThrows(BackupException.class,
                 () -> router.assign(domain, BackupTarget.service("vault"), false));
         assertEquals(ErrorCode.INVALID_TARGET, missing.code());

@@ -108,7 +108,7 @@ public final class ManagedBackupProvider implements BackupProvider {
             throw new BackupException(ErrorCode.INVALID_STATE, "QUIESCE needs a running domain with a guest agent");
         }
         if (spec.parent() != null && running) {
-            PushIncrementalJob job = PushIncrementalJob.begin(spec, domain, qemuImg, quiesce, () -> stopping);
+            PushIncrementalJob job = PushIncrementalJob.begin(spec, domain, qemuImg, quiesce, () -> stopping, faults);
             executor.execute(job::run);
             return job;
         }

@@ -147,8 +147,7 @@ final class ManagedJob extends JournaledJob {
         int exit = qemuImg.await(p, "copying disk " + disk.name());
         checkCancelled();
         if (exit != 0) {
-            throw new BackupException(ErrorCode.IO_ERROR, "copying disk " + disk.name() + " failed: "
-                    + QemuImg.errors(log(disk)));
+            throw QemuImg.failure("copying disk " + disk.name(), QemuImg.errors(log(disk)));
         }
         diskDone(disk, target);
     }

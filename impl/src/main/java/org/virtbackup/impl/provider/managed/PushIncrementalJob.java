@@ -11,6 +11,7 @@ import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.DomainDisk;
@@ -41,6 +42,9 @@ final class PushIncrementalJob extends JournaledJob {
     /** How long libvirt may not answer (libvirtd restarting) before a running job is failed. */
     private static final long LIBVIRT_OUTAGE_NANOS = 60_000_000_000L;
 
+    /** libvirt's VIR_DOMAIN_JOB_OPERATION_BACKUP, the "operation" of a job's statistics. */
+    private static final long BACKUP_OPERATION = 9;
+
     private final JobSpec spec;
     private final LibvirtDomain domain;
     private final BooleanSupplier stopping;
@@ -61,7 +65,7 @@ final class PushIncrementalJob extends JournaledJob {
 
     /** Creates the overlays and starts libvirt's job; returns once it runs. */
     static PushIncrementalJob begin(JobSpec spec, LibvirtDomain domain, QemuImg qemuImg, boolean quiesce,
-            BooleanSupplier stopping) {
+            BooleanSupplier stopping, FaultPoints faults) {
         Backup parent = spec.parent();
         List<DomainDisk> all = DomainXml.disks(spec.domainXml());
         Set<String> chosen = new java.util.HashSet<>();
@@ -81,8 +85,10 @@ final class PushIncrementalJob extends JournaledJob {
         xml.append("  </disks>\n</domainbackup>\n");
         String checkpoint = Checkpoints.xml(spec.backup().checkpoint(), all, chosen);
         domain.beginBackup(xml.toString(), checkpoint, true, quiesce);
-        return new PushIncrementalJob(spec, domain, JobJournal.create(spec.directory(), JobJournal.Source.PUSH), stopping,
-                false);
+        faults.reach("create.before-journal");
+        JobJournal journal = JobJournal.create(spec.directory(), JobJournal.Source.PUSH);
+        faults.reach("create.after-journal");
+        return new PushIncrementalJob(spec, domain, journal, stopping, false);
     }
 
     /** Takes over a job that began before a restart. */
@@ -111,7 +117,7 @@ final class PushIncrementalJob extends JournaledJob {
     void run() {
         try {
             if (attached && !isOurs()) {
-                recordEnd();
+                recordEndSeenAfterwards();
                 return;
             }
             JobStats stats;
@@ -135,6 +141,25 @@ final class PushIncrementalJob extends JournaledJob {
         }
     }
 
+    /**
+     * The job ended while no one watched (the service was down): libvirt's last completed job is
+     * taken for it only if it can be: a backup, with this backup's checkpoint in place (another
+     * tool's backup would have come after; one that makes no checkpoint is not told apart).
+     */
+    private void recordEndSeenAfterwards() {
+        JobStats done = domain.jobStats(true);
+        String operation = done.text("operation");
+        if (!operation.isEmpty() && done.value("operation") != BACKUP_OPERATION) {
+            finish(JobState.FAILED, "the incremental backup job ended while the service was down, and the last job "
+                    + "libvirt recorded is another operation (" + operation + "): its end cannot be told; run it again");
+        } else if (!Checkpoints.exists(domain, spec.backup().checkpoint())) {
+            finish(JobState.FAILED, "the incremental backup job ended while the service was down, and its checkpoint "
+                    + spec.backup().checkpoint() + " is gone: its end cannot be told; run it again");
+        } else {
+            recordEnd();
+        }
+    }
+
     /** Records how libvirt's job ended (libvirt keeps that until the domain's next job). */
     private void recordEnd() {
         JobStats done = domain.jobStats(true);
@@ -146,7 +171,8 @@ final class PushIncrementalJob extends JournaledJob {
             finish(JobState.COMPLETED, "");
         } else {
             String why = done.text("errmsg");
-            finish(JobState.FAILED, "the incremental backup job failed" + (why.isEmpty() ? "" : ": " + why));
+            finish(JobState.FAILED, "the incremental backup job " + (why.contains(QemuImg.NO_SPACE)
+                    ? "ran out of space (NO_SPACE)" : "failed") + (why.isEmpty() ? "" : ": " + why));
         }
     }
 

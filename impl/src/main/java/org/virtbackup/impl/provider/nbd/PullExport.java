@@ -3,6 +3,7 @@ package org.virtbackup.impl.provider.nbd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,6 +13,7 @@ import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
+import org.virtbackup.impl.storage.RoomCheck;
 import org.virtbackup.impl.xml.SafeXml;
 
 /**
@@ -39,10 +41,30 @@ public final class PullExport {
     }
 
     /**
+     * {@code NO_SPACE} unless the scratch directory holds what the exported disks hold now: the
+     * most the guest can overwrite while the export lasts. A scratch file that cannot grow fails
+     * the backup, and with QEMU's default copy-before-write policy the guest's own write with it.
+     */
+    private static void requireScratchRoom(LibvirtDomain domain, ExportPlan plan) {
+        List<DomainDisk> exported = plan.all().stream().filter(d -> plan.chosen().contains(d.name())).toList();
+        long free;
+        try {
+            free = Files.getFileStore(plan.scratchDirectory()).getUsableSpace();
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot read the free space of the scratch directory "
+                    + plan.scratchDirectory() + ": " + e.getMessage(), e);
+        }
+        RoomCheck.require(free, RoomCheck.allocation(domain, exported), "the scratch directory " + plan.scratchDirectory()
+                + " (scratch.directory)", "an export of the running domain", "what its exported disks hold now, the most "
+                + "the guest can overwrite during the backup");
+    }
+
+    /**
      * Starts the job. The checkpoint is created in the same step, so it marks exactly the
      * exported moment.
      */
     public static PullExport begin(LibvirtDomain domain, ExportPlan plan) {
+        requireScratchRoom(domain, plan);
         String marker = plan.backup().toString();
         StringBuilder xml = new StringBuilder("<domainbackup mode='pull'>\n");
         if (plan.since() != null) {
