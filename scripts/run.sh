@@ -28,30 +28,8 @@ scripts/setup-host.sh
 source scripts/java-env.sh
 source scripts/lib-guest.sh
 
-KARAF=$ROOT/distribution/target/assembly
-# Build when asked, when there is no distribution yet, or when a source is newer than it.
-if [[ $build == no && -x $KARAF/bin/karaf ]] \
-    && [[ -n $(find api impl shell features distribution pom.xml bnd.bnd -newer "$KARAF/bin/karaf" \
-                 -type f -not -path '*/target/*' -print -quit) ]]; then
-    build=yes
-fi
-if [[ $build == yes || ! -x $KARAF/bin/karaf ]]; then
-    echo "run: building the distribution (mvn install -DskipTests)"
-    mvn -B -q -ntp install -DskipTests
-    touch "$KARAF/bin/karaf"
-fi
-
-# No known login: the distribution ships no user. The console's administrator, karaf, logs in with
-# a key made here for this installation (again after every build, which makes a new assembly).
-ADMIN_KEY=$KARAF/etc/virt-backup-admin.key
-if [[ ! -s $ADMIN_KEY ]] || ! grep -q '^karaf=' "$KARAF/etc/keys.properties"; then
-    rm -f "$ADMIN_KEY" "$ADMIN_KEY.pub"
-    (umask 077 && ssh-keygen -q -t rsa -b 3072 -m PEM -N '' -C virt-backup-admin -f "$ADMIN_KEY")
-    sed -i '/^karaf=/d' "$KARAF/etc/keys.properties"
-    printf 'karaf=%s,_g_:admingroup\n' "$(cut -d' ' -f2 "$ADMIN_KEY.pub")" >>"$KARAF/etc/keys.properties"
-    chmod 600 "$KARAF/etc/keys.properties"
-    rm -f "$ADMIN_KEY.pub"
-fi
+source scripts/lib-karaf.sh
+karaf_prepare "$build"
 echo "run: the console's administrator is karaf, with the key $ADMIN_KEY (0600):"
 echo "run:   $KARAF/bin/client -u karaf -k $ADMIN_KEY"
 
@@ -61,8 +39,7 @@ fi
 
 # ------------------------------------------------------------------------------ demo
 say() { printf 'demo: %s\n' "$*"; }
-# bin/client cancels a command given as argument when stdin is at EOF: feed it on stdin.
-client() { printf '%s\n' "$1" | "$KARAF/bin/client" -u karaf -k "$ADMIN_KEY" -b; }
+client() { karaf_client "$1"; }
 
 work=$(mktemp -d /var/tmp/virt-backup-demo.XXXXXX)
 # QEMU runs as libvirt-qemu: it must pass through to the guest's disk (mktemp made it 0700).
