@@ -9,7 +9,8 @@
 # It prints, before the first cycle and after the last (after 70 s of rest: the cached thread pools of finished shell sessions empty after 60 s), the Karaf JVM's
 # threads, open file descriptors and child processes, the guest's libvirt checkpoints, the files
 # under the backup target and the runtime directory, and the cycles' timing. Exit 1 if any count
-# grew (threads get a margin of 5 for pools that size themselves), or a cycle failed.
+# grew (threads get a margin of 5 for pools that size themselves, descriptors 2 for jars and logs
+# opened on demand), or a cycle failed.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -98,7 +99,7 @@ printf '| Karaf threads | %s | %s |\n| open file descriptors | %s | %s |\n| chil
     "$t0" "$t1" "$f0" "$f1" "$c0" "$c1"
 printf '| libvirt checkpoints of the guest | %s | %s |\n| files under the target | %s | %s |\n| entries in %s | %s | %s |\n' \
     "$k0" "$k1" "$n0" "$n1" "$runtime" "$s0" "$s1"
-if ((t1 > t0 + 5 || f1 > f0 || c1 > c0 || k1 > k0 || n1 > n0 || s1 > s0)); then
+if ((t1 > t0 + 5 || f1 > f0 + 2 || c1 > c0 || k1 > k0 || n1 > n0 || s1 > s0)); then
     say "GROWTH: something the service holds grew; its threads by name (digits as N):"
     jcmd "$pid" Thread.print 2>/dev/null | sed -n 's/^"\([^"]*\)".*/\1/p' | sed 's/[0-9]\+/N/g' | sort | uniq -c \
         | sort -rn | head -n 15

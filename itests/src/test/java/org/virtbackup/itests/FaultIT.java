@@ -172,7 +172,7 @@ public class FaultIT {
             Path domainDir = targetRoot.resolve(domainUuid);
             Process create = karaf.runInBackground("backup:create --wait " + big.name());
             karaf.killWhen("the copy passed 256 MiB", STEP, () -> imageBytes(domainDir) > 256 * MiB);
-            create.waitFor();
+            ended(create);
             karaf.start();
             String uuid = single(listedOf(big.name()));
             awaitNotRunning(big.name());
@@ -198,7 +198,7 @@ public class FaultIT {
             Process create = karaf.runInBackground("backup:create --wait " + big.name());
             awaitThat("the copy passed 128 MiB", () -> imageBytes(domainDir) > 128 * MiB);
             Libvirtd.restart();
-            create.waitFor();
+            ended(create);
             awaitNotRunning(big.name());
             String uuid = single(listedOf(big.name()));
             Map<String, Path> images = completedImages(uuid);
@@ -274,8 +274,8 @@ public class FaultIT {
     }
 
     @Test
-    public void delete2KilledBeforeItsCheckpointWentLeavesNoCheckpoint() throws Exception {
-        killedDelete("delete.before-checkpoint");
+    public void delete2KilledAfterItsCheckpointWentLeavesNoDirectory() throws Exception {
+        killedDelete("delete.before-files");
     }
 
     // ------------------------------------------------------------------------------ restore
@@ -325,7 +325,7 @@ public class FaultIT {
             Process create = karaf.runInBackground("backup:create --wait " + big.name());
             awaitThat("the copy passed 64 MiB", () -> imageBytes(domainDir) > 64 * MiB);
             Path filler = room.fill(); // another writer takes the space the copy was counting on
-            create.waitFor();
+            ended(create);
             awaitNotRunning(big.name());
             String failed = single(listedOf(big.name()));
             String info = karaf.run("backup:info --no-domain " + failed);
@@ -418,26 +418,26 @@ public class FaultIT {
         karaf.arm(step);
         Process create = karaf.runInBackground("backup:create --wait " + options + " " + guest.name());
         karaf.killAt(step, STEP);
-        create.waitFor();
+        ended(create);
         karaf.start();
         return moment;
     }
 
-    /** Merges the oldest incremental that has a child into its children, killed at the step. */
+    /** Merges the newest backup that has a parent and a child into its children, killed at the step. */
     private void killedMerge(String step) throws Exception {
         // The newest backup with a parent and a child: a chain a <- merged <- b.
         nextIncrementalIsCorrect();
         nextIncrementalIsCorrect();
-        Map<String, String> parents = new HashMap<>();
-        for (String uuid : listed()) {
+        Map<String, String> parents = new LinkedHashMap<>();
+        for (String uuid : listed()) { // oldest first
             parents.put(uuid, parentOf(uuid));
         }
-        String merged = parents.values().stream().filter(p -> p != null && parents.get(p) != null)
+        String merged = parents.keySet().stream().filter(b -> parents.get(b) != null && parents.containsValue(b))
                 .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no backup with a parent and a child: " + parents));
         karaf.arm(step);
         Process delete = karaf.runInBackground("backup:delete --merge " + merged);
         karaf.killAt(step, STEP);
-        delete.waitFor();
+        ended(delete);
         karaf.start();
         assertConsistent();
         if (listed().contains(merged)) { // cut short before every child moved: merging again finishes it
@@ -454,7 +454,7 @@ public class FaultIT {
         karaf.arm(step);
         Process delete = karaf.runInBackground("backup:delete " + leaf);
         karaf.killAt(step, STEP);
-        delete.waitFor();
+        ended(delete);
         karaf.start();
         assertFalse("a deletion past its descriptor is finished", listed().contains(leaf));
         assertFalse(Files.exists(domainDir().resolve(leaf)));
@@ -474,7 +474,7 @@ public class FaultIT {
         karaf.arm(step);
         Process restore = karaf.runInBackground("backup:restore --overwrite " + restored);
         karaf.killAt(step, STEP);
-        restore.waitFor();
+        ended(restore);
         karaf.start();
         DiskHistory.Moment now = finished ? moments.get(restored) : current;
         for (int disk = 0; disk < 2; disk++) {
@@ -645,6 +645,14 @@ public class FaultIT {
                 throw new AssertionError(what + " did not happen within " + STEP.toSeconds() + " s");
             }
             Thread.sleep(20);
+        }
+    }
+
+    /** Waits for a command started in the background; it ends with the JVM it talked to, or with its work. */
+    private static void ended(Process command) throws InterruptedException {
+        if (!command.waitFor(STEP.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+            command.destroyForcibly();
+            throw new AssertionError("a command still ran " + STEP.toSeconds() + " s on; see " + karaf.log());
         }
     }
 

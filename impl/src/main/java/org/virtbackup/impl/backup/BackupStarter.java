@@ -26,6 +26,7 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.catalogue.DirectoryMarks;
 import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.Events;
@@ -116,6 +117,7 @@ public final class BackupStarter {
         Path dir = storage.create(ref, uuid);
         List<BackupDisk> disks = new ArrayList<>();
         try {
+            DirectoryMarks.starting(dir, ref);
             faults.reach("create.before-descriptor");
             for (DomainDisk d : chosen) {
                 disks.add(disk(plan, d, dir, uuid));
@@ -124,6 +126,7 @@ public final class BackupStarter {
                     parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
                     mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
             CatalogueEntry entry = catalogue.put(new CatalogueEntry(backup, domainXml, dir));
+            DirectoryMarks.started(dir);
             faults.reach("create.before-job");
             BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, plan.flags(), parent, request.server()));
             if (job.disks().isPresent()) {

@@ -21,6 +21,7 @@ import org.virtbackup.api.JobState;
 import org.virtbackup.api.ListFlag;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.catalogue.DirectoryMarks;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.jobs.CopyTracker;
 import org.virtbackup.impl.jobs.DomainLocks;
@@ -255,12 +256,16 @@ public final class ChainEditor {
 
     private void deleteOne(UUID uuid, boolean metadataOnly) {
         CatalogueEntry e = catalogue.require(uuid);
+        if (!metadataOnly) {
+            // A deletion cut short past this point is finished at the next start: the mark says it was ours.
+            DirectoryMarks.deleting(e.directory(), e.backup().domain());
+        }
         catalogue.delete(uuid);
         faults.reach("delete.after-descriptor");
         if (!metadataOnly) {
-            storage.remove(e.backup(), e.directory());
-            faults.reach("delete.before-checkpoint");
             checkpoints.drop(e.backup());
+            faults.reach("delete.before-files");
+            storage.remove(e.backup(), e.directory());
         }
         events.deleted(e.backup());
         LOG.info("Backup {} of {} deleted{}", uuid, e.backup().domain().name(), metadataOnly ? " (metadata only)" : "");

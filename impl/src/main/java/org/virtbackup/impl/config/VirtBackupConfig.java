@@ -34,6 +34,12 @@ public @interface VirtBackupConfig {
             description = "Where QEMU keeps copy-before-write data of running pull-mode jobs")
     String scratch_directory() default "${karaf.data}/virt-backup-scratch";
 
+    @AttributeDefinition(name = "Scratch reserve (percent)",
+            description = "An export of a running domain (a full managed backup is one) is refused unless the scratch "
+                    + "directory has this share of what its disks hold free: 100 is the worst case, every block "
+                    + "overwritten during the backup; 0 checks nothing")
+    int scratch_reserve_percent() default 100;
+
     @AttributeDefinition(name = "Restore roots",
             description = "Comma-separated directories restored images may be written to (and rewritten in); "
                     + "nothing outside them. The first is where a new domain's images go by default")

@@ -21,6 +21,9 @@ import org.virtbackup.api.ErrorCode;
  */
 public final class QemuImg {
 
+    /** What ENOSPC reads as in the messages of qemu-img and QEMU. */
+    public static final String NO_SPACE = "No space left on device";
+
     private final String program;
     private final int parallelism;
     private final Duration stall;
@@ -232,7 +235,6 @@ public final class QemuImg {
         }
     }
 
-    /** The text of a copy's log without its progress lines: what to show when it failed. */
     /**
      * A qemu-img run that failed: {@code NO_SPACE} when its file system filled up (ENOSPC, which
      * qemu-img prints as strerror), else {@code IO_ERROR}.
@@ -243,9 +245,7 @@ public final class QemuImg {
                 : new BackupException(ErrorCode.IO_ERROR, what + " failed: " + errors);
     }
 
-    /** What ENOSPC reads as in the messages of qemu-img and QEMU. */
-    public static final String NO_SPACE = "No space left on device";
-
+    /** The text of a copy's log without its progress lines: what to show when it failed. */
     public static String errors(Path log) {
         try {
             return Files.readString(log, StandardCharsets.UTF_8).replaceAll("\\s*\\([0-9.]+/100%\\)", "").strip();

@@ -116,6 +116,9 @@ public final class BackupServiceImpl implements BackupService {
         if (active && !found.isEmpty()) {
             parts.catalogue.load(found);
             LOG.info("{} backups found in the StorageTarget of kind {}", found.size(), props.get(StorageTarget.KIND));
+            for (BackupMode mode : BackupMode.values()) {
+                parts.resumer.resume(mode); // their jobs left running, if any
+            }
         }
     }
 

@@ -25,9 +25,10 @@ import org.virtbackup.spi.JobSpec;
 
 /**
  * Takes over the jobs the catalogue records as running when a provider of their mode appears:
- * at activation, and when a provider comes back after a hot swap. Resumptions never run two at
- * a time; one whose domain is held by an operation is tried again a few seconds later, so no
- * job is left recorded running without anyone watching it.
+ * at activation, when a provider comes back after a hot swap, and when a StorageTarget service
+ * brings its backups. Resumptions never run two at a time and never wait for a domain: one whose
+ * domain is held by an operation, or whose libvirtd does not answer yet (a host starting), is
+ * tried again a few seconds later, so no job is left recorded running without anyone watching it.
  */
 final class JobResumer implements AutoCloseable {
 
@@ -38,12 +39,15 @@ final class JobResumer implements AutoCloseable {
     private final JobTracker jobs;
     private final DomainLocks locks;
     private final Providers providers;
+    private final Set<BackupMode> retrying = java.util.EnumSet.noneOf(BackupMode.class);
+    private boolean closed;
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "virt-backup-resume-retry");
         t.setDaemon(true);
         return t;
     });
 
+    /** @param locks domain locks that do not wait: a busy domain is tried again later */
     JobResumer(Catalogue catalogue, JobTracker jobs, DomainLocks locks, Providers providers) {
         this.catalogue = catalogue;
         this.jobs = jobs;
@@ -54,7 +58,7 @@ final class JobResumer implements AutoCloseable {
     /** Resumes the running jobs of a mode with its provider of the moment, if it has one. */
     synchronized void resume(BackupMode mode) {
         BackupProvider provider = providers.get(mode).orElse(null);
-        if (provider == null) {
+        if (provider == null || closed) {
             return;
         }
         boolean busy = false;
@@ -64,9 +68,14 @@ final class JobResumer implements AutoCloseable {
                 busy |= !resume(b, provider);
             }
         }
-        if (busy && !retries.isShutdown()) {
-            retries.schedule(() -> resume(mode), RETRY_SECONDS, TimeUnit.SECONDS);
+        if (busy && retrying.add(mode)) {
+            retries.schedule(() -> retry(mode), RETRY_SECONDS, TimeUnit.SECONDS);
         }
+    }
+
+    private synchronized void retry(BackupMode mode) {
+        retrying.remove(mode);
+        resume(mode);
     }
 
     /** @return false if the domain was busy and the backup should be tried again */
@@ -87,7 +96,7 @@ final class JobResumer implements AutoCloseable {
             LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
             return true;
         } catch (BackupException ex) {
-            if (ex.code() == ErrorCode.DOMAIN_BUSY) {
+            if (ex.code() == ErrorCode.DOMAIN_BUSY || ex.code() == ErrorCode.LIBVIRT_ERROR) {
                 LOG.info("Backup {} is resumed later: {}", b.uuid(), ex.getMessage());
                 return false;
             }
@@ -103,8 +112,12 @@ final class JobResumer implements AutoCloseable {
         jobs.watch(b.uuid(), new EndedJob(new JobResult(JobState.FAILED, "cannot resume: " + ex.getMessage(), b.disks())));
     }
 
+    /** No resumption starts after this returns: the next instance of the service takes over. */
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true;
+        }
         retries.shutdownNow();
     }
 }

@@ -73,7 +73,7 @@ final class ServiceWiring {
                 Paths.list(config.target_roots()), libvirt.pools(), new QemuAccess(libvirt::qemuUid));
         InstantRestores instantRestores = new InstantRestores(libvirt);
         this.jobs = new JobTracker(catalogue, storage, checkpoints, events, faults);
-        this.resumer = new JobResumer(catalogue, jobs, locks, providers);
+        this.resumer = new JobResumer(catalogue, jobs, domainLocks.waiting(Duration.ZERO), providers);
         this.parameters = new Parameters(catalogue, jobs, copies);
         this.progressEvents = new ProgressEvents(catalogue, jobs, events);
         this.starter = new BackupStarter(libvirt, catalogue, storage, new ParentChoice(catalogue, qemuImg), jobs, events,
@@ -82,7 +82,8 @@ final class ServiceWiring {
         this.mergeRecovery = new MergeRecovery(catalogue, storage, qemuImg, chains, locks);
         this.undefiner = new Undefiner(libvirt, catalogue, chains, locks);
         this.instantRestoreAccess = new InstantRestoreAccess(catalogue, storage, instantRestores);
-        this.sweep = new StartupSweep(catalogue, storage, libvirt, checkpoints, Paths.resolve(config.runtime_directory()));
+        this.sweep = new StartupSweep(catalogue, storage, libvirt, checkpoints,
+                domainLocks.waiting(Duration.ZERO), Paths.resolve(config.runtime_directory()));
         this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,
                 instantRestoreAccess, faults);
     }

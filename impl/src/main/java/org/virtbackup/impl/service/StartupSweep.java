@@ -1,43 +1,45 @@
 package org.virtbackup.impl.service;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
-import org.virtbackup.impl.chain.MergeIntent;
+import org.virtbackup.impl.catalogue.DirectoryMarks;
+import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.Libvirt;
-import org.virtbackup.impl.libvirt.LibvirtDomain;
-import org.virtbackup.impl.restore.RestoreIntent;
 import org.virtbackup.impl.storage.StorageRouter;
 
 /**
- * Removes at activation, after the merge and restore recoveries, what a service cut short left
- * behind that no backup owns, and logs each removal:
+ * Removes at activation, after the merge and restore recoveries, what a start or a deletion cut
+ * short left, on positive evidence only, and logs each removal:
  * <ul>
- * <li>a backup directory without a descriptor, and without a merge or restore record to finish:
- * a start cut short before its backup was recorded, or a deletion after its descriptor went;</li>
- * <li>a temporary ({@code .NAME.tmp}) of a small file whose rename never happened;</li>
- * <li>a checkpoint named {@code vb-UUID} whose backup is neither listed nor has a directory (one
- * with an unreadable descriptor keeps its checkpoint); domains whose backups live in a StorageTarget
- * service that is not registered yet are left alone, as their backups are not known;</li>
- * <li>an NBD socket {@code UUID.sock} of a backup not running.</li>
+ * <li>a backup directory without a descriptor but with a {@link DirectoryMarks mark}, with the
+ * backup's {@code vb-UUID} checkpoint: a start cut short before it recorded its backup, or a
+ * deletion after its descriptor went;</li>
+ * <li>a temporary ({@code .NAME.tmp}) of a small file whose rename never happened, in the
+ * directory of a backup that is not running (a running job's journal may be mid-write);</li>
+ * <li>an NBD socket {@code UUID.sock} of a backup not running that nothing listens on.</li>
  * </ul>
- * Nothing here is read through by a listed backup: a directory whose descriptor went either never
- * had children, or lost them all to the merge whose record is kept.
+ * A directory without a descriptor or a mark stays (a backup forgotten with METADATA_ONLY, a
+ * nested target), and so does every {@code vb-*} checkpoint without such a directory: another
+ * installation, or a test, may share the libvirtd. Each domain's directories are swept holding
+ * the domain, so a create or an edit still under way in an older instance is never swept.
  */
 final class StartupSweep {
 
@@ -47,60 +49,71 @@ final class StartupSweep {
     private final StorageRouter storage;
     private final Libvirt libvirt;
     private final Checkpoints checkpoints;
+    private final DomainLocks locks;
     private final Path runtimeDirectory;
 
-    StartupSweep(Catalogue catalogue, StorageRouter storage, Libvirt libvirt, Checkpoints checkpoints,
+    /** @param locks domain locks that do not wait: a domain busy now is swept at the next start */
+    StartupSweep(Catalogue catalogue, StorageRouter storage, Libvirt libvirt, Checkpoints checkpoints, DomainLocks locks,
             Path runtimeDirectory) {
         this.catalogue = catalogue;
         this.storage = storage;
         this.libvirt = libvirt;
         this.checkpoints = checkpoints;
+        this.locks = locks;
         this.runtimeDirectory = runtimeDirectory;
     }
 
-    /** Sweeps around the backup directories the catalogue was loaded from. */
+    /** Sweeps the backup directories the catalogue was loaded from, and the runtime directory. */
     void sweep(List<Path> backupDirectories) {
-        Set<UUID> owners = new HashSet<>();
-        catalogue.all().forEach(e -> owners.add(e.backup().uuid()));
         for (Path dir : backupDirectories) {
-            try {
-                directory(dir);
+            Optional<UUID> domain = uuidOf(dir.getParent().getFileName().toString());
+            Optional<UUID> marked = DirectoryMarks.markedFor(dir);
+            Optional<UUID> owner = marked.isPresent() ? marked : domain;
+            if (owner.isEmpty()) {
+                continue; // not a domain's directory of a directory target, nor marked: nothing to do
+            }
+            try (DomainLocks.Held held = locks.hold(new DomainRef("(sweep)", owner.get()), DomainLocks.Access.EDIT,
+                    "the start-up sweep")) {
+                directory(dir, marked);
+            } catch (BackupException e) {
+                LOG.info("Not sweeping {} now: {}", dir, e.getMessage());
             } catch (IOException | RuntimeException e) {
                 LOG.warn("Cannot sweep {}: {}", dir, e.getMessage());
             }
-            if (Files.isDirectory(dir)) { // kept: an unreadable descriptor may name the checkpoint
-                uuidOf(dir.getFileName().toString()).ifPresent(owners::add);
-            }
         }
-        checkpoints(owners);
         sockets();
     }
 
-    private void directory(Path dir) throws IOException {
+    private void directory(Path dir, Optional<UUID> marked) throws IOException {
         if (!Files.isDirectory(dir)) {
             return; // a merge recovery removed it
         }
         if (catalogue.hasDescriptor(dir)) {
-            try (Stream<Path> files = Files.list(dir)) {
-                for (Path f : files.filter(StartupSweep::isTemporary).toList()) {
-                    Files.deleteIfExists(f);
-                    LOG.warn("Removed {}: a temporary whose rename a stop cut short", f);
-                }
+            temporaries(dir);
+            return;
+        }
+        Optional<UUID> backup = uuidOf(dir.getFileName().toString());
+        if (marked.isEmpty() || backup.isEmpty()) {
+            return; // no evidence it is a backup cut short: it stays
+        }
+        libvirt.find(marked.get()).ifPresent(domain -> checkpoints.delete(domain, Checkpoints.nameFor(backup.get())));
+        storage.remove(backup.get(), List.of(), dir);
+        LOG.warn("Removed {} and checkpoint {}: backup {} was cut short before it was recorded, or while it was deleted",
+                dir, Checkpoints.nameFor(backup.get()), backup.get());
+    }
+
+    private void temporaries(Path dir) throws IOException {
+        Optional<Backup> listed = catalogue.all().stream().filter(e -> e.directory().equals(dir))
+                .map(CatalogueEntry::backup).findFirst();
+        if (listed.map(b -> b.state() == JobState.RUNNING).orElse(true)) {
+            return; // a running job's journal may be mid-write; an unreadable descriptor is left for a human
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(StartupSweep::isTemporary).toList()) {
+                Files.deleteIfExists(f);
+                LOG.warn("Removed {}: a temporary whose rename a stop cut short", f);
             }
-            return;
         }
-        if (MergeIntent.pendingIn(dir) || RestoreIntent.pendingIn(dir)) {
-            LOG.error("Keeping {}: it has no descriptor but a merge or restore record that was not finished", dir);
-            return;
-        }
-        Optional<UUID> uuid = uuidOf(dir.getFileName().toString());
-        if (uuid.isEmpty()) {
-            LOG.warn("Keeping {}: not a backup's directory (its name is no UUID)", dir);
-            return;
-        }
-        storage.remove(uuid.get(), List.of(), dir);
-        LOG.warn("Removed {}: the directory of backup {}, cut short before it was recorded or while it was deleted",
-                dir, uuid.get());
     }
 
     private static boolean isTemporary(Path f) {
@@ -108,44 +121,14 @@ final class StartupSweep {
         return name.startsWith(".") && name.endsWith(".tmp") && Files.isRegularFile(f);
     }
 
-    private void checkpoints(Set<UUID> owners) {
-        Set<UUID> unknown = storage.domainsWithAbsentTargets();
-        List<DomainRef> domains;
-        try {
-            domains = libvirt.domains();
-        } catch (BackupException e) {
-            LOG.warn("Cannot look for checkpoints left behind: {}", e.getMessage());
-            return;
-        }
-        for (DomainRef ref : domains) {
-            if (unknown.contains(ref.uuid())) {
-                LOG.info("Not sweeping the checkpoints of {}: its target's StorageTarget service is not registered", ref.name());
-                continue;
-            }
-            try {
-                LibvirtDomain domain = libvirt.domain(ref.uuid().toString());
-                for (String name : domain.checkpoints()) {
-                    Optional<UUID> backup = Checkpoints.backupOf(name);
-                    if (backup.isPresent() && !owners.contains(backup.get())) {
-                        checkpoints.delete(domain, name);
-                        LOG.warn("Removed checkpoint {} of {}: no backup owns it", name, ref.name());
-                    }
-                }
-            } catch (BackupException e) {
-                LOG.warn("Cannot sweep the checkpoints of {}: {}", ref.name(), e.getMessage());
-            }
-        }
-    }
-
     private void sockets() {
         if (!Files.isDirectory(runtimeDirectory)) {
             return;
         }
         try (Stream<Path> files = Files.list(runtimeDirectory)) {
-            for (Path f : files.toList()) {
-                Optional<UUID> backup = uuidOf(f.getFileName().toString().replaceFirst("\\.sock$", ""))
-                        .filter(u -> f.getFileName().toString().endsWith(".sock"));
-                if (backup.isPresent() && !running(backup.get())) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".sock")).toList()) {
+                Optional<UUID> backup = uuidOf(f.getFileName().toString().replaceFirst("\\.sock$", ""));
+                if (backup.isPresent() && !running(backup.get()) && !listening(f)) {
                     Files.deleteIfExists(f);
                     LOG.warn("Removed {}: the NBD socket of backup {}, which is not running", f, backup.get());
                 }
@@ -157,6 +140,15 @@ final class StartupSweep {
 
     private boolean running(UUID backup) {
         return catalogue.get(backup).map(CatalogueEntry::backup).map(b -> b.state() == JobState.RUNNING).orElse(false);
+    }
+
+    /** Whether a server still accepts on the socket (a job of a backup in a target not registered yet). */
+    private static boolean listening(Path socket) {
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            return channel.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static Optional<UUID> uuidOf(String name) {

@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.slf4j.Logger;
@@ -111,15 +110,6 @@ public final class StorageRouter {
     public void removeKind(String kind, StorageTarget target) {
         kinds.remove(kind, target);
         owners.values().removeIf(t -> t == target);
-    }
-
-    /**
-     * The domains whose own target is a kind of StorageTarget service not registered now: their
-     * backups are not in the catalogue yet, so what they own in libvirt cannot be told.
-     */
-    public Set<UUID> domainsWithAbsentTargets() {
-        return byDomain.entrySet().stream().filter(e -> e.getValue().isService() && !kinds.containsKey(e.getValue().type()))
-                .map(Map.Entry::getKey).collect(Collectors.toSet());
     }
 
     /** The domain's own target, if one is set. */

@@ -215,43 +215,65 @@ class BackupServiceImplTest {
     }
 
     @Test
-    void activationSweepsWhatNoBackupOwnsAndKeepsWhatOneMay() throws Exception {
+    void activationFinishesWhatWasCutShortOnEvidenceAndKeepsEverythingElse() throws Exception {
         service.bindProvider(provider, managed());
         Backup listed = service.create("vm", BackupRequest.allDisks(), Set.of());
         provider.complete(0, provider.started.get(0));
         assertEquals(JobState.COMPLETED, service.finishJob(listed.uuid(), Set.of()));
-        Backup running = service.create("vm", BackupRequest.allDisks(), Set.of());
+        Backup forgotten = service.create("vm", BackupRequest.allDisks(), Set.of(CreateFlag.INCREMENTAL));
+        provider.complete(1, provider.started.get(1));
+        service.finishJob(forgotten.uuid(), Set.of());
+        service.delete(forgotten.uuid(), Set.of(org.virtbackup.api.DeleteFlag.METADATA_ONLY)); // its files are the user's
+        Backup running = service.create("vm", BackupRequest.allDisks(), Set.of(CreateFlag.INCREMENTAL));
         service.unbindProvider(provider, managed());
         service.deactivate();
 
         Path domainDir = Path.of(listed.disks().get(0).target()).getParent().getParent();
-        Path listedDir = domainDir.resolve(listed.uuid().toString());
-        Path tornTemp = Files.writeString(listedDir.resolve(".backup.xml.tmp"), "<half");
+        Path tornTemp = Files.writeString(domainDir.resolve(listed.uuid().toString()).resolve(".backup.xml.tmp"), "<half");
+        Path journalTemp = Files.writeString(domainDir.resolve(running.uuid().toString()).resolve(".job.tmp"), "mid-write");
         java.util.UUID cutShort = java.util.UUID.randomUUID(); // started, never recorded
         Path cutShortDir = Files.createDirectories(domainDir.resolve(cutShort.toString()));
-        Files.writeString(cutShortDir.resolve("vda.qcow2"), "image");
-        java.util.UUID unreadable = java.util.UUID.randomUUID();
-        Path unreadableDir = Files.createDirectories(domainDir.resolve(unreadable.toString()));
+        Files.writeString(cutShortDir.resolve(".starting"), domain.ref.uuid() + "\n");
+        java.util.UUID deleting = java.util.UUID.randomUUID(); // its descriptor went, the rest did not
+        Path deletingDir = Files.createDirectories(domainDir.resolve(deleting.toString()));
+        Files.writeString(deletingDir.resolve(".deleting"), domain.ref.uuid() + "\n");
+        Files.writeString(deletingDir.resolve("vda.qcow2"), "image");
+        Path unreadableDir = Files.createDirectories(domainDir.resolve(java.util.UUID.randomUUID().toString()));
         Files.writeString(unreadableDir.resolve("backup.xml"), "<not a descriptor");
-        java.util.UUID deleted = java.util.UUID.randomUUID(); // descriptor and directory gone, checkpoint left
+        java.util.UUID elsewhere = java.util.UUID.randomUUID(); // another installation's, on a shared libvirtd
         domain.active = true;
-        domain.checkpoints.addAll(List.of(listed.checkpoint(), running.checkpoint(), "vb-" + cutShort, "vb-" + unreadable,
-                "vb-" + deleted, "someone-elses"));
+        domain.checkpoints.addAll(List.of(listed.checkpoint(), running.checkpoint(), forgotten.checkpoint(),
+                "vb-" + cutShort, "vb-" + deleting, "vb-" + elsewhere));
         Path run = Files.createDirectories(tmp.resolve("run"));
         Path runningSocket = Files.createFile(run.resolve(running.uuid() + ".sock"));
-        Path staleSocket = Files.createFile(run.resolve(deleted + ".sock"));
+        Path staleSocket = Files.createFile(run.resolve(java.util.UUID.randomUUID() + ".sock"));
 
         service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"),
                 FakeLibvirt.qemuAsRoot()), config(), new DomainLocks()));
 
-        assertFalse(Files.exists(cutShortDir), "a directory no descriptor names goes");
-        assertFalse(Files.exists(tornTemp), "a torn temporary goes");
-        assertTrue(Files.exists(Path.of(listed.disks().get(0).target())), "a listed backup's image stays");
-        assertEquals(JobState.COMPLETED, service.lookup(listed.uuid()).orElseThrow().state());
+        assertFalse(Files.exists(cutShortDir), "a start cut short before its record goes");
+        assertFalse(Files.exists(deletingDir), "a deletion cut short after its descriptor is finished");
+        assertEquals(Set.of("vb-" + cutShort, "vb-" + deleting), Set.copyOf(domain.deletedCheckpoints), "their checkpoints only");
+        assertTrue(Files.exists(Path.of(forgotten.disks().get(0).target())), "METADATA_ONLY left the files: they stay");
         assertTrue(Files.exists(unreadableDir.resolve("backup.xml")), "an unreadable descriptor is kept for a human");
-        assertEquals(List.of("vb-" + cutShort, "vb-" + deleted), domain.deletedCheckpoints);
+        assertFalse(Files.exists(tornTemp), "a torn temporary of a backup at rest goes");
+        assertTrue(Files.exists(journalTemp), "a running job's journal may be mid-write");
+        assertTrue(Files.exists(Path.of(listed.disks().get(0).target())));
+        assertEquals(JobState.COMPLETED, service.lookup(listed.uuid()).orElseThrow().state());
         assertTrue(Files.exists(runningSocket), "a running backup's socket stays");
         assertFalse(Files.exists(staleSocket));
+    }
+
+    @Test
+    void aDeletionMarksItsDirectoryBeforeItsDescriptorGoes() throws Exception {
+        service.bindProvider(provider, managed());
+        Backup b = service.create("vm", BackupRequest.allDisks(), Set.of());
+        provider.complete(0, provider.started.get(0));
+        service.finishJob(b.uuid(), Set.of());
+        Path dir = Path.of(b.disks().get(0).target()).getParent();
+        assertFalse(Files.exists(dir.resolve(".starting")), "a recorded backup carries no start mark");
+        service.delete(b.uuid(), Set.of());
+        assertFalse(Files.exists(dir), "a finished deletion leaves nothing, its mark with the rest");
     }
 
     @Test

@@ -46,6 +46,13 @@ public final class ForkedKaraf implements AutoCloseable {
      */
     public static ForkedKaraf unpack(Path dir, Map<String, String> settings) throws IOException {
         Path tarball = distribution();
+        Path oldPid = dir.resolve("karaf/karaf.pid");
+        if (Files.exists(oldPid)) {
+            long pid = Long.parseLong(Files.readString(oldPid).strip());
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                throw new AssertionError("a Karaf of an earlier run still runs in " + dir + " (pid " + pid + "): stop it first");
+            }
+        }
         Cmd.ok("rm", "-rf", dir.toString());
         Path home = Files.createDirectories(dir.resolve("karaf"));
         // QEMU's user passes through to the target and scratch directories below it.
@@ -104,6 +111,9 @@ public final class ForkedKaraf implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put("EXTRA_JAVA_OPTS", "-Dvirtbackup.fault.directory=" + faults);
         process = pb.start();
+        Process started = process;
+        // Should this JVM end first (a failsafe timeout), the Karaf it started ends with it.
+        Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
         starts++;
         long deadline = System.nanoTime() + START.toNanos();
         while (true) {
@@ -156,13 +166,15 @@ public final class ForkedKaraf implements AutoCloseable {
 
     private Cmd.Result client(String command) {
         try {
-            Process p = ssh(command).redirectErrorStream(true).start();
-            byte[] out = p.getInputStream().readAllBytes();
+            Path output = Files.createTempFile(faults, "ssh", ".out");
+            Process p = ssh(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
             if (!p.waitFor(10, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
-                throw new AssertionError("ssh timed out on " + command);
+                throw new AssertionError("no answer within 10 minutes to " + command + "; see " + log());
             }
             p.getOutputStream().close();
+            byte[] out = Files.readAllBytes(output);
+            Files.delete(output);
             // ssh says so on stderr when Karaf closes the channel; the command's output is the rest.
             String text = new String(out, StandardCharsets.UTF_8).replaceAll("\\u001B\\[[0-9;]*m", "")
                     .replace("Connection to 127.0.0.1 closed by remote host.", "");
@@ -208,6 +220,9 @@ public final class ForkedKaraf implements AutoCloseable {
 
     /** SIGKILL to the JVM this started (Process.destroyForcibly sends SIGKILL on Linux). */
     public void kill() throws InterruptedException {
+        if (process == null) {
+            throw new IllegalStateException("not started");
+        }
         long pid = process.pid();
         Cmd.ok("kill", "-KILL", Long.toString(pid));
         if (!process.waitFor(60, TimeUnit.SECONDS)) {

@@ -57,6 +57,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     private final QemuAccess qemuAccess;
     private final Path runtimeDirectory;
     private final Path scratchDirectory;
+    private final int scratchReserve;
     private final ExecutorService executor;
     private volatile boolean stopping;
     private final FaultPoints faults = FaultPoints.fromSystemProperties();
@@ -70,6 +71,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         this.qemuAccess = new QemuAccess(libvirt::qemuUid);
         this.runtimeDirectory = Paths.resolve(config.runtime_directory());
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
+        this.scratchReserve = config.scratch_reserve_percent();
         AtomicInteger n = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "virt-backup-managed-" + n.incrementAndGet());
@@ -134,7 +136,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         if (running) {
             qemuAccess.workDirectories(runtimeDirectory, scratchDirectory);
             export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen,
-                    NbdListener.unix(socket(spec)), scratchDirectory, null, spec.backup().checkpoint(), quiesce));
+                    NbdListener.unix(socket(spec)), scratchDirectory, null, spec.backup().checkpoint(), quiesce, scratchReserve));
         }
         faults.reach("create.before-journal");
         JobJournal journal = JobJournal.create(spec.directory(),

@@ -18,9 +18,10 @@ import org.virtbackup.impl.libvirt.DomainDisk;
  * @param since the checkpoint an incremental export is relative to, {@code null} for a full one
  * @param checkpoint the checkpoint to create at the export's moment, {@code null} for none
  * @param quiesce freeze the guest's file systems through its agent for the start
+ * @param scratchReservePercent the share of the exported disks' allocation the scratch directory must have free
  */
 public record ExportPlan(UUID backup, List<DomainDisk> all, Set<String> chosen, NbdListener listener,
-        Path scratchDirectory, String since, String checkpoint, boolean quiesce) {
+        Path scratchDirectory, String since, String checkpoint, boolean quiesce, int scratchReservePercent) {
 
     public ExportPlan {
         all = List.copyOf(all);

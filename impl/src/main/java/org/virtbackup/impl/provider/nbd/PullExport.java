@@ -41,9 +41,10 @@ public final class PullExport {
     }
 
     /**
-     * {@code NO_SPACE} unless the scratch directory holds what the exported disks hold now: the
-     * most the guest can overwrite while the export lasts. A scratch file that cannot grow fails
-     * the backup, and with QEMU's default copy-before-write policy the guest's own write with it.
+     * {@code NO_SPACE} unless the scratch directory holds the configured share of what the
+     * exported disks hold now (all of it: the most the guest can overwrite while the export
+     * lasts). A scratch file that cannot grow fails the backup, and with QEMU's default
+     * copy-before-write policy the guest's own write with it.
      */
     private static void requireScratchRoom(LibvirtDomain domain, ExportPlan plan) {
         List<DomainDisk> exported = plan.all().stream().filter(d -> plan.chosen().contains(d.name())).toList();
@@ -54,9 +55,13 @@ public final class PullExport {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot read the free space of the scratch directory "
                     + plan.scratchDirectory() + ": " + e.getMessage(), e);
         }
-        RoomCheck.require(free, RoomCheck.allocation(domain, exported), "the scratch directory " + plan.scratchDirectory()
-                + " (scratch.directory)", "an export of the running domain", "what its exported disks hold now, the most "
-                + "the guest can overwrite during the backup");
+        if (plan.scratchReservePercent() <= 0) {
+            return;
+        }
+        long needed = RoomCheck.allocation(domain, exported) / 100 * plan.scratchReservePercent();
+        RoomCheck.require(free, needed, "the scratch directory " + plan.scratchDirectory() + " (scratch.directory)",
+                "an export of the running domain", plan.scratchReservePercent() + "% (scratch.reserve.percent) of what "
+                + "its exported disks hold now; all of it is the most the guest can overwrite during the backup");
     }
 
     /**

@@ -58,6 +58,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
     private final ListenerPolicy listeners;
     private final Path runtimeDirectory;
     private final Path scratchDirectory;
+    private final int scratchReserve;
     private final Duration expiry;
     private final QemuAccess qemuAccess;
     /** The running exports by TCP port, so two never ask for the same one. */
@@ -71,6 +72,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
         this.runtimeDirectory = Paths.resolve(config.runtime_directory());
         this.listeners = new ListenerPolicy(config, runtimeDirectory);
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
+        this.scratchReserve = config.scratch_reserve_percent();
         this.expiry = Duration.ofSeconds(Math.max(0, config.export_expiry_seconds()));
         this.checks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "virt-backup-exports");
@@ -100,7 +102,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
             String since = spec.parent() == null ? null : spec.parent().checkpoint();
             qemuAccess.workDirectories(runtimeDirectory, scratchDirectory);
             PullExport export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen, listener,
-                    scratchDirectory, since, spec.backup().checkpoint(), spec.flags().contains(CreateFlag.QUIESCE)));
+                    scratchDirectory, since, spec.backup().checkpoint(), spec.flags().contains(CreateFlag.QUIESCE), scratchReserve));
             List<BackupDisk> disks = spec.backup().disks().stream().map(d -> new BackupDisk(d.name(), d.format(), "",
                     d.capacity(), 0, new NbdExport(listener.uri(d.name()), d.name(),
                             since == null ? "" : "qemu:dirty-bitmap:" + PullExport.bitmap(d.name())))).toList();
