@@ -1,0 +1,166 @@
+package org.virtbackup.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.virtbackup.itests.support.FaultFixture.*;
+import static org.virtbackup.itests.support.Sizes.GiB;
+import static org.virtbackup.itests.support.Sizes.MiB;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.FixMethodOrder;
+import org.junit.Test;
+import org.junit.runners.MethodSorters;
+import org.virtbackup.itests.support.Cmd;
+import org.virtbackup.itests.support.DiskHistory;
+import org.virtbackup.itests.support.FaultFixture;
+import org.virtbackup.itests.support.Guest;
+import org.virtbackup.itests.support.Images;
+import org.virtbackup.itests.support.Libvirtd;
+import org.virtbackup.itests.support.Tmpfs;
+
+/**
+ * The fault suite, edits of a chain: SIGKILL at each step of a delete, a merge and an in-place
+ * restore, then the checks of {@link FaultFixture}; a restore is undone or finished whole, never
+ * leaving disks from two moments. See {@link CreateFaultIT}.
+ */
+@FixMethodOrder(MethodSorters.NAME_ASCENDING)
+public class ChainFaultIT {
+
+    private static FaultFixture f;
+
+    @BeforeClass
+    public static void start() throws Exception {
+        f = FaultFixture.start("faults-chain");
+    }
+
+    @AfterClass
+    public static void stop() throws Exception {
+        if (f != null) {
+            f.close();
+        }
+    }
+
+    @Test
+    public void delete1KilledAfterItsDescriptorWentLeavesNoDirectory() throws Exception {
+        killedDelete("delete.after-descriptor");
+    }
+
+    @Test
+    public void delete2KilledAfterItsCheckpointWentLeavesNoDirectory() throws Exception {
+        killedDelete("delete.before-files");
+    }
+
+    @Test
+    public void merge1KilledAfterItsRecordMergesNothingAndCanBeMergedAgain() throws Exception {
+        killedMerge("merge.after-intent");
+    }
+
+    @Test
+    public void merge2KilledAfterARebaseKeepsEveryBackupReadable() throws Exception {
+        killedMerge("merge.after-rebase");
+    }
+
+    @Test
+    public void merge3KilledAfterAChildsDescriptorKeepsEveryBackupReadable() throws Exception {
+        killedMerge("merge.after-descriptor");
+    }
+
+    @Test
+    public void restore1KilledAfterTheDisksMovedAsideIsUndone() throws Exception {
+        killedRestore("restore.after-park", false);
+    }
+
+    @Test
+    public void restore2KilledAfterTheCopiesIsFinished() throws Exception {
+        killedRestore("restore.after-copy", true);
+    }
+
+    @Test
+    public void restore3KilledBetweenTheRenamesIsFinished() throws Exception {
+        killedRestore("restore.between-renames", true);
+    }
+
+    private void killedDelete(String step) throws Exception {
+        List<String> chain = f.listed();
+        String leaf = chain.get(chain.size() - 1);
+        f.karaf.arm(step);
+        Process delete = f.karaf.runInBackground("backup:delete " + leaf);
+        f.karaf.killAt(step, STEP);
+        f.ended(delete);
+        f.karaf.start();
+        assertFalse("a deletion past its descriptor is finished", f.listed().contains(leaf));
+        assertFalse(Files.exists(f.domainDir().resolve(leaf)));
+        assertFalse(f.guest.checkpoints().contains("vb-" + leaf));
+        f.assertConsistent();
+        f.nextIncrementalIsCorrect();
+    }
+
+    /** Merges the newest backup that has a parent and a child into its children, killed at the step. */
+    private void killedMerge(String step) throws Exception {
+        // The newest backup with a parent and a child: a chain a <- merged <- b.
+        f.nextIncrementalIsCorrect();
+        f.nextIncrementalIsCorrect();
+        Map<String, String> parents = new LinkedHashMap<>();
+        for (String uuid : f.listed()) { // oldest first
+            parents.put(uuid, f.parentOf(uuid));
+        }
+        String merged = parents.keySet().stream().filter(b -> parents.get(b) != null && parents.containsValue(b))
+                .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no backup with a parent and a child: " + parents));
+        f.karaf.arm(step);
+        Process delete = f.karaf.runInBackground("backup:delete --merge " + merged);
+        f.karaf.killAt(step, STEP);
+        f.ended(delete);
+        f.karaf.start();
+        f.assertConsistent();
+        if (f.listed().contains(merged)) { // cut short before every child moved: merging again finishes it
+            f.karaf.run("backup:delete --merge " + merged);
+        }
+        assertFalse(f.listed().contains(merged));
+        f.assertConsistent();
+        f.nextIncrementalIsCorrect();
+    }
+
+    /** Restores the latest backup over the shut-off guest's disks, killed at the step. */
+    private void killedRestore(String step, boolean finished) throws Exception {
+        f.history.write(f.guest, 0, f.next(), 0, 1 * MiB); // the disks now differ from every backup
+        f.history.write(f.guest, 1, f.next(), 0, 1 * MiB);
+        DiskHistory.Moment current = f.history.now();
+        List<String> chain = f.listed();
+        String restored = chain.get(chain.size() - 1);
+        f.guest.shutOff();
+        f.karaf.arm(step);
+        Process restore = f.karaf.runInBackground("backup:restore --overwrite " + restored);
+        f.karaf.killAt(step, STEP);
+        f.ended(restore);
+        f.karaf.start();
+        DiskHistory.Moment now = finished ? f.moments.get(restored) : current;
+        for (int disk = 0; disk < 2; disk++) {
+            Path want = f.history.image(now, disk, f.expected, "restored-" + disk + ".qcow2");
+            Cmd.Result same = Images.compare(f.guest.disk(disk), want);
+            assertEquals("disk " + disk + " is " + (finished ? "the backup's" : "as before the restore") + ": "
+                    + same.output(), 0, same.exitCode());
+            Files.delete(want);
+        }
+        f.history.backTo(now);
+        try (Stream<Path> files = Files.list(f.guest.workDir())) {
+            assertEquals("no disk moved aside, no temporary", Set.of("vda.qcow2", "vdb.qcow2", "domain.xml"),
+                    files.map(f -> f.getFileName().toString()).collect(Collectors.toSet()));
+        }
+        f.guest.startIt();
+        f.assertConsistent();
+        f.nextIncrementalIsCorrect();
+    }
+}
