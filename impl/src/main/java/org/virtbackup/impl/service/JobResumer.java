@@ -1,5 +1,6 @@
 package org.virtbackup.impl.service;
 
+import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -39,13 +40,14 @@ final class JobResumer implements AutoCloseable {
     private final JobTracker jobs;
     private final DomainLocks locks;
     private final Providers providers;
-    private final Set<BackupMode> retrying = java.util.EnumSet.noneOf(BackupMode.class);
-    private boolean closed;
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "virt-backup-resume-retry");
         t.setDaemon(true);
         return t;
     });
+    /** The modes whose retry is scheduled: one at a time each. */
+    private final Set<BackupMode> retrying = EnumSet.noneOf(BackupMode.class);
+    private boolean closed;
 
     /** @param locks domain locks that do not wait: a busy domain is tried again later */
     JobResumer(Catalogue catalogue, JobTracker jobs, DomainLocks locks, Providers providers) {
@@ -78,7 +80,7 @@ final class JobResumer implements AutoCloseable {
         resume(mode);
     }
 
-    /** @return false if the domain was busy and the backup should be tried again */
+    /** @return false if the domain was busy, or libvirt did not answer, and the backup should be tried again */
     private boolean resume(Backup b, BackupProvider provider) {
         try (DomainLocks.Held held = locks.hold(b.domain(), DomainLocks.Access.START, "the resumption of backup "
                 + b.uuid())) {
