@@ -79,6 +79,11 @@ public class ChainFaultIT {
     }
 
     @Test
+    public void merge4KilledWhileDeletingTheMergedBackupFinishesTheDeletion() throws Exception {
+        killedMerge("delete.after-descriptor"); // a merge ends with the merged backup's deletion
+    }
+
+    @Test
     public void restore1KilledAfterTheDisksMovedAsideIsUndone() throws Exception {
         killedRestore("restore.after-park", false);
     }

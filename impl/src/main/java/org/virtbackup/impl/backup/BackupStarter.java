@@ -126,7 +126,7 @@ public final class BackupStarter {
                     parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
                     mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
             CatalogueEntry entry = catalogue.put(new CatalogueEntry(backup, domainXml, dir));
-            DirectoryMarks.started(dir);
+            DirectoryMarks.clear(dir);
             faults.reach("create.before-job");
             BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, plan.flags(), parent, request.server()));
             if (job.disks().isPresent()) {
@@ -140,6 +140,11 @@ public final class BackupStarter {
             return backup;
         } catch (RuntimeException e) {
             // Nothing half-written: no descriptor, no directory; the first failure is the one reported.
+            try {
+                DirectoryMarks.deleting(dir, ref); // a crash from here on is finished at the next start
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             try {
                 catalogue.delete(uuid);
             } catch (RuntimeException cleanup) {

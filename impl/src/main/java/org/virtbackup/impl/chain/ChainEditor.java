@@ -256,11 +256,18 @@ public final class ChainEditor {
 
     private void deleteOne(UUID uuid, boolean metadataOnly) {
         CatalogueEntry e = catalogue.require(uuid);
-        if (!metadataOnly) {
+        if (metadataOnly) {
+            DirectoryMarks.clear(e.directory()); // its files are the user's now: no mark may make them ours again
+        } else {
             // A deletion cut short past this point is finished at the next start: the mark says it was ours.
             DirectoryMarks.deleting(e.directory(), e.backup().domain());
         }
-        catalogue.delete(uuid);
+        try {
+            catalogue.delete(uuid);
+        } catch (RuntimeException failed) {
+            DirectoryMarks.clear(e.directory()); // still listed: the mark would be stale
+            throw failed;
+        }
         faults.reach("delete.after-descriptor");
         if (!metadataOnly) {
             checkpoints.drop(e.backup());

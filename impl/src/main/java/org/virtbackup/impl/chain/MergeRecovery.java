@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.catalogue.DirectoryMarks;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.storage.StorageRouter;
@@ -58,6 +59,12 @@ public final class MergeRecovery {
             if (catalogue.hasDescriptor(dir) || intent.children().stream().anyMatch(c -> readsThrough(c, own))) {
                 LOG.error("The merge recorded in {} cannot be finished: its backup's descriptor is unreadable or a "
                         + "child still backs onto its images; nothing is removed", dir);
+                return;
+            }
+            if (DirectoryMarks.in(dir).isPresent()) {
+                // The merge is done; the deletion it ended with is finished by the start-up sweep, checkpoint included.
+                LOG.warn("A merge was cut short while deleting the merged backup in {}: the deletion is finished next", dir);
+                intent.end();
                 return;
             }
             LOG.warn("A merge was cut short while deleting the merged backup in {}: removing what is left", dir);

@@ -20,6 +20,7 @@ import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.catalogue.DirectoryMarks;
 import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.storage.StorageRouter;
@@ -146,6 +147,7 @@ public final class JobTracker {
                 LOG.info("Backup {} of {} completed", uuid, b.domain().name());
             }
             case CANCELLED -> {
+                DirectoryMarks.deleting(entry.directory(), b.domain()); // a crash from here on is finished at the next start
                 checkpoints.drop(b);
                 catalogue.delete(uuid);
                 storage.remove(b, entry.directory());

@@ -1,9 +1,13 @@
 package org.virtbackup.impl.service;
 
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -28,13 +32,16 @@ import org.virtbackup.spi.JobSpec;
  * Takes over the jobs the catalogue records as running when a provider of their mode appears:
  * at activation, when a provider comes back after a hot swap, and when a StorageTarget service
  * brings its backups. Resumptions never run two at a time and never wait for a domain: one whose
- * domain is held by an operation, or whose libvirtd does not answer yet (a host starting), is
- * tried again a few seconds later, so no job is left recorded running without anyone watching it.
+ * domain is held by an operation is tried again a few seconds later, and one whose libvirtd does
+ * not answer yet (a host starting) too, for a minute before it is recorded failed: no job is left
+ * recorded running without anyone watching it, and none for good.
  */
 final class JobResumer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobResumer.class);
     static final long RETRY_SECONDS = 5;
+    /** How many times a resumption libvirt refuses is tried: a minute's worth. */
+    static final int LIBVIRT_TRIES = 12;
 
     private final Catalogue catalogue;
     private final JobTracker jobs;
@@ -47,7 +54,8 @@ final class JobResumer implements AutoCloseable {
     });
     /** The modes whose retry is scheduled: one at a time each. */
     private final Set<BackupMode> retrying = EnumSet.noneOf(BackupMode.class);
-    private boolean closed;
+    private final Map<UUID, Integer> libvirtTries = new HashMap<>();
+    private volatile boolean closed;
 
     /** @param locks domain locks that do not wait: a busy domain is tried again later */
     JobResumer(Catalogue catalogue, JobTracker jobs, DomainLocks locks, Providers providers) {
@@ -65,6 +73,9 @@ final class JobResumer implements AutoCloseable {
         }
         boolean busy = false;
         for (CatalogueEntry e : catalogue.all()) {
+            if (closed || providers.get(mode).orElse(null) != provider) {
+                return; // deactivated, or hot-swapped: the next instance or provider takes over
+            }
             Backup b = e.backup();
             if (b.state() == JobState.RUNNING && b.mode() == mode && jobs.get(b.uuid()).isEmpty()) {
                 busy |= !resume(b, provider);
@@ -98,11 +109,14 @@ final class JobResumer implements AutoCloseable {
             LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
             return true;
         } catch (BackupException ex) {
-            if (ex.code() == ErrorCode.DOMAIN_BUSY || ex.code() == ErrorCode.LIBVIRT_ERROR) {
+            if (ex.code() == ErrorCode.DOMAIN_BUSY
+                    || ex.code() == ErrorCode.LIBVIRT_ERROR && libvirtTries.merge(b.uuid(), 1, Integer::sum) < LIBVIRT_TRIES) {
                 LOG.info("Backup {} is resumed later: {}", b.uuid(), ex.getMessage());
                 return false;
             }
             fail(b, ex);
+        } catch (RejectedExecutionException ex) {
+            return false; // its provider is going away meanwhile: the next one resumes it
         } catch (RuntimeException ex) {
             fail(b, ex);
         }
@@ -114,12 +128,12 @@ final class JobResumer implements AutoCloseable {
         jobs.watch(b.uuid(), new EndedJob(new JobResult(JobState.FAILED, "cannot resume: " + ex.getMessage(), b.disks())));
     }
 
-    /** No resumption starts after this returns: the next instance of the service takes over. */
+    /** No resumption starts after this returns (it waits for one under way): the next instance takes over. */
     @Override
     public void close() {
+        closed = true; // a pass under way stops at its next backup
         synchronized (this) {
-            closed = true;
+            retries.shutdownNow();
         }
-        retries.shutdownNow();
     }
 }

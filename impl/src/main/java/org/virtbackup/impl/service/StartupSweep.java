@@ -16,13 +16,16 @@ import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.catalogue.DirectoryMarks;
+import org.virtbackup.impl.chain.MergeIntent;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.restore.RestoreIntent;
 import org.virtbackup.impl.storage.StorageRouter;
 
 /**
@@ -37,8 +40,9 @@ import org.virtbackup.impl.storage.StorageRouter;
  * <li>an NBD socket {@code UUID.sock} of a backup not running that nothing listens on.</li>
  * </ul>
  * A directory without a descriptor or a mark stays (a backup forgotten with METADATA_ONLY, a
- * nested target), and so does every {@code vb-*} checkpoint without such a directory: another
- * installation, or a test, may share the libvirtd. Each domain's directories are swept holding
+ * nested target), and so does one holding a merge or restore record its recovery could not
+ * finish, and every {@code vb-*} checkpoint without such a directory: another installation, or a
+ * test, may share the libvirtd. A mark beside a descriptor is stale, and cleared. Each domain's directories are swept holding
  * the domain, so a create or an edit still under way in an older instance is never swept.
  */
 final class StartupSweep {
@@ -66,17 +70,21 @@ final class StartupSweep {
     /** Sweeps the backup directories the catalogue was loaded from, and the runtime directory. */
     void sweep(List<Path> backupDirectories) {
         for (Path dir : backupDirectories) {
-            Optional<UUID> domain = uuidOf(dir.getParent().getFileName().toString());
-            Optional<UUID> marked = DirectoryMarks.markedFor(dir);
-            Optional<UUID> owner = marked.isPresent() ? marked : domain;
-            if (owner.isEmpty()) {
+            Optional<DirectoryMarks.Mark> mark = DirectoryMarks.in(dir);
+            Optional<UUID> domain = mark.map(DirectoryMarks.Mark::domain).or(() -> uuidOf(dir.getParent().getFileName()
+                    .toString()));
+            if (domain.isEmpty()) {
                 continue; // not a domain's directory of a directory target, nor marked: nothing to do
             }
-            try (DomainLocks.Held held = locks.hold(new DomainRef("(sweep)", owner.get()), DomainLocks.Access.EDIT,
+            try (DomainLocks.Held held = locks.hold(new DomainRef("(sweep)", domain.get()), DomainLocks.Access.EDIT,
                     "the start-up sweep")) {
-                directory(dir, marked);
+                directory(dir, mark);
             } catch (BackupException e) {
-                LOG.info("Not sweeping {} now: {}", dir, e.getMessage());
+                if (e.code() == ErrorCode.DOMAIN_BUSY) {
+                    LOG.info("Not sweeping {} now: {}", dir, e.getMessage());
+                } else {
+                    LOG.warn("Cannot sweep {}: {}", dir, e.getMessage());
+                }
             } catch (IOException | RuntimeException e) {
                 LOG.warn("Cannot sweep {}: {}", dir, e.getMessage());
             }
@@ -84,22 +92,31 @@ final class StartupSweep {
         sockets();
     }
 
-    private void directory(Path dir, Optional<UUID> marked) throws IOException {
+    private void directory(Path dir, Optional<DirectoryMarks.Mark> mark) throws IOException {
         if (!Files.isDirectory(dir)) {
             return; // a merge recovery removed it
         }
         if (catalogue.hasDescriptor(dir)) {
+            // Still recorded: a mark is stale (its step did not go on), and a later METADATA_ONLY must not find it.
+            mark.ifPresent(m -> DirectoryMarks.clear(dir));
             temporaries(dir);
             return;
         }
         Optional<UUID> backup = uuidOf(dir.getFileName().toString());
-        if (marked.isEmpty() || backup.isEmpty()) {
+        if (mark.isEmpty() || backup.isEmpty()) {
             return; // no evidence it is a backup cut short: it stays
         }
-        libvirt.find(marked.get()).ifPresent(domain -> checkpoints.delete(domain, Checkpoints.nameFor(backup.get())));
+        if (MergeIntent.pendingIn(dir) || RestoreIntent.pendingIn(dir)) {
+            LOG.error("Keeping {}: a merge or a restore recorded there could not be finished", dir);
+            return;
+        }
+        if (mark.get().deleting()) { // a start cut short made no checkpoint yet
+            libvirt.find(mark.get().domain()).ifPresent(d -> checkpoints.delete(d, Checkpoints.nameFor(backup.get())));
+        }
         storage.remove(backup.get(), List.of(), dir);
-        LOG.warn("Removed {} and checkpoint {}: backup {} was cut short before it was recorded, or while it was deleted",
-                dir, Checkpoints.nameFor(backup.get()), backup.get());
+        LOG.warn("Removed {}{}: backup {} was cut short {}", dir, mark.get().deleting() ? " and checkpoint "
+                + Checkpoints.nameFor(backup.get()) : "", backup.get(), mark.get().deleting() ? "while it was deleted"
+                : "before it was recorded");
     }
 
     private void temporaries(Path dir) throws IOException {

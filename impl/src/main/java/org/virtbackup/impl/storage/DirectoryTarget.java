@@ -22,6 +22,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.catalogue.DirectoryMarks;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.libvirt.Libvirt;
@@ -145,12 +146,20 @@ public final class DirectoryTarget implements StorageTarget {
             Files.walkFileTree(dir, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
+                    if (!DirectoryMarks.isMark(file)) {
+                        Files.delete(file);
+                    }
                     return FileVisitResult.CONTINUE;
                 }
 
                 @Override
                 public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                    // The marks last: a removal cut short midway is still known as one at the next start.
+                    try (Stream<Path> marks = Files.list(d)) {
+                        for (Path mark : marks.filter(DirectoryMarks::isMark).toList()) {
+                            Files.delete(mark);
+                        }
+                    }
                     Files.delete(d);
                     return FileVisitResult.CONTINUE;
                 }
