@@ -45,31 +45,18 @@ work=$(mktemp -d /var/tmp/virt-backup-demo.XXXXXX)
 # QEMU runs as libvirt-qemu: it must pass through to the guest's disk (mktemp made it 0700).
 chmod 0711 "$work"
 name=vb-demo-$(basename "$work" | tr -dc 'a-zA-Z0-9' | tail -c 6)
-started_karaf=no
 cleanup() {
     guest_destroy "$name" || true
     guest_destroy "$name-restored" || true
-    if [[ $started_karaf == yes ]]; then
+    if [[ ${STARTED_KARAF:-no} == yes ]]; then
         "$KARAF/bin/stop" >/dev/null 2>&1 || true
     fi
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-if "$KARAF/bin/status" >/dev/null 2>&1; then
-    say "using the Karaf that is already running in $KARAF"
-else
-    say "starting Karaf ($KARAF)"
-    "$KARAF/bin/start"
-    started_karaf=yes
-fi
-for ((i = 0; i < 120; i++)); do
-    if client "backup:list" >/dev/null 2>&1; then
-        break
-    fi
-    ((i == 119)) && { say "Karaf did not offer backup:list within 240 s; see $KARAF/data/log/karaf.log"; exit 1; }
-    sleep 2
-done
+say "starting Karaf ($KARAF) unless it runs, and waiting for the backup:* commands"
+karaf_start_and_wait || exit 1
 say "Karaf is up, the backup:* commands answer"
 # The console holds every disk on this host: SSH (8101) and JMX (registry 1099, server 44444)
 # must listen on loopback only. /proc/net/tcp*: local address:port in hex, state 0A = LISTEN.

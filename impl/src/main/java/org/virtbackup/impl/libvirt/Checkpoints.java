@@ -1,7 +1,7 @@
 package org.virtbackup.impl.libvirt;
 
 import java.util.List;
-import java.util.Optional;
+import java.util.ArrayList;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -35,19 +35,6 @@ public final class Checkpoints {
 
     public static String nameFor(UUID backup) {
         return PREFIX + backup;
-    }
-
-    /** The backup a checkpoint is named after, if it is one of ours ({@code vb-UUID}). */
-    public static Optional<UUID> backupOf(String name) {
-        if (!name.startsWith(PREFIX)) {
-            return Optional.empty();
-        }
-        String rest = name.substring(PREFIX.length());
-        try {
-            return UUID.fromString(rest).toString().equals(rest) ? Optional.of(UUID.fromString(rest)) : Optional.empty();
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
     }
 
     /** The checkpoint XML: a bitmap on each chosen disk, none on the others. */
@@ -121,13 +108,11 @@ public final class Checkpoints {
      * size of an incremental backup on it), summed over the disks that record it.
      */
     public static long dirtyBytes(LibvirtDomain domain, String name) {
-        String nodes = domain.qmp("{\"execute\":\"query-named-block-nodes\",\"arguments\":{\"flat\":true}}");
-        Matcher m = Pattern.compile("\\{[^{}]*\"name\":\\s*\"" + Pattern.quote(name) + "\"[^{}]*\\}").matcher(nodes);
         Pattern count = Pattern.compile("\"count\":\\s*(\\d+)");
         long bytes = 0;
-        while (m.find()) {
-            Matcher c = count.matcher(m.group());
-            if (m.group().contains("\"recording\"") && c.find()) {
+        for (String bitmap : liveBitmaps(domain, name)) {
+            Matcher c = count.matcher(bitmap);
+            if (c.find()) {
                 bytes += Long.parseLong(c.group(1));
             }
         }
@@ -139,18 +124,27 @@ public final class Checkpoints {
      * {@code null} if they can: each must exist and be recording.
      */
     public static String bitmapProblem(LibvirtDomain domain, String name) {
+        List<String> bitmaps = liveBitmaps(domain, name);
+        if (bitmaps.isEmpty()) {
+            return "the dirty bitmap " + name + " is missing from the disk images";
+        }
+        return bitmaps.stream().allMatch(b -> b.matches("(?s).*\"recording\":\\s*true.*")) ? null
+                : "the dirty bitmap " + name + " is not recording";
+    }
+
+    /**
+     * The block layer's live entries of a checkpoint's bitmaps (one per disk recording it), as
+     * JSON objects; the qcow2 header's view of a bitmap (image info) has no "recording" and is left out.
+     */
+    private static List<String> liveBitmaps(LibvirtDomain domain, String name) {
         String nodes = domain.qmp("{\"execute\":\"query-named-block-nodes\",\"arguments\":{\"flat\":true}}");
         Matcher m = Pattern.compile("\\{[^{}]*\"name\":\\s*\"" + Pattern.quote(name) + "\"[^{}]*\\}").matcher(nodes);
-        boolean found = false;
+        List<String> live = new ArrayList<>();
         while (m.find()) {
-            if (!m.group().contains("\"recording\"")) {
-                continue; // the qcow2 header's view of the bitmap (image info), not the live one
-            }
-            found = true;
-            if (!m.group().matches("(?s).*\"recording\":\\s*true.*")) {
-                return "the dirty bitmap " + name + " is not recording";
+            if (m.group().contains("\"recording\"")) {
+                live.add(m.group());
             }
         }
-        return found ? null : "the dirty bitmap " + name + " is missing from the disk images";
+        return live;
     }
 }

@@ -106,6 +106,7 @@ final class JobResumer implements AutoCloseable {
             // Not resumable: recorded failed by the tracker, which drops its checkpoint and images.
             jobs.watch(b.uuid(), job.orElseGet(() -> new EndedJob(new JobResult(JobState.FAILED,
                     "the job left no journal to resume from", b.disks()))));
+            libvirtTries.remove(b.uuid());
             LOG.info("Resumed backup {} of {}", b.uuid(), b.domain().name());
             return true;
         } catch (BackupException ex) {
@@ -124,6 +125,7 @@ final class JobResumer implements AutoCloseable {
     }
 
     private void fail(Backup b, RuntimeException ex) {
+        libvirtTries.remove(b.uuid());
         LOG.warn("Cannot resume backup {}: {}", b.uuid(), ex.getMessage());
         jobs.watch(b.uuid(), new EndedJob(new JobResult(JobState.FAILED, "cannot resume: " + ex.getMessage(), b.disks())));
     }

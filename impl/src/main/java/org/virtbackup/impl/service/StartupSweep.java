@@ -120,8 +120,8 @@ final class StartupSweep {
     }
 
     private void temporaries(Path dir) throws IOException {
-        Optional<Backup> listed = catalogue.all().stream().filter(e -> e.directory().equals(dir))
-                .map(CatalogueEntry::backup).findFirst();
+        Optional<Backup> listed = uuidOf(dir.getFileName().toString()).flatMap(catalogue::get)
+                .filter(e -> e.directory().equals(dir)).map(CatalogueEntry::backup);
         if (listed.map(b -> b.state() == JobState.RUNNING).orElse(true)) {
             return; // a running job's journal may be mid-write; an unreadable descriptor is left for a human
         }

@@ -110,6 +110,12 @@ class BackupServiceImplTest {
         service = new BackupServiceImpl(parts);
     }
 
+    /** The facade activated again on the same libvirt and backups, as after an update of the implementation. */
+    private BackupServiceImpl activatedAgain(VirtBackupConfig config, DomainLocks locks) {
+        return new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"),
+                FakeLibvirt.qemuAsRoot()), config, locks));
+    }
+
     /** Every path inside the test's directory; qemu-img is the fake one. */
     private VirtBackupConfig config() {
         return Configurations.of(Map.of("target.directory", tmp.resolve("backups").toString(),
@@ -165,8 +171,7 @@ class BackupServiceImplTest {
         service.unbindProvider(provider, managed());
         service.deactivate(); // the implementation is updated: its job goes on unwatched
 
-        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"), FakeLibvirt.qemuAsRoot()),
-                config(), new DomainLocks()));
+        service = activatedAgain(config(), new DomainLocks());
         assertEquals(JobState.RUNNING, service.lookup(b.uuid()).orElseThrow().state());
         assertEquals(ErrorCode.NO_PROVIDER, assertThrows(BackupException.class,
                 () -> service.finishJob(b.uuid(), Set.of())).code());
@@ -188,8 +193,7 @@ class BackupServiceImplTest {
         Map<String, Object> settings = new java.util.HashMap<>(Map.of("target.directory", tmp.resolve("backups").toString(),
                 "qemu.img", tmp.resolve("qemu-img").toString(), "lock.wait.seconds", "1",
                 "runtime.directory", tmp.resolve("run").toString()));
-        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"),
-                FakeLibvirt.qemuAsRoot()), Configurations.of(settings), locks));
+        service = activatedAgain(Configurations.of(settings), locks);
         ManualProvider next = new ManualProvider();
         // An operator's delete holds the domain, on its own thread, while the provider comes back.
         CompletableFuture<Void> release = new CompletableFuture<>();
@@ -248,8 +252,7 @@ class BackupServiceImplTest {
         Path runningSocket = Files.createFile(run.resolve(running.uuid() + ".sock"));
         Path staleSocket = Files.createFile(run.resolve(java.util.UUID.randomUUID() + ".sock"));
 
-        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"),
-                FakeLibvirt.qemuAsRoot()), config(), new DomainLocks()));
+        service = activatedAgain(config(), new DomainLocks());
 
         assertFalse(Files.exists(cutShortDir), "a start cut short before its record goes");
         assertFalse(Files.exists(deletingDir), "a deletion cut short after its descriptor is finished");
@@ -275,14 +278,12 @@ class BackupServiceImplTest {
         Files.writeString(dir.resolve(".deleting"), domain.ref.uuid() + "\n");
         service.unbindProvider(provider, managed());
         service.deactivate();
-        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"),
-                FakeLibvirt.qemuAsRoot()), config(), new DomainLocks()));
+        service = activatedAgain(config(), new DomainLocks());
         assertFalse(Files.exists(dir.resolve(".deleting")), "stale beside its descriptor: cleared");
 
         service.delete(b.uuid(), Set.of(org.virtbackup.api.DeleteFlag.METADATA_ONLY));
         service.deactivate();
-        service = new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"),
-                FakeLibvirt.qemuAsRoot()), config(), new DomainLocks()));
+        service = activatedAgain(config(), new DomainLocks());
         assertTrue(Files.exists(Path.of(b.disks().get(0).target())), "forgotten on purpose: the files stay");
     }
 
