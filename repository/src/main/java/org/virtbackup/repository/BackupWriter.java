@@ -1,0 +1,128 @@
+package org.virtbackup.repository;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Writes one backup into a repository: chunks (several threads may store at once), then one
+ * index per disk, then the manifest. Until the manifest is written and the writer closed, the
+ * chunks it named are kept from collection; a writer closed without a manifest leaves chunks
+ * that the next collection removes.
+ */
+public final class BackupWriter implements AutoCloseable {
+
+    /** What storing a chunk did: its id and the bytes it added to the store (0 when it was there). */
+    public record Stored(ChunkId id, long newBytes) {
+    }
+
+    private final Repository repository;
+    private final UUID backup;
+    private final Set<ChunkId> pinned = ConcurrentHashMap.newKeySet();
+    private final AtomicLong stored = new AtomicLong();
+    private final AtomicLong deduplicated = new AtomicLong();
+    private volatile boolean committed;
+
+    BackupWriter(Repository repository, UUID backup) {
+        this.repository = repository;
+        this.backup = backup;
+    }
+
+    public UUID backup() {
+        return backup;
+    }
+
+    /**
+     * Stores a chunk read from a disk unless the repository holds it already, whole as far as
+     * anyone knows (a chunk recorded damaged is written again, which repairs it).
+     */
+    public Stored store(byte[] data, int length) {
+        if (isZero(data, length)) {
+            return new Stored(ChunkId.ZERO, 0);
+        }
+        ChunkId id = repository.name(data, length);
+        boolean first = pinned.add(id);
+        long added = pin(id, first, () -> {
+            if (exists(id) && !repository.damage().contains(id)) {
+                return 0L;
+            }
+            long n = repository.putChunk(id, data, length);
+            repository.damage().repaired(id);
+            return n;
+        });
+        (added == 0 ? deduplicated : stored).addAndGet(added == 0 ? length : added);
+        return new Stored(id, added);
+    }
+
+    /**
+     * Names a chunk of the parent backup without reading it; false when the repository no longer
+     * holds it, or holds it damaged: then read its data and {@link #store} it.
+     */
+    public boolean reuse(ChunkId id) {
+        if (id.isZero()) {
+            return true;
+        }
+        boolean first = pinned.add(id);
+        return pin(id, first, () -> exists(id) && !repository.damage().contains(id));
+    }
+
+    /** Writes a disk's index, after every chunk it names is stored; returns its digest for the manifest. */
+    public String writeIndex(String disk, ChunkId[] ids) {
+        return repository.putIndex(backup, disk, ids);
+    }
+
+    /** Writes the manifest, the backup's commit: after it, the backup is listed. */
+    public void commit(Manifest manifest) {
+        if (!manifest.backup().equals(backup)) {
+            throw new IllegalArgumentException("manifest of " + manifest.backup() + " given to the writer of " + backup);
+        }
+        repository.putManifest(manifest);
+        committed = true;
+    }
+
+    /** Bytes added to the store so far (compressed, sealed). */
+    public long storedBytes() {
+        return stored.get();
+    }
+
+    /** Bytes read that the repository held already. */
+    public long deduplicatedBytes() {
+        return deduplicated.get();
+    }
+
+    public boolean committed() {
+        return committed;
+    }
+
+    /** Releases the writer's chunks to collection. */
+    @Override
+    public void close() {
+        repository.pins().release(pinned);
+        pinned.clear();
+        repository.closed(this);
+    }
+
+    private <T> T pin(ChunkId id, boolean first, Supplier<T> action) {
+        if (first) {
+            return repository.pins().pin(id, action);
+        }
+        return action.get(); // pinned already by this writer
+    }
+
+    private boolean exists(ChunkId id) {
+        try {
+            return repository.store().exists(id.objectName());
+        } catch (IOException e) {
+            throw Repository.failed("cannot look for chunk " + id, e);
+        }
+    }
+
+    private boolean isZero(byte[] data, int length) {
+        byte[] zeros = repository.zeros();
+        return length <= zeros.length && Arrays.mismatch(data, 0, length, zeros, 0, length) < 0;
+    }
+}

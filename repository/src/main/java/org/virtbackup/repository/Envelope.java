@@ -1,0 +1,149 @@
+package org.virtbackup.repository;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+
+import com.github.luben.zstd.Zstd;
+
+/**
+ * How every object but the configuration is stored: a 6-byte header (magic {@code VBR1}, type,
+ * flags), then the payload, zstd-compressed (with zstd's checksum) when that makes it smaller,
+ * and, in an encrypted repository, sealed with AES-256-GCM under a random 96-bit nonce, the
+ * header and the object's name as associated data (an object moved to another name fails).
+ */
+final class Envelope {
+
+    static final byte TYPE_CHUNK = 'C';
+    static final byte TYPE_INDEX = 'I';
+    static final byte TYPE_MANIFEST = 'M';
+    static final byte TYPE_DAMAGE = 'D';
+    private static final byte[] MAGIC = {'V', 'B', 'R', '1'};
+    private static final int HEADER = 6;
+    private static final int COMPRESSED = 1;
+    private static final int SEALED = 2;
+    private static final int NONCE = 12;
+    private static final int TAG_BITS = 128;
+
+    private final RepositoryKey key;
+    private final int level;
+    private final SecureRandom random = new SecureRandom();
+
+    /** @param key {@code null} for a plain repository */
+    Envelope(RepositoryKey key, int level) {
+        this.key = key;
+        this.level = level;
+    }
+
+    boolean sealed() {
+        return key != null;
+    }
+
+    byte[] seal(byte type, String name, byte[] plain, int length) {
+        byte[] body = plain;
+        int bodyLength = length;
+        int flags = 0;
+        byte[] packed = new byte[(int) Zstd.compressBound(length)];
+        long n = Zstd.compressByteArray(packed, 0, packed.length, plain, 0, length, level, true);
+        if (!Zstd.isError(n) && n < length) {
+            body = packed;
+            bodyLength = (int) n;
+            flags |= COMPRESSED;
+        }
+        if (key == null) {
+            byte[] out = new byte[HEADER + bodyLength];
+            header(out, type, flags);
+            System.arraycopy(body, 0, out, HEADER, bodyLength);
+            return out;
+        }
+        flags |= SEALED;
+        byte[] nonce = new byte[NONCE];
+        random.nextBytes(nonce);
+        try {
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.ENCRYPT_MODE, key.sealingKey(), new GCMParameterSpec(TAG_BITS, nonce));
+            byte[] out = new byte[HEADER + NONCE + c.getOutputSize(bodyLength)];
+            header(out, type, flags);
+            System.arraycopy(nonce, 0, out, HEADER, NONCE);
+            c.updateAAD(out, 0, HEADER);
+            c.updateAAD(name.getBytes(StandardCharsets.UTF_8));
+            c.doFinal(body, 0, bodyLength, out, HEADER + NONCE);
+            return out;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES/GCM is missing from this JVM", e);
+        }
+    }
+
+    /**
+     * The payload of a stored object, checked: its tag when sealed, zstd's checksum when
+     * compressed; {@code maxLength} bounds what a damaged or hostile object may make us allocate.
+     */
+    byte[] open(byte type, String name, byte[] stored, int maxLength) {
+        if (stored.length < HEADER || !Arrays.equals(stored, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw damaged(name, "it does not start with the repository's magic");
+        }
+        if (stored[4] != type) {
+            throw damaged(name, "it is of type '" + (char) stored[4] + "', not '" + (char) type + "'");
+        }
+        int flags = stored[5];
+        byte[] body = stored;
+        int offset = HEADER;
+        int length = stored.length - HEADER;
+        if ((flags & SEALED) != 0) {
+            if (key == null) {
+                throw new RepositoryException(RepositoryException.Problem.KEY_MISSING, "object " + name
+                        + " is encrypted and no key is configured");
+            }
+            body = unseal(name, stored);
+            offset = 0;
+            length = body.length;
+        } else if (key != null) {
+            throw damaged(name, "it is not encrypted in an encrypted repository");
+        }
+        if ((flags & COMPRESSED) == 0) {
+            return offset == 0 && length == body.length ? body : Arrays.copyOfRange(body, offset, offset + length);
+        }
+        long size = Zstd.getFrameContentSize(body, offset, length);
+        if (size < 0 || size > maxLength) {
+            throw damaged(name, "its compressed frame is unreadable or too large (" + size + " bytes)");
+        }
+        byte[] plain = new byte[(int) size];
+        long n = Zstd.decompressByteArray(plain, 0, plain.length, body, offset, length);
+        if (Zstd.isError(n) || n != size) {
+            throw damaged(name, "it does not decompress (" + (Zstd.isError(n) ? Zstd.getErrorName(n) : n + " bytes") + ")");
+        }
+        return plain;
+    }
+
+    private byte[] unseal(String name, byte[] stored) {
+        if (stored.length < HEADER + NONCE + TAG_BITS / 8) {
+            throw damaged(name, "it is too short to be sealed");
+        }
+        try {
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.DECRYPT_MODE, key.sealingKey(), new GCMParameterSpec(TAG_BITS, stored, HEADER, NONCE));
+            c.updateAAD(stored, 0, HEADER);
+            c.updateAAD(name.getBytes(StandardCharsets.UTF_8));
+            return c.doFinal(stored, HEADER + NONCE, stored.length - HEADER - NONCE);
+        } catch (AEADBadTagException e) {
+            throw damaged(name, "its authentication tag does not match");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES/GCM is missing from this JVM", e);
+        }
+    }
+
+    private static void header(byte[] out, byte type, int flags) {
+        System.arraycopy(MAGIC, 0, out, 0, MAGIC.length);
+        out[4] = type;
+        out[5] = (byte) flags;
+    }
+
+    static RepositoryException damaged(String name, String why) {
+        return new RepositoryException(RepositoryException.Problem.DAMAGED, "object " + name + " is damaged: " + why);
+    }
+}

@@ -1,0 +1,149 @@
+package org.virtbackup.repository;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * An object store in a local directory: an object is a file (0600) under directories (0700)
+ * named after its name's parts. A put writes a temporary file, syncs it, renames it over the
+ * name and syncs the directory, so a crash leaves the old object or the new one, never a torn one.
+ */
+public final class FileObjectStore implements ObjectStore {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+    private static final String TEMPORARY = ".tmp-";
+
+    private final Path root;
+
+    /** A store in this directory, which must exist. */
+    public FileObjectStore(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public void put(String name, byte[] data) throws IOException {
+        Path file = file(name);
+        Path dir = directories(file.getParent());
+        Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
+        try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        sync(dir);
+    }
+
+    @Override
+    public Optional<byte[]> get(String name) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(file(name)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public boolean exists(String name) {
+        return Files.isRegularFile(file(name));
+    }
+
+    @Override
+    public void delete(String name) throws IOException {
+        Files.deleteIfExists(file(name));
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        int slash = prefix.lastIndexOf('/');
+        Path base = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
+        if (!Files.isDirectory(base)) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(base)) {
+            files.filter(Files::isRegularFile)
+                    .filter(p -> !p.getFileName().toString().startsWith(TEMPORARY))
+                    .map(p -> root.relativize(p).toString().replace(java.io.File.separatorChar, '/'))
+                    .filter(n -> n.startsWith(prefix))
+                    .forEach(names::add);
+        } catch (java.io.UncheckedIOException e) {
+            if (!(e.getCause() instanceof NoSuchFileException)) { // a directory removed while walking
+                throw e.getCause();
+            }
+        }
+        return names;
+    }
+
+    /** Removes temporary files that a crashed put left, older than the given age in milliseconds. */
+    public int removeTemporaries(long olderThanMillis) throws IOException {
+        long cutoff = System.currentTimeMillis() - olderThanMillis;
+        int removed = 0;
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (p.getFileName().toString().startsWith(TEMPORARY) && Files.isRegularFile(p)
+                        && Files.getLastModifiedTime(p).toMillis() < cutoff && Files.deleteIfExists(p)) {
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
+    @Override
+    public String describe() {
+        return root.toUri().toString();
+    }
+
+    private Path file(String name) {
+        if (!NAME.matcher(name).matches() || name.contains("..")) {
+            throw new IllegalArgumentException("not an object name: " + name);
+        }
+        return root.resolve(name);
+    }
+
+    private Path directories(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        directories(dir.getParent());
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            sync(dir.getParent());
+        } catch (FileAlreadyExistsException e) {
+            // made by another writer meanwhile
+        }
+        return dir;
+    }
+
+    private static void sync(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+}

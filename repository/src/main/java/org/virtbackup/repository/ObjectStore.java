@@ -1,0 +1,33 @@
+package org.virtbackup.repository;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * A flat store of named objects, where a repository keeps everything: a directory, a bucket.
+ * Names are relative, '/'-separated, of letters, digits, '.', '-' and '_'.
+ */
+@ConsumerType
+public interface ObjectStore {
+
+    /** Writes an object whole or not at all, replacing one of that name; durable when it returns. */
+    void put(String name, byte[] data) throws IOException;
+
+    /** An object's content; empty if there is none of that name. */
+    Optional<byte[]> get(String name) throws IOException;
+
+    /** Whether an object of that name exists. */
+    boolean exists(String name) throws IOException;
+
+    /** Removes an object; nothing happens if there is none. */
+    void delete(String name) throws IOException;
+
+    /** The names of the objects whose names start with the prefix, in no particular order. */
+    List<String> list(String prefix) throws IOException;
+
+    /** Where the store is, for messages (never with credentials). */
+    String describe();
+}

@@ -1,0 +1,286 @@
+package org.virtbackup.repository;
+
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import javax.crypto.Mac;
+
+/**
+ * A repository in an object store, opened with its key when it is encrypted. Thread-safe; one
+ * instance per repository and process, since it keeps the pins of the writers in this process.
+ */
+public final class Repository {
+
+    /** zstd level: 1 is the fastest; measured in the README against 3. */
+    private static final int LEVEL = 1;
+    /** An index or manifest larger than this is damaged (a 64 TiB disk in 64 KiB chunks: 32 GiB; in 1 MiB: 2 GiB). */
+    private static final int MAX_METADATA = Integer.MAX_VALUE - 16;
+
+    /** The manifests that could be read, and why the others could not, by object name. */
+    public record Listing(List<Manifest> manifests, Map<String, String> unreadable) {
+    }
+
+    private final ObjectStore store;
+    private final RepositoryConfig config;
+    private final RepositoryKey key;
+    private final Envelope envelope;
+    private final Pins pins = new Pins();
+    private final DamageRecords damage;
+    private final byte[] zeros;
+    private final Set<UUID> writing = ConcurrentHashMap.newKeySet();
+
+    private Repository(ObjectStore store, RepositoryConfig config, RepositoryKey key) {
+        this.store = store;
+        this.config = config;
+        this.key = key;
+        this.envelope = new Envelope(key, LEVEL);
+        this.zeros = new byte[config.chunkSize()];
+        this.damage = new DamageRecords(this);
+    }
+
+    /** Makes a new repository in an empty store; {@code key} {@code null}: not encrypted. */
+    public static Repository create(ObjectStore store, int chunkSize, RepositoryKey key) {
+        RepositoryConfig config = new RepositoryConfig(UUID.randomUUID(), chunkSize, key == null ? "" : key.fingerprint());
+        try {
+            if (store.exists(RepositoryConfig.NAME)) {
+                throw new RepositoryException(RepositoryException.Problem.IO, store.describe() + " holds a repository already");
+            }
+            store.put(RepositoryConfig.NAME, config.toBytes());
+        } catch (IOException e) {
+            throw failed("cannot create a repository in " + store.describe(), e);
+        }
+        return new Repository(store, config, key);
+    }
+
+    /** Opens a repository; refused when it is encrypted and the key is missing or another one. */
+    public static Repository open(ObjectStore store, RepositoryKey key) {
+        byte[] data;
+        try {
+            data = store.get(RepositoryConfig.NAME).orElseThrow(() -> new RepositoryException(
+                    RepositoryException.Problem.NOT_A_REPOSITORY, store.describe() + " holds no repository (no "
+                            + RepositoryConfig.NAME + " object)"));
+        } catch (IOException e) {
+            throw failed("cannot read " + store.describe(), e);
+        }
+        RepositoryConfig config = RepositoryConfig.parse(data, store.describe());
+        if (config.encrypted() && key == null) {
+            throw new RepositoryException(RepositoryException.Problem.KEY_MISSING, "the repository in " + store.describe()
+                    + " is encrypted (key fingerprint " + config.fingerprint() + ") and no key file is configured");
+        }
+        if (!config.encrypted() && key != null) {
+            throw new RepositoryException(RepositoryException.Problem.KEY_MISSING, "the repository in " + store.describe()
+                    + " is not encrypted, but a key was given: remove the key from its configuration");
+        }
+        if (config.encrypted() && !config.fingerprint().equals(key.fingerprint())) {
+            throw new RepositoryException(RepositoryException.Problem.KEY_MISMATCH, "the repository in "
+                    + store.describe() + " was made with the key of fingerprint " + config.fingerprint()
+                    + ", not with the configured key (fingerprint " + key.fingerprint() + ")");
+        }
+        return new Repository(store, config, key);
+    }
+
+    /** Opens the repository in the store, making it first when the store holds none. */
+    public static Repository openOrCreate(ObjectStore store, int chunkSize, RepositoryKey key) {
+        try {
+            return store.exists(RepositoryConfig.NAME) ? open(store, key) : create(store, chunkSize, key);
+        } catch (IOException e) {
+            throw failed("cannot read " + store.describe(), e);
+        }
+    }
+
+    public RepositoryConfig config() {
+        return config;
+    }
+
+    public ObjectStore store() {
+        return store;
+    }
+
+    /** Starts writing a backup. */
+    public BackupWriter writer(UUID backup) {
+        if (!writing.add(backup)) {
+            throw new IllegalStateException("backup " + backup + " is being written already");
+        }
+        return new BackupWriter(this, backup);
+    }
+
+    boolean isWriting(UUID backup) {
+        return writing.contains(backup);
+    }
+
+    void closed(BackupWriter writer) {
+        writing.remove(writer.backup());
+    }
+
+    /** A chunk's data, checked: its tag, its checksum and its name. */
+    public byte[] readChunk(ChunkId id) {
+        if (id.isZero()) {
+            return zeros.clone();
+        }
+        String name = id.objectName();
+        byte[] data = envelope.open(Envelope.TYPE_CHUNK, name, read(name), config.chunkSize());
+        if (!name(data, data.length).equals(id)) {
+            throw Envelope.damaged(name, "its content does not hash to its name");
+        }
+        return data;
+    }
+
+    /** Every manifest, read and checked; the ones that cannot be read are listed apart with the reason. */
+    public Listing manifests() {
+        List<String> names = list("manifests/");
+        List<Manifest> found = new ArrayList<>();
+        Map<String, String> unreadable = new ConcurrentHashMap<>();
+        for (String name : names) {
+            try {
+                manifest(UUID.fromString(name.substring("manifests/".length()))).ifPresent(found::add);
+            } catch (RuntimeException e) {
+                unreadable.put(name, e.getMessage());
+            }
+        }
+        return new Listing(found, unreadable);
+    }
+
+    public Optional<Manifest> manifest(UUID backup) {
+        String name = Manifest.objectName(backup);
+        Optional<byte[]> data = get(name);
+        if (data.isEmpty()) {
+            return Optional.empty();
+        }
+        Manifest m = Manifest.parse(envelope.open(Envelope.TYPE_MANIFEST, name, data.get(), MAX_METADATA), name);
+        if (!m.backup().equals(backup)) {
+            throw Envelope.damaged(name, "it is the manifest of another backup, " + m.backup());
+        }
+        return Optional.of(m);
+    }
+
+    /** The chunk ids of a backup's disk, checked against the digest its manifest records. */
+    public ChunkId[] index(Manifest manifest, Manifest.Disk disk) {
+        String name = Manifest.indexName(manifest.backup(), disk.name());
+        byte[] plain = envelope.open(Envelope.TYPE_INDEX, name, read(name), MAX_METADATA);
+        if (!name(plain, plain.length).hex().equals(disk.indexDigest())) {
+            throw Envelope.damaged(name, "it is not the index its manifest names");
+        }
+        if (plain.length != disk.chunks() * ChunkId.LENGTH) {
+            throw Envelope.damaged(name, "it holds " + plain.length / ChunkId.LENGTH + " ids, not " + disk.chunks());
+        }
+        ChunkId[] ids = new ChunkId[disk.chunks()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = ChunkId.of(plain, i * ChunkId.LENGTH);
+        }
+        return ids;
+    }
+
+    /** Removes a backup: its manifest first (it is then no longer listed), then its indexes; chunks go at the next collection. */
+    public void delete(UUID backup) {
+        try {
+            store.delete(Manifest.objectName(backup));
+            for (String index : store.list("indexes/" + backup + "/")) {
+                store.delete(index);
+            }
+        } catch (IOException e) {
+            throw failed("cannot delete backup " + backup + " from " + store.describe(), e);
+        }
+    }
+
+    /** The backups that name a chunk found damaged, as last recorded by a verification. */
+    public Set<UUID> damagedBackups() {
+        return damage.backups();
+    }
+
+    /** Re-reads the damage records (another process may have verified). */
+    public void refreshDamage() {
+        damage.reload();
+    }
+
+    ChunkId name(byte[] data, int length) {
+        if (key == null) {
+            try {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                sha.update(data, 0, length);
+                return ChunkId.of(sha.digest(), 0);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+            }
+        }
+        Mac mac = key.namingMac();
+        mac.update(data, 0, length);
+        return ChunkId.of(mac.doFinal(), 0);
+    }
+
+    long putChunk(ChunkId id, byte[] data, int length) {
+        return put(Envelope.TYPE_CHUNK, id.objectName(), data, length);
+    }
+
+    String putIndex(UUID backup, String disk, ChunkId[] ids) {
+        byte[] plain = new byte[ids.length * ChunkId.LENGTH];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i].copyTo(plain, i * ChunkId.LENGTH);
+        }
+        put(Envelope.TYPE_INDEX, Manifest.indexName(backup, disk), plain, plain.length);
+        return name(plain, plain.length).hex();
+    }
+
+    void putManifest(Manifest m) {
+        byte[] plain = m.toBytes();
+        put(Envelope.TYPE_MANIFEST, Manifest.objectName(m.backup()), plain, plain.length);
+    }
+
+    /** Seals and writes an object; returns its stored size. */
+    long put(byte type, String name, byte[] plain, int length) {
+        byte[] sealed = envelope.seal(type, name, plain, length);
+        try {
+            store.put(name, sealed);
+        } catch (IOException e) {
+            throw failed("cannot write " + name + " to " + store.describe(), e);
+        }
+        return sealed.length;
+    }
+
+    byte[] open(byte type, String name, byte[] stored) {
+        return envelope.open(type, name, stored, MAX_METADATA);
+    }
+
+    byte[] read(String name) {
+        return get(name).orElseThrow(() -> Envelope.damaged(name, "it is missing"));
+    }
+
+    Optional<byte[]> get(String name) {
+        try {
+            return store.get(name);
+        } catch (IOException e) {
+            throw failed("cannot read " + name + " from " + store.describe(), e);
+        }
+    }
+
+    List<String> list(String prefix) {
+        try {
+            return store.list(prefix);
+        } catch (IOException e) {
+            throw failed("cannot list " + prefix + " in " + store.describe(), e);
+        }
+    }
+
+    Pins pins() {
+        return pins;
+    }
+
+    DamageRecords damage() {
+        return damage;
+    }
+
+    byte[] zeros() {
+        return zeros;
+    }
+
+    static RepositoryException failed(String what, IOException e) {
+        return new RepositoryException(RepositoryException.Problem.IO, what + ": " + e.getMessage(), e);
+    }
+}

@@ -1,0 +1,132 @@
+package org.virtbackup.repository;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+
+/**
+ * Reads every chunk a backup names and checks it: its authentication tag (encrypted), zstd's
+ * checksum (compressed), and that its content hashes to its name. A damaged chunk is recorded
+ * with every backup that names it ({@code damaged/HEX}), so listings mark them all.
+ */
+public final class Verifier {
+
+    /**
+     * @param chunks distinct chunks read
+     * @param bytes plain bytes checked
+     * @param damaged the chunks missing or failing a check, with the reason
+     * @param damagedBackups every backup naming one of them (this one first)
+     */
+    public record Report(UUID backup, int chunks, long bytes, Map<ChunkId, String> damaged, Set<UUID> damagedBackups) {
+
+        public boolean whole() {
+            return damaged.isEmpty();
+        }
+    }
+
+    private final Repository repository;
+    private final int threads;
+
+    public Verifier(Repository repository, int threads) {
+        this.repository = repository;
+        this.threads = Math.max(1, threads);
+    }
+
+    /** Verifies a backup; {@code progress} receives the plain bytes checked as they are. */
+    public Report verify(UUID backup, LongConsumer progress) {
+        Manifest m = repository.manifest(backup).orElseThrow(() -> new RepositoryException(
+                RepositoryException.Problem.NOT_FOUND, "no backup " + backup + " in " + repository.store().describe()));
+        Map<ChunkId, String> damaged = new HashMap<>();
+        Set<ChunkId> distinct = new LinkedHashSet<>();
+        for (Manifest.Disk d : m.disks()) {
+            try {
+                for (ChunkId id : repository.index(m, d)) {
+                    if (!id.isZero()) {
+                        distinct.add(id);
+                    }
+                }
+            } catch (RepositoryException e) {
+                throw new RepositoryException(RepositoryException.Problem.DAMAGED, "backup " + backup
+                        + " cannot be verified: " + e.getMessage(), e);
+            }
+        }
+        AtomicLong bytes = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "virt-backup-verify-" + backup);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<String>> checks = new ArrayList<>();
+            List<ChunkId> ids = new ArrayList<>(distinct);
+            for (ChunkId id : ids) {
+                checks.add(pool.submit(() -> {
+                    try {
+                        long n = repository.readChunk(id).length;
+                        bytes.addAndGet(n);
+                        progress.accept(n);
+                        return null;
+                    } catch (RepositoryException e) {
+                        if (e.problem() != RepositoryException.Problem.DAMAGED) {
+                            throw e;
+                        }
+                        return e.getMessage();
+                    }
+                }));
+            }
+            for (int i = 0; i < ids.size(); i++) {
+                String why = checks.get(i).get();
+                if (why != null) {
+                    damaged.put(ids.get(i), why);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RepositoryException(RepositoryException.Problem.IO, "verification of " + backup + " interrupted");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r
+                    : new RepositoryException(RepositoryException.Problem.IO, e.getCause().getMessage(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        Set<UUID> affected = damaged.isEmpty() ? Set.of() : record(backup, damaged.keySet());
+        return new Report(backup, distinct.size(), bytes.get(), Map.copyOf(damaged), affected);
+    }
+
+    /** Records each damaged chunk with every backup naming it. */
+    private Set<UUID> record(UUID backup, Set<ChunkId> damaged) {
+        Map<ChunkId, Set<UUID>> naming = new HashMap<>();
+        damaged.forEach(id -> naming.put(id, new HashSet<>(Set.of(backup))));
+        for (Manifest other : repository.manifests().manifests()) {
+            for (Manifest.Disk d : other.disks()) {
+                try {
+                    for (ChunkId id : repository.index(other, d)) {
+                        Set<UUID> s = naming.get(id);
+                        if (s != null) {
+                            s.add(other.backup());
+                        }
+                    }
+                } catch (RepositoryException e) {
+                    // that backup's own verification reports its index
+                }
+            }
+        }
+        Set<UUID> all = new LinkedHashSet<>(List.of(backup));
+        naming.forEach((id, backups) -> {
+            repository.damage().record(id, backups);
+            all.addAll(backups);
+        });
+        return all;
+    }
+}

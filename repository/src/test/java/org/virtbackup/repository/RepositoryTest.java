@@ -1,0 +1,278 @@
+package org.virtbackup.repository;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RepositoryTest {
+
+    static final int CHUNK = 64 * 1024;
+    static final UUID DOMAIN = UUID.randomUUID();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aBackupReadsBackAsWrittenAndNamesZerosWithoutStoringThem() {
+        Repository repo = Repository.create(store("plain"), CHUNK, null);
+        byte[] disk = disk(10, 1);
+        Arrays.fill(disk, 3 * CHUNK, 5 * CHUNK, (byte) 0);
+        UUID b = backup(repo, disk, null);
+        Manifest m = repo.manifest(b).orElseThrow();
+        ChunkId[] ids = repo.index(m, m.disk("vda"));
+        assertEquals(ChunkId.ZERO, ids[3]);
+        assertEquals(ChunkId.ZERO, ids[4]);
+        assertArrayEquals(disk, read(repo, ids, disk.length));
+        assertEquals(8, repo.list("chunks/").size());
+        assertEquals("<backup/>", m.descriptor());
+    }
+
+    @Test
+    void equalChunksAreStoredOnceAcrossBackups() {
+        Repository repo = Repository.create(store("dedup"), CHUNK, null);
+        byte[] disk = disk(8, 2);
+        try (BackupWriter w = repo.writer(UUID.randomUUID())) {
+            for (int i = 0; i < 8; i++) {
+                w.store(Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK), CHUNK);
+            }
+            assertTrue(w.storedBytes() > 0);
+        }
+        try (BackupWriter w = repo.writer(UUID.randomUUID())) {
+            for (int i = 0; i < 8; i++) {
+                assertEquals(0, w.store(Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK), CHUNK).newBytes());
+            }
+            assertEquals(0, w.storedBytes());
+            assertEquals(8L * CHUNK, w.deduplicatedBytes());
+        }
+    }
+
+    @Test
+    void anEncryptedRepositoryHoldsNothingInTheClearAndNamesChunksUnderItsKey() throws IOException {
+        RepositoryKey key = RepositoryKey.generate(tmp.resolve("key"));
+        Repository repo = Repository.create(store("sealed"), CHUNK, key);
+        byte[] pattern = new byte[CHUNK];
+        new Random(7).nextBytes(pattern);
+        byte[] text = "<domain><name>secret-guest</name></domain>".repeat(100).getBytes();
+        byte[] disk = new byte[2 * CHUNK];
+        System.arraycopy(pattern, 0, disk, 0, CHUNK);
+        System.arraycopy(text, 0, disk, CHUNK, text.length);
+        UUID b = backup(repo, disk, "<domain><name>secret-guest</name></domain>");
+        byte[] probe = Arrays.copyOfRange(pattern, 1000, 1064);
+        try (Stream<Path> files = Files.walk(tmp.resolve("sealed"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                byte[] content = Files.readAllBytes(f);
+                assertFalse(contains(content, probe), f + " holds the guest's data");
+                assertFalse(contains(content, "secret-guest".getBytes()), f + " holds the domain's name");
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
+            }
+        }
+        Repository plain = Repository.create(store("plain"), CHUNK, null);
+        assertNotEquals(plain.name(pattern, CHUNK), repo.name(pattern, CHUNK), "a keyed name differs from SHA-256");
+        Repository again = Repository.open(store("sealed"), RepositoryKey.read(tmp.resolve("key")));
+        Manifest m = again.manifest(b).orElseThrow();
+        assertArrayEquals(disk, read(again, again.index(m, m.disk("vda")), disk.length));
+    }
+
+    @Test
+    void withoutTheKeyOrWithAnotherTheRepositoryRefusesAndSaysWhy() {
+        RepositoryKey key = RepositoryKey.generate(tmp.resolve("key"));
+        Repository.create(store("sealed"), CHUNK, key);
+        RepositoryException none = assertThrows(RepositoryException.class, () -> Repository.open(store("sealed"), null));
+        assertEquals(RepositoryException.Problem.KEY_MISSING, none.problem());
+        assertTrue(none.getMessage().contains(key.fingerprint()), none.getMessage());
+        RepositoryKey other = RepositoryKey.generate(tmp.resolve("other"));
+        RepositoryException wrong = assertThrows(RepositoryException.class, () -> Repository.open(store("sealed"), other));
+        assertEquals(RepositoryException.Problem.KEY_MISMATCH, wrong.problem());
+        assertFalse(wrong.getMessage().contains(Files.exists(tmp.resolve("key")) ? read(tmp.resolve("key")) : "x"));
+    }
+
+    @Test
+    void aKeyFileOpenToOthersIsRefused() throws IOException {
+        RepositoryKey.generate(tmp.resolve("key"));
+        Files.setPosixFilePermissions(tmp.resolve("key"), PosixFilePermissions.fromString("rw-r--r--"));
+        RepositoryException e = assertThrows(RepositoryException.class, () -> RepositoryKey.read(tmp.resolve("key")));
+        assertTrue(e.getMessage().contains("chmod 600"), e.getMessage());
+    }
+
+    @Test
+    void anObjectMovedToAnotherNameFailsItsTag() throws IOException {
+        RepositoryKey key = RepositoryKey.generate(tmp.resolve("key"));
+        Repository repo = Repository.create(store("sealed"), CHUNK, key);
+        UUID a = backup(repo, disk(1, 3), null);
+        UUID b = backup(repo, disk(1, 4), null);
+        Path dir = tmp.resolve("sealed/manifests");
+        Files.copy(dir.resolve(a.toString()), dir.resolve(b.toString()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        RepositoryException e = assertThrows(RepositoryException.class, () -> repo.manifest(b));
+        assertEquals(RepositoryException.Problem.DAMAGED, e.problem());
+    }
+
+    @Test
+    void collectionRemovesOnlyWhatNoManifestNames() {
+        Repository repo = Repository.create(store("gc"), CHUNK, null);
+        byte[] shared = disk(4, 5);
+        byte[] second = shared.clone();
+        new Random(6).nextBytes(second); // all four chunks differ
+        System.arraycopy(shared, 0, second, 0, 2 * CHUNK); // two shared
+        UUID a = backup(repo, shared, null);
+        UUID b = backup(repo, second, null);
+        assertEquals(6, repo.list("chunks/").size());
+        repo.delete(a);
+        GarbageCollector.Report r = new GarbageCollector(repo).collect();
+        assertEquals(2, r.chunksRemoved());
+        Manifest m = repo.manifest(b).orElseThrow();
+        assertArrayEquals(second, read(repo, repo.index(m, m.disk("vda")), second.length));
+        assertTrue(repo.list("indexes/" + a).isEmpty());
+    }
+
+    @Test
+    void aCollectionDuringABackupKeepsWhatTheBackupWillName() {
+        Repository repo = Repository.create(store("race"), CHUNK, null);
+        byte[] disk = disk(4, 8);
+        UUID parent = backup(repo, disk, null);
+        Manifest pm = repo.manifest(parent).orElseThrow();
+        ChunkId[] parentIds = repo.index(pm, pm.disk("vda"));
+        UUID child = UUID.randomUUID();
+        try (BackupWriter w = repo.writer(child)) {
+            ChunkId[] ids = parentIds.clone();
+            assertTrue(w.reuse(ids[0]) && w.reuse(ids[1]) && w.reuse(ids[2]));
+            byte[] changed = disk(1, 9);
+            ids[3] = w.store(changed, CHUNK).id();
+            w.writeIndex("vda", ids);
+            repo.delete(parent); // the parent goes while the child still names its chunks
+            GarbageCollector.Report during = new GarbageCollector(repo).collect();
+            assertEquals(1, during.chunksRemoved(), "only the parent's own last chunk goes");
+            w.commit(manifest(child, disk.length, w.writeIndex("vda", ids)));
+        }
+        new GarbageCollector(repo).collect();
+        Manifest m = repo.manifest(child).orElseThrow();
+        byte[] expected = disk.clone();
+        System.arraycopy(disk(1, 9), 0, expected, 3 * CHUNK, CHUNK);
+        assertArrayEquals(expected, read(repo, repo.index(m, m.disk("vda")), expected.length));
+    }
+
+    @Test
+    void aChunkCollectedBeforeItIsReusedIsStoredAgain() {
+        Repository repo = Repository.create(store("again"), CHUNK, null);
+        byte[] disk = disk(2, 10);
+        UUID parent = backup(repo, disk, null);
+        Manifest pm = repo.manifest(parent).orElseThrow();
+        ChunkId[] ids = repo.index(pm, pm.disk("vda"));
+        repo.delete(parent);
+        new GarbageCollector(repo).collect();
+        try (BackupWriter w = repo.writer(UUID.randomUUID())) {
+            assertFalse(w.reuse(ids[0]), "a collected chunk is not reused");
+            assertEquals(ids[0], w.store(Arrays.copyOf(disk, CHUNK), CHUNK).id());
+        }
+    }
+
+    @Test
+    void verificationFindsADamagedChunkMarksEveryBackupNamingItAndANewCopyRepairsIt() throws IOException {
+        Repository repo = Repository.create(store("verify"), CHUNK, RepositoryKey.generate(tmp.resolve("key")));
+        byte[] disk = disk(3, 11);
+        UUID a = backup(repo, disk, null);
+        UUID b = backup(repo, disk, null);
+        Verifier verifier = new Verifier(repo, 2);
+        assertTrue(verifier.verify(a, n -> { }).whole());
+        Manifest m = repo.manifest(a).orElseThrow();
+        ChunkId victim = repo.index(m, m.disk("vda"))[1];
+        Path file = tmp.resolve("verify").resolve(victim.objectName());
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(file, bytes);
+        Verifier.Report r = verifier.verify(a, n -> { });
+        assertEquals(List.of(victim), new ArrayList<>(r.damaged().keySet()));
+        assertEquals(java.util.Set.of(a, b), r.damagedBackups());
+        assertEquals(java.util.Set.of(a, b), Repository.open(store("verify"), RepositoryKey.read(tmp.resolve("key")))
+                .damagedBackups(), "the record is in the repository");
+        try (BackupWriter w = repo.writer(UUID.randomUUID())) {
+            assertFalse(w.reuse(victim), "a damaged chunk is not reused");
+            assertTrue(w.store(Arrays.copyOfRange(disk, CHUNK, 2 * CHUNK), CHUNK).newBytes() > 0);
+        }
+        assertTrue(repo.damagedBackups().isEmpty());
+        assertTrue(verifier.verify(b, n -> { }).whole());
+    }
+
+    private FileObjectStore store(String name) {
+        try {
+            return new FileObjectStore(Files.createDirectories(tmp.resolve(name)));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A full backup of the disk, one chunk at a time. */
+    static UUID backup(Repository repo, byte[] disk, String descriptor) {
+        UUID uuid = UUID.randomUUID();
+        try (BackupWriter w = repo.writer(uuid)) {
+            int n = Manifest.Disk.chunkCount(disk.length, CHUNK);
+            ChunkId[] ids = new ChunkId[n];
+            for (int i = 0; i < n; i++) {
+                int len = Math.min(CHUNK, disk.length - i * CHUNK);
+                ids[i] = w.store(Arrays.copyOfRange(disk, i * CHUNK, i * CHUNK + len), len).id();
+            }
+            Manifest m = new Manifest(uuid, DOMAIN, Instant.now(), List.of(new Manifest.Disk("vda", disk.length, CHUNK, n,
+                    w.writeIndex("vda", ids))), descriptor == null ? "<backup/>" : descriptor);
+            w.commit(m);
+        }
+        return uuid;
+    }
+
+    static Manifest manifest(UUID uuid, long capacity, String digest) {
+        return new Manifest(uuid, DOMAIN, Instant.now(), List.of(new Manifest.Disk("vda", capacity, CHUNK,
+                Manifest.Disk.chunkCount(capacity, CHUNK), digest)), "<backup/>");
+    }
+
+    static byte[] read(Repository repo, ChunkId[] ids, int length) {
+        byte[] out = new byte[length];
+        for (int i = 0; i < ids.length; i++) {
+            byte[] c = repo.readChunk(ids[i]);
+            System.arraycopy(c, 0, out, i * CHUNK, Math.min(CHUNK, length - i * CHUNK));
+        }
+        return out;
+    }
+
+    static byte[] disk(int chunks, long seed) {
+        byte[] d = new byte[chunks * CHUNK];
+        new Random(seed).nextBytes(d);
+        return d;
+    }
+
+    static boolean contains(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    static String read(Path p) {
+        try {
+            return Files.readString(p).strip();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
