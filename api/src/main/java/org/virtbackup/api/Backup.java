@@ -23,10 +23,20 @@ import java.util.UUID;
  * @param checkpoint the libvirt checkpoint created with this backup, {@code null} if none
  * @param message why the backup failed or fell back, empty if nothing to say
  * @param disks the disks it holds
+ * @param damaged a verification found data of it missing or corrupt (a repository backup naming a
+ *        damaged chunk); it may not restore whole (since 1.4)
  */
 public record Backup(UUID uuid, DomainRef domain, String description, Instant creationTime,
         Instant completionTime, UUID parent, BackupKind kind, BackupMode mode, JobState state,
-        String checkpoint, String message, List<BackupDisk> disks) {
+        String checkpoint, String message, List<BackupDisk> disks, boolean damaged) {
+
+    /** A backup not known to be damaged. */
+    public Backup(UUID uuid, DomainRef domain, String description, Instant creationTime,
+            Instant completionTime, UUID parent, BackupKind kind, BackupMode mode, JobState state,
+            String checkpoint, String message, List<BackupDisk> disks) {
+        this(uuid, domain, description, creationTime, completionTime, parent, kind, mode, state, checkpoint, message,
+                disks, false);
+    }
 
     public Backup {
         Objects.requireNonNull(uuid, "uuid");
@@ -50,12 +60,31 @@ public record Backup(UUID uuid, DomainRef domain, String description, Instant cr
     /** A copy in another state, with the completion time and message given. */
     public Backup withState(JobState newState, Instant completed, String newMessage) {
         return new Backup(uuid, domain, description, creationTime, completed, parent, kind, mode,
-                newState, checkpoint, newMessage, disks);
+                newState, checkpoint, newMessage, disks, damaged);
     }
 
     /** A copy holding other disk records (sizes known only after the job). */
     public Backup withDisks(List<BackupDisk> newDisks) {
         return new Backup(uuid, domain, description, creationTime, completionTime, parent, kind,
-                mode, state, checkpoint, message, newDisks);
+                mode, state, checkpoint, message, newDisks, damaged);
+    }
+
+    /**
+     * A copy marked damaged or whole.
+     *
+     * @since 1.4
+     */
+    public Backup withDamaged(boolean isDamaged) {
+        return new Backup(uuid, domain, description, creationTime, completionTime, parent, kind,
+                mode, state, checkpoint, message, disks, isDamaged);
+    }
+
+    /**
+     * Whether its data is in a repository (every disk's format is {@link BackupDisk#REPOSITORY}).
+     *
+     * @since 1.4
+     */
+    public boolean inRepository() {
+        return !disks.isEmpty() && disks.stream().allMatch(BackupDisk::inRepository);
     }
 }

@@ -16,6 +16,13 @@ public final class BackupParameters {
     public static final String BYTES_REMAINING = "bytes.remaining";
     /** {@code Long}: bytes the backup occupies in its target (known once completed). */
     public static final String BYTES_STORED = "bytes.stored";
+    /**
+     * {@code Long}: bytes read that a repository held already and did not store again (0 for
+     * other targets).
+     *
+     * @since 1.4
+     */
+    public static final String BYTES_DEDUPLICATED = "bytes.deduplicated";
     /** {@code Long}: milliseconds since the job started, or its duration once ended. */
     public static final String ELAPSED_MS = "time.elapsed";
     /** {@code Long}: bytes per second read so far. */

@@ -134,6 +134,25 @@ public interface BackupService {
      */
     void undefineDomain(String domain, Set<UndefineFlag> flags);
 
+    /**
+     * Reads every chunk a repository backup names and checks it (authentication tag, checksum,
+     * content against its name). A damaged chunk marks every backup naming it damaged
+     * ({@link Backup#damaged()}); the next backup of the domain stores that data again.
+     * {@link ErrorCode#NOT_SUPPORTED} for a backup not in a repository.
+     *
+     * @since 1.4
+     */
+    VerifyResult verify(UUID backup);
+
+    /**
+     * Removes from a repository the chunks no backup names any more (after deletes, and what
+     * failed or cancelled backups wrote). Never removes what a backup running now will name.
+     *
+     * @param repositoryUrl the repository's URL; {@code null} collects every repository in use
+     * @since 1.4
+     */
+    List<CollectResult> collect(String repositoryUrl);
+
     /** The domains libvirt knows, running or not, by name: what a backup can be made of. */
     List<DomainRef> domains();
 }

@@ -178,6 +178,20 @@ public final class Repository {
         return ids;
     }
 
+    /**
+     * The entry a manifest needs for an index already written (by a writer of this process or of
+     * one that stopped before its manifest): read back, counted and digested.
+     */
+    public Manifest.Disk writtenIndex(UUID backup, String disk, long capacity) {
+        String name = Manifest.indexName(backup, disk);
+        byte[] plain = envelope.open(Envelope.TYPE_INDEX, name, read(name), MAX_METADATA);
+        if (plain.length % ChunkId.LENGTH != 0) {
+            throw Envelope.damaged(name, "its length is not a multiple of " + ChunkId.LENGTH);
+        }
+        return new Manifest.Disk(disk, capacity, config.chunkSize(), plain.length / ChunkId.LENGTH,
+                name(plain, plain.length).hex());
+    }
+
     /** Removes a backup: its manifest first (it is then no longer listed), then its indexes; chunks go at the next collection. */
     public void delete(UUID backup) {
         try {

@@ -20,9 +20,10 @@ import org.virtbackup.impl.libvirt.LibvirtDomain;
  * @param disks the disks chosen
  * @param request what the caller asked
  * @param flags the caller's flags
+ * @param repository the repository a managed backup goes into, {@code null} for images in a target
  */
 public record BackupPlan(BackupMode mode, LibvirtDomain domain, DomainRef ref, String domainXml, List<DomainDisk> disks,
-        BackupRequest request, Set<CreateFlag> flags) {
+        BackupRequest request, Set<CreateFlag> flags, String repository) {
 
     public BackupPlan {
         disks = List.copyOf(disks);

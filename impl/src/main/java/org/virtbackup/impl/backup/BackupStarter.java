@@ -103,13 +103,15 @@ public final class BackupStarter {
         DomainRef ref = domain.ref();
         String domainXml = domain.xml();
         List<DomainDisk> chosen = chooseDisks(ref, DomainXml.disks(domainXml), request.disks());
-        BackupPlan plan = new BackupPlan(mode, domain, ref, domainXml, chosen, request, flags);
+        String repository = mode == BackupMode.MANAGED ? storage.repositoryFor(ref.uuid()).orElse(null) : null;
+        BackupPlan plan = new BackupPlan(mode, domain, ref, domainXml, chosen, request, flags, repository);
         checkNotBusy(plan);
         ParentChoice.Decision decision = parents.decide(plan);
         Backup parent = decision.parent() == null ? null : decision.parent().backup();
-        if (plan.managed() && parent == null) {
+        if (plan.managed() && parent == null && repository == null) {
+            // Into a repository, a full backup stores what it does not find there: its size is known only as it writes.
             RoomCheck.require(storage.available(ref), domain, chosen);
-        } else if (plan.managed() && domain.isActive()) {
+        } else if (plan.managed() && parent != null && domain.isActive()) {
             // Offline, the bitmaps' counts are not at hand: a target filling midway fails the job with NO_SPACE.
             RoomCheck.require(storage.available(ref), Checkpoints.dirtyBytes(domain, parent.checkpoint()), "the target",
                     "an incremental backup of the domain", "what the guest wrote since backup " + parent.uuid());
@@ -159,9 +161,15 @@ public final class BackupStarter {
         }
     }
 
-    /** A disk of the new backup; an unmanaged backup's data is read by a third party, as raw disks. */
+    /**
+     * A disk of the new backup; an unmanaged backup's data is read by a third party, as raw disks;
+     * a repository backup's disk names the repository.
+     */
     private BackupDisk disk(BackupPlan plan, DomainDisk d, Path dir, UUID uuid) {
         long capacity = plan.domain().capacity(d.name());
+        if (plan.repository() != null) {
+            return new BackupDisk(d.name(), BackupDisk.REPOSITORY, plan.repository(), capacity, 0);
+        }
         return new BackupDisk(d.name(), plan.managed() ? "qcow2" : "raw",
                 plan.managed() ? storage.image(plan.ref(), dir, uuid, d.name(), capacity).toString() : "", capacity, 0);
     }

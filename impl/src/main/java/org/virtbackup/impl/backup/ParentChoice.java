@@ -88,7 +88,8 @@ public final class ParentChoice {
         String problem = mode == BackupMode.MANAGED && candidate.backup().mode() == BackupMode.UNMANAGED
                 ? "parent " + candidate.backup().uuid() + " is unmanaged: its data is with the third party that read "
                         + "its export, so there is no image to build a managed incremental on"
-                : problem(candidate, plan.domain(), plan.disks());
+                : mode == BackupMode.MANAGED ? storageProblem(candidate.backup(), plan) : null;
+        problem = problem != null ? problem : problem(candidate, plan.domain(), plan.disks());
         return problem == null ? new Decision(candidate, "") : fallback(strict, problem);
     }
 
@@ -98,6 +99,21 @@ public final class ParentChoice {
         }
         LOG.warn("Full backup instead of an incremental one: {}", why);
         return new Decision(null, why + "; a full backup was made instead");
+    }
+
+    /**
+     * Why a managed parent cannot serve where the new backup goes: an incremental in a repository
+     * names its parent's chunks, so the parent must be in the same repository; one in images is an
+     * overlay, so the parent must have images.
+     */
+    private static String storageProblem(Backup parent, BackupPlan plan) {
+        String parentRepository = parent.inRepository() ? parent.disks().get(0).target() : null;
+        if (java.util.Objects.equals(parentRepository, plan.repository())) {
+            return null;
+        }
+        return "parent " + parent.uuid() + " is " + (parentRepository == null ? "in images"
+                : "in repository " + parentRepository) + ", and this backup goes "
+                + (plan.repository() == null ? "into images" : "into repository " + plan.repository());
     }
 
     /** Why this parent cannot serve, or {@code null}. */
@@ -117,6 +133,9 @@ public final class ParentChoice {
                 return "disk " + now.name() + " is not in parent " + p.uuid() + " (added since?)";
             }
             DomainDisk then = thenDisks.get(now.name());
+            if (p.inRepository() && parentDisks.get(now.name()).capacity() != live.capacity(now.name())) {
+                return "disk " + now.name() + " was resized since parent " + p.uuid();
+            }
             if (then == null || !String.valueOf(then.source()).equals(String.valueOf(now.source()))) {
                 return "disk " + now.name() + " was replaced since parent " + p.uuid() + " ("
                         + (then == null ? "none" : then.source()) + " then, " + now.source() + " now)";

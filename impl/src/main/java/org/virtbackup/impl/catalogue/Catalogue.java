@@ -20,26 +20,34 @@ import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
 import org.virtbackup.api.ListFlag;
 import org.virtbackup.impl.xml.BackupXml;
 import org.virtbackup.impl.xml.Descriptor;
 
 /**
  * The source of truth for our backups: one descriptor file per backup, in the backup's own
- * directory, indexed in memory by UUID. The catalogue alone writes and deletes descriptors, and
- * every change is on disk before it is in the index.
+ * directory, or for a completed repository backup its manifest in the repository, indexed in
+ * memory by UUID. The catalogue alone writes and deletes descriptors and manifests, and every
+ * change is stored before it is in the index.
  */
 public final class Catalogue {
 
     private static final Logger LOG = LoggerFactory.getLogger(Catalogue.class);
 
     private final BackupXml xml;
+    private final ManifestRecords manifests;
     private final Map<UUID, CatalogueEntry> index = new ConcurrentHashMap<>();
     /** One per UUID, so two writers of the same descriptor never interleave. */
     private final Map<UUID, Object> locks = new ConcurrentHashMap<>();
 
     public Catalogue(BackupXml xml) {
+        this(xml, ManifestRecords.NONE);
+    }
+
+    public Catalogue(BackupXml xml, ManifestRecords manifests) {
         this.xml = xml;
+        this.manifests = manifests;
     }
 
     /** Indexes the descriptors found in these backup directories; unreadable ones are logged and skipped. */
@@ -57,12 +65,46 @@ public final class Catalogue {
         }
     }
 
-    /** Writes the entry's descriptor, then indexes it. */
+    /**
+     * Indexes the backups of these repositories; a backup found there replaces a local descriptor
+     * of the same UUID (a job whose manifest was written just before a stop).
+     */
+    public void loadRepositories(Collection<String> repositories) {
+        for (CatalogueEntry e : manifests.load(repositories)) {
+            index.put(e.backup().uuid(), e);
+        }
+    }
+
+    /**
+     * Writes the entry's descriptor, then indexes it. A repository backup that completed is
+     * recorded by its manifest instead, and its local descriptor goes.
+     */
     public CatalogueEntry put(CatalogueEntry entry) {
         synchronized (lockFor(entry.backup().uuid())) {
-            DescriptorFile.write(entry.directory(), xml.write(entry.backup(), entry.domainXml()));
+            if (inRepository(entry)) {
+                manifests.commit(entry);
+                try {
+                    Files.deleteIfExists(DescriptorFile.in(entry.directory()));
+                } catch (IOException e) {
+                    LOG.warn("Cannot remove the local descriptor of {}, recorded in its repository: {}",
+                            entry.backup().uuid(), e.getMessage());
+                }
+            } else {
+                DescriptorFile.write(entry.directory(), xml.write(entry.backup(), entry.domainXml()));
+            }
             index.put(entry.backup().uuid(), entry);
             return entry;
+        }
+    }
+
+    /** Marks the listed backups of a repository damaged, and the others whole, as its damage records say now. */
+    public void refreshDamage(String repository) {
+        Set<UUID> damaged = manifests.damaged(repository);
+        for (CatalogueEntry e : index.values()) {
+            Backup b = e.backup();
+            if (inRepository(e) && b.disks().get(0).target().equals(repository) && b.damaged() != damaged.contains(b.uuid())) {
+                index.computeIfPresent(b.uuid(), (u, old) -> old.with(old.backup().withDamaged(damaged.contains(u))));
+            }
         }
     }
 
@@ -83,6 +125,9 @@ public final class Catalogue {
             return;
         }
         synchronized (lockFor(uuid)) {
+            if (inRepository(entry)) {
+                manifests.remove(entry);
+            }
             try {
                 Files.deleteIfExists(DescriptorFile.in(entry.directory()));
             } catch (IOException e) {
@@ -159,6 +204,11 @@ public final class Catalogue {
             depth++;
         }
         return depth;
+    }
+
+    /** Whether the entry is recorded by a manifest: a repository backup that completed. */
+    public static boolean inRepository(CatalogueEntry entry) {
+        return entry.backup().inRepository() && entry.backup().state() == JobState.COMPLETED;
     }
 
     private Object lockFor(UUID uuid) {

@@ -78,7 +78,11 @@ public final class ChainEditor {
                 (merge ? "the merge" : "the deletion") + " of backup " + uuid)) {
             reconcilePending(seen.domain().uuid());
             Backup backup = catalogue.require(uuid).backup(); // another edit may have changed it while we waited
-            if (merge) {
+            if (backup.inRepository() && !f.contains(DeleteFlag.ALL) && !f.contains(DeleteFlag.ALL_CHILDREN)) {
+                // Every repository backup is a full point: it goes alone, its children stay whole; MERGE has nothing to fold.
+                requireNotRunning(List.of(backup));
+                deleteOne(uuid, f.contains(DeleteFlag.METADATA_ONLY));
+            } else if (merge) {
                 merge(backup);
             } else {
                 delete(backup, f);
@@ -256,6 +260,9 @@ public final class ChainEditor {
 
     private void deleteOne(UUID uuid, boolean metadataOnly) {
         CatalogueEntry e = catalogue.require(uuid);
+        if (Catalogue.inRepository(e)) {
+            Paths.privateDirectory(e.directory()); // where its deletion's mark goes: it ran elsewhere, or its directory went
+        }
         if (metadataOnly) {
             DirectoryMarks.clear(e.directory()); // its files are the user's now: no mark may make them ours again
         } else {
@@ -273,6 +280,8 @@ public final class ChainEditor {
             checkpoints.drop(e.backup());
             faults.reach("delete.before-files");
             storage.remove(e.backup(), e.directory());
+        } else if (e.backup().inRepository()) {
+            storage.remove(e.backup(), e.directory()); // only the directory its mark went in: its chunks stay until a collection
         }
         events.deleted(e.backup());
         LOG.info("Backup {} of {} deleted{}", uuid, e.backup().domain().name(), metadataOnly ? " (metadata only)" : "");

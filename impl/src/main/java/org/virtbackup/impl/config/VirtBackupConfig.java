@@ -52,6 +52,11 @@ public @interface VirtBackupConfig {
             description = "Path of the qemu-storage-daemon program (incremental backups of shut-off domains)")
     String qemu_storage_daemon() default "qemu-storage-daemon";
 
+    @AttributeDefinition(name = "qemu-nbd",
+            description = "Path of the qemu-nbd program (exports a shut-off domain's images to a repository backup, "
+                    + "and the images a repository restore writes)")
+    String qemu_nbd() default "qemu-nbd";
+
     @AttributeDefinition(name = "Parallel requests",
             description = "In-flight coroutines of qemu-img convert per disk (-m); 8 measured best here")
     int copy_parallelism() default 8;
@@ -99,4 +104,28 @@ public @interface VirtBackupConfig {
             description = "An unmanaged export still open this long after it started is ended and recorded as "
                     + "expired, its checkpoint dropped; 0: never")
     long export_expiry_seconds() default 86400;
+
+    @AttributeDefinition(name = "Repository URL",
+            description = "A repository (file:///DIR, the directory inside the target roots) that every domain without "
+                    + "a target of its own backs up into; empty: the default target directory")
+    String repository_url() default "";
+
+    @AttributeDefinition(name = "Repository key file",
+            description = "A file of 64 hex digits (openssl rand -hex 32), readable by its owner only: repositories "
+                    + "made while it is set are encrypted with it (AES-256-GCM), and it opens them; empty: no encryption")
+    String repository_key_file() default "";
+
+    @AttributeDefinition(name = "Repository chunk size (bytes)",
+            description = "Chunk size of repositories made from now on, a power of two from 65536 to 16777216; "
+                    + "an existing repository keeps its own")
+    int repository_chunk_size() default 1048576;
+
+    @AttributeDefinition(name = "Repository streams",
+            description = "Chunks read, compressed, encrypted and written at once by a repository backup, restore "
+                    + "or verification (one NBD connection each)")
+    int repository_streams() default 4;
+
+    @AttributeDefinition(name = "Collect after delete",
+            description = "Collect a repository's unreferenced chunks right after a backup in it is deleted")
+    boolean repository_collect_after_delete() default false;
 }

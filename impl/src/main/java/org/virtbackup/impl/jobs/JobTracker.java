@@ -143,6 +143,11 @@ public final class JobTracker {
                 faults.reach("create.before-completed");
                 storage.closeToQemu(entry.directory()); // its job's QEMU wrote what it had to
                 catalogue.put(entry.with(done));
+                if (done.inRepository()) {
+                    // Its manifest is its record now; the directory it ran in goes (or, at the next start, the sweep takes it).
+                    storage.remove(done, entry.directory());
+                    catalogue.refreshDamage(done.disks().get(0).target()); // the chunks it stored again repaired some
+                }
                 events.ended(done);
                 LOG.info("Backup {} of {} completed", uuid, b.domain().name());
             }

@@ -14,6 +14,7 @@ public final class CopyProgress {
     private volatile long done;
     private volatile long currentSize;
     private volatile Path currentLog;
+    private final java.util.concurrent.atomic.AtomicLong streamed = new java.util.concurrent.atomic.AtomicLong();
 
     public CopyProgress(long total) {
         this.total = total;
@@ -30,10 +31,15 @@ public final class CopyProgress {
         currentLog = null;
     }
 
+    /** Bytes copied in-process (no qemu-img log to read): counted as they go. */
+    public void advance(long bytes) {
+        streamed.addAndGet(bytes);
+    }
+
     /** Bytes in all and done so far. */
     public JobProgress bytes() {
         Path log = currentLog;
         long inFlight = log == null ? 0 : (long) (currentSize * QemuImg.progress(log));
-        return new JobProgress(total, Math.min(total, done + inFlight));
+        return new JobProgress(total, Math.min(total, done + inFlight + streamed.get()));
     }
 }

@@ -146,6 +146,14 @@ public final class QemuImg {
         }
     }
 
+    /** Creates an empty image of the size (qcow2: nothing allocated; the file's mode stays). */
+    public void create(Path image, String format, long size) {
+        Result r = run(List.of(program, "create", "-q", "-f", format, image.toString(), Long.toString(size)));
+        if (r.exitCode != 0) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot create " + image + ": " + r.output.strip());
+        }
+    }
+
     /** Adds a persistent, recording dirty bitmap to an image that no QEMU has open. */
     public void addBitmap(String image, String name) {
         Result r = run(List.of(program, "bitmap", "--add", image, name));

@@ -88,12 +88,12 @@ final class RestorePlan {
         return plan;
     }
 
-    /** {@code NO_SPACE} unless each file system has what {@code qemu-img measure} asks for. */
-    void requireSpace(List<RestoreTarget> plan) {
+    /** {@code NO_SPACE} unless each file system has what the images need ({@code qemu-img measure}, or the chunks). */
+    void requireSpace(Backup backup, List<RestoreTarget> plan, RestoreSource source) {
         Map<FileStore, Long> needed = new LinkedHashMap<>();
         try {
             for (RestoreTarget t : plan) {
-                needed.merge(Files.getFileStore(t.target().getParent()), qemuImg.measure(t.disk().target(), t.format()), Long::sum);
+                needed.merge(Files.getFileStore(t.target().getParent()), source.required(backup, t.disk(), t.format()), Long::sum);
             }
             for (Map.Entry<FileStore, Long> e : needed.entrySet()) {
                 if (e.getKey().getUsableSpace() < e.getValue()) {

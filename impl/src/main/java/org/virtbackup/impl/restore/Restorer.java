@@ -56,9 +56,15 @@ public final class Restorer {
     private final DomainLocks locks;
     private final InstantRestoreAccess instantRestores;
     private final FaultPoints faults;
+    private final RestoreSource images;
+    private final RestoreSource chunks;
 
+    /** @param chunks how repository backups are read */
     public Restorer(Libvirt libvirt, Catalogue catalogue, QemuImg qemuImg, List<Path> roots, JobTracker jobs,
-            CopyTracker copies, DomainLocks locks, InstantRestoreAccess instantRestores, FaultPoints faults) {
+            CopyTracker copies, DomainLocks locks, InstantRestoreAccess instantRestores, FaultPoints faults,
+            RestoreSource chunks) {
+        this.images = new ImageSource(qemuImg);
+        this.chunks = chunks;
         this.libvirt = libvirt;
         this.catalogue = catalogue;
         this.qemuImg = qemuImg;
@@ -104,11 +110,17 @@ public final class Restorer {
             throw new BackupException(ErrorCode.INVALID_STATE, "backup " + backup.uuid() + " is "
                     + backup.state().name().toLowerCase() + "; only completed backups restore");
         }
+        if (instant && Catalogue.inRepository(entry)) {
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "backup " + backup.uuid() + " is in a repository: an "
+                    + "instant restore runs the domain on the backup's images, and a repository keeps chunks, not "
+                    + "images; restore it without INSTANT");
+        }
+        RestoreSource source = Catalogue.inRepository(entry) ? chunks : images;
         LibvirtDomain existing = rewrite ? shutOffDomain(backup.domain()) : null;
         String name = newDomain ? newName(request, backup) : null;
         List<RestoreTarget> plan = planner.plan(entry, request, existing == null ? null : existing.xml(), name, instant);
         if (!instant) {
-            planner.requireSpace(plan);
+            planner.requireSpace(backup, plan, source);
         }
 
         List<Path> written = new ArrayList<>();
@@ -116,6 +128,9 @@ public final class Restorer {
         CopyProgress progress = new CopyProgress(plan.stream().mapToLong(t -> t.disk().capacity()).sum());
         ParkedDisks parked = ParkedDisks.none();
         // On disk before the first write or move: a crash is finished or undone from it at the next start.
+        if (Catalogue.inRepository(entry)) {
+            Paths.privateDirectory(entry.directory()); // a repository backup's records go where it ran
+        }
         RestoreIntent intent = RestoreIntent.begin(entry.directory(), plan);
         copies.started(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
         try {
@@ -129,17 +144,17 @@ public final class Restorer {
                 Path log = tmp.resolveSibling(tmp.getFileName() + ".log");
                 written.add(tmp);
                 logs.add(log);
-                progress.current(t.disk().capacity(), log);
                 Paths.privateFile(tmp); // 0600 before the first byte is written
                 if (instant) {
                     // A thin overlay: the backup chain serves every read until the guest writes.
+                    progress.current(t.disk().capacity(), log);
                     qemuImg.createOverlay(tmp, t.disk().target());
                 } else {
-                    qemuImg.convert(t.disk().target(), "qcow2", tmp, t.format(), log);
+                    source.copy(backup, t.disk(), tmp, t.format(), progress, log);
                 }
                 Boolean verified = null;
                 if (flags.contains(RestoreFlag.VERIFY)) {
-                    verified = qemuImg.identical(t.disk().target(), "qcow2", tmp.toString(), t.format());
+                    verified = source.identical(backup, t.disk(), tmp, t.format());
                 }
                 result.add(new RestoreResult.RestoredDisk(t.disk().name(), t.target().toString(), verified));
                 progress.diskDone();

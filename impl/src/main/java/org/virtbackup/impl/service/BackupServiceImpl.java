@@ -37,6 +37,9 @@ import org.virtbackup.api.RestoreRequest;
 import org.virtbackup.api.RestoreResult;
 import org.virtbackup.api.UndefineFlag;
 import org.virtbackup.api.XmlFlag;
+import org.virtbackup.api.VerifyResult;
+import org.virtbackup.api.CollectResult;
+import org.virtbackup.impl.repository.Repositories;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.jobs.DomainLocks;
@@ -65,14 +68,15 @@ public final class BackupServiceImpl implements BackupService {
     @Activate
     public BackupServiceImpl(@Reference Libvirt libvirt,
             @Reference(target = "(" + StorageTarget.KIND + "=directory)") StorageTarget target,
-            @Reference DomainLocks locks, VirtBackupConfig config) {
-        this(new ServiceWiring(libvirt, target, config, locks));
+            @Reference DomainLocks locks, @Reference Repositories repositories, VirtBackupConfig config) {
+        this(new ServiceWiring(libvirt, target, config, locks, repositories));
     }
 
     BackupServiceImpl(ServiceWiring parts) {
         this.parts = parts;
         List<Path> directories = parts.storage.backups();
         parts.catalogue.load(directories);
+        parts.catalogue.loadRepositories(parts.storage.repositories());
         parts.mergeRecovery.recover(directories);
         parts.restorer.recover(directories);
         parts.sweep.sweep(directories);
@@ -92,6 +96,7 @@ public final class BackupServiceImpl implements BackupService {
         parts.progressEvents.close();
         parts.instantRestoreAccess.close();
         parts.jobs.close();
+        parts.restoreWorkers.shutdown();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -204,7 +209,10 @@ public final class BackupServiceImpl implements BackupService {
 
     @Override
     public void delete(UUID uuid, Set<DeleteFlag> flags) {
+        Optional<String> repository = parts.catalogue.get(uuid).map(CatalogueEntry::backup).filter(Backup::inRepository)
+                .map(b -> b.disks().get(0).target());
         parts.chains.delete(uuid, flags);
+        repository.ifPresent(parts.maintenance::deleted);
     }
 
     @Override
@@ -242,6 +250,16 @@ public final class BackupServiceImpl implements BackupService {
     public Optional<String> getDefaultTarget(String domain) {
         DomainRef ref = parts.libvirt.domain(domain).ref();
         return parts.storage.get(ref.uuid()).map(TargetXml::write);
+    }
+
+    @Override
+    public VerifyResult verify(UUID backup) {
+        return parts.maintenance.verify(backup);
+    }
+
+    @Override
+    public List<CollectResult> collect(String repositoryUrl) {
+        return parts.maintenance.collect(repositoryUrl);
     }
 
     @Override

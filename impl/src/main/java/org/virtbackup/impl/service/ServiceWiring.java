@@ -1,5 +1,14 @@
 package org.virtbackup.impl.service;
 
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.virtbackup.impl.qemu.QemuNbd;
+import org.virtbackup.impl.repository.ChunkSource;
+import org.virtbackup.impl.repository.ManifestCatalogue;
+import org.virtbackup.impl.repository.Repositories;
+import org.virtbackup.impl.repository.RepositoryMaintenance;
+
 import java.time.Duration;
 
 import org.virtbackup.impl.backup.BackupStarter;
@@ -39,7 +48,7 @@ final class ServiceWiring {
 
     final Libvirt libvirt;
     final BackupXml xml = new BackupXml();
-    final Catalogue catalogue = new Catalogue(xml);
+    final Catalogue catalogue;
     final RequestXml requests;
     final Events events = new Events();
     final Providers providers = new Providers();
@@ -55,12 +64,24 @@ final class ServiceWiring {
     final Restorer restorer;
     final InstantRestoreAccess instantRestoreAccess;
     final StartupSweep sweep;
+    final RepositoryMaintenance maintenance;
+    /** The threads of repository restores: started on demand, gone when idle. */
+    final ExecutorService restoreWorkers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "virt-backup-restore");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * @param global the configured directory target ({@code target.directory})
      */
-    ServiceWiring(Libvirt libvirt, StorageTarget global, VirtBackupConfig config, DomainLocks domainLocks) {
+    ServiceWiring(Libvirt libvirt, StorageTarget global, VirtBackupConfig config, DomainLocks domainLocks,
+            Repositories repositories) {
         this.libvirt = libvirt;
+        Path globalRoot = Paths.resolve(config.target_directory());
+        // A repository backup's records (restores, deletions) go where it ran: its directory in the global target.
+        this.catalogue = new Catalogue(xml, new ManifestCatalogue(repositories, xml,
+                b -> globalRoot.resolve(b.domain().uuid().toString()).resolve(b.uuid().toString())));
         this.requests = new RequestXml(xml, new InputLimits(config.xml_max_bytes()));
         QemuImg qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism(),
                 Duration.ofSeconds(config.process_stall_seconds()));
@@ -69,8 +90,8 @@ final class ServiceWiring {
         FaultPoints faults = FaultPoints.fromSystemProperties();
         // Every operation changing a domain's backups or disks holds its lock: they never interleave.
         DomainLocks locks = domainLocks.waiting(Duration.ofSeconds(config.lock_wait_seconds()));
-        this.storage = new StorageRouter(global, Paths.resolve(config.target_directory()),
-                Paths.list(config.target_roots()), libvirt.pools(), new QemuAccess(libvirt::qemuUid));
+        this.storage = new StorageRouter(global, globalRoot, Paths.list(config.target_roots()), libvirt.pools(),
+                new QemuAccess(libvirt::qemuUid), repositories);
         InstantRestores instantRestores = new InstantRestores(libvirt);
         this.jobs = new JobTracker(catalogue, storage, checkpoints, events, faults);
         this.resumer = new JobResumer(catalogue, jobs, domainLocks.waiting(Duration.ZERO), providers);
@@ -84,7 +105,10 @@ final class ServiceWiring {
         this.instantRestoreAccess = new InstantRestoreAccess(catalogue, storage, instantRestores);
         this.sweep = new StartupSweep(catalogue, storage, libvirt, checkpoints,
                 domainLocks.waiting(Duration.ZERO), Paths.resolve(config.runtime_directory()));
+        this.maintenance = new RepositoryMaintenance(catalogue, storage, repositories, locks);
+        ChunkSource chunks = new ChunkSource(repositories, qemuImg, new QemuNbd(config.qemu_nbd(),
+                Duration.ofSeconds(config.process_stall_seconds())), Paths.resolve(config.runtime_directory()), restoreWorkers);
         this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,
-                instantRestoreAccess, faults);
+                instantRestoreAccess, faults, chunks);
     }
 }

@@ -1,5 +1,7 @@
 package org.virtbackup.impl.service;
 
+import org.virtbackup.impl.repository.Repositories;
+
 import java.nio.file.Path;
 
 import org.virtbackup.api.BackupMode;
@@ -31,10 +33,11 @@ public final class StandaloneService implements AutoCloseable {
     public StandaloneService(VirtBackupConfig config) {
         this.libvirt = new LibvirtConnection(config.libvirt_uri());
         this.target = DirectoryTarget.at(Paths.resolve(config.target_directory()), new QemuAccess(libvirt::qemuUid));
-        this.managed = new ManagedBackupProvider(libvirt, config);
+        Repositories repositories = new Repositories(config);
+        this.managed = new ManagedBackupProvider(libvirt, repositories, config);
         this.unmanaged = new UnmanagedBackupProvider(libvirt, config);
         try {
-            this.parts = new ServiceWiring(libvirt, target, config, new DomainLocks());
+            this.parts = new ServiceWiring(libvirt, target, config, new DomainLocks(), repositories);
             // Bound before activation, as DS binds static references: activation resumes their jobs.
             parts.providers.bind(BackupMode.MANAGED, managed);
             parts.providers.bind(BackupMode.UNMANAGED, unmanaged);

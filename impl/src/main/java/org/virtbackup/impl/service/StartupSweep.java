@@ -96,6 +96,18 @@ final class StartupSweep {
         if (!Files.isDirectory(dir)) {
             return; // a merge recovery removed it
         }
+        Optional<CatalogueEntry> inRepository = uuidOf(dir.getFileName().toString()).flatMap(catalogue::get)
+                .filter(Catalogue::inRepository);
+        if (inRepository.isPresent()) {
+            if (MergeIntent.pendingIn(dir) || RestoreIntent.pendingIn(dir)) {
+                LOG.error("Keeping {}: a restore recorded there could not be finished", dir);
+                return;
+            }
+            // Its manifest is its record: a stop came between writing it and removing the directory it ran in.
+            storage.remove(inRepository.get().backup(), dir);
+            LOG.warn("Removed {}: backup {} is recorded in its repository", dir, inRepository.get().backup().uuid());
+            return;
+        }
         if (catalogue.hasDescriptor(dir)) {
             // Still recorded: a mark is stale (its step did not go on), and a later METADATA_ONLY must not find it.
             mark.ifPresent(m -> DirectoryMarks.clear(dir));

@@ -24,13 +24,18 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.libvirt.StoragePools;
 import org.virtbackup.impl.qemu.QemuAccess;
+import org.virtbackup.impl.repository.Repositories;
+import org.virtbackup.impl.repository.RepositoryUrl;
 import org.virtbackup.spi.StorageTarget;
 
 /**
  * Where each domain's backups go: the global target unless the domain has its own, a directory,
- * a libvirt storage pool, or a StorageTarget service of another kind (registered by another
- * bundle). A directory or a service holds a backup whole (descriptor and images); with a pool,
- * the descriptor stays in the global target and the images are volumes of the pool. The
+ * a libvirt storage pool, a repository, or a StorageTarget service of another kind (registered
+ * by another bundle). A directory or a service holds a backup whole (descriptor and images); with
+ * a pool, the descriptor stays in the global target and the images are volumes of the pool; with
+ * a repository, a backup's directory in the global target holds its descriptor while it runs
+ * (and after, if it fails), its manifest in the repository once it completed. Without a target of
+ * its own, a domain's backups go to the repository {@code repository.url} when one is set. The
  * settings persist in {@link TargetSettings}.
  */
 public final class StorageRouter {
@@ -51,12 +56,15 @@ public final class StorageRouter {
     /** Which target keeps each backup directory that was listed or created. */
     private final Map<Path, StorageTarget> owners = new ConcurrentHashMap<>();
     private final QemuAccess qemu;
+    private final Repositories repositories;
 
     /**
      * @param global the configured target ({@code target.directory}), rooted at {@code globalRoot}
      * @param roots the directories per-domain target directories must lie in
      */
-    public StorageRouter(StorageTarget global, Path globalRoot, List<Path> roots, StoragePools pools, QemuAccess qemu) {
+    public StorageRouter(StorageTarget global, Path globalRoot, List<Path> roots, StoragePools pools, QemuAccess qemu,
+            Repositories repositories) {
+        this.repositories = repositories;
         this.global = global;
         this.globalRoot = globalRoot;
         this.roots = List.copyOf(roots);
@@ -81,7 +89,8 @@ public final class StorageRouter {
         if (t != null) {
             check(t, true);
         }
-        StorageTarget target = t == null || t.type().equals(BackupTarget.POOL) ? global
+        StorageTarget target = t == null || t.type().equals(BackupTarget.POOL) || t.type().equals(BackupTarget.REPOSITORY)
+                ? global
                 : t.isService() ? kind(t.type()) : directory(Path.of(t.value()));
         Path dir = target.create(domain, backup).toAbsolutePath().normalize();
         owners.put(dir, target);
@@ -98,6 +107,29 @@ public final class StorageRouter {
             return backupDirectory.resolve(disk + ".qcow2");
         }
         return pools.create(t.value(), backup + "-" + disk + ".qcow2", capacity);
+    }
+
+    /** The repository the domain's next backup goes into: its own target, else {@code repository.url}; empty: none. */
+    public Optional<String> repositoryFor(UUID domain) {
+        BackupTarget t = byDomain.get(domain);
+        if (t != null) {
+            return t.type().equals(BackupTarget.REPOSITORY) ? Optional.of(t.value()) : Optional.empty();
+        }
+        return repositories.defaultUrl();
+    }
+
+    /** Every repository in use: {@code repository.url} and the domains' own; their backups are in the catalogue. */
+    public Set<String> repositories() {
+        Set<String> urls = new java.util.LinkedHashSet<>();
+        repositories.defaultUrl().ifPresent(urls::add);
+        byDomain.values().stream().filter(t -> t.type().equals(BackupTarget.REPOSITORY)).map(BackupTarget::value)
+                .forEach(urls::add);
+        return urls;
+    }
+
+    /** The local directory of a repository backup: in the global target, where it ran. */
+    public Path localDirectory(DomainRef domain, UUID backup) {
+        return globalRoot.resolve(domain.uuid().toString()).resolve(backup.toString());
     }
 
     /** Adds a StorageTarget service; returns the backup directories it holds that are not known yet. */
@@ -135,7 +167,9 @@ public final class StorageRouter {
 
     /** Bytes free where the domain's next backup images go. */
     public long available(DomainRef domain) {
-        return available(byDomain.getOrDefault(domain.uuid(), BackupTarget.directory(globalRoot.toString())));
+        BackupTarget own = byDomain.get(domain.uuid());
+        return available(own != null ? own : repositories.defaultUrl().map(BackupTarget::repository)
+                .orElse(BackupTarget.directory(globalRoot.toString())));
     }
 
     /** Bytes free in a (checked) target. */
@@ -147,7 +181,7 @@ public final class StorageRouter {
             return pools.available(t.value());
         }
         try {
-            Path dir = Path.of(t.value());
+            Path dir = t.type().equals(BackupTarget.REPOSITORY) ? RepositoryUrl.parse(t.value()).directory() : Path.of(t.value());
             while (!Files.exists(dir) && dir.getParent() != null) {
                 dir = dir.getParent(); // checked but not made yet (VALIDATE_ONLY): where it would be
             }
@@ -254,8 +288,8 @@ public final class StorageRouter {
     private void removeImages(UUID backup, List<BackupDisk> disks, Path backupDirectory) {
         Path dir = backupDirectory.toAbsolutePath().normalize();
         for (BackupDisk d : disks) {
-            if (d.target().isEmpty()) {
-                continue; // an unmanaged backup's disk: nothing stored
+            if (d.target().isEmpty() || d.inRepository()) {
+                continue; // an unmanaged backup's disk: nothing stored; a repository's chunks go at its collection
             }
             Path image = Path.of(d.target()).toAbsolutePath().normalize();
             try {

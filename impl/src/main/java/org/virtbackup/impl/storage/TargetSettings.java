@@ -78,7 +78,7 @@ final class TargetSettings {
         p.putAll(out);
         try {
             StringWriter text = new StringWriter();
-            p.store(text, "virt-backup: per-domain default targets (domain UUID = dir:PATH, pool:NAME or KIND:) and "
+            p.store(text, "virt-backup: per-domain default targets (domain UUID = dir:PATH, pool:NAME, repository:URL or KIND:) and "
                     + "directories in use");
             Paths.writeDurably(file, text.toString());
         } catch (IOException e) {

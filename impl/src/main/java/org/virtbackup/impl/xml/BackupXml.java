@@ -74,6 +74,10 @@ public final class BackupXml {
             if (!seen.add(d.name)) {
                 throw invalid("backup XML: disk '" + d.name + "' is named twice in <disks>");
             }
+            if (d.target != null && (d.target.file == null || d.target.repository != null)) {
+                throw invalid("backup XML: the <target> of disk '" + d.name + "' names a file (file='/path'); a "
+                        + "repository is set for the domain (setDefaultTarget), not per disk");
+            }
             return new BackupDocument.DiskTarget(d.name, d.target == null ? null : d.target.file);
         }).toList();
         return new BackupDocument(uuid(e.uuid), e.description, e.parent == null ? null : uuid(e.parent.uuid), disks,
@@ -88,13 +92,15 @@ public final class BackupXml {
             throw invalid("descriptor lacks one of uuid, domainref, creationTime, state, kind, mode, domain");
         }
         var disks = e.disks().stream().map(d -> new BackupDisk(d.name, d.format == null ? "qcow2" : d.format,
-                d.target == null ? "" : d.target.file, d.capacity == null ? 0 : d.capacity,
-                d.stored == null ? 0 : d.stored,
-                d.export == null ? null : new NbdExport(d.export.uri, d.export.name, d.export.bitmap))).toList();
+                d.target == null ? "" : d.target.repository != null ? d.target.repository : String.valueOf(d.target.file),
+                d.capacity == null ? 0 : d.capacity, d.stored == null ? 0 : d.stored,
+                d.export == null ? null : new NbdExport(d.export.uri, d.export.name, d.export.bitmap),
+                d.deduplicated == null ? 0 : d.deduplicated)).toList();
         Backup backup = new Backup(uuid(e.uuid), new DomainRef(e.domainref.name, uuid(e.domainref.uuid)),
                 e.description, instant(e.creationTime), e.completionTime == null ? null : instant(e.completionTime),
                 e.parent == null ? null : uuid(e.parent.uuid), enumOf(BackupKind.class, e.kind),
-                enumOf(BackupMode.class, e.mode), enumOf(JobState.class, e.state), e.checkpoint, e.message, disks);
+                enumOf(BackupMode.class, e.mode), enumOf(JobState.class, e.state), e.checkpoint, e.message, disks,
+                "yes".equals(e.damaged));
         return new Descriptor(backup, SafeXml.toString(e.domain));
     }
 
@@ -118,6 +124,7 @@ public final class BackupXml {
         e.mode = lower(b.mode());
         e.checkpoint = b.checkpoint();
         e.message = b.message().isEmpty() ? null : b.message();
+        e.damaged = b.damaged() ? "yes" : null;
         e.domainref = new DomainBackupElement.DomainRefElement();
         e.domainref.name = b.domain().name();
         e.domainref.uuid = b.domain().uuid().toString();
@@ -127,9 +134,14 @@ public final class BackupXml {
             disk.format = d.format();
             disk.capacity = d.capacity();
             disk.stored = d.stored();
+            disk.deduplicated = d.inRepository() ? d.deduplicated() : null;
             if (!d.target().isEmpty()) {
                 disk.target = new DomainBackupElement.Target();
-                disk.target.file = d.target();
+                if (d.inRepository()) {
+                    disk.target.repository = d.target();
+                } else {
+                    disk.target.file = d.target();
+                }
             }
             if (d.export() != null) {
                 disk.export = new DomainBackupElement.Export();

@@ -19,7 +19,7 @@ import org.w3c.dom.Element;
 @XmlRootElement(name = "domainbackup")
 @XmlAccessorType(XmlAccessType.FIELD)
 @XmlType(propOrder = {"uuid", "creationTime", "completionTime", "description", "domainName", "parent", "state",
-    "kind", "mode", "checkpoint", "message", "server", "domainref", "disks", "domain"})
+    "kind", "mode", "checkpoint", "message", "damaged", "server", "domainref", "disks", "domain"})
 class DomainBackupElement {
     String uuid;
     BigDecimal creationTime;
@@ -32,6 +32,7 @@ class DomainBackupElement {
     String mode;
     String checkpoint;
     String message;
+    String damaged;
     Server server;
     DomainRefElement domainref;
     @XmlElementWrapper(name = "disks")
@@ -64,6 +65,8 @@ class DomainBackupElement {
         Long capacity;
         @XmlAttribute
         Long stored;
+        @XmlAttribute
+        Long deduplicated;
         Target target;
         Export export;
     }
@@ -94,6 +97,8 @@ class DomainBackupElement {
     static class Target {
         @XmlAttribute
         String file;
+        @XmlAttribute
+        String repository;
     }
 
     List<Disk> disks() {

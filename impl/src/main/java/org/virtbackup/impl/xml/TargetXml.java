@@ -12,7 +12,8 @@ import org.xml.sax.SAXException;
 /**
  * The {@code <target>} of setDefaultTarget and its {@link BackupTarget}:
  * {@code <target type='dir'><path>/srv/b</path></target>},
- * {@code <target type='pool'><pool>NAME</pool></target>}, or {@code <target type='KIND'/>} for a
+ * {@code <target type='pool'><pool>NAME</pool></target>},
+ * {@code <target type='repository'><url>file:///DIR</url></target>}, or {@code <target type='KIND'/>} for a
  * StorageTarget service of that kind registered by another bundle. Parsed without DTDs or entities.
  */
 public final class TargetXml {
@@ -34,7 +35,7 @@ public final class TargetXml {
         }
         String kind = root.getAttribute("type");
         if (!KIND.matcher(kind).matches()) {
-            throw invalid("target XML: type must be 'dir', 'pool' or the kind of a StorageTarget service (letters, "
+            throw invalid("target XML: type must be 'dir', 'pool', 'repository' or the kind of a StorageTarget service (letters, "
                     + "digits, '.', '_', '-'), not '" + kind + "'");
         }
         String child = child(kind);
@@ -72,6 +73,7 @@ public final class TargetXml {
         return switch (type) {
             case BackupTarget.DIRECTORY -> "path";
             case BackupTarget.POOL -> "pool";
+            case BackupTarget.REPOSITORY -> "url";
             default -> null;
         };
     }

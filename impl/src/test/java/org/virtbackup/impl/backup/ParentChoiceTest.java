@@ -42,7 +42,7 @@ class ParentChoiceTest {
     private ParentChoice.Decision decide(BackupMode mode, Backup parent, CreateFlag... flags) {
         BackupRequest request = new BackupRequest(null, null, parent == null ? null : parent.uuid(), List.of());
         return choice.decide(new BackupPlan(mode, trees.domain, trees.domain.ref(), trees.domain.xml(),
-                trees.domain.disks(), request, Set.of(flags)));
+                trees.domain.disks(), request, Set.of(flags), null));
     }
 
     /** The live bitmaps of a running domain, as QEMU lists them. */
@@ -150,7 +150,7 @@ class ParentChoiceTest {
         others.catalogue.put(trees.catalogue.require(full.uuid()));
         BackupRequest request = new BackupRequest(null, null, full.uuid(), List.of());
         BackupException e = assertThrows(BackupException.class, () -> theirs.decide(new BackupPlan(BackupMode.MANAGED,
-                others.domain, others.domain.ref(), others.domain.xml(), others.domain.disks(), request, Set.of())));
+                others.domain, others.domain.ref(), others.domain.xml(), others.domain.disks(), request, Set.of(), null)));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
     }
 }

@@ -1,5 +1,7 @@
 package org.virtbackup.impl.fakes;
 
+import org.virtbackup.impl.repository.Repositories;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -37,7 +39,7 @@ public final class BackupTrees {
         this.root = tmp.resolve("backups");
         this.domain = libvirt.add(new FakeDomain("vm", tmp.resolve("vm.qcow2").toString()));
         this.storage = new StorageRouter(DirectoryTarget.at(root, FakeLibvirt.qemuAsRoot()), root, List.of(tmp.resolve("targets")), libvirt.pools(),
-                FakeLibvirt.qemuAsRoot());
+                FakeLibvirt.qemuAsRoot(), new Repositories(List.of(tmp.resolve("targets")), root, "", "", 1 << 20, 2, false));
     }
 
     /** A completed full backup. */

@@ -1,5 +1,7 @@
 package org.virtbackup.impl.service;
 
+import org.virtbackup.impl.repository.Repositories;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -106,14 +108,15 @@ class BackupServiceImplTest {
         FakeLibvirt libvirt = new FakeLibvirt();
         domain = libvirt.add(new FakeDomain("vm", tmp.resolve("vm.qcow2").toString()));
         new FakeQemuImg(tmp);
-        parts = new ServiceWiring(libvirt, DirectoryTarget.at(tmp.resolve("backups"), FakeLibvirt.qemuAsRoot()), config(), new DomainLocks());
+        parts = new ServiceWiring(libvirt, DirectoryTarget.at(tmp.resolve("backups"), FakeLibvirt.qemuAsRoot()), config(), new DomainLocks(),
+                new Repositories(config()));
         service = new BackupServiceImpl(parts);
     }
 
     /** The facade activated again on the same libvirt and backups, as after an update of the implementation. */
     private BackupServiceImpl activatedAgain(VirtBackupConfig config, DomainLocks locks) {
         return new BackupServiceImpl(new ServiceWiring(parts.libvirt, DirectoryTarget.at(tmp.resolve("backups"),
-                FakeLibvirt.qemuAsRoot()), config, locks));
+                FakeLibvirt.qemuAsRoot()), config, locks, new Repositories(config)));
     }
 
     /** Every path inside the test's directory; qemu-img is the fake one. */

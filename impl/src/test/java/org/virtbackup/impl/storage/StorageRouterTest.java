@@ -1,5 +1,7 @@
 package org.virtbackup.impl.storage;
 
+import org.virtbackup.impl.repository.Repositories;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -43,7 +45,7 @@ class StorageRouterTest {
 
     private StorageRouter router() {
         return new StorageRouter(DirectoryTarget.at(global, FakeLibvirt.qemuAsRoot()), global, List.of(roots), new FakeLibvirt().pools(),
-                FakeLibvirt.qemuAsRoot());
+                FakeLibvirt.qemuAsRoot(), new Repositories(List.of(roots), global, "", "", 1 << 20, 2, false));
     }
 
     @Test

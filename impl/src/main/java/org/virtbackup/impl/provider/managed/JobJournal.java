@@ -20,7 +20,7 @@ final class JobJournal {
 
     static final String NAME = ".job";
 
-    enum Source { PULL, PUSH, OFFLINE, OFFLINE_INCREMENTAL }
+    enum Source { PULL, PUSH, OFFLINE, OFFLINE_INCREMENTAL, REPOSITORY }
 
     private final Path file;
     private final Properties props = new Properties();

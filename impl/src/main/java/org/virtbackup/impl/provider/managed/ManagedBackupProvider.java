@@ -34,7 +34,13 @@ import org.virtbackup.impl.provider.nbd.NbdListener;
 import org.virtbackup.impl.provider.nbd.PullExport;
 import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.qemu.StorageDaemon;
+import org.virtbackup.impl.nbd.Libnbd;
+import org.virtbackup.impl.repository.DiskChunker;
+import org.virtbackup.impl.repository.Repositories;
+import org.virtbackup.repository.BackupWriter;
+import com.sun.jna.Native;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.BackupProvider;
 import org.virtbackup.spi.JobResult;
@@ -62,9 +68,15 @@ public final class ManagedBackupProvider implements BackupProvider {
     private volatile boolean stopping;
     private final FaultPoints faults = FaultPoints.fromSystemProperties();
 
+    private final Repositories repositories;
+    private final QemuNbd qemuNbd;
+    private volatile DiskChunker chunker;
+
     @Activate
-    public ManagedBackupProvider(@Reference Libvirt libvirt, VirtBackupConfig config) {
+    public ManagedBackupProvider(@Reference Libvirt libvirt, @Reference Repositories repositories, VirtBackupConfig config) {
         this.libvirt = libvirt;
+        this.repositories = repositories;
+        this.qemuNbd = new QemuNbd(config.qemu_nbd(), Duration.ofSeconds(config.process_stall_seconds()));
         Duration stall = Duration.ofSeconds(config.process_stall_seconds());
         this.qemuImg = new QemuImg(config.qemu_img(), config.copy_parallelism(), stall);
         this.storageDaemon = new StorageDaemon(config.qemu_storage_daemon(), stall);
@@ -109,6 +121,9 @@ public final class ManagedBackupProvider implements BackupProvider {
         if (quiesce && !running) {
             throw new BackupException(ErrorCode.INVALID_STATE, "QUIESCE needs a running domain with a guest agent");
         }
+        if (spec.backup().inRepository()) {
+            return beginRepository(spec, domain, running, quiesce);
+        }
         if (spec.parent() != null && running) {
             PushIncrementalJob job = PushIncrementalJob.begin(spec, domain, qemuImg, quiesce, () -> stopping, faults);
             executor.execute(job::run);
@@ -145,6 +160,58 @@ public final class ManagedBackupProvider implements BackupProvider {
         return launch(new ManagedJob(spec, qemuImg, journal, export, () -> stopping));
     }
 
+    /**
+     * A backup into a repository: the same pull-mode export as a full backup (incremental with the
+     * parent's checkpoint: its dirty bitmap tells what to read), or for a shut-off domain its
+     * images exported by qemu-nbd, the new checkpoint's bitmap added first.
+     */
+    private BackupJob beginRepository(JobSpec spec, LibvirtDomain domain, boolean running, boolean quiesce) {
+        BackupWriter writer = repositories.writer(spec.backup().disks().get(0).target(), spec.backup().uuid());
+        try {
+            Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
+            List<DomainDisk> all = DomainXml.disks(spec.domainXml());
+            PullExport export = null;
+            if (running) {
+                qemuAccess.workDirectories(runtimeDirectory, scratchDirectory);
+                export = PullExport.begin(domain, new ExportPlan(spec.backup().uuid(), all, chosen,
+                        NbdListener.unix(socket(spec)), scratchDirectory, spec.parent() == null ? null
+                                : spec.parent().checkpoint(), spec.backup().checkpoint(), quiesce, scratchReserve));
+            } else {
+                qemuAccess.privateDirectory(runtimeDirectory, "runtime.directory");
+                if (spec.backup().checkpoint() != null) {
+                    all.stream().filter(d -> chosen.contains(d.name()))
+                            .forEach(d -> qemuImg.addBitmap(d.source(), spec.backup().checkpoint()));
+                    Checkpoints.redefine(domain, spec.backup().checkpoint(), all, chosen);
+                }
+            }
+            faults.reach("create.before-journal");
+            JobJournal journal = JobJournal.create(spec.directory(), JobJournal.Source.REPOSITORY);
+            faults.reach("create.after-journal");
+            RepositoryJob job = new RepositoryJob(spec, journal, export, socket(spec), writer, repositories, chunker(),
+                    qemuNbd, runtimeDirectory, () -> stopping);
+            executor.execute(job::run);
+            return job;
+        } catch (RuntimeException e) {
+            writer.close();
+            throw e;
+        }
+    }
+
+    /** libnbd is loaded at the first repository backup: a host without it runs every other backup. */
+    private DiskChunker chunker() {
+        DiskChunker c = chunker;
+        if (c == null) {
+            try {
+                c = new DiskChunker(Native.load("nbd", Libnbd.class), repositories.streams(), executor);
+            } catch (UnsatisfiedLinkError e) {
+                throw new BackupException(ErrorCode.NOT_SUPPORTED, "repository backups need libnbd (Debian: apt-get "
+                        + "install libnbd0): " + e.getMessage());
+            }
+            chunker = c;
+        }
+        return c;
+    }
+
     /** Aborts the backup's libvirt job, if one runs (its XML names the backup), and drops its checkpoint. */
     private boolean undo(JobSpec spec, LibvirtDomain domain) {
         boolean running = PullExport.endIfRunning(domain, NbdListener.unix(socket(spec)), spec.backup().uuid().toString());
@@ -171,8 +238,20 @@ public final class ManagedBackupProvider implements BackupProvider {
         Optional<JobState> ended = journal.finalState();
         if (ended.isPresent()) {
             return Optional.of(new EndedJob(new JobResult(ended.get(), "", ended.get() == JobState.COMPLETED
-                    ? spec.backup().disks().stream().map(d -> d.withStored(Paths.sizeOf(Path.of(d.target())))).toList()
+                    && !spec.backup().inRepository() ? spec.backup().disks().stream().map(d -> d.withStored(Paths.sizeOf(Path.of(d.target())))).toList()
                     : spec.backup().disks())));
+        }
+        if (journal.source() == JobJournal.Source.REPOSITORY) {
+            // Its reads ran in the process that stopped; what it stored is collected.
+            String aborted = "";
+            try {
+                aborted = undo(spec, libvirt.domain(spec.backup().domain().uuid().toString()))
+                        ? "; its libvirt job was aborted" : "";
+            } catch (BackupException e) {
+                aborted = "; its libvirt job could not be checked: " + e.getMessage();
+            }
+            return Optional.of(new EndedJob(new JobResult(JobState.FAILED,
+                    "interrupted by a restart of the service; run the backup again" + aborted, spec.backup().disks())));
         }
         if (journal.source() == JobJournal.Source.OFFLINE_INCREMENTAL) {
             return Optional.of(new EndedJob(new JobResult(JobState.FAILED,

@@ -1,0 +1,147 @@
+package org.virtbackup.impl.provider.managed;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.JobState;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.DomainXml;
+import org.virtbackup.impl.nbd.Libnbd;
+import org.virtbackup.impl.provider.nbd.PullExport;
+import org.virtbackup.impl.qemu.QemuNbd;
+import org.virtbackup.impl.repository.DiskChunker;
+import org.virtbackup.impl.repository.Repositories;
+import org.virtbackup.repository.BackupWriter;
+import org.virtbackup.repository.ChunkId;
+import org.virtbackup.repository.Manifest;
+import org.virtbackup.repository.Repository;
+import org.virtbackup.spi.JobProgress;
+import org.virtbackup.spi.JobSpec;
+
+/**
+ * A backup into a repository: each disk is read over NBD by {@link DiskChunker}, from the
+ * pull-mode export of a running domain or from a read-only qemu-nbd export of a shut-off
+ * domain's image, then its index is written. Its writer stays open when it completes: the
+ * catalogue writes the manifest with it, and until then no collection takes its chunks.
+ */
+final class RepositoryJob extends JournaledJob {
+
+    private final JobSpec spec;
+    private final PullExport export;
+    private final Path exportSocket;
+    private final BackupWriter writer;
+    private final Repositories repositories;
+    private final DiskChunker chunker;
+    private final QemuNbd qemuNbd;
+    private final Path runtimeDirectory;
+    private final BooleanSupplier stopping;
+    private final Map<String, DomainDisk> sources;
+    private final AtomicLong done = new AtomicLong();
+    private volatile boolean cancelled;
+
+    /** @param export the running pull job and its socket, {@code null} for a shut-off domain */
+    RepositoryJob(JobSpec spec, JobJournal journal, PullExport export, Path exportSocket, BackupWriter writer,
+            Repositories repositories, DiskChunker chunker, QemuNbd qemuNbd, Path runtimeDirectory, BooleanSupplier stopping) {
+        super(journal);
+        this.spec = spec;
+        this.export = export;
+        this.exportSocket = exportSocket;
+        this.writer = writer;
+        this.repositories = repositories;
+        this.chunker = chunker;
+        this.qemuNbd = qemuNbd;
+        this.runtimeDirectory = runtimeDirectory;
+        this.stopping = stopping;
+        this.sources = DomainXml.disks(spec.domainXml()).stream()
+                .collect(Collectors.toMap(DomainDisk::name, Function.identity(), (a, b) -> a));
+    }
+
+    @Override
+    public JobProgress progress() {
+        long total = spec.backup().disks().stream().mapToLong(BackupDisk::capacity).sum();
+        return new JobProgress(total, Math.min(total, done.get()));
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+    }
+
+    void run() {
+        String url = spec.backup().disks().get(0).target();
+        try {
+            Repository repo = repositories.open(url);
+            int chunkSize = repo.config().chunkSize();
+            List<BackupDisk> disks = new ArrayList<>();
+            for (BackupDisk d : spec.backup().disks()) {
+                ChunkId[] parent = parentIndex(repo, d.name()).orElse(null);
+                DiskChunker.Result r = Repositories.call(url, () -> copy(d, parent, chunkSize));
+                Repositories.call(url, () -> writer.writeIndex(d.name(), r.ids()));
+                disks.add(d.withStored(r.stored(), r.deduplicated()));
+            }
+            if (export != null) {
+                export.end();
+            }
+            repositories.awaitCommit(writer);
+            finish(JobState.COMPLETED, "", disks);
+        } catch (DiskChunker.CancellationException e) {
+            end(JobState.CANCELLED, "cancelled");
+        } catch (RuntimeException e) {
+            if (stopping.getAsBoolean() && !cancelled) {
+                writer.close();
+                return; // the provider is being replaced; the next one fails the job at resume
+            }
+            end(cancelled ? JobState.CANCELLED : JobState.FAILED, String.valueOf(e.getMessage()));
+        }
+    }
+
+    private DiskChunker.Result copy(BackupDisk disk, ChunkId[] parent, int chunkSize) {
+        Backup p = spec.parent();
+        if (export != null) {
+            String context = parent == null ? Libnbd.ALLOCATION : "qemu:dirty-bitmap:" + PullExport.bitmap(disk.name());
+            return chunker.copy(exportSocket, disk.name(), context, parent, chunkSize, writer, done::addAndGet,
+                    () -> cancelled);
+        }
+        DomainDisk source = sources.get(disk.name());
+        Path socket = runtimeDirectory.resolve(spec.backup().uuid() + "-" + disk.name() + ".sock");
+        String bitmap = parent == null ? null : p.checkpoint();
+        try (QemuNbd.Server server = qemuNbd.serve(Path.of(source.source()), source.format(), socket, false, bitmap,
+                repositories.streams() + 1)) {
+            String context = parent == null ? Libnbd.ALLOCATION : "qemu:dirty-bitmap:" + bitmap;
+            return chunker.copy(server.socket(), QemuNbd.EXPORT, context, parent, chunkSize, writer, done::addAndGet,
+                    () -> cancelled);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot export " + source.source() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The parent's index of the disk, when the parent holds the disk: an incremental reads only what changed since. */
+    private Optional<ChunkId[]> parentIndex(Repository repo, String disk) {
+        Backup p = spec.parent();
+        if (p == null || p.disks().stream().noneMatch(d -> d.name().equals(disk))) {
+            return Optional.empty();
+        }
+        String url = p.disks().get(0).target();
+        Manifest m = Repositories.call(url, () -> repo.manifest(p.uuid())).orElseThrow(() -> new IllegalStateException(
+                "parent " + p.uuid() + " is no longer in " + url));
+        return Optional.of(Repositories.call(url, () -> repo.index(m, m.disk(disk))));
+    }
+
+    private void end(JobState state, String message) {
+        writer.close(); // its chunks are collected: nothing of the backup stays
+        if (export != null) {
+            export.end();
+        }
+        finish(state, message, spec.backup().disks());
+    }
+}

@@ -1,0 +1,207 @@
+package org.virtbackup.impl.repository;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.nbd.Libnbd;
+import org.virtbackup.impl.nbd.NbdConnection;
+import org.virtbackup.impl.qemu.CopyProgress;
+import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.qemu.QemuNbd;
+import org.virtbackup.impl.restore.RestoreSource;
+import org.virtbackup.repository.ChunkId;
+import org.virtbackup.repository.Manifest;
+import org.virtbackup.repository.Repository;
+
+import com.sun.jna.Memory;
+
+/**
+ * Restores a repository backup's disk from its chunks, several at once: into a raw image by
+ * positioned writes (zero chunks left as holes: the image is sparse), into a qcow2 image through
+ * a writable qemu-nbd export of it (zero chunks never written: unallocated). Every chunk is
+ * checked as it is read (tag, checksum, name), so a damaged one fails the restore, which then
+ * leaves nothing.
+ */
+public final class ChunkSource implements RestoreSource {
+
+    private final Repositories repositories;
+    private final QemuImg qemuImg;
+    private final QemuNbd qemuNbd;
+    private final Path runtimeDirectory;
+    private final Executor executor;
+    private volatile Libnbd nbd;
+
+    public ChunkSource(Repositories repositories, QemuImg qemuImg, QemuNbd qemuNbd, Path runtimeDirectory, Executor executor) {
+        this.repositories = repositories;
+        this.qemuImg = qemuImg;
+        this.qemuNbd = qemuNbd;
+        this.runtimeDirectory = runtimeDirectory;
+        this.executor = executor;
+    }
+
+    @Override
+    public long required(Backup backup, BackupDisk disk, String format) {
+        Index index = index(backup, disk);
+        long stored = Arrays.stream(index.ids()).filter(id -> !id.isZero()).count() * index.chunkSize();
+        return Math.min(disk.capacity(), stored) + (format.equals("qcow2") ? disk.capacity() / 8192 + (1 << 20) : 0);
+    }
+
+    @Override
+    public void copy(Backup backup, BackupDisk disk, Path image, String format, CopyProgress progress, Path log)
+            throws IOException, InterruptedException {
+        progress.current(0, null);
+        Index index = index(backup, disk);
+        if (format.equals("raw")) {
+            try (FileChannel out = FileChannel.open(image, StandardOpenOption.WRITE)) {
+                out.truncate(0);
+                eachChunk(index, disk, progress, () -> null, (i, data, len, unused) -> {
+                    ByteBuffer b = ByteBuffer.wrap(data, 0, len);
+                    long at = (long) i * index.chunkSize();
+                    while (b.hasRemaining()) {
+                        at += out.write(b, at);
+                    }
+                });
+                if (out.size() < disk.capacity()) {
+                    out.write(ByteBuffer.wrap(new byte[1]), disk.capacity() - 1); // the size, the tail a hole
+                }
+                out.force(true);
+            }
+            return;
+        }
+        qemuImg.create(image, format, disk.capacity());
+        Path socket = runtimeDirectory.resolve(backup.uuid() + "-" + disk.name() + "-restore.sock");
+        try (QemuNbd.Server server = qemuNbd.serve(image, format, socket, true, null, repositories.streams() + 1)) {
+            List<NbdConnection> open = java.util.Collections.synchronizedList(new ArrayList<>());
+            try {
+                eachChunk(index, disk, progress, () -> {
+                    NbdConnection c = NbdConnection.open(libnbd(), server.socket(), QemuNbd.EXPORT, List.of());
+                    open.add(c);
+                    return c;
+                }, (i, data, len, c) -> {
+                    Memory m = new Memory(len);
+                    m.write(0, data, 0, len);
+                    c.write(m, len, (long) i * index.chunkSize());
+                });
+                open.forEach(NbdConnection::flush);
+            } finally {
+                open.forEach(NbdConnection::close);
+            }
+        }
+    }
+
+    @Override
+    public boolean identical(Backup backup, BackupDisk disk, Path image, String format) throws IOException {
+        Index index = index(backup, disk);
+        Path socket = runtimeDirectory.resolve(backup.uuid() + "-" + disk.name() + "-verify.sock");
+        AtomicBoolean same = new AtomicBoolean(true);
+        try (QemuNbd.Server server = qemuNbd.serve(image, format, socket, false, null, repositories.streams() + 1)) {
+            List<NbdConnection> open = java.util.Collections.synchronizedList(new ArrayList<>());
+            try (NbdConnection probe = NbdConnection.open(libnbd(), server.socket(), QemuNbd.EXPORT, List.of())) {
+                if (probe.size() != disk.capacity()) {
+                    return false;
+                }
+            }
+            try {
+                eachChunk(index, disk, new CopyProgress(0), () -> {
+                    NbdConnection c = NbdConnection.open(libnbd(), server.socket(), QemuNbd.EXPORT, List.of());
+                    open.add(c);
+                    return c;
+                }, true, (i, data, len, c) -> {
+                    Memory m = new Memory(len);
+                    c.read(m, len, (long) i * index.chunkSize());
+                    if (!Arrays.equals(m.getByteArray(0, len), 0, len, data, 0, len)) {
+                        same.set(false);
+                    }
+                });
+            } finally {
+                open.forEach(NbdConnection::close);
+            }
+        }
+        return same.get();
+    }
+
+    /** What one worker does with one chunk's data. */
+    private interface ChunkWrite<C> {
+        void accept(int chunk, byte[] data, int length, C connection) throws IOException;
+    }
+
+    private interface Opener<C> {
+        C open() throws IOException;
+    }
+
+    private <C> void eachChunk(Index index, BackupDisk disk, CopyProgress progress, Opener<C> opener, ChunkWrite<C> write) {
+        eachChunk(index, disk, progress, opener, false, write);
+    }
+
+    /** Runs the write for every chunk (zero chunks only when {@code zeros}), several workers at once. */
+    private <C> void eachChunk(Index index, BackupDisk disk, CopyProgress progress, Opener<C> opener, boolean zeros,
+            ChunkWrite<C> write) {
+        String url = disk.target();
+        ChunkId[] ids = index.ids();
+        AtomicInteger next = new AtomicInteger();
+        List<CompletableFuture<Void>> workers = new ArrayList<>();
+        for (int w = 0; w < repositories.streams(); w++) {
+            workers.add(CompletableFuture.runAsync(() -> {
+                try {
+                    C connection = opener.open();
+                    for (int i = next.getAndIncrement(); i < ids.length; i = next.getAndIncrement()) {
+                        int len = (int) Math.min(index.chunkSize(), disk.capacity() - (long) i * index.chunkSize());
+                        ChunkId id = ids[i];
+                        if (!id.isZero() || zeros) {
+                            byte[] data = Repositories.call(url, () -> index.repository().readChunk(id));
+                            write.accept(i, data, len, connection);
+                        }
+                        progress.advance(len);
+                    }
+                } catch (IOException e) {
+                    next.set(ids.length);
+                    throw new BackupException(ErrorCode.IO_ERROR, "restoring disk " + disk.name() + ": " + e.getMessage(), e);
+                } catch (RuntimeException e) {
+                    next.set(ids.length);
+                    throw e;
+                }
+            }, executor));
+        }
+        try {
+            CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    private record Index(Repository repository, ChunkId[] ids, int chunkSize) {
+    }
+
+    private Index index(Backup backup, BackupDisk disk) {
+        String url = disk.target();
+        Repository repo = repositories.open(url);
+        Manifest m = Repositories.call(url, () -> repo.manifest(backup.uuid())).orElseThrow(() -> new BackupException(
+                ErrorCode.NO_BACKUP, "backup " + backup.uuid() + " is no longer in repository " + url));
+        Manifest.Disk d = Repositories.call(url, () -> m.disk(disk.name()));
+        return new Index(repo, Repositories.call(url, () -> repo.index(m, d)), d.chunkSize());
+    }
+
+    private Libnbd libnbd() {
+        Libnbd n = nbd;
+        if (n == null) {
+            n = com.sun.jna.Native.load("nbd", Libnbd.class);
+            nbd = n;
+        }
+        return n;
+    }
+}

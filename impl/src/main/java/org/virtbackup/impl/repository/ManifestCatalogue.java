@@ -1,0 +1,142 @@
+package org.virtbackup.impl.repository;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.catalogue.ManifestRecords;
+import org.virtbackup.impl.xml.BackupXml;
+import org.virtbackup.impl.xml.Descriptor;
+import org.virtbackup.repository.BackupWriter;
+import org.virtbackup.repository.ChunkId;
+import org.virtbackup.repository.Manifest;
+import org.virtbackup.repository.Repository;
+
+/**
+ * Completed repository backups as manifests: the backup's descriptor (the same XML a directory
+ * backup keeps) and its disks' indexes. A repository moved or mounted elsewhere lists its
+ * backups with the URL it is reached by now.
+ */
+public final class ManifestCatalogue implements ManifestRecords {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ManifestCatalogue.class);
+
+    private final Repositories repositories;
+    private final BackupXml xml;
+    private final Function<Backup, Path> directoryOf;
+
+    /** @param directoryOf the local directory a backup's restores and deletions keep their records in */
+    public ManifestCatalogue(Repositories repositories, BackupXml xml, Function<Backup, Path> directoryOf) {
+        this.repositories = repositories;
+        this.xml = xml;
+        this.directoryOf = directoryOf;
+    }
+
+    @Override
+    public void commit(CatalogueEntry entry) {
+        Backup b = entry.backup();
+        String url = url(b);
+        Repository repo = repositories.open(url);
+        if (Repositories.call(url, () -> repo.manifest(b.uuid())).isPresent()) {
+            return; // recorded already
+        }
+        BackupWriter writer = repositories.uncommitted(b.uuid()).orElseGet(() -> reattach(repo, url, b));
+        try (writer) {
+            List<Manifest.Disk> disks = new ArrayList<>();
+            for (BackupDisk d : b.disks()) {
+                disks.add(Repositories.call(url, () -> repo.writtenIndex(b.uuid(), d.name(), d.capacity())));
+            }
+            Manifest m = new Manifest(b.uuid(), b.domain().uuid(), b.creationTime(), disks, xml.write(b, entry.domainXml()));
+            Repositories.call(url, () -> {
+                writer.commit(m);
+                return null;
+            });
+        }
+    }
+
+    /**
+     * A writer for a backup whose job ended in an earlier process: its indexes' chunks pinned
+     * again, each checked still stored (a collection may have run meanwhile).
+     */
+    private BackupWriter reattach(Repository repo, String url, Backup b) {
+        BackupWriter w = repositories.writer(url, b.uuid());
+        try {
+            for (BackupDisk d : b.disks()) {
+                Manifest.Disk written = Repositories.call(url, () -> repo.writtenIndex(b.uuid(), d.name(), d.capacity()));
+                Manifest probe = new Manifest(b.uuid(), b.domain().uuid(), b.creationTime(), List.of(written), "");
+                for (ChunkId id : Repositories.call(url, () -> repo.index(probe, written))) {
+                    if (!w.reuse(id)) {
+                        throw new BackupException(ErrorCode.IO_ERROR, "chunk " + id + " of disk " + d.name()
+                                + " is no longer stored whole: the backup cannot be recorded; run it again");
+                    }
+                }
+            }
+            return w;
+        } catch (RuntimeException e) {
+            w.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void remove(CatalogueEntry entry) {
+        String url = url(entry.backup());
+        Repository repo = repositories.open(url);
+        Repositories.call(url, () -> {
+            repo.delete(entry.backup().uuid());
+            return null;
+        });
+    }
+
+    @Override
+    public List<CatalogueEntry> load(Collection<String> urls) {
+        List<CatalogueEntry> found = new ArrayList<>();
+        for (String url : urls) {
+            try {
+                Repository repo = repositories.open(url);
+                Repository.Listing listing = Repositories.call(url, repo::manifests);
+                listing.unreadable().forEach((name, why) -> LOG.warn("Skipping {} in {}: {}", name, url, why));
+                Set<UUID> damaged = Repositories.call(url, repo::damagedBackups);
+                for (Manifest m : listing.manifests()) {
+                    try {
+                        Descriptor d = xml.readDescriptor(m.descriptor());
+                        Backup b = d.backup().withDisks(d.backup().disks().stream().map(disk -> new BackupDisk(disk.name(),
+                                BackupDisk.REPOSITORY, url, disk.capacity(), disk.stored(), null, disk.deduplicated()))
+                                .toList()).withDamaged(damaged.contains(m.backup()));
+                        found.add(new CatalogueEntry(b, d.domainXml(), directoryOf.apply(b)));
+                    } catch (BackupException e) {
+                        LOG.warn("Skipping the manifest of {} in {}: its descriptor cannot be read: {}", m.backup(), url,
+                                e.getMessage());
+                    }
+                }
+            } catch (BackupException e) {
+                LOG.error("Cannot list the backups in repository {}: {}", url, e.getMessage());
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public Set<UUID> damaged(String url) {
+        Repository repo = repositories.open(url);
+        return Repositories.call(url, () -> {
+            repo.refreshDamage();
+            return repo.damagedBackups();
+        });
+    }
+
+    private static String url(Backup b) {
+        return b.disks().get(0).target();
+    }
+}

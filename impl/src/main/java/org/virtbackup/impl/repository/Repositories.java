@@ -1,0 +1,191 @@
+package org.virtbackup.impl.repository;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.repository.BackupWriter;
+import org.virtbackup.repository.FileObjectStore;
+import org.virtbackup.repository.Repository;
+import org.virtbackup.repository.RepositoryException;
+import org.virtbackup.repository.RepositoryKey;
+
+/**
+ * The repositories this process uses, one {@link Repository} per URL (it keeps the pins of the
+ * backups being written, which collections respect), opened with the configured key; and the
+ * writers of backups whose jobs ended but whose manifests the catalogue has yet to write. A
+ * service of its own, shared by the service and the managed provider.
+ */
+@Component(service = Repositories.class, configurationPid = VirtBackupConfig.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+public final class Repositories {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Repositories.class);
+
+    private final List<Path> roots;
+    private final Path defaultTarget;
+    private final String defaultUrl;
+    private final String keyFile;
+    private final int chunkSize;
+    private final int streams;
+    private final boolean collectAfterDelete;
+    private final Map<String, Repository> open = new ConcurrentHashMap<>();
+    private final Map<UUID, BackupWriter> uncommitted = new ConcurrentHashMap<>();
+
+    @Activate
+    public Repositories(VirtBackupConfig config) {
+        this(Paths.list(config.target_roots()), Paths.resolve(config.target_directory()), config.repository_url(),
+                config.repository_key_file(), config.repository_chunk_size(), config.repository_streams(),
+                config.repository_collect_after_delete());
+    }
+
+    /** Outside Declarative Services (tests, benchmarks). */
+    public Repositories(List<Path> roots, Path defaultTarget, String defaultUrl, String keyFile, int chunkSize, int streams,
+            boolean collectAfterDelete) {
+        this.roots = List.copyOf(roots);
+        this.defaultTarget = defaultTarget;
+        this.defaultUrl = defaultUrl == null || defaultUrl.isBlank() ? "" : RepositoryUrl.parse(defaultUrl).url();
+        this.keyFile = keyFile == null ? "" : keyFile.strip();
+        this.chunkSize = chunkSize;
+        this.streams = Math.max(1, streams);
+        this.collectAfterDelete = collectAfterDelete;
+    }
+
+    /** The repository every domain without a target of its own backs up into; empty: none. */
+    public Optional<String> defaultUrl() {
+        return defaultUrl.isEmpty() ? Optional.empty() : Optional.of(defaultUrl);
+    }
+
+    /** Chunks handled at once by a backup, restore or verification. */
+    public int streams() {
+        return streams;
+    }
+
+    public boolean collectAfterDelete() {
+        return collectAfterDelete;
+    }
+
+    /**
+     * Checks a repository URL: a directory inside the target roots on its real path, not in the
+     * default target directory, and a repository this version can open with the configured key
+     * (made when the directory is empty, unless {@code validateOnly}); returns the normalised URL.
+     */
+    public String check(String text, boolean validateOnly) {
+        RepositoryUrl url = RepositoryUrl.parse(text);
+        Path dir = inRoots(url);
+        if (validateOnly && !Files.isDirectory(dir.resolve("manifests")) && !Files.exists(dir.resolve("config"))) {
+            key(); // the key must be usable for the repository it would make
+            return url.url();
+        }
+        open(url.url());
+        return url.url();
+    }
+
+    /** The repository at the URL, made when its directory holds none (empty or missing). */
+    public Repository open(String text) {
+        RepositoryUrl url = RepositoryUrl.parse(text);
+        Repository known = open.get(url.url());
+        if (known != null) {
+            return known;
+        }
+        synchronized (open) {
+            known = open.get(url.url());
+            if (known != null) {
+                return known;
+            }
+            Path dir = Paths.privateDirectory(inRoots(url));
+            Repository r = call(url.url(), () -> Repository.openOrCreate(new FileObjectStore(dir), chunkSize, key().orElse(null)));
+            open.put(url.url(), r);
+            LOG.info("Repository {} opened: chunks of {} bytes, {}", url.url(), r.config().chunkSize(),
+                    r.config().encrypted() ? "encrypted (key fingerprint " + r.config().fingerprint() + ")" : "not encrypted");
+            return r;
+        }
+    }
+
+    /** The repositories opened so far, by URL. */
+    public List<String> opened() {
+        return new ArrayList<>(open.keySet());
+    }
+
+    /** Starts writing a backup into a repository. */
+    public BackupWriter writer(String url, UUID backup) {
+        return call(url, () -> open(url).writer(backup));
+    }
+
+    /** Keeps a writer whose job ended until the catalogue writes its manifest (its chunks stay pinned). */
+    public void awaitCommit(BackupWriter writer) {
+        uncommitted.put(writer.backup(), writer);
+    }
+
+    /** The writer kept for a backup's manifest, if its job ran in this process. */
+    public Optional<BackupWriter> uncommitted(UUID backup) {
+        return Optional.ofNullable(uncommitted.remove(backup));
+    }
+
+    /** Runs a repository call, its failures as {@link BackupException}s naming the repository. */
+    public static <T> T call(String url, java.util.function.Supplier<T> action) {
+        try {
+            return action.get();
+        } catch (RepositoryException e) {
+            throw translate(url, e);
+        } catch (UncheckedIOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "repository " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    static BackupException translate(String url, RepositoryException e) {
+        ErrorCode code = switch (e.problem()) {
+            case NOT_A_REPOSITORY, KEY_MISSING, KEY_MISMATCH -> ErrorCode.INVALID_TARGET;
+            case NOT_FOUND -> ErrorCode.NO_BACKUP;
+            case DAMAGED, IO -> String.valueOf(e.getMessage()).contains("No space left on device") ? ErrorCode.NO_SPACE
+                    : ErrorCode.IO_ERROR;
+        };
+        return new BackupException(code, "repository " + url + ": " + e.getMessage(), e);
+    }
+
+    private Optional<RepositoryKey> key() {
+        if (keyFile.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(RepositoryKey.read(Paths.resolve(keyFile)));
+        } catch (RepositoryException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "the repository key (repository.key.file): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private Path inRoots(RepositoryUrl url) {
+        try {
+            Path real = Paths.realInside(url.directory(), roots).orElseThrow(() -> new BackupException(
+                    ErrorCode.INVALID_TARGET, url.directory() + " is outside the allowed target roots " + roots
+                            + " (configuration key target.roots; symlinks are followed)"));
+            if (real.startsWith(Paths.realInside(defaultTarget, List.of(Path.of("/"))).orElse(defaultTarget))) {
+                throw new BackupException(ErrorCode.INVALID_TARGET, url.directory() + " is in the default target "
+                        + "directory (target.directory), whose directories are backups: choose one beside it");
+            }
+            if (Files.exists(real) && !Files.isDirectory(real)) {
+                throw new BackupException(ErrorCode.INVALID_TARGET, real + " exists and is not a directory");
+            }
+            return real;
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot resolve " + url.directory() + ": " + e.getMessage(), e);
+        }
+    }
+}
