@@ -3,6 +3,7 @@ package org.virtbackup.repository;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -41,7 +42,19 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void put(String name, byte[] data) throws IOException {
-        Path file = file(name);
+        for (int attempt = 1;; attempt++) {
+            try {
+                write(file(name), data);
+                return;
+            } catch (NoSuchFileException e) {
+                if (attempt == 3) {
+                    throw e; // its directory keeps going: a delete of the last object in it each time
+                }
+            }
+        }
+    }
+
+    private void write(Path file, byte[] data) throws IOException {
         Path dir = directories(file.getParent());
         Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
         try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
@@ -73,9 +86,18 @@ public final class FileObjectStore implements ObjectStore {
         return Files.isRegularFile(file(name));
     }
 
+    /** Removes the object, and the directories it leaves empty. */
     @Override
     public void delete(String name) throws IOException {
-        Files.deleteIfExists(file(name));
+        Path file = file(name);
+        Files.deleteIfExists(file);
+        for (Path dir = file.getParent(); !dir.equals(root); dir = dir.getParent()) {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (DirectoryNotEmptyException e) {
+                return;
+            }
+        }
     }
 
     @Override

@@ -32,7 +32,8 @@ final class BackupTable {
                 .column("Stored", 50, true);
         for (Backup b : backups) {
             table.row(b.uuid(), b.domain().name(), TIME.format(b.creationTime()), b.kind().name().toLowerCase(),
-                    b.parent() == null ? "-" : b.parent().toString().substring(0, 8), b.state().name().toLowerCase(),
+                    b.parent() == null ? "-" : b.parent().toString().substring(0, 8),
+                    b.state().name().toLowerCase() + (b.damaged() ? ", DAMAGED" : ""),
                     String.join(",", b.disks().stream().map(BackupDisk::name).toList()),
                     Sizes.bytes(b.disks().stream().mapToLong(BackupDisk::stored).sum()));
         }

@@ -30,6 +30,10 @@ public class TargetCommand implements Action {
     @Option(name = "--pool", description = "An active libvirt storage pool of files (dir, fs, netfs): images become its volumes")
     String pool;
 
+    @Option(name = "--repository", description = "A repository (file:///DIR inside target.roots): deduplicated, "
+            + "compressed and, with repository.key.file set, encrypted")
+    String repository;
+
     @Option(name = "--kind", description = "A StorageTarget service of this kind, registered by another bundle")
     String kind;
 
@@ -45,15 +49,16 @@ public class TargetCommand implements Action {
     @Override
     public Object execute() throws Exception {
         if ((path != null ? 1 : 0) + (pool != null ? 1 : 0) + (kind != null ? 1 : 0) + (xmlFile != null ? 1 : 0)
-                + (clear ? 1 : 0) > 1) {
-            throw new IllegalArgumentException("give one of PATH, --pool NAME, --kind KIND, --xml FILE, --clear");
+                + (repository != null ? 1 : 0) + (clear ? 1 : 0) > 1) {
+            throw new IllegalArgumentException("give one of PATH, --pool NAME, --repository URL, --kind KIND, --xml FILE, --clear");
         }
         Set<ModifyFlag> flags = Flags.of(ModifyFlag.class).with(check, ModifyFlag.VALIDATE_ONLY).set();
         if (xmlFile != null) {
             service.setDefaultTarget(domain, XmlFiles.read(xmlFile), flags);
-        } else if (clear || path != null || pool != null || kind != null) {
+        } else if (clear || path != null || pool != null || kind != null || repository != null) {
             BackupTarget target = clear ? BackupTarget.global() : path != null ? BackupTarget.directory(path)
-                    : pool != null ? BackupTarget.pool(pool) : BackupTarget.service(kind);
+                    : pool != null ? BackupTarget.pool(pool) : repository != null ? BackupTarget.repository(repository)
+                    : BackupTarget.service(kind);
             service.setDefaultTarget(domain, target, flags);
         }
         if (check) {

@@ -48,6 +48,7 @@ public final class Parameters {
         params.put(BackupParameters.BYTES_PROCESSED, processed);
         params.put(BackupParameters.BYTES_REMAINING, Math.max(0, total - processed));
         params.put(BackupParameters.BYTES_STORED, b.disks().stream().mapToLong(BackupDisk::stored).sum());
+        params.put(BackupParameters.BYTES_DEDUPLICATED, b.disks().stream().mapToLong(BackupDisk::deduplicated).sum());
         params.put(BackupParameters.ELAPSED_MS, elapsed);
         params.put(BackupParameters.THROUGHPUT, elapsed > 0 ? processed * 1000 / elapsed : 0L);
         copies.progress(CopyTracker.Kind.RESTORE, uuid).ifPresent(p -> {

@@ -162,6 +162,9 @@ public final class StorageRouter {
             pools.require(t.value());
             return t;
         }
+        if (t.type().equals(BackupTarget.REPOSITORY)) {
+            return BackupTarget.repository(repositories.check(t.value(), !create));
+        }
         return BackupTarget.directory(directoryCheck.check(t.value(), create).toString());
     }
 
