@@ -29,10 +29,14 @@ import org.virtbackup.api.CollectResult;
 import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.DeleteFlag;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FinishJobFlag;
+import org.virtbackup.api.JobState;
+import org.virtbackup.api.VerifyResult;
 import org.virtbackup.api.RestoreFlag;
 import org.virtbackup.api.RestoreResult;
 import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
+import org.virtbackup.itests.support.Images;
 import org.virtbackup.itests.support.Twin;
 
 /**
@@ -106,16 +110,221 @@ public class RepositoryIT extends BackupTestSupport {
         }
     }
 
+    @Test
+    public void aShutOffGuestBacksUpFromItsImagesFullThenIncremental() throws Exception {
+        BackupService backups = backupService();
+        String url = repository("offline");
+        try (Guest guest = Guest.start(workDir(), "it-repo-off", SIZE)) {
+            Path expected = Images.create(guest.workDir().resolve("expected.qcow2"), SIZE);
+            guest.shutOff();
+            offline(guest, expected, 0x31, 0, 6 * MiB);
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
+            Backup full = backup(backups, guest, null, Set.of());
+            Path fullExpected = Files.copy(expected, guest.workDir().resolve("full.qcow2"));
+            assertEquals("a shut-off domain's full backup makes a checkpoint for the next one", List.of(full.checkpoint()),
+                    guest.checkpoints());
+
+            offline(guest, expected, 0x32, 2 * MiB, 1 * MiB);
+            offline(guest, expected, 0x33, 50 * MiB, 2 * MiB);
+            Backup incremental = backup(backups, guest, null, EnumSet.of(CreateFlag.INCREMENTAL));
+            assertEquals(BackupKind.INCREMENTAL, incremental.kind());
+            assertEquals(full.uuid(), incremental.parent());
+            assertTrue("the dirty bitmap said what to read: " + incremental.disks(),
+                    incremental.disks().get(0).stored() < 1 * MiB);
+
+            Path out = scratchDir("repo-offline");
+            assertRestores(backups, full, out.resolve("full.qcow2"), fullExpected, "qcow2");
+            assertRestores(backups, incremental, out.resolve("incremental.qcow2"), expected, "qcow2");
+            assertEquals("no qemu-nbd is left on the guest's image", List.of(), copiesOf(guest.workDir()));
+            backups.delete(full.uuid(), EnumSet.of(DeleteFlag.ALL));
+            backups.collect(url);
+        }
+    }
+
+    @Test
+    public void aRawDiskRestoresAsASparseRawImage() throws Exception {
+        BackupService backups = backupService();
+        String url = repository("raw");
+        try (Guest guest = Guest.startQcow2AndRaw(workDir(), "it-repo-raw", 16 * MiB, 32 * MiB)) {
+            guest.write(1, 0x41, 3 * MiB, 1 * MiB);
+            guest.write(1, 0x42, 20 * MiB, 2 * MiB);
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
+            Backup b = backup(backups, guest, null, Set.of());
+            assertEquals("raw disks have no bitmaps: no checkpoint", null, b.checkpoint());
+            Path out = scratchDir("repo-raw");
+            Path vdb = out.resolve("vdb.raw");
+            RestoreResult r = backups.restore("<domainbackup><uuid>" + b.uuid() + "</uuid><disks><disk name='vdb'><target file='"
+                    + vdb + "'/></disk></disks></domainbackup>", EnumSet.of(RestoreFlag.VERIFY));
+            assertEquals(Boolean.TRUE, r.disks().get(0).verified());
+            assertEquals(32 * MiB, Files.size(vdb));
+            assertTrue(Images.holdsRaw(vdb, 0x41, 3 * MiB, 1 * MiB) && Images.holdsRaw(vdb, 0x42, 20 * MiB, 2 * MiB)
+                    && Images.holdsRaw(vdb, 0, 0, 3 * MiB) && Images.holdsRaw(vdb, 0, 22 * MiB, 10 * MiB));
+            long allocated = Long.parseLong(Cmd.ok("stat", "-c", "%b", vdb.toString()).strip()) * 512;
+            assertTrue("sparse: only the written MiB are allocated: " + allocated, allocated <= 4 * MiB);
+            backups.delete(b.uuid(), Set.of());
+            backups.collect(url);
+        }
+    }
+
+    @Test
+    public void aDamagedChunkMarksEveryBackupNamingItAndTheNextBackupRepairsIt() throws Exception {
+        BackupService backups = backupService();
+        String url = repository("damage");
+        try (Guest guest = Guest.startWithPatterns(workDir(), "it-repo-damage", 16 * MiB, 8)) {
+            Path expected = guest.workDir().resolve("expected.qcow2");
+            Files.copy(guest.disk(0), expected); // nothing written since the start
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
+            Backup first = backup(backups, guest, null, Set.of());
+            Backup second = backup(backups, guest, null, EnumSet.of(CreateFlag.INCREMENTAL));
+            VerifyResult whole = backups.verify(first.uuid());
+            assertTrue(whole.toString(), whole.whole() && whole.chunks() == 8 && whole.bytes() == 8 * MiB);
+
+            // Corrupt one chunk both name (MiB 5: byte 6): flip a bit in the middle of its file.
+            Path chunks = repositoryDirectory(url).resolve("chunks");
+            Path victim;
+            try (var files = Files.walk(chunks)) {
+                victim = files.filter(Files::isRegularFile).sorted().findFirst().orElseThrow();
+            }
+            byte[] bytes = Files.readAllBytes(victim);
+            bytes[bytes.length / 2] ^= 0x10;
+            Files.write(victim, bytes);
+
+            VerifyResult damaged = backups.verify(first.uuid());
+            assertFalse(damaged.whole());
+            assertEquals(1, damaged.damaged().size());
+            assertTrue(damaged.damaged().get(0), damaged.damaged().get(0).startsWith(victim.getFileName().toString()));
+            assertEquals(Set.of(first.uuid(), second.uuid()), Set.copyOf(damaged.damagedBackups()));
+            assertTrue(backups.lookup(first.uuid()).orElseThrow().damaged());
+            assertTrue(backups.list(guest.name(), Set.of()).stream().allMatch(Backup::damaged));
+            assertTrue(backups.getXmlDesc(second.uuid(), Set.of()).contains("<damaged>yes</damaged>"));
+            assertTrue(executeCommand("backup:list " + guest.name()).contains("DAMAGED"));
+
+            // A restore of a damaged backup fails, and leaves nothing.
+            Path out = scratchDir("repo-damage");
+            Path target = out.resolve("damaged.qcow2");
+            expectError(ErrorCode.IO_ERROR, () -> backups.restore("<domainbackup><uuid>" + first.uuid()
+                    + "</uuid><disks><disk name='vda'><target file='" + target + "'/></disk></disks></domainbackup>", Set.of()));
+            assertEquals(List.of(), filesUnder(out));
+
+            // The next backup reads the damaged chunk's data from the disk instead of naming it: repaired.
+            Backup third = backup(backups, guest, null, EnumSet.of(CreateFlag.INCREMENTAL));
+            assertEquals(second.uuid(), third.parent());
+            assertTrue(backups.list(guest.name(), Set.of()).stream().noneMatch(Backup::damaged));
+            assertTrue(backups.verify(first.uuid()).whole());
+            assertRestores(backups, first, out.resolve("repaired.qcow2"), expected, "qcow2");
+            String shell = executeCommand("backup:verify --all");
+            assertTrue(shell, shell.contains("3 backups verified, 0 damaged") || shell.contains(" 0 damaged"));
+            backups.delete(first.uuid(), EnumSet.of(DeleteFlag.ALL));
+            backups.collect(url);
+        }
+    }
+
+    @Test
+    public void aCollectionDuringABackupKeepsWhatItNamesAndACancelledBackupLeavesNothing() throws Exception {
+        BackupService backups = backupService();
+        String url = repository("gc-race");
+        try (Guest twin = Guest.startWithPatterns(workDir(), "it-repo-gc-twin", 256 * MiB, 200);
+                Guest guest = Guest.startWithPatterns(workDir(), "it-repo-gc", 256 * MiB, 200)) {
+            Path expected = guest.workDir().resolve("expected.qcow2");
+            Files.copy(guest.disk(0), expected);
+            backups.setDefaultTarget(twin.name(), BackupTarget.repository(url), Set.of());
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
+            // The twin's backup stores the chunks; the guest's backup finds them and names them...
+            Backup gone = backup(backups, twin, null, Set.of());
+            java.util.concurrent.atomic.AtomicInteger during = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            java.util.concurrent.atomic.AtomicLong removed = new java.util.concurrent.atomic.AtomicLong();
+            Backup b = backups.create(guest.name(), (String) null, Set.of());
+            // ...while the twin's backup goes, so that only the running backup will name them: collect all the while.
+            backups.delete(gone.uuid(), Set.of());
+            Thread collector = new Thread(() -> {
+                while (running.get()) {
+                    boolean before = backups.lookup(b.uuid()).map(x -> x.state() == JobState.RUNNING).orElse(false);
+                    removed.addAndGet(backups.collect(url).get(0).chunksRemoved());
+                    if (before && backups.lookup(b.uuid()).map(x -> x.state() == JobState.RUNNING).orElse(false)) {
+                        during.incrementAndGet();
+                    }
+                }
+            });
+            collector.start();
+            try {
+                assertEquals(JobState.COMPLETED, backups.finishJob(b.uuid(), Set.of()));
+            } finally {
+                running.set(false);
+                collector.join();
+            }
+            assertTrue("no collection ran wholly inside the backup: make the guest's data larger", during.get() > 0);
+            long named = (Long) backups.getParameters(b.uuid()).get(BackupParameters.BYTES_DEDUPLICATED);
+            assertTrue("the backup named chunks it found stored (" + named + " bytes); collections removed the "
+                    + removed.get() + " it had not reached", named > 0);
+            assertTrue("every chunk the backup named was kept", backups.verify(b.uuid()).whole());
+            assertRestores(backups, backups.lookup(b.uuid()).orElseThrow(), scratchDir("repo-gc").resolve("b.qcow2"),
+                    expected, "qcow2", 256 * MiB);
+
+            // A cancelled backup: nothing of it is listed, and its chunks go at the next collection.
+            backups.delete(b.uuid(), Set.of());
+            backups.collect(url);
+            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("chunks")));
+            Backup cancelled = backups.create(guest.name(), (String) null, Set.of());
+            assertEquals(JobState.CANCELLED, backups.finishJob(cancelled.uuid(), EnumSet.of(FinishJobFlag.CANCEL)));
+            assertTrue(backups.list(guest.name(), Set.of()).isEmpty());
+            assertEquals("no checkpoint is left", List.of(), guest.checkpoints());
+            backups.collect(url);
+            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("chunks")));
+            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("indexes")));
+        }
+    }
+
+    @Test
+    public void twoGuestsClonedFromOneImageShareTheirChunks() throws Exception {
+        BackupService backups = backupService();
+        String url = repository("dedup");
+        try (Guest a = Guest.startWithPatterns(workDir(), "it-repo-a", 64 * MiB, 32);
+                Guest b = Guest.startWithPatterns(workDir(), "it-repo-b", 64 * MiB, 32)) {
+            for (int i = 0; i < 4; i++) {
+                b.write(0, 0xf1 + i, (40 + i) * MiB, 1 * MiB); // b differs from a by 4 MiB of its own
+            }
+            b.write(0, 0xf8, 8 * MiB, 1 * MiB);  // ...and 1 MiB over the shared data
+            backups.setDefaultTarget(a.name(), BackupTarget.repository(url), Set.of());
+            backups.setDefaultTarget(b.name(), BackupTarget.repository(url), Set.of());
+            Backup first = backup(backups, a, null, Set.of());
+            Backup second = backup(backups, b, null, Set.of());
+            assertEquals("a's 32 MiB are its own", 0L, backups.getParameters(first.uuid()).get(BackupParameters.BYTES_DEDUPLICATED));
+            assertEquals("b finds 31 of its MiB stored by a", 31 * MiB,
+                    backups.getParameters(second.uuid()).get(BackupParameters.BYTES_DEDUPLICATED));
+            long firstStored = (Long) backups.getParameters(first.uuid()).get(BackupParameters.BYTES_STORED);
+            long secondStored = (Long) backups.getParameters(second.uuid()).get(BackupParameters.BYTES_STORED);
+            assertTrue("b stores 5 chunks, a 32: " + secondStored + " vs " + firstStored, secondStored * 4 < firstStored);
+            backups.delete(first.uuid(), EnumSet.of(DeleteFlag.ALL));
+            backups.delete(second.uuid(), EnumSet.of(DeleteFlag.ALL));
+            backups.collect(url);
+        }
+    }
+
+    /** Writes into a shut-off guest's image (its bitmaps record it) and into the expected image. */
+    private static void offline(Guest guest, Path expected, int pattern, long offset, long length) {
+        Images.write(guest.disk(0), pattern, offset, length);
+        Images.write(expected, pattern, offset, length);
+    }
+
     /** Restores the backup's disk vda into a new image and checks it against what the disk held. */
     private void assertRestores(BackupService backups, Backup b, Path target, Path expected, String format) {
+        assertRestores(backups, b, target, expected, format, SIZE);
+    }
+
+    private void assertRestores(BackupService backups, Backup b, Path target, Path expected, String format, long size) {
         RestoreResult r = backups.restore("<domainbackup><uuid>" + b.uuid() + "</uuid><disks><disk name='vda'><target file='"
                 + target + "'/></disk></disks></domainbackup>", EnumSet.of(RestoreFlag.VERIFY));
         assertEquals(Boolean.TRUE, r.disks().get(0).verified());
         Cmd.Result c = Cmd.run("qemu-img", "compare", "-f", format, "-F", "qcow2", target.toString(), expected.toString());
         assertEquals("qemu-img compare " + target + " " + expected + ":\n" + c.output(), 0, c.exitCode());
         if (format.equals("raw")) {
-            assertEquals(SIZE, target.toFile().length());
+            assertEquals(size, target.toFile().length());
         }
+    }
+
+    private static Path repositoryDirectory(String url) {
+        return Path.of(url.substring("file://".length()));
     }
 
     /** A new repository's URL, inside the configured target roots. */

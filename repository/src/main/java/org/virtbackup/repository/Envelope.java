@@ -10,6 +10,7 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdException;
 
 /**
  * How every object but the configuration is stored: a 6-byte header (magic {@code VBR1}, type,
@@ -108,16 +109,20 @@ final class Envelope {
         if ((flags & COMPRESSED) == 0) {
             return offset == 0 && length == body.length ? body : Arrays.copyOfRange(body, offset, offset + length);
         }
-        long size = Zstd.getFrameContentSize(body, offset, length);
-        if (size < 0 || size > maxLength) {
-            throw damaged(name, "its compressed frame is unreadable or too large (" + size + " bytes)");
+        try {
+            long size = Zstd.getFrameContentSize(body, offset, length);
+            if (size < 0 || size > maxLength) {
+                throw damaged(name, "its compressed frame is unreadable or too large (" + size + " bytes)");
+            }
+            byte[] plain = new byte[(int) size];
+            long n = Zstd.decompressByteArray(plain, 0, plain.length, body, offset, length);
+            if (Zstd.isError(n) || n != size) {
+                throw damaged(name, "it does not decompress (" + (Zstd.isError(n) ? Zstd.getErrorName(n) : n + " bytes") + ")");
+            }
+            return plain;
+        } catch (ZstdException e) { // zstd-jni throws for some corruptions instead of returning an error code
+            throw damaged(name, "it does not decompress (" + e.getMessage() + ")");
         }
-        byte[] plain = new byte[(int) size];
-        long n = Zstd.decompressByteArray(plain, 0, plain.length, body, offset, length);
-        if (Zstd.isError(n) || n != size) {
-            throw damaged(name, "it does not decompress (" + (Zstd.isError(n) ? Zstd.getErrorName(n) : n + " bytes") + ")");
-        }
-        return plain;
     }
 
     private byte[] unseal(String name, byte[] stored) {

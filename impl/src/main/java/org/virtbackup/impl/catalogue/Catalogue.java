@@ -151,7 +151,9 @@ public final class Catalogue {
         if (uuid == null) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "no backup UUID given");
         }
-        return get(uuid).orElseThrow(() -> new BackupException(ErrorCode.NO_BACKUP, "no backup with UUID " + uuid));
+        return get(uuid).orElseThrow(() -> new BackupException(ErrorCode.NO_BACKUP, "no backup with UUID " + uuid
+                + (manifests.unreadable().isEmpty() ? "" : " (repositories whose backups cannot be listed: "
+                        + manifests.unreadable() + ")")));
     }
 
     /** Every entry, oldest first. */

@@ -2,6 +2,7 @@ package org.virtbackup.impl.catalogue;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -33,6 +34,11 @@ public interface ManifestRecords {
         public Set<UUID> damaged(String repository) {
             return Set.of();
         }
+
+        @Override
+        public Map<String, String> unreadable() {
+            return Map.of();
+        }
     };
 
     /** Writes the manifest of a completed repository backup whose job wrote its chunks and indexes; nothing if it is written. */
@@ -46,4 +52,7 @@ public interface ManifestRecords {
 
     /** The backups of a repository that name a chunk found damaged, as recorded there now. */
     Set<UUID> damaged(String repository);
+
+    /** The repositories whose backups could not be listed at the last load, with why (a wrong key, say). */
+    Map<String, String> unreadable();
 }

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
@@ -35,6 +37,7 @@ public final class ManifestCatalogue implements ManifestRecords {
     private final Repositories repositories;
     private final BackupXml xml;
     private final Function<Backup, Path> directoryOf;
+    private final Map<String, String> unreadable = new ConcurrentHashMap<>();
 
     /** @param directoryOf the local directory a backup's restores and deletions keep their records in */
     public ManifestCatalogue(Repositories repositories, BackupXml xml, Function<Backup, Path> directoryOf) {
@@ -120,7 +123,9 @@ public final class ManifestCatalogue implements ManifestRecords {
                                 e.getMessage());
                     }
                 }
+                unreadable.remove(url);
             } catch (BackupException e) {
+                unreadable.put(url, e.getMessage());
                 LOG.error("Cannot list the backups in repository {}: {}", url, e.getMessage());
             }
         }
@@ -134,6 +139,11 @@ public final class ManifestCatalogue implements ManifestRecords {
             repo.refreshDamage();
             return repo.damagedBackups();
         });
+    }
+
+    @Override
+    public Map<String, String> unreadable() {
+        return Map.copyOf(unreadable);
     }
 
     private static String url(Backup b) {

@@ -61,6 +61,15 @@ public final class Guest implements AutoCloseable {
         return image;
     }
 
+    /**
+     * A guest whose one disk of {@code size} bytes holds, from its start, {@code mib} MiB of
+     * distinct data: MiB {@code i} is filled with byte {@code 1 + i % 250}, so up to 250 MiB
+     * differ from each other (and compress well). Written offline before the guest starts.
+     */
+    public static Guest startWithPatterns(Path workDir, String prefix, long size, int mib) throws Exception {
+        return define(workDir, prefix, 0, List.of("qcow2"), image -> Images.writePatterns(image, mib), size);
+    }
+
     /** A guest whose vda is a qcow2 image and vdb a raw one, both empty. */
     public static Guest startQcow2AndRaw(Path workDir, String prefix, long qcow2Bytes, long rawBytes) throws Exception {
         return define(workDir, prefix, 0, List.of("qcow2", "raw"), qcow2Bytes, rawBytes);
@@ -72,6 +81,11 @@ public final class Guest implements AutoCloseable {
 
     private static Guest define(Path workDir, String prefix, long dataBytes, List<String> formats, long... diskBytes)
             throws Exception {
+        return define(workDir, prefix, dataBytes, formats, image -> { }, diskBytes);
+    }
+
+    private static Guest define(Path workDir, String prefix, long dataBytes, List<String> formats,
+            java.util.function.Consumer<Path> fill, long... diskBytes) throws Exception {
         requireLibvirt();
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         Path dir = Files.createDirectories(workDir.resolve(name));
@@ -84,6 +98,9 @@ public final class Guest implements AutoCloseable {
             Cmd.ok("qemu-img", "create", "-q", "-f", format, image.toString(), Long.toString(diskBytes[i]));
             if (i == 0 && dataBytes > 0) {
                 Images.write(image, DATA_PATTERN, 0, dataBytes);
+            }
+            if (i == 0) {
+                fill.accept(image);
             }
             g.disks.add(image);
             devices.append("<disk type='file' device='disk'><driver name='qemu' type='").append(format)

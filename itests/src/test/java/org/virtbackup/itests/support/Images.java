@@ -28,9 +28,26 @@ public final class Images {
         Cmd.ok(cmd.toArray(new String[0]));
     }
 
+    /** Fills MiB {@code i} of an offline qcow2 image with byte {@code 1 + i % 250}, for {@code i < mib}. */
+    public static void writePatterns(Path image, int mib) {
+        List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+        for (int i = 0; i < mib; i++) {
+            cmd.addAll(List.of("-c", String.format("write -P 0x%02x %d %d", 1 + i % 250, i * Sizes.MiB, Sizes.MiB)));
+        }
+        cmd.add(image.toString());
+        Cmd.ok(cmd.toArray(new String[0]));
+    }
+
     /** Whether two images hold the same guest-visible bytes ({@code qemu-img compare}, exit 0). */
     public static Cmd.Result compare(Path a, Path b) {
         return Cmd.run("qemu-img", "compare", a.toString(), b.toString());
+    }
+
+    /** Whether a region of a raw image holds the pattern. */
+    public static boolean holdsRaw(Path image, int pattern, long offset, long length) {
+        Cmd.Result r = Cmd.run("qemu-io", "-r", "-f", "raw", "-c",
+                String.format("read -P 0x%02x %d %d", pattern, offset, length), image.toString());
+        return r.exitCode() == 0 && !r.output().contains("Pattern verification failed");
     }
 
     /** Whether a region of an image holds the pattern ({@code qemu-io read -P} verifies every byte). */
