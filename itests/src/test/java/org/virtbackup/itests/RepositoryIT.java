@@ -46,9 +46,7 @@ import org.virtbackup.itests.support.Twin;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class RepositoryIT extends BackupTestSupport {
-
-    private static final long SIZE = 64 * MiB;
+public class RepositoryIT extends RepositoryTestSupport {
 
     @Test
     public void fullAndIncrementalBackupsOfARunningGuestEachRestoreWholeAndGoAlone() throws Exception {
@@ -301,35 +299,29 @@ public class RepositoryIT extends BackupTestSupport {
         }
     }
 
+    @Test
+    public void aPlainRepositoryHoldsTheGuestsDataAsItIs() throws Exception {
+        // The control of RepositoryEncryptionIT's search: without a key, random data is found as it was written.
+        Path dir = scratchDir("repo-plain");
+        byte[] secret = new byte[(int) MiB];
+        new java.security.SecureRandom().nextBytes(secret);
+        Path secretFile = Files.write(dir.resolve("secret.bin"), secret);
+        BackupService backups = backupService();
+        String url = repository("plain");
+        try (Guest guest = Guest.startFilled(workDir(), "it-repo-plain", SIZE, image -> Images.writeFile(image, secretFile, 8 * MiB))) {
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
+            Backup b = backup(backups, guest, null, Set.of());
+            assertTrue("the search finds the data in a plain repository",
+                    holds(repositoryDirectory(url), java.util.Arrays.copyOfRange(secret, 4096, 4096 + 48)));
+            assertTrue(Files.readString(repositoryDirectory(url).resolve("config")).contains("encryption=none"));
+            backups.delete(b.uuid(), EnumSet.of(DeleteFlag.ALL));
+            backups.collect(url);
+        }
+    }
+
     /** Writes into a shut-off guest's image (its bitmaps record it) and into the expected image. */
     private static void offline(Guest guest, Path expected, int pattern, long offset, long length) {
         Images.write(guest.disk(0), pattern, offset, length);
         Images.write(expected, pattern, offset, length);
-    }
-
-    /** Restores the backup's disk vda into a new image and checks it against what the disk held. */
-    private void assertRestores(BackupService backups, Backup b, Path target, Path expected, String format) {
-        assertRestores(backups, b, target, expected, format, SIZE);
-    }
-
-    private void assertRestores(BackupService backups, Backup b, Path target, Path expected, String format, long size) {
-        RestoreResult r = backups.restore("<domainbackup><uuid>" + b.uuid() + "</uuid><disks><disk name='vda'><target file='"
-                + target + "'/></disk></disks></domainbackup>", EnumSet.of(RestoreFlag.VERIFY));
-        assertEquals(Boolean.TRUE, r.disks().get(0).verified());
-        Cmd.Result c = Cmd.run("qemu-img", "compare", "-f", format, "-F", "qcow2", target.toString(), expected.toString());
-        assertEquals("qemu-img compare " + target + " " + expected + ":\n" + c.output(), 0, c.exitCode());
-        if (format.equals("raw")) {
-            assertEquals(size, target.toFile().length());
-        }
-    }
-
-    private static Path repositoryDirectory(String url) {
-        return Path.of(url.substring("file://".length()));
-    }
-
-    /** A new repository's URL, inside the configured target roots. */
-    private String repository(String name) {
-        return "file://" + Path.of(System.getProperty("karaf.data"), "virt-backup-targets", name + "-"
-                + UUID.randomUUID().toString().substring(0, 8));
     }
 }

@@ -30,10 +30,12 @@ import org.virtbackup.repository.RepositoryKey;
  * The repositories this process uses, one {@link Repository} per URL (it keeps the pins of the
  * backups being written, which collections respect), opened with the configured key; and the
  * writers of backups whose jobs ended but whose manifests the catalogue has yet to write. A
- * service of its own, shared by the service and the managed provider.
+ * service of its own, shared by the service and the managed provider. Immediate: activated
+ * lazily inside the service's activation, it would be asked for again by the provider that
+ * activation binds, and SCR refuses such a re-entrant activation (the provider would be lost).
  */
 @Component(service = Repositories.class, configurationPid = VirtBackupConfig.PID,
-        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
 public final class Repositories {
 
     private static final Logger LOG = LoggerFactory.getLogger(Repositories.class);

@@ -70,6 +70,12 @@ public final class Guest implements AutoCloseable {
         return define(workDir, prefix, 0, List.of("qcow2"), image -> Images.writePatterns(image, mib), size);
     }
 
+    /** A guest whose one disk of {@code size} bytes is filled offline by {@code fill} before it starts. */
+    public static Guest startFilled(Path workDir, String prefix, long size, java.util.function.Consumer<Path> fill)
+            throws Exception {
+        return define(workDir, prefix, 0, List.of("qcow2"), fill, size);
+    }
+
     /** A guest whose vda is a qcow2 image and vdb a raw one, both empty. */
     public static Guest startQcow2AndRaw(Path workDir, String prefix, long qcow2Bytes, long rawBytes) throws Exception {
         return define(workDir, prefix, 0, List.of("qcow2", "raw"), qcow2Bytes, rawBytes);

@@ -38,6 +38,16 @@ public final class Images {
         Cmd.ok(cmd.toArray(new String[0]));
     }
 
+    /** Writes a file's bytes into an offline qcow2 image at the offset. */
+    public static void writeFile(Path image, Path source, long offset) {
+        try {
+            Cmd.ok("qemu-io", "-f", "qcow2", "-c", String.format("write -s %s %d %d", source, offset,
+                    java.nio.file.Files.size(source)), image.toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Whether two images hold the same guest-visible bytes ({@code qemu-img compare}, exit 0). */
     public static Cmd.Result compare(Path a, Path b) {
         return Cmd.run("qemu-img", "compare", a.toString(), b.toString());
