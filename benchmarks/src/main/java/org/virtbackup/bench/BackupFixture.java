@@ -30,8 +30,11 @@ final class BackupFixture {
     private final TestGuest guest;
     private final BackupService service;
     private final Path backups;
+    private final Map<String, Object> settings;
 
-    private BackupFixture(BenchContext ctx, Path disk, TestGuest guest, BackupService service, Path backups) {
+    private BackupFixture(BenchContext ctx, Path disk, TestGuest guest, BackupService service, Path backups,
+            Map<String, Object> settings) {
+        this.settings = Map.copyOf(settings);
         this.ctx = ctx;
         this.disk = disk;
         this.guest = guest;
@@ -41,6 +44,11 @@ final class BackupFixture {
 
     /** Creates the disk, starts the guest on it and the service; {@code benchmark} prefixes the messages. */
     static BackupFixture start(BenchContext ctx, String benchmark) throws Exception {
+        return start(ctx, benchmark, Map.of());
+    }
+
+    /** {@link #start(BenchContext, String)} with more configuration for the service (a repository's key, say). */
+    static BackupFixture start(BenchContext ctx, String benchmark, Map<String, Object> extra) throws Exception {
         Cleanup cleanup = ctx.cleanup();
         Path disk = ctx.workDir().resolve("disk.qcow2");
         String guestName = TestGuest.uniqueName("bench");
@@ -57,20 +65,33 @@ final class BackupFixture {
         cleanup.add("removing " + runtime, () -> Host.deleteTree(runtime));
         // Restores may write anywhere in the benchmark's own work directory, nowhere else.
         // Exports listen on private unix sockets, as by default; a benchmark ends its exports itself.
-        VirtBackupConfig config = Configurations.of(Map.of("libvirt.uri", ctx.libvirtUri(),
-                "target.directory", backups.toString(), "target.roots", backups.toString(),
+        Map<String, Object> settings = new java.util.HashMap<>(Map.of("libvirt.uri", ctx.libvirtUri(),
+                "target.directory", backups.toString(), "target.roots", backups + "," + ctx.workDir().resolve("repositories"),
                 "runtime.directory", runtime.toString(), "scratch.directory", ctx.workDir().resolve("scratch").toString(),
                 "restore.roots", ctx.workDir().toString(), "qemu.img", ctx.qemuImg(), "copy.parallelism", 8,
                 "export.expiry.seconds", 0));
+        settings.putAll(extra);
+        VirtBackupConfig config = Configurations.of(settings);
         StandaloneService standalone = new StandaloneService(config);
         cleanup.add("closing the service", standalone::close);
         BackupService service = standalone.service();
         cleanup.add("cancelling running backups", () -> cancelRunning(service));
-        return new BackupFixture(ctx, disk, guest, service, backups);
+        return new BackupFixture(ctx, disk, guest, service, backups, settings);
     }
 
     Path disk() {
         return disk;
+    }
+
+    /** Another service, configured as this one plus {@code extra}, on the same guest (closed with the benchmark). */
+    BackupFixture withService(Map<String, Object> extra) {
+        Map<String, Object> settings = new java.util.HashMap<>(this.settings);
+        settings.putAll(extra);
+        StandaloneService standalone = new StandaloneService(Configurations.of(settings));
+        ctx.cleanup().add("closing the second service", standalone::close);
+        BackupService other = standalone.service();
+        ctx.cleanup().add("cancelling running backups", () -> cancelRunning(other));
+        return new BackupFixture(ctx, disk, guest, other, backups, settings);
     }
 
     TestGuest guest() {

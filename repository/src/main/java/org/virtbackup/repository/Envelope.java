@@ -30,6 +30,7 @@ final class Envelope {
     private static final int SEALED = 2;
     private static final int NONCE = 12;
     private static final int TAG_BITS = 128;
+    private static final int SAMPLE = 64 * 1024;
 
     private final RepositoryKey key;
     private final int level;
@@ -49,12 +50,14 @@ final class Envelope {
         byte[] body = plain;
         int bodyLength = length;
         int flags = 0;
-        byte[] packed = new byte[(int) Zstd.compressBound(length)];
-        long n = Zstd.compressByteArray(packed, 0, packed.length, plain, 0, length, level, true);
-        if (!Zstd.isError(n) && n < length) {
-            body = packed;
-            bodyLength = (int) n;
-            flags |= COMPRESSED;
+        if (worthCompressing(plain, length)) {
+            byte[] packed = new byte[(int) Zstd.compressBound(length)];
+            long n = Zstd.compressByteArray(packed, 0, packed.length, plain, 0, length, level, true);
+            if (!Zstd.isError(n) && n < length) {
+                body = packed;
+                bodyLength = (int) n;
+                flags |= COMPRESSED;
+            }
         }
         if (key == null) {
             byte[] out = new byte[HEADER + bodyLength];
@@ -78,6 +81,21 @@ final class Envelope {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES/GCM is missing from this JVM", e);
         }
+    }
+
+    /**
+     * Whether zstd may shrink the data: a sample of its first {@value #SAMPLE} bytes must compress
+     * to 90 % or less. Random or already compressed data (most of a full disk of media, archives,
+     * encrypted volumes) is then stored as it is without a compression attempt, which on such data
+     * costs as much time as hashing and sealing together.
+     */
+    private boolean worthCompressing(byte[] plain, int length) {
+        if (length <= SAMPLE) {
+            return true;
+        }
+        byte[] packed = new byte[(int) Zstd.compressBound(SAMPLE)];
+        long n = Zstd.compressByteArray(packed, 0, packed.length, plain, 0, SAMPLE, level, false);
+        return !Zstd.isError(n) && n <= SAMPLE * 9L / 10;
     }
 
     /**

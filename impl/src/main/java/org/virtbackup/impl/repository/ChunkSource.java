@@ -18,6 +18,7 @@ import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.nbd.Libnbd;
 import org.virtbackup.impl.nbd.NbdConnection;
 import org.virtbackup.impl.qemu.CopyProgress;
@@ -84,7 +85,7 @@ public final class ChunkSource implements RestoreSource {
             return;
         }
         qemuImg.create(image, format, disk.capacity());
-        Path socket = runtimeDirectory.resolve(backup.uuid() + "-" + disk.name() + "-restore.sock");
+        Path socket = Paths.privateDirectory(runtimeDirectory).resolve(backup.uuid() + "-" + disk.name() + "-restore.sock");
         try (QemuNbd.Server server = qemuNbd.serve(image, format, socket, true, null, repositories.streams() + 1)) {
             List<NbdConnection> open = java.util.Collections.synchronizedList(new ArrayList<>());
             try {
@@ -107,7 +108,7 @@ public final class ChunkSource implements RestoreSource {
     @Override
     public boolean identical(Backup backup, BackupDisk disk, Path image, String format) throws IOException {
         Index index = index(backup, disk);
-        Path socket = runtimeDirectory.resolve(backup.uuid() + "-" + disk.name() + "-verify.sock");
+        Path socket = Paths.privateDirectory(runtimeDirectory).resolve(backup.uuid() + "-" + disk.name() + "-verify.sock");
         AtomicBoolean same = new AtomicBoolean(true);
         try (QemuNbd.Server server = qemuNbd.serve(image, format, socket, false, null, repositories.streams() + 1)) {
             List<NbdConnection> open = java.util.Collections.synchronizedList(new ArrayList<>());

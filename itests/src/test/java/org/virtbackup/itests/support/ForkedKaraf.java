@@ -98,6 +98,17 @@ public final class ForkedKaraf implements AutoCloseable {
         return home;
     }
 
+    /** Sets (or with {@code null} removes) a setting of {@code etc/org.virtbackup.cfg}; for a Karaf not running. */
+    public void configure(String key, String value) throws IOException {
+        Path cfg = home.resolve("etc/org.virtbackup.cfg");
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(cfg).stream()
+                .filter(l -> !l.matches("\\s*" + java.util.regex.Pattern.quote(key) + "\\s*=.*")).toList());
+        if (value != null) {
+            lines.add(key + " = " + value);
+        }
+        Files.write(cfg, lines);
+    }
+
     /** Starts Karaf and waits until backup:list answers (its catalogue loaded and recovered). */
     public void start() throws Exception {
         if (process != null && process.isAlive()) {
