@@ -48,10 +48,12 @@ name=vb-demo-$(basename "$work" | tr -dc 'a-zA-Z0-9' | tail -c 6)
 cleanup() {
     guest_destroy "$name" || true
     guest_destroy "$name-restored" || true
+    guest_destroy "$name-a" || true
+    guest_destroy "$name-b" || true
     if [[ ${STARTED_KARAF:-no} == yes ]]; then
         "$KARAF/bin/stop" >/dev/null 2>&1 || true
     fi
-    rm -rf "$work"
+    rm -rf "$work" "${repo:-}"
 }
 trap cleanup EXIT
 
@@ -136,8 +138,52 @@ virsh -q -c qemu:///system undefine "$restored" >/dev/null 2>&1 || true
 [[ -n $restored_image ]] && rm -f "$restored_image"
 client "backup:delete $uuid" >/dev/null
 say "deleted backup $uuid and the restored domain"
+
+# ------------------------------------------------------------------------------ repository
+# Two guests cloned from one image back up into one repository: the second stores what differs.
+repo=$KARAF/data/virt-backup-targets/demo-repository-${name##*-}
+say "a repository at $repo: two guests cloned from one image with 64 MiB of data, the second then changed by 4 MiB"
+writes=()
+for i in $(seq 0 63); do writes+=(-c "write -P $((i + 1)) ${i}M 1M"); done
+qemu-img create -q -f qcow2 "$work/template.qcow2" 256M
+qemu-io -f qcow2 "${writes[@]}" "$work/template.qcow2" >/dev/null
+cp "$work/template.qcow2" "$work/clone-a.qcow2"
+cp "$work/template.qcow2" "$work/clone-b.qcow2"
+guest_create "$name-a" "$work/clone-a.qcow2" -
+guest_create "$name-b" "$work/clone-b.qcow2" -
+guest_write "$name-b" 0xe1 200M 4M
+cp "$work/template.qcow2" "$work/expected-b.qcow2"
+qemu-io -f qcow2 -c 'write -P 0xe1 200M 4M' "$work/expected-b.qcow2" >/dev/null
+for g in "$name-a" "$name-b"; do
+    client "backup:target --repository file://$repo $g" >/dev/null
+done
+param() { client "backup:params $1" | tr -d '\r' | awk -v k="$2" '$1 == k { print $NF }'; }
+ua=$(client "backup:create --wait $name-a" | tr -d '\r' | tail -n 1)
+ub=$(client "backup:create --wait $name-b" | tr -d '\r' | tail -n 1)
+say "backup of $name-a: stored $(param "$ua" bytes.stored) bytes (compressed), found $(param "$ua" bytes.deduplicated) stored already"
+say "backup of $name-b: stored $(param "$ub" bytes.stored) bytes, found $(param "$ub" bytes.deduplicated) stored already (shared with $name-a)"
+say "the repository holds $(du -sb "$repo" | cut -f1) bytes for the two guests' 2 x 68 MiB"
+out=$(client "backup:verify $ua")
+printf '%s\n' "$out" | sed 's/^/    /'
+printf '%s\n' "$out" | grep -q ': whole' || { say "MISMATCH: backup:verify did not find $ua whole"; ok=no; }
+restored_b=$KARAF/data/virt-backup-restore/$name-b-restored.qcow2   # restores go inside restore.roots
+out=$(client "backup:restore --disk vda=$restored_b --verify $ub")
+printf '%s\n' "$out" | sed 's/^/    /'
+if printf '%s\n' "$out" | grep -q '(verified)' && qemu-img compare -q "$restored_b" "$work/expected-b.qcow2"; then
+    say "qemu-img compare: the disk restored from the repository equals $name-b's disk at backup time"
+else
+    say "MISMATCH: the disk restored from the repository differs from $name-b's disk"
+    ok=no
+fi
+rm -f "$restored_b"
+client "backup:delete $ua" >/dev/null
+client "backup:delete $ub" >/dev/null
+client "backup:gc file://$repo" | tr -d '\r' | sed 's/^/    /'
+for g in "$name-a" "$name-b"; do
+    client "backup:target --clear $g" >/dev/null
+done
 if [[ $ok == yes ]]; then
-    say "OK: backed up, restored into a new domain, and the bytes match the guest at backup time"
+    say "OK: backed up, restored into a new domain, and the bytes match the guest at backup time; a repository deduplicated two clones and restored one"
     exit 0
 fi
 exit 1
