@@ -102,8 +102,11 @@ final class RepositoryBenchmark implements Benchmark {
                 }),
                 new Interleaved.Series("incremental", () -> {
                     round[0]++;
+                    // Random data, a new MiB for each write: what it stores is what the guest wrote.
                     for (int i = 0; i < IncrementalBackupBenchmark.WRITES; i++) {
-                        fixture.guest().write(0x20 + round[0] % 200, IncrementalBackupBenchmark.offset(i), Host.MIB);
+                        Path piece = randomFile(ctx.workDir().resolve("piece-" + i), Host.MIB);
+                        fixture.guest().writeFile(piece, IncrementalBackupBenchmark.offset(i), Host.MIB);
+                        Files.delete(piece);
                     }
                     Cmd.run("sync");
                     BackupFixture.Timed t = fixture.backup("<domainbackup><parent><uuid>" + pair[0]
@@ -159,6 +162,15 @@ final class RepositoryBenchmark implements Benchmark {
                 Result.of(name() + "-restore", "ratio", Stats.median(restore.get("restore")) / convertRestore),
                 Result.of(name() + "-verify", "ratio",
                         Stats.median(restore.get("verify")) / Stats.median(restore.get("read stored chunks"))));
+    }
+
+    /** A file of random bytes that QEMU's user may read. */
+    static Path randomFile(Path file, long size) throws java.io.IOException {
+        byte[] data = new byte[(int) size];
+        new SecureRandom().nextBytes(data);
+        Files.write(file, data);
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        return file;
     }
 
     /** A full backup into a repository emptied of the previous one first (deleted, collected): it stores every chunk. */

@@ -118,13 +118,24 @@ public final class TestGuest {
      * log, which is therefore read until it says {@code wrote N/N bytes at offset O} (10 s at most).
      */
     public void write(int pattern, long offset, long length) throws IOException, InterruptedException {
+        io(String.format(Locale.ROOT, "write -P 0x%02x %d %d", pattern & 0xff, offset, length), offset, length);
+    }
+
+    /**
+     * Writes the first {@code length} bytes of a file (readable by QEMU's user) at {@code offset},
+     * as {@link #write}: random data that neither compresses nor deduplicates.
+     */
+    public void writeFile(Path source, long offset, long length) throws IOException, InterruptedException {
+        io(String.format(Locale.ROOT, "write -s %s %d %d", source, offset, length), offset, length);
+    }
+
+    private void io(String command, long offset, long length) throws IOException, InterruptedException {
         if (qdev == null) {
             qdev = qdev("vda");
         }
         Path log = LOG_DIR.resolve(name + ".log");
         long before = Files.size(log);
-        String hmp = String.format(Locale.ROOT, "qemu-io -d %s \"write -P 0x%02x %d %d\"", qdev,
-                pattern & 0xff, offset, length);
+        String hmp = String.format(Locale.ROOT, "qemu-io -d %s \"%s\"", qdev, command);
         String reply = virsh("qemu-monitor-command", name, "--hmp", hmp).requireSuccess().output();
         if (!reply.isBlank()) {
             throw new IllegalStateException("writing into " + name + " (" + hmp + ") failed: " + reply.strip());

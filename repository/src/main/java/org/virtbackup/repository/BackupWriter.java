@@ -70,8 +70,12 @@ public final class BackupWriter implements AutoCloseable {
         return pin(id, first, () -> exists(id) && !repository.damage().contains(id));
     }
 
-    /** Writes a disk's index, after every chunk it names is stored; returns its digest for the manifest. */
+    /**
+     * Writes a disk's index once every chunk it names is durable (this writer's, and the ones it
+     * found written by others, whose names may not be synced yet); returns its digest.
+     */
     public String writeIndex(String disk, ChunkId[] ids) {
+        repository.syncChunks(pinned);
         return repository.putIndex(backup, disk, ids);
     }
 

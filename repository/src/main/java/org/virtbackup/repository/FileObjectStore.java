@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -30,10 +31,12 @@ public final class FileObjectStore implements ObjectStore {
     private static final String TEMPORARY = ".tmp-";
 
     private final Path root;
+    private final DirectWrites writes;
 
     /** A store in this directory, which must exist. */
     public FileObjectStore(Path root) {
         this.root = root.toAbsolutePath().normalize();
+        this.writes = new DirectWrites(this.root);
     }
 
     public Path root() {
@@ -42,6 +45,13 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void put(String name, byte[] data) throws IOException {
+        putUnsynced(name, data);
+        sync(file(name).getParent());
+    }
+
+    /** The file is synced, its name in its directory not yet: {@link #sync(Collection)} does that for many at once. */
+    @Override
+    public void putUnsynced(String name, byte[] data) throws IOException {
         for (int attempt = 1;; attempt++) {
             try {
                 write(file(name), data);
@@ -57,19 +67,32 @@ public final class FileObjectStore implements ObjectStore {
     private void write(Path file, byte[] data) throws IOException {
         Path dir = directories(file.getParent());
         Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
-        try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-            ByteBuffer b = ByteBuffer.wrap(data);
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ch.force(true);
-        } catch (IOException e) {
+        try {
+            writes.write(tmp, data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        sync(dir);
+    }
+
+    /** Syncs the directories of these objects (each once, several at a time): their names are durable. */
+    @Override
+    public void sync(Collection<String> names) throws IOException {
+        List<Path> dirs = names.stream().map(n -> file(n).getParent()).distinct().toList();
+        try {
+            dirs.parallelStream().forEach(d -> {
+                try {
+                    sync(d);
+                } catch (NoSuchFileException e) {
+                    // emptied and removed since: nothing named in it to keep
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 
     @Override

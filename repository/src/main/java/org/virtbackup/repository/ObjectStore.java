@@ -1,6 +1,7 @@
 package org.virtbackup.repository;
 
 import java.io.IOException;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -15,6 +16,18 @@ public interface ObjectStore {
 
     /** Writes an object whole or not at all, replacing one of that name; durable when it returns. */
     void put(String name, byte[] data) throws IOException;
+
+    /**
+     * {@link #put}, whole or not at all, but durable only after a {@link #sync} naming it: for
+     * many objects written together (a backup's chunks), made durable at once.
+     */
+    default void putUnsynced(String name, byte[] data) throws IOException {
+        put(name, data);
+    }
+
+    /** Makes the objects of these names, written by anyone, durable: after it, a crash keeps them. */
+    default void sync(Collection<String> names) throws IOException {
+    }
 
     /** An object's content; empty if there is none of that name. */
     Optional<byte[]> get(String name) throws IOException;

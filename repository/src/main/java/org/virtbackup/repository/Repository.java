@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -229,8 +230,25 @@ public final class Repository {
         return ChunkId.of(mac.doFinal(), 0);
     }
 
+    /** A chunk, whole but durable only after {@link #syncChunks}: a backup's chunks are made durable together. */
     long putChunk(ChunkId id, byte[] data, int length) {
-        return put(Envelope.TYPE_CHUNK, id.objectName(), data, length);
+        String name = id.objectName();
+        byte[] sealed = envelope.seal(Envelope.TYPE_CHUNK, name, data, length);
+        try {
+            store.putUnsynced(name, sealed);
+        } catch (IOException e) {
+            throw failed("cannot write " + name + " to " + store.describe(), e);
+        }
+        return sealed.length;
+    }
+
+    /** Makes these chunks durable, whoever wrote them: before an index names them. */
+    void syncChunks(Collection<ChunkId> ids) {
+        try {
+            store.sync(ids.stream().map(ChunkId::objectName).toList());
+        } catch (IOException e) {
+            throw failed("cannot sync the chunks in " + store.describe(), e);
+        }
     }
 
     String putIndex(UUID backup, String disk, ChunkId[] ids) {

@@ -123,7 +123,7 @@ public @interface VirtBackupConfig {
     @AttributeDefinition(name = "Repository streams",
             description = "Chunks read, compressed, encrypted and written at once by a repository backup, restore "
                     + "or verification (one NBD connection each)")
-    int repository_streams() default 4;
+    int repository_streams() default 8;
 
     @AttributeDefinition(name = "Collect after delete",
             description = "Collect a repository's unreferenced chunks right after a backup in it is deleted")

@@ -1,0 +1,105 @@
+package org.virtbackup.repository;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Writes a new file and makes it durable, its block-aligned bulk with O_DIRECT where the JVM and
+ * the file system allow it, the rest (the last partial block, small files) through the page
+ * cache. Measured on the benchmark host: 2048 objects of 1 MiB take 3.9 s through the page cache
+ * and 2.1 s this way (a probe of the README's Performance section). O_DIRECT is the JDK's
+ * {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up at run time: where it is missing
+ * or a file system refuses it (tmpfs), every write goes through the page cache.
+ */
+final class DirectWrites {
+
+    /** Smaller files are not worth the second open. */
+    private static final int MIN = 64 * 1024;
+    private static final int POOLED = 16;
+
+    private final OpenOption direct;
+    private final int block;
+    private volatile boolean usable;
+    private final Queue<ByteBuffer> buffers = new ConcurrentLinkedQueue<>();
+
+    DirectWrites(Path root) {
+        this.direct = directOption();
+        this.block = blockSize(root);
+        this.usable = direct != null && block > 0 && Integer.bitCount(block) == 1;
+    }
+
+    /** Writes {@code data} into the new file {@code file} (it must not exist) and syncs it. */
+    void write(Path file, byte[] data, FileAttribute<?> mode) throws IOException {
+        int aligned = usable && data.length >= MIN ? data.length / block * block : 0;
+        if (aligned > 0 && !writeDirect(file, data, aligned, mode)) {
+            aligned = 0;
+        }
+        try (FileChannel ch = aligned > 0 ? FileChannel.open(file, StandardOpenOption.WRITE)
+                : FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), mode)) {
+            ByteBuffer rest = ByteBuffer.wrap(data, aligned, data.length - aligned);
+            long at = aligned;
+            while (rest.hasRemaining()) {
+                at += ch.write(rest, at);
+            }
+            ch.force(true);
+        }
+    }
+
+    /** The aligned bulk with O_DIRECT; false (nothing left behind) when the file system refuses it. */
+    private boolean writeDirect(Path file, byte[] data, int aligned, FileAttribute<?> mode) throws IOException {
+        ByteBuffer b = buffer(aligned);
+        try {
+            b.clear().put(data, 0, aligned).flip();
+            FileChannel ch;
+            try {
+                ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, direct), mode);
+            } catch (IOException | UnsupportedOperationException e) {
+                usable = false; // EINVAL: this file system has no direct I/O; from now on, the page cache
+                Files.deleteIfExists(file);
+                return false;
+            }
+            try (ch) {
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            }
+            return true;
+        } finally {
+            if (buffers.size() < POOLED) {
+                buffers.offer(b);
+            }
+        }
+    }
+
+    private ByteBuffer buffer(int size) {
+        ByteBuffer b = buffers.poll();
+        return b != null && b.capacity() >= size ? b : ByteBuffer.allocateDirect(size + block).alignedSlice(block);
+    }
+
+    private static OpenOption directOption() {
+        try {
+            @SuppressWarnings({"unchecked", "rawtypes"})
+            OpenOption o = (OpenOption) Enum.valueOf((Class) Class.forName("com.sun.nio.file.ExtendedOpenOption"), "DIRECT");
+            return o;
+        } catch (ReflectiveOperationException | IllegalArgumentException | LinkageError e) {
+            return null;
+        }
+    }
+
+    private static int blockSize(Path root) {
+        try {
+            return (int) Files.getFileStore(root).getBlockSize();
+        } catch (IOException | UnsupportedOperationException e) {
+            return 0;
+        }
+    }
+}
