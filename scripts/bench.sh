@@ -29,6 +29,15 @@
 #                -f raw -O qcow2 <uri> out`, then finishJob; wall time of the three) vs.
 #                `qemu-img convert -t none` of the image (RESULT nbd-export ratio, target 1.3 or
 #                less); the client's last copy is checked equal to the disk.
+#   repository   the same guest: full backups into an encrypted and a plain repository vs.
+#                qemu-img convert -t none; an incremental after 64 scattered 1 MiB writes of random
+#                data vs. the full (and its stored bytes / 64 MiB); a restore into a new qcow2 vs.
+#                qemu-img convert; verify vs. reading the stored chunk files (RESULT repository-*)
+#   repository-space  what a repository stores: a clone of the guest with 64 MiB of its own
+#                (stored / 64 MiB, RESULT repository-dedup) and 512 MiB of a tar of /usr/share
+#                (stored / allocated, RESULT repository-compression)
+#   repository-chunk-size  no guest: stored bytes of 64 scattered 1 MiB writes and objects per
+#                GiB for chunk sizes 64 KiB..4 MiB (docs/repository-format.md)
 #
 # How to read it: the last lines are `RESULT <benchmark> <key>=<value>`. A ratio is
 # median(service) / median(baseline): 1.00 means as fast as the host's own copy, 1.30 means
