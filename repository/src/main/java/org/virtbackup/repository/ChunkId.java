@@ -33,6 +33,11 @@ public final class ChunkId {
         return new ChunkId(HexFormat.of().parseHex(hex));
     }
 
+    /** Whether a name is 64 lower-case hex digits: another file in a chunk directory is not ours. */
+    public static boolean isHex(String name) {
+        return name.length() == 2 * LENGTH && name.chars().allMatch(c -> c >= '0' && c <= '9' || c >= 'a' && c <= 'f');
+    }
+
     public boolean isZero() {
         return equals(ZERO);
     }

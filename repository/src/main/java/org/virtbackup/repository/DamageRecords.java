@@ -68,6 +68,9 @@ final class DamageRecords {
     synchronized void reload() {
         Map<ChunkId, Set<UUID>> found = new ConcurrentHashMap<>();
         for (String name : repository.list(PREFIX)) {
+            if (!ChunkId.isHex(name.substring(PREFIX.length()))) {
+                continue;
+            }
             ChunkId id = ChunkId.ofHex(name.substring(PREFIX.length()));
             String text = new String(repository.open(Envelope.TYPE_DAMAGE, name, repository.read(name)),
                     StandardCharsets.US_ASCII);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,7 +57,12 @@ public final class GarbageCollector {
             int removed = sweep(chunks, marked, pins);
             int orphans = 0;
             for (String index : indexes) {
-                UUID backup = UUID.fromString(index.split("/")[1]);
+                String[] parts = index.split("/");
+                Optional<UUID> named = parts.length == 3 ? Repository.uuid(parts[1]) : Optional.empty();
+                if (named.isEmpty()) {
+                    continue; // not an index's name: not ours to remove
+                }
+                UUID backup = named.get();
                 if (!listed.contains(backup) && !repository.isWriting(backup) && !repository.store().exists(Manifest.objectName(backup))) {
                     repository.store().delete(index);
                     orphans++;
@@ -78,7 +84,11 @@ public final class GarbageCollector {
     private int sweep(List<String> chunks, Set<ChunkId> marked, Pins pins) {
         List<ChunkId> candidates = new ArrayList<>();
         for (String name : chunks) {
-            ChunkId id = ChunkId.ofHex(name.substring(name.lastIndexOf('/') + 1));
+            String hex = name.substring(name.lastIndexOf('/') + 1);
+            if (!ChunkId.isHex(hex) || !ChunkId.ofHex(hex).objectName().equals(name)) {
+                continue; // not a chunk's name: not ours to remove
+            }
+            ChunkId id = ChunkId.ofHex(hex);
             if (!marked.contains(id)) {
                 candidates.add(id);
             }

@@ -140,8 +140,12 @@ public final class Repository {
         List<Manifest> found = new ArrayList<>();
         Map<String, String> unreadable = new ConcurrentHashMap<>();
         for (String name : names) {
+            Optional<UUID> backup = uuid(name.substring("manifests/".length()));
+            if (backup.isEmpty()) {
+                continue; // not a manifest's name: nothing of ours (collection ignores it too)
+            }
             try {
-                manifest(UUID.fromString(name.substring("manifests/".length()))).ifPresent(found::add);
+                manifest(backup.get()).ifPresent(found::add);
             } catch (RuntimeException e) {
                 unreadable.put(name, e.getMessage());
             }
@@ -310,6 +314,16 @@ public final class Repository {
 
     byte[] zeros() {
         return zeros;
+    }
+
+    /** The UUID a name spells exactly, if it does. */
+    static Optional<UUID> uuid(String name) {
+        try {
+            UUID u = UUID.fromString(name);
+            return u.toString().equals(name) ? Optional.of(u) : Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     static RepositoryException failed(String what, IOException e) {

@@ -143,6 +143,22 @@ class RepositoryTest {
     }
 
     @Test
+    void filesThatAreNotOursNeitherBlockACollectionNorAreRemoved() throws IOException {
+        Repository repo = Repository.create(store("stray"), CHUNK, null);
+        UUID b = backup(repo, disk(2, 12), null);
+        Path root = tmp.resolve("stray");
+        for (String stray : List.of("manifests/README", "indexes/notes.txt", "chunks/ab/copy-of-something", "damaged/x")) {
+            Files.createDirectories(root.resolve(stray).getParent());
+            Files.writeString(root.resolve(stray), "mine");
+        }
+        assertEquals(List.of(b), repo.manifests().manifests().stream().map(Manifest::backup).toList());
+        assertEquals(0, new GarbageCollector(repo).collect().chunksRemoved());
+        for (String stray : List.of("manifests/README", "indexes/notes.txt", "chunks/ab/copy-of-something", "damaged/x")) {
+            assertTrue(Files.exists(root.resolve(stray)), stray);
+        }
+    }
+
+    @Test
     void aCollectionDuringABackupKeepsWhatTheBackupWillName() {
         Repository repo = Repository.create(store("race"), CHUNK, null);
         byte[] disk = disk(4, 8);
