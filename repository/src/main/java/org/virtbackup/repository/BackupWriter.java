@@ -2,6 +2,7 @@ package org.virtbackup.repository;
 
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,7 +52,10 @@ public final class BackupWriter implements AutoCloseable {
                 return 0L;
             }
             long n = repository.putChunk(id, data, length);
-            repository.damage().repaired(id);
+            if (repository.damage().contains(id)) {
+                repository.syncChunks(List.of(id)); // durable before its damage record goes: a crash must not bring the bad copy back
+                repository.damage().repaired(id);
+            }
             return n;
         });
         (added == 0 ? deduplicated : stored).addAndGet(added == 0 ? length : added);

@@ -3,6 +3,7 @@ package org.virtbackup.repository;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -62,8 +63,14 @@ final class DirectWrites {
             FileChannel ch;
             try {
                 ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, direct), mode);
-            } catch (IOException | UnsupportedOperationException e) {
-                usable = false; // EINVAL: this file system has no direct I/O; from now on, the page cache
+            } catch (UnsupportedOperationException e) {
+                usable = false;
+                return false;
+            } catch (FileSystemException e) {
+                if (!"Invalid argument".equals(e.getReason())) {
+                    throw e; // a directory removed meanwhile, a full disk: the caller's business
+                }
+                usable = false; // EINVAL: this file system has no direct I/O (tmpfs); from now on, the page cache
                 Files.deleteIfExists(file);
                 return false;
             }

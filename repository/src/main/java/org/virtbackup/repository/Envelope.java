@@ -125,6 +125,9 @@ final class Envelope {
             throw damaged(name, "it is not encrypted in an encrypted repository");
         }
         if ((flags & COMPRESSED) == 0) {
+            if (length > maxLength) {
+                throw damaged(name, "it holds " + length + " bytes, more than its kind can (" + maxLength + ")");
+            }
             return offset == 0 && length == body.length ? body : Arrays.copyOfRange(body, offset, offset + length);
         }
         try {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -105,6 +106,15 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     @Override
+    public OptionalLong size(String name) throws IOException {
+        try {
+            return OptionalLong.of(Files.size(file(name)));
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    @Override
     public boolean exists(String name) {
         return Files.isRegularFile(file(name));
     }
@@ -146,6 +156,7 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     /** Removes temporary files that a crashed put left, older than the given age in milliseconds. */
+    @Override
     public int removeTemporaries(long olderThanMillis) throws IOException {
         long cutoff = System.currentTimeMillis() - olderThanMillis;
         int removed = 0;

@@ -18,8 +18,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class GarbageCollector {
 
     /** What a collection removed and kept. */
-    public record Report(int chunksBefore, int chunksRemoved, int indexesRemoved) {
+    public record Report(int chunksBefore, int chunksRemoved, int indexesRemoved, int temporariesRemoved) {
     }
+
+    /** A temporary this old is a write a crash cut short, not one under way. */
+    private static final long TEMPORARY_AGE_MILLIS = 60 * 60 * 1000L;
 
     private static final int BATCH = 512;
 
@@ -31,6 +34,15 @@ public final class GarbageCollector {
 
     /** Collects; backups being written in this process keep their chunks and indexes. */
     public Report collect() {
+        return collect(Set.of());
+    }
+
+    /**
+     * Collects; backups being written in this process, and the backups {@code unfinished} names
+     * (recorded as running by the caller, their manifests not written yet: a job that ended just
+     * before a restart), keep their chunks and indexes.
+     */
+    public Report collect(Set<UUID> unfinished) {
         Pins pins = repository.pins();
         pins.collectionStarted();
         try {
@@ -54,6 +66,9 @@ public final class GarbageCollector {
                     }
                 }
             }
+            for (UUID backup : unfinished) {
+                markWritten(backup, indexes, marked);
+            }
             int removed = sweep(chunks, marked, pins);
             int orphans = 0;
             for (String index : indexes) {
@@ -63,21 +78,37 @@ public final class GarbageCollector {
                     continue; // not an index's name: not ours to remove
                 }
                 UUID backup = named.get();
-                if (!listed.contains(backup) && !repository.isWriting(backup) && !repository.store().exists(Manifest.objectName(backup))) {
+                if (!listed.contains(backup) && !unfinished.contains(backup) && !repository.isWriting(backup)
+                        && !repository.store().exists(Manifest.objectName(backup))) {
                     repository.store().delete(index);
                     orphans++;
                 }
             }
             for (ChunkId id : repository.damage().chunks()) {
-                if (!marked.contains(id)) {
+                if (!marked.contains(id) && !repository.store().exists(id.objectName())) {
                     repository.damage().forget(id);
                 }
             }
-            return new Report(chunks.size(), removed, orphans);
+            int temporaries = repository.store().removeTemporaries(TEMPORARY_AGE_MILLIS);
+            return new Report(chunks.size(), removed, orphans, temporaries);
         } catch (IOException e) {
             throw Repository.failed("collection failed in " + repository.store().describe(), e);
         } finally {
             pins.collectionEnded();
+        }
+    }
+
+    /** Marks the chunks named by the indexes a backup without a manifest has written so far. */
+    private void markWritten(UUID backup, List<String> indexes, Set<ChunkId> marked) {
+        String prefix = "indexes/" + backup + "/";
+        for (String index : indexes) {
+            if (index.startsWith(prefix)) {
+                for (ChunkId id : repository.writtenIds(index)) {
+                    if (!id.isZero()) {
+                        marked.add(id);
+                    }
+                }
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -32,6 +33,11 @@ public interface ObjectStore {
     /** An object's content; empty if there is none of that name. */
     Optional<byte[]> get(String name) throws IOException;
 
+    /** An object's size in bytes, if the store can tell without reading it; empty if there is none or it cannot. */
+    default OptionalLong size(String name) throws IOException {
+        return OptionalLong.empty();
+    }
+
     /** Whether an object of that name exists. */
     boolean exists(String name) throws IOException;
 
@@ -40,6 +46,14 @@ public interface ObjectStore {
 
     /** The names of the objects whose names start with the prefix, in no particular order. */
     List<String> list(String prefix) throws IOException;
+
+    /**
+     * Removes what writes cut short by a crash left (temporary files), older than the age given;
+     * returns how many. A store whose writes leave nothing behind has nothing to do.
+     */
+    default int removeTemporaries(long olderThanMillis) throws IOException {
+        return 0;
+    }
 
     /** Where the store is, for messages (never with credentials). */
     String describe();

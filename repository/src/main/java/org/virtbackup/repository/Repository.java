@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,8 +23,10 @@ public final class Repository {
 
     /** zstd level: 1 is the fastest; measured in the README against 3. */
     private static final int LEVEL = 1;
-    /** An index or manifest larger than this is damaged (a 64 TiB disk in 64 KiB chunks: 32 GiB; in 1 MiB: 2 GiB). */
-    private static final int MAX_METADATA = Integer.MAX_VALUE - 16;
+    /** A manifest or damage record larger than this is damaged (a descriptor with the domain's XML is kilobytes). */
+    private static final int MAX_METADATA = 64 << 20;
+    /** What a stored object may add to its payload: envelope, nonce, tag, zstd's worst case. */
+    private static final int OVERHEAD = 64 << 10;
 
     /** The manifests that could be read, and why the others could not, by object name. */
     public record Listing(List<Manifest> manifests, Map<String, String> unreadable) {
@@ -88,15 +91,6 @@ public final class Repository {
         return new Repository(store, config, key);
     }
 
-    /** Opens the repository in the store, making it first when the store holds none. */
-    public static Repository openOrCreate(ObjectStore store, int chunkSize, RepositoryKey key) {
-        try {
-            return store.exists(RepositoryConfig.NAME) ? open(store, key) : create(store, chunkSize, key);
-        } catch (IOException e) {
-            throw failed("cannot read " + store.describe(), e);
-        }
-    }
-
     public RepositoryConfig config() {
         return config;
     }
@@ -127,7 +121,7 @@ public final class Repository {
             return zeros.clone();
         }
         String name = id.objectName();
-        byte[] data = envelope.open(Envelope.TYPE_CHUNK, name, read(name), config.chunkSize());
+        byte[] data = envelope.open(Envelope.TYPE_CHUNK, name, read(name, config.chunkSize() + OVERHEAD), config.chunkSize());
         if (!name(data, data.length).equals(id)) {
             throw Envelope.damaged(name, "its content does not hash to its name");
         }
@@ -155,7 +149,7 @@ public final class Repository {
 
     public Optional<Manifest> manifest(UUID backup) {
         String name = Manifest.objectName(backup);
-        Optional<byte[]> data = get(name);
+        Optional<byte[]> data = get(name, MAX_METADATA + OVERHEAD);
         if (data.isEmpty()) {
             return Optional.empty();
         }
@@ -169,7 +163,8 @@ public final class Repository {
     /** The chunk ids of a backup's disk, checked against the digest its manifest records. */
     public ChunkId[] index(Manifest manifest, Manifest.Disk disk) {
         String name = Manifest.indexName(manifest.backup(), disk.name());
-        byte[] plain = envelope.open(Envelope.TYPE_INDEX, name, read(name), MAX_METADATA);
+        int bound = Math.multiplyExact(disk.chunks(), ChunkId.LENGTH);
+        byte[] plain = envelope.open(Envelope.TYPE_INDEX, name, read(name, bound + OVERHEAD), bound);
         if (!name(plain, plain.length).hex().equals(disk.indexDigest())) {
             throw Envelope.damaged(name, "it is not the index its manifest names");
         }
@@ -189,7 +184,8 @@ public final class Repository {
      */
     public Manifest.Disk writtenIndex(UUID backup, String disk, long capacity) {
         String name = Manifest.indexName(backup, disk);
-        byte[] plain = envelope.open(Envelope.TYPE_INDEX, name, read(name), MAX_METADATA);
+        int bound = Math.multiplyExact(Manifest.Disk.chunkCount(capacity, config.chunkSize()), ChunkId.LENGTH);
+        byte[] plain = envelope.open(Envelope.TYPE_INDEX, name, read(name, bound + OVERHEAD), bound);
         if (plain.length % ChunkId.LENGTH != 0) {
             throw Envelope.damaged(name, "its length is not a multiple of " + ChunkId.LENGTH);
         }
@@ -197,10 +193,22 @@ public final class Repository {
                 name(plain, plain.length).hex());
     }
 
+    /** The ids an index object holds, read without a manifest to check it against (a backup not committed yet). */
+    List<ChunkId> writtenIds(String indexName) {
+        byte[] plain = envelope.open(Envelope.TYPE_INDEX, indexName, read(indexName, Integer.MAX_VALUE - 16),
+                Integer.MAX_VALUE - 16 - OVERHEAD);
+        List<ChunkId> ids = new ArrayList<>(plain.length / ChunkId.LENGTH);
+        for (int i = 0; i + ChunkId.LENGTH <= plain.length; i += ChunkId.LENGTH) {
+            ids.add(ChunkId.of(plain, i));
+        }
+        return ids;
+    }
+
     /** Removes a backup: its manifest first (it is then no longer listed), then its indexes; chunks go at the next collection. */
     public void delete(UUID backup) {
         try {
             store.delete(Manifest.objectName(backup));
+            store.sync(List.of(Manifest.objectName(backup))); // gone for good before its chunks may be collected
             for (String index : store.list("indexes/" + backup + "/")) {
                 store.delete(index);
             }
@@ -285,11 +293,20 @@ public final class Repository {
     }
 
     byte[] read(String name) {
-        return get(name).orElseThrow(() -> Envelope.damaged(name, "it is missing"));
+        return read(name, MAX_METADATA + OVERHEAD);
     }
 
-    Optional<byte[]> get(String name) {
+    /** An object no larger than {@code max} bytes (a larger one is damaged: it is not read into memory). */
+    byte[] read(String name, long max) {
+        return get(name, max).orElseThrow(() -> Envelope.damaged(name, "it is missing"));
+    }
+
+    Optional<byte[]> get(String name, long max) {
         try {
+            OptionalLong size = store.size(name);
+            if (size.isPresent() && size.getAsLong() > max) {
+                throw Envelope.damaged(name, "it is " + size.getAsLong() + " bytes, more than its kind can be (" + max + ")");
+            }
             return store.get(name);
         } catch (IOException e) {
             throw failed("cannot read " + name + " from " + store.describe(), e);

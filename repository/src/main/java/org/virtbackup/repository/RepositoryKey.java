@@ -43,6 +43,12 @@ public final class RepositoryKey {
     public static RepositoryKey read(Path keyFile) {
         try {
             Path real = keyFile.toRealPath();
+            String owner = Files.getOwner(real, LinkOption.NOFOLLOW_LINKS).getName();
+            if (!owner.equals(System.getProperty("user.name"))) {
+                throw new RepositoryException(RepositoryException.Problem.KEY_MISMATCH, "the key file " + keyFile
+                        + " is owned by " + owner + ", not by " + System.getProperty("user.name")
+                        + ", whom the service runs as: chown it");
+            }
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(real, LinkOption.NOFOLLOW_LINKS);
             if (perms.stream().anyMatch(NOT_OWNER::contains)) {
                 throw new RepositoryException(RepositoryException.Problem.KEY_MISMATCH, "the key file " + keyFile

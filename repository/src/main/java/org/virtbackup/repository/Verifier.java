@@ -78,9 +78,10 @@ public final class Verifier {
                         progress.accept(n);
                         return null;
                     } catch (RepositoryException e) {
-                        if (e.problem() != RepositoryException.Problem.DAMAGED) {
+                        if (e.problem() == RepositoryException.Problem.KEY_MISSING) {
                             throw e;
                         }
+                        // Damaged, or unreadable (a bad sector): either way its data is not there to restore.
                         return e.getMessage();
                     }
                 }));

@@ -143,6 +143,27 @@ class RepositoryTest {
     }
 
     @Test
+    void objectsReadBackWholeWhereDirectIoWorksAndOnTmpfsWhereItDoesNot() throws IOException {
+        for (Path dir : List.of(tmp.resolve("disk"), Files.createTempDirectory(Path.of("/dev/shm"), "vb-direct"))) {
+            try {
+                FileObjectStore store = new FileObjectStore(Files.createDirectories(dir));
+                byte[] big = disk(17, 13); // 1088 KiB + 1 byte: an aligned bulk and a tail
+                big = Arrays.copyOf(big, big.length + 1);
+                store.put("a/big", big);
+                store.putUnsynced("a/small", new byte[] {1, 2, 3});
+                store.sync(List.of("a/big", "a/small"));
+                assertArrayEquals(big, store.get("a/big").orElseThrow());
+                assertArrayEquals(new byte[] {1, 2, 3}, store.get("a/small").orElseThrow());
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("a/big"))));
+            } finally {
+                try (Stream<Path> files = Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    @Test
     void filesThatAreNotOursNeitherBlockACollectionNorAreRemoved() throws IOException {
         Repository repo = Repository.create(store("stray"), CHUNK, null);
         UUID b = backup(repo, disk(2, 12), null);

@@ -142,7 +142,17 @@ public final class JobTracker {
                 Backup done = b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), b.message());
                 faults.reach("create.before-completed");
                 storage.closeToQemu(entry.directory()); // its job's QEMU wrote what it had to
-                catalogue.put(entry.with(done));
+                try {
+                    catalogue.put(entry.with(done));
+                } catch (RuntimeException e) {
+                    if (!done.inRepository()) {
+                        throw e;
+                    }
+                    // Never left running: its domain would stay busy for good. Its chunks go at the next collection.
+                    LOG.error("Backup {} of {} completed, but its manifest could not be written", uuid, b.domain().name(), e);
+                    return record(uuid, new JobResult(JobState.FAILED, "completed, but its manifest could not be "
+                            + "written: " + e.getMessage(), result.disks()));
+                }
                 if (done.inRepository()) {
                     // Its manifest is its record now; the directory it ran in goes (or, at the next start, the sweep takes it).
                     storage.remove(done, entry.directory());

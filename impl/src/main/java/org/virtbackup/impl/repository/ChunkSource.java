@@ -87,20 +87,15 @@ public final class ChunkSource implements RestoreSource {
         qemuImg.create(image, format, disk.capacity());
         Path socket = Paths.privateDirectory(runtimeDirectory).resolve(backup.uuid() + "-" + disk.name() + "-restore.sock");
         try (QemuNbd.Server server = qemuNbd.serve(image, format, socket, true, null, repositories.streams() + 1)) {
-            List<NbdConnection> open = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Stream> open = java.util.Collections.synchronizedList(new ArrayList<>());
             try {
-                eachChunk(index, disk, progress, () -> {
-                    NbdConnection c = NbdConnection.open(libnbd(), server.socket(), QemuNbd.EXPORT, List.of());
-                    open.add(c);
-                    return c;
-                }, (i, data, len, c) -> {
-                    Memory m = new Memory(len);
-                    m.write(0, data, 0, len);
-                    c.write(m, len, (long) i * index.chunkSize());
+                eachChunk(index, disk, progress, () -> stream(server, index, open), (i, data, len, s) -> {
+                    s.buffer().write(0, data, 0, len);
+                    s.connection().write(s.buffer(), len, (long) i * index.chunkSize());
                 });
-                open.forEach(NbdConnection::flush);
+                open.forEach(s -> s.connection().flush());
             } finally {
-                open.forEach(NbdConnection::close);
+                open.forEach(s -> s.connection().close());
             }
         }
     }
@@ -111,29 +106,35 @@ public final class ChunkSource implements RestoreSource {
         Path socket = Paths.privateDirectory(runtimeDirectory).resolve(backup.uuid() + "-" + disk.name() + "-verify.sock");
         AtomicBoolean same = new AtomicBoolean(true);
         try (QemuNbd.Server server = qemuNbd.serve(image, format, socket, false, null, repositories.streams() + 1)) {
-            List<NbdConnection> open = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Stream> open = java.util.Collections.synchronizedList(new ArrayList<>());
             try (NbdConnection probe = NbdConnection.open(libnbd(), server.socket(), QemuNbd.EXPORT, List.of())) {
                 if (probe.size() != disk.capacity()) {
                     return false;
                 }
             }
             try {
-                eachChunk(index, disk, new CopyProgress(0), () -> {
-                    NbdConnection c = NbdConnection.open(libnbd(), server.socket(), QemuNbd.EXPORT, List.of());
-                    open.add(c);
-                    return c;
-                }, true, (i, data, len, c) -> {
-                    Memory m = new Memory(len);
-                    c.read(m, len, (long) i * index.chunkSize());
-                    if (!Arrays.equals(m.getByteArray(0, len), 0, len, data, 0, len)) {
+                eachChunk(index, disk, new CopyProgress(0), () -> stream(server, index, open), true, (i, data, len, s) -> {
+                    s.connection().read(s.buffer(), len, (long) i * index.chunkSize());
+                    if (!Arrays.equals(s.buffer().getByteArray(0, len), 0, len, data, 0, len)) {
                         same.set(false);
                     }
                 });
             } finally {
-                open.forEach(NbdConnection::close);
+                open.forEach(s -> s.connection().close());
             }
         }
         return same.get();
+    }
+
+    /** One worker's connection to the image's export, and its buffer of one chunk (native memory). */
+    private record Stream(NbdConnection connection, Memory buffer) {
+    }
+
+    private Stream stream(QemuNbd.Server server, Index index, List<Stream> open) {
+        Stream s = new Stream(NbdConnection.open(libnbd(), server.socket(), QemuNbd.EXPORT, List.of()),
+                new Memory(index.chunkSize()));
+        open.add(s);
+        return s;
     }
 
     /** What one worker does with one chunk's data. */

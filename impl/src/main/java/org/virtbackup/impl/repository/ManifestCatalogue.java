@@ -50,11 +50,21 @@ public final class ManifestCatalogue implements ManifestRecords {
     public void commit(CatalogueEntry entry) {
         Backup b = entry.backup();
         String url = url(b);
-        Repository repo = repositories.open(url);
-        if (Repositories.call(url, () -> repo.manifest(b.uuid())).isPresent()) {
-            return; // recorded already
+        java.util.Optional<BackupWriter> kept = repositories.uncommitted(b.uuid());
+        try {
+            Repository repo = repositories.open(url);
+            if (Repositories.call(url, () -> repo.manifest(b.uuid())).isPresent()) {
+                return; // recorded already
+            }
+            commit(entry, repo, kept.isPresent() ? kept.get() : reattach(repo, url, b));
+        } finally {
+            kept.ifPresent(BackupWriter::close); // its chunks are named by the manifest now, or are left to a collection
         }
-        BackupWriter writer = repositories.uncommitted(b.uuid()).orElseGet(() -> reattach(repo, url, b));
+    }
+
+    private void commit(CatalogueEntry entry, Repository repo, BackupWriter writer) {
+        Backup b = entry.backup();
+        String url = url(b);
         try (writer) {
             List<Manifest.Disk> disks = new ArrayList<>();
             for (BackupDisk d : b.disks()) {
@@ -107,6 +117,10 @@ public final class ManifestCatalogue implements ManifestRecords {
         List<CatalogueEntry> found = new ArrayList<>();
         for (String url : urls) {
             try {
+                if (!repositories.exists(url)) {
+                    unreadable.remove(url);
+                    continue; // made by the first backup into it
+                }
                 Repository repo = repositories.open(url);
                 Repository.Listing listing = Repositories.call(url, repo::manifests);
                 listing.unreadable().forEach((name, why) -> LOG.warn("Skipping {} in {}: {}", name, url, why));

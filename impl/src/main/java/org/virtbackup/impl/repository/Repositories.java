@@ -47,7 +47,9 @@ public final class Repositories {
     private final int chunkSize;
     private final int streams;
     private final boolean collectAfterDelete;
-    private final Map<String, Repository> open = new ConcurrentHashMap<>();
+    /** By the repository directory's real path: two URLs reaching one directory share its pins. */
+    private final Map<Path, Repository> open = new ConcurrentHashMap<>();
+    private final Map<Path, String> urls = new ConcurrentHashMap<>();
     private final Map<UUID, BackupWriter> uncommitted = new ConcurrentHashMap<>();
 
     @Activate
@@ -91,43 +93,67 @@ public final class Repositories {
     public String check(String text, boolean validateOnly) {
         RepositoryUrl url = RepositoryUrl.parse(text);
         Path dir = inRoots(url);
-        if (validateOnly && !Files.isDirectory(dir.resolve("manifests")) && !Files.exists(dir.resolve("config"))) {
+        if (validateOnly && !Files.exists(dir.resolve("config"))) {
             key(); // the key must be usable for the repository it would make
+            requireEmpty(url, dir);
             return url.url();
         }
-        open(url.url());
+        open(url.url(), true);
         return url.url();
     }
 
-    /** The repository at the URL, made when its directory holds none (empty or missing). */
+    /** The repository at the URL; {@code NOT_A_REPOSITORY} (as {@code INVALID_TARGET}) when its directory holds none. */
     public Repository open(String text) {
+        return open(text, false);
+    }
+
+    /**
+     * The repository at the URL, made first when {@code create} and its directory is missing or
+     * empty: only where a backup is about to go (a target set, a backup started), never when
+     * listing, restoring or collecting, so a repository whose mount is missing is not replaced by
+     * an empty one.
+     */
+    private Repository open(String text, boolean create) {
         RepositoryUrl url = RepositoryUrl.parse(text);
-        Repository known = open.get(url.url());
+        Path dir = inRoots(url);
+        Repository known = open.get(dir);
         if (known != null) {
             return known;
         }
         synchronized (open) {
-            known = open.get(url.url());
+            known = open.get(dir);
             if (known != null) {
                 return known;
             }
-            Path dir = Paths.privateDirectory(inRoots(url));
-            Repository r = call(url.url(), () -> Repository.openOrCreate(new FileObjectStore(dir), chunkSize, key().orElse(null)));
-            open.put(url.url(), r);
-            LOG.info("Repository {} opened: chunks of {} bytes, {}", url.url(), r.config().chunkSize(),
+            boolean make = create && !Files.exists(dir.resolve("config"));
+            if (make) {
+                requireEmpty(url, Paths.privateDirectory(dir));
+            }
+            requirePrivate(url, dir);
+            Repository r = call(url.url(), () -> make ? Repository.create(new FileObjectStore(dir), chunkSize, key().orElse(null))
+                    : Repository.open(new FileObjectStore(dir), key().orElse(null)));
+            open.put(dir, r);
+            urls.put(dir, url.url());
+            LOG.info("Repository {} {}: chunks of {} bytes, {}", url.url(), make ? "made" : "opened", r.config().chunkSize(),
                     r.config().encrypted() ? "encrypted (key fingerprint " + r.config().fingerprint() + ")" : "not encrypted");
             return r;
         }
     }
 
-    /** The repositories opened so far, by URL. */
-    public List<String> opened() {
-        return new ArrayList<>(open.keySet());
+    /** Whether the URL names a repository now (its directory holds its {@code config}). */
+    public boolean exists(String text) {
+        RepositoryUrl url = RepositoryUrl.parse(text);
+        return open.containsKey(inRoots(url)) || Files.exists(inRoots(url).resolve("config"));
     }
 
-    /** Starts writing a backup into a repository. */
+    /** The repositories opened so far, by URL (one per directory). */
+    public List<String> opened() {
+        return new ArrayList<>(urls.values());
+    }
+
+    /** Starts writing a backup into a repository (made if its directory is missing or empty). */
     public BackupWriter writer(String url, UUID backup) {
-        return call(url, () -> open(url).writer(backup));
+        return call(url, () -> open(url, true).writer(backup));
     }
 
     /** Keeps a writer whose job ended until the catalogue writes its manifest (its chunks stay pinned). */
@@ -170,6 +196,38 @@ public final class Repositories {
         } catch (RepositoryException e) {
             throw new BackupException(ErrorCode.INVALID_TARGET, "the repository key (repository.key.file): "
                     + e.getMessage(), e);
+        }
+    }
+
+    /** A new repository goes into an empty directory only: files without a {@code config} are someone's. */
+    private static void requireEmpty(RepositoryUrl url, Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var entries = Files.list(dir)) {
+            if (entries.findAny().isPresent()) {
+                throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + " holds files but no repository (no "
+                        + "config object): a repository is made only in an empty directory; is a file system not mounted?");
+            }
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Only its owner may write in a repository's directory: another user could redirect our writes and deletes. */
+    private static void requirePrivate(RepositoryUrl url, Path dir) {
+        try {
+            var perms = Files.getPosixFilePermissions(dir);
+            if (perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                    || perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
+                throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + ": its directory is writable by others ("
+                        + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "): chmod 700 it");
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + ": no such directory (is its file system "
+                    + "mounted?)", e);
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read " + dir + ": " + e.getMessage(), e);
         }
     }
 

@@ -13,6 +13,7 @@ import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.CollectResult;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
 import org.virtbackup.api.VerifyResult;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
@@ -83,7 +84,11 @@ public final class RepositoryMaintenance {
         List<CollectResult> results = new ArrayList<>();
         for (String u : urls) {
             Repository repo = repositories.open(u);
-            GarbageCollector.Report r = Repositories.call(u, () -> new GarbageCollector(repo).collect());
+            // Running here: a job that ended before a restart has its indexes, not yet its manifest.
+            Set<UUID> unfinished = catalogue.backups().stream()
+                    .filter(b -> b.inRepository() && b.state() == JobState.RUNNING && b.disks().get(0).target().equals(u))
+                    .map(Backup::uuid).collect(java.util.stream.Collectors.toSet());
+            GarbageCollector.Report r = Repositories.call(u, () -> new GarbageCollector(repo).collect(unfinished));
             catalogue.refreshDamage(u);
             LOG.info("Repository {} collected: {} of {} chunks removed, {} indexes of unfinished backups", u,
                     r.chunksRemoved(), r.chunksBefore(), r.indexesRemoved());

@@ -19,6 +19,7 @@ import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.catalogue.DirectoryMarks;
 import org.virtbackup.impl.chain.MergeIntent;
@@ -37,7 +38,8 @@ import org.virtbackup.impl.storage.StorageRouter;
  * deletion after its descriptor went;</li>
  * <li>a temporary ({@code .NAME.tmp}) of a small file whose rename never happened, in the
  * directory of a backup that is not running (a running job's journal may be mid-write);</li>
- * <li>an NBD socket {@code UUID.sock} of a backup not running that nothing listens on.</li>
+ * <li>an NBD socket {@code UUID.sock} of a backup not running that nothing listens on;</li>
+ * <li>a qemu-nbd server whose JVM is gone (its pid file in the runtime directory), with its files.</li>
  * </ul>
  * A directory without a descriptor or a mark stays (a backup forgotten with METADATA_ONLY, a
  * nested target), and so does one holding a merge or restore record its recovery could not
@@ -153,6 +155,14 @@ final class StartupSweep {
     private void sockets() {
         if (!Files.isDirectory(runtimeDirectory)) {
             return;
+        }
+        try {
+            int stopped = QemuNbd.stopOrphans(runtimeDirectory);
+            if (stopped > 0) {
+                LOG.warn("Stopped {} qemu-nbd servers a stopped instance of the service left (they held images)", stopped);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot look for qemu-nbd servers left in {}: {}", runtimeDirectory, e.getMessage());
         }
         try (Stream<Path> files = Files.list(runtimeDirectory)) {
             for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".sock")).toList()) {
