@@ -117,7 +117,9 @@ for entry in "${entries[@]}"; do
 done
 
 status=0
-java -cp "$classpath" "$MAIN" "${args[@]}" || status=$?
+# The service's heap: 256 MiB at most, whatever the disk (a repository backup holds a few chunks per
+# stream and the disk's index, never the disk). A benchmark that needed more would fail here.
+java -Xmx256m -cp "$classpath" "$MAIN" "${args[@]}" || status=$?
 if ((status != 0)); then
     printf 'bench: benchmarks failed (exit %d)\n' "$status" >&2
 fi

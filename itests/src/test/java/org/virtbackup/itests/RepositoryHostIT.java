@@ -83,6 +83,7 @@ public class RepositoryHostIT {
         settings.put("target.roots", dir.resolve("shared").toString());
         settings.put("repository.url", "file://" + repository);
         settings.put("repository.key.file", key.toString());
+        settings.put("repository.collect.after.delete", "true");
         return ForkedKaraf.unpack(dir.resolve(name), settings);
     }
 
@@ -133,6 +134,16 @@ public class RepositoryHostIT {
             assertEquals(chunksBefore, chunks());
             first.run("backup:delete " + FaultFixture.uuidsIn(first.run("backup:list " + big.name())).get(0));
         }
+    }
+
+    @Test
+    public void a4WithCollectAfterDeleteADeletedBackupsOwnChunksGoAtOnce() throws Exception {
+        List<String> before = chunks();
+        HISTORY.write(guest, 0, 0x5e, 40 * MiB, 3 * MiB); // data only this backup will name
+        String uuid = FaultFixture.last(first.run("backup:create --wait --full " + guest.name()));
+        assertTrue("the backup stored its own chunk", chunks().size() > before.size());
+        first.run("backup:delete " + uuid);
+        assertEquals("repository.collect.after.delete took them, no backup:gc", before, chunks());
     }
 
     /** The qemu-nbd processes serving the guest's image. */

@@ -300,6 +300,67 @@ public class RepositoryIT extends RepositoryTestSupport {
     }
 
     @Test
+    public void eventsTreeFlagsAndAnInPlaceRestoreWorkForRepositoryBackups() throws Exception {
+        List<org.osgi.service.event.Event> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
+        props.put(org.osgi.service.event.EventConstants.EVENT_TOPIC, org.virtbackup.api.BackupEvents.TOPIC_ALL);
+        var reg = bundleContext.registerService(org.osgi.service.event.EventHandler.class, seen::add, props);
+        BackupService backups = backupService();
+        String url = repository("flags");
+        try (Guest guest = Guest.start(workDir(), "it-repo-flags", SIZE)) {
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
+            Twin twin = new Twin(guest, SIZE);
+            twin.write(0x61, 0, 4 * MiB);
+            Backup a = backup(backups, guest, null, Set.of());
+            Path aExpected = twin.snapshot();
+            twin.write(0x62, 8 * MiB, 2 * MiB);
+            Backup b = backup(backups, guest, null, EnumSet.of(CreateFlag.INCREMENTAL));
+            twin.write(0x63, 16 * MiB, 2 * MiB);
+            Backup c = backup(backups, guest, null, EnumSet.of(CreateFlag.INCREMENTAL));
+            assertEquals(a.uuid(), b.parent());
+            assertEquals(b.uuid(), c.parent());
+
+            // Events as for any backup: started, completed with what it stored, deleted.
+            waitUntil("the completion of " + a.uuid() + " is posted", 10, () -> topics(seen, a.uuid())
+                    .contains(org.virtbackup.api.BackupEvents.COMPLETED));
+            assertEquals(org.virtbackup.api.BackupEvents.STARTED, topics(seen, a.uuid()).get(0));
+
+            // METADATA_ONLY: the manifest goes, the chunks wait for a collection.
+            int before = filesUnder(repositoryDirectory(url).resolve("chunks")).size();
+            backups.delete(c.uuid(), EnumSet.of(DeleteFlag.METADATA_ONLY));
+            assertTrue(backups.lookup(c.uuid()).isEmpty());
+            assertFalse(Files.exists(repositoryDirectory(url).resolve("manifests").resolve(c.uuid().toString())));
+            assertEquals(before, filesUnder(repositoryDirectory(url).resolve("chunks")).size());
+            assertTrue("its chunk goes at the collection", backups.collect(url).get(0).chunksRemoved() > 0);
+
+            // In place: the shut-off guest's disk is rewritten with a backup point, verified.
+            guest.shutOff();
+            RestoreResult r = backups.restore("<domainbackup><uuid>" + a.uuid() + "</uuid></domainbackup>",
+                    EnumSet.of(RestoreFlag.REWRITE_EXISTING_DISK, RestoreFlag.VERIFY));
+            assertEquals(Boolean.TRUE, r.disks().get(0).verified());
+            assertEquals(guest.disk(0).toString(), r.disks().get(0).path());
+            assertEquals(0, Cmd.run("qemu-img", "compare", guest.disk(0).toString(), aExpected.toString()).exitCode());
+
+            // ALL_CHILDREN: the backup and its subtree.
+            backups.delete(a.uuid(), EnumSet.of(DeleteFlag.ALL_CHILDREN));
+            assertTrue(backups.list(guest.name(), Set.of()).isEmpty());
+            waitUntil("the deletion of " + b.uuid() + " is posted", 10, () -> topics(seen, b.uuid())
+                    .contains(org.virtbackup.api.BackupEvents.DELETED));
+            backups.collect(url);
+            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("chunks")));
+        } finally {
+            reg.unregister();
+        }
+    }
+
+    private static List<String> topics(List<org.osgi.service.event.Event> seen, UUID backup) {
+        synchronized (seen) {
+            return seen.stream().filter(e -> backup.toString().equals(e.getProperty(org.virtbackup.api.BackupEvents.BACKUP)))
+                    .map(org.osgi.service.event.Event::getTopic).toList();
+        }
+    }
+
+    @Test
     public void aPlainRepositoryHoldsTheGuestsDataAsItIs() throws Exception {
         // The control of RepositoryEncryptionIT's search: without a key, random data is found as it was written.
         Path dir = scratchDir("repo-plain");
