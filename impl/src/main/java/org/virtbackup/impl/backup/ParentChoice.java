@@ -126,8 +126,7 @@ public final class ParentChoice {
             return "parent " + p.uuid() + " has no checkpoint";
         }
         Map<String, BackupDisk> parentDisks = p.disks().stream().collect(Collectors.toMap(BackupDisk::name, Function.identity()));
-        Map<String, DomainDisk> thenDisks = DomainXml.disks(parent.domainXml()).stream()
-                .collect(Collectors.toMap(DomainDisk::name, Function.identity(), (a, b) -> a));
+        Map<String, DomainDisk> thenDisks = DomainXml.disksByName(parent.domainXml());
         for (DomainDisk now : chosen) {
             if (!parentDisks.containsKey(now.name())) {
                 return "disk " + now.name() + " is not in parent " + p.uuid() + " (added since?)";

@@ -16,6 +16,13 @@ public final class DomainXml {
     private DomainXml() {
     }
 
+    /** {@link #disks}, by name (the first of a name, in their order). */
+    public static java.util.Map<String, DomainDisk> disksByName(String domainXml) {
+        java.util.Map<String, DomainDisk> byName = new java.util.LinkedHashMap<>();
+        disks(domainXml).forEach(d -> byName.putIfAbsent(d.name(), d));
+        return byName;
+    }
+
     /**
      * The domain's backable disks: {@code device='disk'} with a local file or block source.
      * CD-ROMs, floppies, LUNs and network disks are left out; libvirt cannot back them up either.

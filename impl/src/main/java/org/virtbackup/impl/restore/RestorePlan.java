@@ -124,7 +124,6 @@ final class RestorePlan {
     }
 
     private static Map<String, DomainDisk> byName(String domainXml) {
-        return DomainXml.disks(domainXml).stream()
-                .collect(Collectors.toMap(DomainDisk::name, Function.identity(), (a, b) -> a));
+        return DomainXml.disksByName(domainXml);
     }
 }

@@ -1,15 +1,9 @@
 package org.virtbackup.impl.service;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.virtbackup.impl.qemu.QemuNbd;
-import org.virtbackup.impl.repository.ChunkSource;
-import org.virtbackup.impl.repository.ManifestCatalogue;
-import org.virtbackup.impl.repository.Repositories;
-import org.virtbackup.impl.repository.RepositoryMaintenance;
-
-import java.time.Duration;
 
 import org.virtbackup.impl.backup.BackupStarter;
 import org.virtbackup.impl.backup.ParentChoice;
@@ -30,6 +24,11 @@ import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.qemu.QemuNbd;
+import org.virtbackup.impl.repository.ChunkSource;
+import org.virtbackup.impl.repository.ManifestCatalogue;
+import org.virtbackup.impl.repository.Repositories;
+import org.virtbackup.impl.repository.RepositoryMaintenance;
 import org.virtbackup.impl.restore.InstantRestoreAccess;
 import org.virtbackup.impl.restore.InstantRestores;
 import org.virtbackup.impl.restore.Restorer;

@@ -1,7 +1,5 @@
 package org.virtbackup.impl.service;
 
-import org.virtbackup.impl.repository.Repositories;
-
 import java.nio.file.Path;
 
 import org.virtbackup.api.BackupMode;
@@ -9,10 +7,11 @@ import org.virtbackup.api.BackupService;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.jobs.DomainLocks;
-import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.impl.libvirt.LibvirtConnection;
 import org.virtbackup.impl.provider.managed.ManagedBackupProvider;
 import org.virtbackup.impl.provider.unmanaged.UnmanagedBackupProvider;
+import org.virtbackup.impl.qemu.QemuAccess;
+import org.virtbackup.impl.repository.Repositories;
 import org.virtbackup.impl.storage.DirectoryTarget;
 
 /**

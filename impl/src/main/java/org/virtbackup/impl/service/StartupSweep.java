@@ -19,13 +19,13 @@ import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
-import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.catalogue.DirectoryMarks;
 import org.virtbackup.impl.chain.MergeIntent;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.Libvirt;
+import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.restore.RestoreIntent;
 import org.virtbackup.impl.storage.StorageRouter;
 

@@ -28,6 +28,7 @@ import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
+import org.virtbackup.impl.nbd.Libnbd;
 import org.virtbackup.impl.provider.EndedJob;
 import org.virtbackup.impl.provider.nbd.ExportPlan;
 import org.virtbackup.impl.provider.nbd.NbdListener;
@@ -36,15 +37,15 @@ import org.virtbackup.impl.qemu.QemuAccess;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.qemu.StorageDaemon;
-import org.virtbackup.impl.nbd.Libnbd;
 import org.virtbackup.impl.repository.DiskChunker;
 import org.virtbackup.impl.repository.Repositories;
 import org.virtbackup.repository.BackupWriter;
-import com.sun.jna.Native;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.BackupProvider;
 import org.virtbackup.spi.JobResult;
 import org.virtbackup.spi.JobSpec;
+
+import com.sun.jna.Native;
 
 /**
  * Managed backups through libvirt. A running domain is read through a pull-mode job (QEMU

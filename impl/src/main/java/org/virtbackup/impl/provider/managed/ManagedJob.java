@@ -11,8 +11,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
@@ -54,8 +52,7 @@ final class ManagedJob extends JournaledJob {
         this.qemuImg = qemuImg;
         this.export = export;
         this.stopping = stopping;
-        this.sources = DomainXml.disks(spec.domainXml()).stream()
-                .collect(Collectors.toMap(DomainDisk::name, Function.identity(), (a, b) -> a));
+        this.sources = DomainXml.disksByName(spec.domainXml());
     }
 
     @Override

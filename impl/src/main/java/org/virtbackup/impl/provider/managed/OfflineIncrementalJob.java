@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import org.virtbackup.api.BackupDisk;
@@ -58,8 +57,7 @@ final class OfflineIncrementalJob extends JournaledJob {
     }
 
     void run() {
-        Map<String, DomainDisk> sources = DomainXml.disks(spec.domainXml()).stream()
-                .collect(Collectors.toMap(DomainDisk::name, Function.identity(), (a, b) -> a));
+        Map<String, DomainDisk> sources = DomainXml.disksByName(spec.domainXml());
         try {
             Paths.privateDirectory(runtimeDirectory); // checked when the job began
             List<BackupDisk> disks = new ArrayList<>();

@@ -8,8 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
@@ -62,8 +60,7 @@ final class RepositoryJob extends JournaledJob {
         this.qemuNbd = qemuNbd;
         this.runtimeDirectory = runtimeDirectory;
         this.stopping = stopping;
-        this.sources = DomainXml.disks(spec.domainXml()).stream()
-                .collect(Collectors.toMap(DomainDisk::name, Function.identity(), (a, b) -> a));
+        this.sources = DomainXml.disksByName(spec.domainXml());
     }
 
     @Override
