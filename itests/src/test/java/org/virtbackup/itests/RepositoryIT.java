@@ -221,8 +221,9 @@ public class RepositoryIT extends RepositoryTestSupport {
     public void aCollectionDuringABackupKeepsWhatItNamesAndACancelledBackupLeavesNothing() throws Exception {
         BackupService backups = backupService();
         String url = repository("gc-race");
-        try (Guest twin = Guest.startWithPatterns(workDir(), "it-repo-gc-twin", 256 * MiB, 200);
-                Guest guest = Guest.startWithPatterns(workDir(), "it-repo-gc", 256 * MiB, 200)) {
+        // 900 MiB to read (250 distinct): the backup runs long enough for collections to overlap it.
+        try (Guest twin = Guest.startWithPatterns(workDir(), "it-repo-gc-twin", 1024 * MiB, 900);
+                Guest guest = Guest.startWithPatterns(workDir(), "it-repo-gc", 1024 * MiB, 900)) {
             Path expected = guest.workDir().resolve("expected.qcow2");
             Files.copy(guest.disk(0), expected);
             backups.setDefaultTarget(twin.name(), BackupTarget.repository(url), Set.of());
@@ -233,6 +234,10 @@ public class RepositoryIT extends RepositoryTestSupport {
             java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
             java.util.concurrent.atomic.AtomicLong removed = new java.util.concurrent.atomic.AtomicLong();
             Backup b = backups.create(guest.name(), (String) null, Set.of());
+            // Once it has named a third of its chunks (found stored: the twin's)...
+            waitUntil("the backup is a third through", 60, () -> (Long) backups.getParameters(b.uuid())
+                    .get(BackupParameters.BYTES_PROCESSED) > 424 * MiB
+                    || backups.lookup(b.uuid()).map(x -> x.state() != JobState.RUNNING).orElse(true));
             // ...while the twin's backup goes, so that only the running backup will name them: collect all the while.
             backups.delete(gone.uuid(), Set.of());
             Thread collector = new Thread(() -> {
@@ -257,7 +262,7 @@ public class RepositoryIT extends RepositoryTestSupport {
                     + removed.get() + " it had not reached", named > 0);
             assertTrue("every chunk the backup named was kept", backups.verify(b.uuid()).whole());
             assertRestores(backups, backups.lookup(b.uuid()).orElseThrow(), scratchDir("repo-gc").resolve("b.qcow2"),
-                    expected, "qcow2", 256 * MiB);
+                    expected, "qcow2", 1024 * MiB);
 
             // A cancelled backup: nothing of it is listed, and its chunks go at the next collection.
             backups.delete(b.uuid(), Set.of());

@@ -45,7 +45,7 @@ final class DamageRecords {
     void record(ChunkId id, Set<UUID> backups) {
         String text = backups.stream().map(UUID::toString).sorted().collect(Collectors.joining("\n"));
         byte[] plain = text.getBytes(StandardCharsets.US_ASCII);
-        repository.put(Envelope.TYPE_DAMAGE, name(id), plain, plain.length);
+        repository.objects().put(Envelope.TYPE_DAMAGE, name(id), plain, plain.length);
         records.put(id, Set.copyOf(backups));
     }
 
@@ -67,12 +67,12 @@ final class DamageRecords {
 
     synchronized void reload() {
         Map<ChunkId, Set<UUID>> found = new ConcurrentHashMap<>();
-        for (String name : repository.list(PREFIX)) {
+        for (String name : repository.objects().list(PREFIX)) {
             if (!ChunkId.isHex(name.substring(PREFIX.length()))) {
                 continue;
             }
             ChunkId id = ChunkId.ofHex(name.substring(PREFIX.length()));
-            String text = new String(repository.open(Envelope.TYPE_DAMAGE, name, repository.read(name)),
+            String text = new String(repository.objects().read(Envelope.TYPE_DAMAGE, name, SealedObjects.MAX_METADATA),
                     StandardCharsets.US_ASCII);
             found.put(id, Arrays.stream(text.split("\n")).filter(s -> !s.isBlank()).map(UUID::fromString)
                     .collect(Collectors.toUnmodifiableSet()));

@@ -46,8 +46,8 @@ public final class GarbageCollector {
         Pins pins = repository.pins();
         pins.collectionStarted();
         try {
-            List<String> chunks = repository.list("chunks/");
-            List<String> indexes = repository.list("indexes/");
+            List<String> chunks = repository.objects().list("chunks/");
+            List<String> indexes = repository.objects().list("indexes/");
             Repository.Listing listing = repository.manifests();
             if (!listing.unreadable().isEmpty()) {
                 throw new RepositoryException(RepositoryException.Problem.DAMAGED, "collection stopped before removing "

@@ -23,10 +23,6 @@ public final class Repository {
 
     /** zstd level: 1 is the fastest; measured in the README against 3. */
     private static final int LEVEL = 1;
-    /** A manifest or damage record larger than this is damaged (a descriptor with the domain's XML is kilobytes). */
-    private static final int MAX_METADATA = 64 << 20;
-    /** What a stored object may add to its payload: envelope, nonce, tag, zstd's worst case. */
-    private static final int OVERHEAD = 64 << 10;
 
     /** The manifests that could be read, and why the others could not, by object name. */
     public record Listing(List<Manifest> manifests, Map<String, String> unreadable) {
@@ -36,6 +32,7 @@ public final class Repository {
     private final RepositoryConfig config;
     private final RepositoryKey key;
     private final Envelope envelope;
+    private final SealedObjects objects;
     private final Pins pins = new Pins();
     private final DamageRecords damage;
     private final byte[] zeros;
@@ -46,6 +43,7 @@ public final class Repository {
         this.config = config;
         this.key = key;
         this.envelope = new Envelope(key, LEVEL);
+        this.objects = new SealedObjects(store, envelope);
         this.zeros = new byte[config.chunkSize()];
         this.damage = new DamageRecords(this);
     }
@@ -121,7 +119,7 @@ public final class Repository {
             return zeros.clone();
         }
         String name = id.objectName();
-        byte[] data = envelope.open(Envelope.TYPE_CHUNK, name, read(name, config.chunkSize() + OVERHEAD), config.chunkSize());
+        byte[] data = objects.read(Envelope.TYPE_CHUNK, name, config.chunkSize());
         if (!name(data, data.length).equals(id)) {
             throw Envelope.damaged(name, "its content does not hash to its name");
         }
@@ -130,7 +128,7 @@ public final class Repository {
 
     /** Every manifest, read and checked; the ones that cannot be read are listed apart with the reason. */
     public Listing manifests() {
-        List<String> names = list("manifests/");
+        List<String> names = objects.list("manifests/");
         List<Manifest> found = new ArrayList<>();
         Map<String, String> unreadable = new ConcurrentHashMap<>();
         for (String name : names) {
@@ -149,11 +147,11 @@ public final class Repository {
 
     public Optional<Manifest> manifest(UUID backup) {
         String name = Manifest.objectName(backup);
-        Optional<byte[]> data = get(name, MAX_METADATA + OVERHEAD);
+        Optional<byte[]> data = objects.find(Envelope.TYPE_MANIFEST, name, SealedObjects.MAX_METADATA);
         if (data.isEmpty()) {
             return Optional.empty();
         }
-        Manifest m = Manifest.parse(envelope.open(Envelope.TYPE_MANIFEST, name, data.get(), MAX_METADATA), name);
+        Manifest m = Manifest.parse(data.get(), name);
         if (!m.backup().equals(backup)) {
             throw Envelope.damaged(name, "it is the manifest of another backup, " + m.backup());
         }
@@ -164,7 +162,7 @@ public final class Repository {
     public ChunkId[] index(Manifest manifest, Manifest.Disk disk) {
         String name = Manifest.indexName(manifest.backup(), disk.name());
         int bound = Math.multiplyExact(disk.chunks(), ChunkId.LENGTH);
-        byte[] plain = envelope.open(Envelope.TYPE_INDEX, name, read(name, bound + OVERHEAD), bound);
+        byte[] plain = objects.read(Envelope.TYPE_INDEX, name, bound);
         if (!name(plain, plain.length).hex().equals(disk.indexDigest())) {
             throw Envelope.damaged(name, "it is not the index its manifest names");
         }
@@ -185,7 +183,7 @@ public final class Repository {
     public Manifest.Disk writtenIndex(UUID backup, String disk, long capacity) {
         String name = Manifest.indexName(backup, disk);
         int bound = Math.multiplyExact(Manifest.Disk.chunkCount(capacity, config.chunkSize()), ChunkId.LENGTH);
-        byte[] plain = envelope.open(Envelope.TYPE_INDEX, name, read(name, bound + OVERHEAD), bound);
+        byte[] plain = objects.read(Envelope.TYPE_INDEX, name, bound);
         if (plain.length % ChunkId.LENGTH != 0) {
             throw Envelope.damaged(name, "its length is not a multiple of " + ChunkId.LENGTH);
         }
@@ -195,8 +193,7 @@ public final class Repository {
 
     /** The ids an index object holds, read without a manifest to check it against (a backup not committed yet). */
     List<ChunkId> writtenIds(String indexName) {
-        byte[] plain = envelope.open(Envelope.TYPE_INDEX, indexName, read(indexName, Integer.MAX_VALUE - 16),
-                Integer.MAX_VALUE - 16 - OVERHEAD);
+        byte[] plain = objects.read(Envelope.TYPE_INDEX, indexName, Integer.MAX_VALUE - (1 << 20));
         List<ChunkId> ids = new ArrayList<>(plain.length / ChunkId.LENGTH);
         for (int i = 0; i + ChunkId.LENGTH <= plain.length; i += ChunkId.LENGTH) {
             ids.add(ChunkId.of(plain, i));
@@ -244,23 +241,12 @@ public final class Repository {
 
     /** A chunk, whole but durable only after {@link #syncChunks}: a backup's chunks are made durable together. */
     long putChunk(ChunkId id, byte[] data, int length) {
-        String name = id.objectName();
-        byte[] sealed = envelope.seal(Envelope.TYPE_CHUNK, name, data, length);
-        try {
-            store.putUnsynced(name, sealed);
-        } catch (IOException e) {
-            throw failed("cannot write " + name + " to " + store.describe(), e);
-        }
-        return sealed.length;
+        return objects.putUnsynced(Envelope.TYPE_CHUNK, id.objectName(), data, length);
     }
 
     /** Makes these chunks durable, whoever wrote them: before an index names them. */
     void syncChunks(Collection<ChunkId> ids) {
-        try {
-            store.sync(ids.stream().map(ChunkId::objectName).toList());
-        } catch (IOException e) {
-            throw failed("cannot sync the chunks in " + store.describe(), e);
-        }
+        objects.sync(ids.stream().map(ChunkId::objectName).toList());
     }
 
     String putIndex(UUID backup, String disk, ChunkId[] ids) {
@@ -268,57 +254,17 @@ public final class Repository {
         for (int i = 0; i < ids.length; i++) {
             ids[i].copyTo(plain, i * ChunkId.LENGTH);
         }
-        put(Envelope.TYPE_INDEX, Manifest.indexName(backup, disk), plain, plain.length);
+        objects.put(Envelope.TYPE_INDEX, Manifest.indexName(backup, disk), plain, plain.length);
         return name(plain, plain.length).hex();
     }
 
     void putManifest(Manifest m) {
         byte[] plain = m.toBytes();
-        put(Envelope.TYPE_MANIFEST, Manifest.objectName(m.backup()), plain, plain.length);
+        objects.put(Envelope.TYPE_MANIFEST, Manifest.objectName(m.backup()), plain, plain.length);
     }
 
-    /** Seals and writes an object; returns its stored size. */
-    long put(byte type, String name, byte[] plain, int length) {
-        byte[] sealed = envelope.seal(type, name, plain, length);
-        try {
-            store.put(name, sealed);
-        } catch (IOException e) {
-            throw failed("cannot write " + name + " to " + store.describe(), e);
-        }
-        return sealed.length;
-    }
-
-    byte[] open(byte type, String name, byte[] stored) {
-        return envelope.open(type, name, stored, MAX_METADATA);
-    }
-
-    byte[] read(String name) {
-        return read(name, MAX_METADATA + OVERHEAD);
-    }
-
-    /** An object no larger than {@code max} bytes (a larger one is damaged: it is not read into memory). */
-    byte[] read(String name, long max) {
-        return get(name, max).orElseThrow(() -> Envelope.damaged(name, "it is missing"));
-    }
-
-    Optional<byte[]> get(String name, long max) {
-        try {
-            OptionalLong size = store.size(name);
-            if (size.isPresent() && size.getAsLong() > max) {
-                throw Envelope.damaged(name, "it is " + size.getAsLong() + " bytes, more than its kind can be (" + max + ")");
-            }
-            return store.get(name);
-        } catch (IOException e) {
-            throw failed("cannot read " + name + " from " + store.describe(), e);
-        }
-    }
-
-    List<String> list(String prefix) {
-        try {
-            return store.list(prefix);
-        } catch (IOException e) {
-            throw failed("cannot list " + prefix + " in " + store.describe(), e);
-        }
+    SealedObjects objects() {
+        return objects;
     }
 
     Pins pins() {
@@ -344,6 +290,6 @@ public final class Repository {
     }
 
     static RepositoryException failed(String what, IOException e) {
-        return new RepositoryException(RepositoryException.Problem.IO, what + ": " + e.getMessage(), e);
+        return SealedObjects.failed(what, e);
     }
 }

@@ -41,7 +41,7 @@ class RepositoryTest {
         assertEquals(ChunkId.ZERO, ids[3]);
         assertEquals(ChunkId.ZERO, ids[4]);
         assertArrayEquals(disk, read(repo, ids, disk.length));
-        assertEquals(8, repo.list("chunks/").size());
+        assertEquals(8, repo.objects().list("chunks/").size());
         assertEquals("<backup/>", m.descriptor());
     }
 
@@ -133,13 +133,13 @@ class RepositoryTest {
         System.arraycopy(shared, 0, second, 0, 2 * CHUNK); // two shared
         UUID a = backup(repo, shared, null);
         UUID b = backup(repo, second, null);
-        assertEquals(6, repo.list("chunks/").size());
+        assertEquals(6, repo.objects().list("chunks/").size());
         repo.delete(a);
         GarbageCollector.Report r = new GarbageCollector(repo).collect();
         assertEquals(2, r.chunksRemoved());
         Manifest m = repo.manifest(b).orElseThrow();
         assertArrayEquals(second, read(repo, repo.index(m, m.disk("vda")), second.length));
-        assertTrue(repo.list("indexes/" + a).isEmpty());
+        assertTrue(repo.objects().list("indexes/" + a).isEmpty());
     }
 
     @Test
