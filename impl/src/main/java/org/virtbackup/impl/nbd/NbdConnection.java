@@ -20,6 +20,13 @@ public final class NbdConnection implements AutoCloseable {
     private static final long STATUS_SPAN = 1L << 30;
 
     private final Libnbd nbd;
+    /**
+     * Reads and writes go in requests of at most this size: QEMU's NBD server (7.2) spent twice
+     * the CPU on 1 MiB reads, and wrote a qcow2 image at half the speed, than with 256 KiB
+     * requests (README, Performance: the probes).
+     */
+    private static final int REQUEST = 256 * 1024;
+
     private final Pointer handle;
     private final String where;
 
@@ -68,12 +75,18 @@ public final class NbdConnection implements AutoCloseable {
 
     /** Reads {@code length} bytes at {@code offset} into the buffer. */
     public void read(Memory buffer, int length, long offset) {
-        check(nbd.nbd_pread(handle, buffer, length, offset, 0), "read " + length + " bytes at " + offset);
+        for (int done = 0; done < length; done += REQUEST) {
+            int n = Math.min(REQUEST, length - done);
+            check(nbd.nbd_pread(handle, buffer.share(done), n, offset + done, 0), "read " + n + " bytes at " + (offset + done));
+        }
     }
 
     /** Writes {@code length} bytes of the buffer at {@code offset}. */
     public void write(Memory buffer, int length, long offset) {
-        check(nbd.nbd_pwrite(handle, buffer, length, offset, 0), "write " + length + " bytes at " + offset);
+        for (int done = 0; done < length; done += REQUEST) {
+            int n = Math.min(REQUEST, length - done);
+            check(nbd.nbd_pwrite(handle, buffer.share(done), n, offset + done, 0), "write " + n + " bytes at " + (offset + done));
+        }
     }
 
     /** Makes what was written durable on the server's side. */

@@ -1,11 +1,13 @@
 package org.virtbackup.impl.nbd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -56,18 +58,33 @@ class NbdConnectionTest {
         }
     }
 
+    /** Longer than one request and not a multiple of it: every 64 KiB piece its own byte, so a misplaced request shows. */
     @Test
-    void writesIntoAServedImage() throws Exception {
+    void writesAndReadsBackMoreThanOneRequestInPlace() throws Exception {
         Path image = tmp.resolve("new.qcow2");
         run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "4M");
+        int piece = 64 * 1024;
+        int pieces = 18;
+        int length = pieces * piece + 512;
+        Memory buf = new Memory(length);
+        for (int k = 0; k <= pieces; k++) {
+            buf.setMemory((long) k * piece, Math.min(piece, length - (long) k * piece), (byte) (k + 1));
+        }
         try (QemuNbd.Server server = qemuNbd.serve(image, "qcow2", tmp.resolve("w.sock"), true, null, 1);
                 NbdConnection c = NbdConnection.open(nbd, server.socket(), QemuNbd.EXPORT, List.of())) {
-            Memory buf = new Memory(MIB);
-            buf.setMemory(0, MIB, (byte) 0x42);
-            c.write(buf, (int) MIB, 2 * MIB);
+            c.write(buf, length, 2 * MIB);
             c.flush();
+            Memory back = new Memory(length);
+            c.read(back, length, 2 * MIB);
+            assertArrayEquals(buf.getByteArray(0, length), back.getByteArray(0, length));
         }
-        run("qemu-io", "-f", "qcow2", "-c", "read -P 0x42 2M 1M", "-c", "read -P 0 0 2M", image.toString());
+        List<String> check = new ArrayList<>(List.of("qemu-io", "-f", "qcow2", "-c", "read -P 0 0 2M"));
+        for (int k = 0; k < pieces; k++) {
+            check.addAll(List.of("-c", "read -P " + (k + 1) + " " + (2 * MIB + (long) k * piece) + " " + piece));
+        }
+        check.addAll(List.of("-c", "read -P " + (pieces + 1) + " " + (2 * MIB + (long) pieces * piece) + " 512",
+                "-c", "read -P 0 " + (2 * MIB + length) + " " + (2 * MIB - length), image.toString()));
+        run(check.toArray(String[]::new));
     }
 
     static void run(String... cmd) throws IOException, InterruptedException {
