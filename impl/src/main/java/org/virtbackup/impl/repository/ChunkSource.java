@@ -84,7 +84,7 @@ public final class ChunkSource implements RestoreSource {
             }
             return;
         }
-        qemuImg.create(image, format, disk.capacity());
+        qemuImg.create(image, format, disk.capacity(), clusterSize(index.chunkSize()));
         Path socket = Paths.privateDirectory(runtimeDirectory).resolve(backup.uuid() + "-" + disk.name() + "-restore.sock");
         try (QemuNbd.Server server = qemuNbd.serve(image, format, socket, true, null, repositories.streams() + 1)) {
             List<Stream> open = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -98,6 +98,16 @@ public final class ChunkSource implements RestoreSource {
                 open.forEach(s -> s.connection().close());
             }
         }
+    }
+
+    /**
+     * A restored qcow2 image's clusters are the repository's chunks (qcow2 allows 2 MiB at most):
+     * each chunk written is one cluster allocated, where 64 KiB clusters made every 1 MiB write
+     * allocate sixteen and the restore 2.3 times slower (README, Performance). The price is a
+     * coarser allocation for what the guest writes later into regions that were never written.
+     */
+    static int clusterSize(int chunkSize) {
+        return Math.max(64 * 1024, Math.min(chunkSize, 2 * 1024 * 1024));
     }
 
     @Override
