@@ -73,7 +73,7 @@ public final class Verifier {
             for (ChunkId id : ids) {
                 checks.add(pool.submit(() -> {
                     try {
-                        long n = repository.readChunk(id).length;
+                        long n = repository.checkedChunk(id).length;
                         bytes.addAndGet(n);
                         progress.accept(n);
                         return null;

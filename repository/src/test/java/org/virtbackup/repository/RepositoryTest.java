@@ -124,6 +124,35 @@ class RepositoryTest {
         assertEquals(RepositoryException.Problem.DAMAGED, e.problem());
     }
 
+    /**
+     * A restore's reads trust a chunk's tag, which binds its content to its name under the key;
+     * verification also hashes the content. Content sealed under a name it does not hash to (what
+     * only a faulty writer could make) is read, and found damaged by verify; a chunk file copied
+     * over another name fails its tag on read; a plain repository hashes on every read.
+     */
+    @Test
+    void readsTrustTheTagVerificationAlsoHashesAndPlainReadsHash() throws IOException {
+        Repository sealed = Repository.create(store("tag"), CHUNK, RepositoryKey.generate(tmp.resolve("key")));
+        byte[] disk = disk(2, 21);
+        UUID a = backup(sealed, disk, null);
+        ChunkId[] ids = sealed.index(sealed.manifest(a).orElseThrow(), sealed.manifest(a).orElseThrow().disk("vda"));
+        byte[] other = disk(1, 22);
+        sealed.objects().put(Envelope.TYPE_CHUNK, ids[0].objectName(), other, other.length);
+        assertArrayEquals(other, sealed.readChunk(ids[0]));
+        assertEquals(java.util.Set.of(ids[0]), new Verifier(sealed, 2).verify(a, n -> { }).damaged().keySet());
+        Files.copy(tmp.resolve("tag").resolve(ids[1].objectName()), tmp.resolve("tag").resolve(ids[0].objectName()),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertEquals(RepositoryException.Problem.DAMAGED,
+                assertThrows(RepositoryException.class, () -> sealed.readChunk(ids[0])).problem());
+
+        Repository plain = Repository.create(store("plain-tag"), CHUNK, null);
+        UUID b = backup(plain, disk, null);
+        ChunkId[] plainIds = plain.index(plain.manifest(b).orElseThrow(), plain.manifest(b).orElseThrow().disk("vda"));
+        plain.objects().put(Envelope.TYPE_CHUNK, plainIds[0].objectName(), other, other.length);
+        RepositoryException e = assertThrows(RepositoryException.class, () -> plain.readChunk(plainIds[0]));
+        assertTrue(e.getMessage().contains("does not hash to its name"), e.getMessage());
+    }
+
     @Test
     void collectionRemovesOnlyWhatNoManifestNames() {
         Repository repo = Repository.create(store("gc"), CHUNK, null);
