@@ -31,6 +31,14 @@ final class Envelope {
     private static final int NONCE = 12;
     private static final int TAG_BITS = 128;
     private static final int SAMPLE = 64 * 1024;
+    /**
+     * Encrypts in slices: the JDK's AES-GCM intrinsics wait for their Java callers to be compiled,
+     * which many small calls bring about in the first megabytes and a few 1 MiB calls only after a
+     * gigabyte or so (measured with JDK 17: 9.7 s for the first GiB in 1 MiB calls, 1.6 s in
+     * 16 KiB slices, 0.25 s either way once compiled). Without it a Karaf's first encrypted
+     * backup was 2.5 times slower than the next.
+     */
+    private static final int SLICE = 16 * 1024;
 
     private final RepositoryKey key;
     private final int level;
@@ -76,7 +84,12 @@ final class Envelope {
             System.arraycopy(nonce, 0, out, HEADER, NONCE);
             c.updateAAD(out, 0, HEADER);
             c.updateAAD(name.getBytes(StandardCharsets.UTF_8));
-            c.doFinal(body, 0, bodyLength, out, HEADER + NONCE);
+            int at = HEADER + NONCE;
+            int done = 0;
+            for (; bodyLength - done > SLICE; done += SLICE) {
+                at += c.update(body, done, SLICE, out, at);
+            }
+            c.doFinal(body, done, bodyLength - done, out, at);
             return out;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES/GCM is missing from this JVM", e);
