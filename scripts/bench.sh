@@ -30,7 +30,8 @@
 #                `qemu-img convert -t none` of the image (RESULT nbd-export ratio, target 1.3 or
 #                less); the client's last copy is checked equal to the disk.
 #   repository   the same guest: full backups into an encrypted and a plain repository vs.
-#                qemu-img convert -t none; an incremental after 64 scattered 1 MiB writes of random
+#                qemu-img convert -t none, and reading + hashing the same chunks over NBD without
+#                storing them (RESULT repository-full-floor: the best a backup could do); an incremental after 64 scattered 1 MiB writes of random
 #                data vs. the full (and its stored bytes / 64 MiB); a restore into a new qcow2 vs.
 #                qemu-img convert; verify vs. reading the stored chunk files (RESULT repository-*)
 #   repository-space  what a repository stores: a clone of the guest with 64 MiB of its own

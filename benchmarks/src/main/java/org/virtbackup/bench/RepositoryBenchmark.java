@@ -25,7 +25,8 @@ import org.virtbackup.api.RestoreResult;
  * <li>{@code repository-full}: full backup into an encrypted repository (zstd on, AES-256-GCM on)
  * vs. {@code qemu-img convert -t none} of the image; {@code repository-full-plain}: the same
  * into a repository without a key. Before each backup the previous one is deleted and collected,
- * so each stores every chunk;</li>
+ * so each stores every chunk; {@code repository-full-floor}: reading and hashing the same chunks
+ * over NBD, storing nothing ({@link ReadAndHash}), the best a repository backup could do here;</li>
  * <li>{@code repository-incremental}: per round a full backup, then 64 scattered 1 MiB writes
  * (untimed, as the incremental-backup benchmark), then an incremental: incremental / full, and
  * the bytes it stored / 64 MiB ({@code repository-incremental-bytes});</li>
@@ -36,6 +37,9 @@ import org.virtbackup.api.RestoreResult;
  * </ul>
  */
 final class RepositoryBenchmark implements Benchmark {
+
+    /** The service's default {@code repository.streams}. */
+    private static final int STREAMS = 8;
 
     @Override
     public String name() {
@@ -77,7 +81,11 @@ final class RepositoryBenchmark implements Benchmark {
         var full = Interleaved.run(ctx, name(), ctx.rounds(), List.of(
                 new Interleaved.Series("qemu-img convert", baseline),
                 new Interleaved.Series("full, encrypted", () -> fresh(fixture, sealedUrl, lastSealed)),
-                new Interleaved.Series("full, plain", () -> fresh(plainFixture, plainUrl, lastPlain))));
+                new Interleaved.Series("full, plain", () -> fresh(plainFixture, plainUrl, lastPlain)),
+                new Interleaved.Series("read and hash only", () -> {
+                    Cmd.run("sync");
+                    return Interleaved.Sample.of(ReadAndHash.seconds(ctx, disk, STREAMS));
+                })));
         Files.deleteIfExists(out);
         plainFixture.service().delete(lastPlain[0], EnumSet.noneOf(DeleteFlag.class));
         plainFixture.service().collect(plainUrl);
@@ -155,6 +163,7 @@ final class RepositoryBenchmark implements Benchmark {
         return List.of(
                 Result.of(name() + "-full", "ratio", Stats.median(full.get("full, encrypted")) / convertFull),
                 Result.of(name() + "-full-plain", "ratio", Stats.median(full.get("full, plain")) / convertFull),
+                Result.of(name() + "-full-floor", "ratio", Stats.median(full.get("read and hash only")) / convertFull),
                 Result.of(name() + "-incremental", "ratio",
                         Stats.median(incremental.get("incremental")) / Stats.median(incremental.get("full"))),
                 Result.of(name() + "-incremental-bytes", "ratio",

@@ -30,8 +30,8 @@ import com.sun.jna.Memory;
  */
 public final class DiskChunker {
 
-    /** What a disk's copy made: its index, and the bytes it stored, found stored already, and read. */
-    public record Result(ChunkId[] ids, long stored, long deduplicated, long read) {
+    /** What a disk's copy made: its index, and the bytes it stored and found stored already. */
+    public record Result(ChunkId[] ids, long stored, long deduplicated) {
     }
 
     private final Libnbd nbd;
@@ -129,7 +129,7 @@ public final class DiskChunker {
         if (cancelled.getAsBoolean()) {
             throw new CancellationException();
         }
-        return new Result(ids, stored.get(), deduplicated.get(), (long) todo.size() * chunkSize);
+        return new Result(ids, stored.get(), deduplicated.get());
     }
 
     private static int length(int chunk, long size, int chunkSize) {

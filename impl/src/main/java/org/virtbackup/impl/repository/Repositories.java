@@ -143,7 +143,8 @@ public final class Repositories {
     /** Whether the URL names a repository now (its directory holds its {@code config}). */
     public boolean exists(String text) {
         RepositoryUrl url = RepositoryUrl.parse(text);
-        return open.containsKey(inRoots(url)) || Files.exists(inRoots(url).resolve("config"));
+        Path dir = inRoots(url);
+        return open.containsKey(dir) || Files.exists(dir.resolve("config"));
     }
 
     /** The repositories opened so far, by URL (one per directory). */
