@@ -48,6 +48,7 @@ public final class StorageRouter {
     private final TargetSettings settings;
     private final DirectoryCheck directoryCheck;
     private final StoragePools pools;
+    private final BackupImages images;
     private final Map<UUID, BackupTarget> byDomain = new ConcurrentHashMap<>();
     /** Every directory target in use, by its root directory. */
     private final Map<Path, StorageTarget> directories = new ConcurrentHashMap<>();
@@ -71,6 +72,7 @@ public final class StorageRouter {
         this.settings = new TargetSettings(globalRoot);
         this.directoryCheck = new DirectoryCheck(globalRoot, roots);
         this.pools = pools;
+        this.images = new BackupImages(pools);
         this.qemu = qemu;
         directories.put(globalRoot, global);
         Set<Path> used = new HashSet<>();
@@ -275,36 +277,14 @@ public final class StorageRouter {
                     .orElseThrow(() -> new BackupException(ErrorCode.INVALID_TARGET, dir + " is in no known target "
                             + "(is the bundle of the StorageTarget service that keeps it active?)"));
         }
-        removeImages(backup, disks, dir);
+        images.remove(backup, disks, dir);
         owner.remove(dir);
         owners.remove(dir);
     }
 
-    /**
-     * Removes a backup's images: files in its own directory, or its volumes in a pool; nothing
-     * else, whatever its descriptor says.
-     */
+    /** Removes a backup's images ({@link BackupImages}), leaving its directory. */
     public void removeImages(Backup backup, Path backupDirectory) {
-        removeImages(backup.uuid(), backup.disks(), backupDirectory);
-    }
-
-    private void removeImages(UUID backup, List<BackupDisk> disks, Path backupDirectory) {
-        Path dir = backupDirectory.toAbsolutePath().normalize();
-        for (BackupDisk d : disks) {
-            if (d.target().isEmpty() || d.inRepository()) {
-                continue; // an unmanaged backup's disk: nothing stored; a repository's chunks go at its collection
-            }
-            Path image = Path.of(d.target()).toAbsolutePath().normalize();
-            try {
-                if (image.startsWith(dir)) {
-                    Files.deleteIfExists(image);
-                } else if (!pools.delete(image, backup.toString()) && Files.exists(image)) {
-                    LOG.warn("Not removing {} of backup {}: neither in its directory nor a volume of a pool", image, backup);
-                }
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("Cannot remove {} of backup {}: {}", image, backup, e.getMessage());
-            }
-        }
+        images.remove(backup.uuid(), backup.disks(), backupDirectory);
     }
 
     private StorageTarget kind(String kind) {
