@@ -78,7 +78,7 @@ public final class BackupWriter implements AutoCloseable {
      * Writes a disk's index once every chunk it names is durable (this writer's, and the ones it
      * found written by others, whose names may not be synced yet); returns its digest.
      */
-    public String writeIndex(String disk, ChunkId[] ids) {
+    public String writeIndex(String disk, ChunkIndex ids) {
         repository.syncChunks(pinned);
         return repository.putIndex(backup, disk, ids);
     }

@@ -172,7 +172,7 @@ public final class Repository {
     }
 
     /** The chunk ids of a backup's disk, checked against the digest its manifest records. */
-    public ChunkId[] index(Manifest manifest, Manifest.Disk disk) {
+    public ChunkIndex index(Manifest manifest, Manifest.Disk disk) {
         String name = Manifest.indexName(manifest.backup(), disk.name());
         int bound = Math.multiplyExact(disk.chunks(), ChunkId.LENGTH);
         byte[] plain = objects.read(Envelope.TYPE_INDEX, name, bound);
@@ -182,11 +182,7 @@ public final class Repository {
         if (plain.length != disk.chunks() * ChunkId.LENGTH) {
             throw Envelope.damaged(name, "it holds " + plain.length / ChunkId.LENGTH + " ids, not " + disk.chunks());
         }
-        ChunkId[] ids = new ChunkId[disk.chunks()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = ChunkId.of(plain, i * ChunkId.LENGTH);
-        }
-        return ids;
+        return ChunkIndex.wrap(plain);
     }
 
     /**
@@ -262,11 +258,8 @@ public final class Repository {
         objects.sync(ids.stream().map(ChunkId::objectName).toList());
     }
 
-    String putIndex(UUID backup, String disk, ChunkId[] ids) {
-        byte[] plain = new byte[ids.length * ChunkId.LENGTH];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i].copyTo(plain, i * ChunkId.LENGTH);
-        }
+    String putIndex(UUID backup, String disk, ChunkIndex ids) {
+        byte[] plain = ids.bytes();
         objects.put(Envelope.TYPE_INDEX, Manifest.indexName(backup, disk), plain, plain.length);
         return name(plain, plain.length).hex();
     }

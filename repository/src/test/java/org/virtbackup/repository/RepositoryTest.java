@@ -37,9 +37,9 @@ class RepositoryTest {
         Arrays.fill(disk, 3 * CHUNK, 5 * CHUNK, (byte) 0);
         UUID b = backup(repo, disk, null);
         Manifest m = repo.manifest(b).orElseThrow();
-        ChunkId[] ids = repo.index(m, m.disk("vda"));
-        assertEquals(ChunkId.ZERO, ids[3]);
-        assertEquals(ChunkId.ZERO, ids[4]);
+        ChunkIndex ids = repo.index(m, m.disk("vda"));
+        assertEquals(ChunkId.ZERO, ids.get(3));
+        assertEquals(ChunkId.ZERO, ids.get(4));
         assertArrayEquals(disk, read(repo, ids, disk.length));
         assertEquals(8, repo.objects().list("chunks/").size());
         assertEquals("<backup/>", m.descriptor());
@@ -135,21 +135,21 @@ class RepositoryTest {
         Repository sealed = Repository.create(store("tag"), CHUNK, RepositoryKey.generate(tmp.resolve("key")));
         byte[] disk = disk(2, 21);
         UUID a = backup(sealed, disk, null);
-        ChunkId[] ids = sealed.index(sealed.manifest(a).orElseThrow(), sealed.manifest(a).orElseThrow().disk("vda"));
+        ChunkIndex ids = sealed.index(sealed.manifest(a).orElseThrow(), sealed.manifest(a).orElseThrow().disk("vda"));
         byte[] other = disk(1, 22);
-        sealed.objects().put(Envelope.TYPE_CHUNK, ids[0].objectName(), other, other.length);
-        assertArrayEquals(other, sealed.readChunk(ids[0]));
-        assertEquals(java.util.Set.of(ids[0]), new Verifier(sealed, 2).verify(a, n -> { }).damaged().keySet());
-        Files.copy(tmp.resolve("tag").resolve(ids[1].objectName()), tmp.resolve("tag").resolve(ids[0].objectName()),
+        sealed.objects().put(Envelope.TYPE_CHUNK, ids.get(0).objectName(), other, other.length);
+        assertArrayEquals(other, sealed.readChunk(ids.get(0)));
+        assertEquals(java.util.Set.of(ids.get(0)), new Verifier(sealed, 2).verify(a, n -> { }).damaged().keySet());
+        Files.copy(tmp.resolve("tag").resolve(ids.get(1).objectName()), tmp.resolve("tag").resolve(ids.get(0).objectName()),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         assertEquals(RepositoryException.Problem.DAMAGED,
-                assertThrows(RepositoryException.class, () -> sealed.readChunk(ids[0])).problem());
+                assertThrows(RepositoryException.class, () -> sealed.readChunk(ids.get(0))).problem());
 
         Repository plain = Repository.create(store("plain-tag"), CHUNK, null);
         UUID b = backup(plain, disk, null);
-        ChunkId[] plainIds = plain.index(plain.manifest(b).orElseThrow(), plain.manifest(b).orElseThrow().disk("vda"));
-        plain.objects().put(Envelope.TYPE_CHUNK, plainIds[0].objectName(), other, other.length);
-        RepositoryException e = assertThrows(RepositoryException.class, () -> plain.readChunk(plainIds[0]));
+        ChunkIndex plainIds = plain.index(plain.manifest(b).orElseThrow(), plain.manifest(b).orElseThrow().disk("vda"));
+        plain.objects().put(Envelope.TYPE_CHUNK, plainIds.get(0).objectName(), other, other.length);
+        RepositoryException e = assertThrows(RepositoryException.class, () -> plain.readChunk(plainIds.get(0)));
         assertTrue(e.getMessage().contains("does not hash to its name"), e.getMessage());
     }
 
@@ -214,13 +214,16 @@ class RepositoryTest {
         byte[] disk = disk(4, 8);
         UUID parent = backup(repo, disk, null);
         Manifest pm = repo.manifest(parent).orElseThrow();
-        ChunkId[] parentIds = repo.index(pm, pm.disk("vda"));
+        ChunkIndex parentIds = repo.index(pm, pm.disk("vda"));
         UUID child = UUID.randomUUID();
         try (BackupWriter w = repo.writer(child)) {
-            ChunkId[] ids = parentIds.clone();
-            assertTrue(w.reuse(ids[0]) && w.reuse(ids[1]) && w.reuse(ids[2]));
+            ChunkIndex ids = ChunkIndex.of(parentIds.size());
+            for (int i = 0; i < 3; i++) {
+                assertTrue(w.reuse(parentIds.get(i)));
+                ids.set(i, parentIds.get(i));
+            }
             byte[] changed = disk(1, 9);
-            ids[3] = w.store(changed, CHUNK).id();
+            ids.set(3, w.store(changed, CHUNK).id());
             w.writeIndex("vda", ids);
             repo.delete(parent); // the parent goes while the child still names its chunks
             GarbageCollector.Report during = new GarbageCollector(repo).collect();
@@ -240,12 +243,12 @@ class RepositoryTest {
         byte[] disk = disk(2, 10);
         UUID parent = backup(repo, disk, null);
         Manifest pm = repo.manifest(parent).orElseThrow();
-        ChunkId[] ids = repo.index(pm, pm.disk("vda"));
+        ChunkIndex ids = repo.index(pm, pm.disk("vda"));
         repo.delete(parent);
         new GarbageCollector(repo).collect();
         try (BackupWriter w = repo.writer(UUID.randomUUID())) {
-            assertFalse(w.reuse(ids[0]), "a collected chunk is not reused");
-            assertEquals(ids[0], w.store(Arrays.copyOf(disk, CHUNK), CHUNK).id());
+            assertFalse(w.reuse(ids.get(0)), "a collected chunk is not reused");
+            assertEquals(ids.get(0), w.store(Arrays.copyOf(disk, CHUNK), CHUNK).id());
         }
     }
 
@@ -258,7 +261,7 @@ class RepositoryTest {
         Verifier verifier = new Verifier(repo, 2);
         assertTrue(verifier.verify(a, n -> { }).whole());
         Manifest m = repo.manifest(a).orElseThrow();
-        ChunkId victim = repo.index(m, m.disk("vda"))[1];
+        ChunkId victim = repo.index(m, m.disk("vda")).get(1);
         Path file = tmp.resolve("verify").resolve(victim.objectName());
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length / 2] ^= 1;
@@ -289,10 +292,10 @@ class RepositoryTest {
         UUID uuid = UUID.randomUUID();
         try (BackupWriter w = repo.writer(uuid)) {
             int n = Manifest.Disk.chunkCount(disk.length, CHUNK);
-            ChunkId[] ids = new ChunkId[n];
+            ChunkIndex ids = ChunkIndex.of(n);
             for (int i = 0; i < n; i++) {
                 int len = Math.min(CHUNK, disk.length - i * CHUNK);
-                ids[i] = w.store(Arrays.copyOfRange(disk, i * CHUNK, i * CHUNK + len), len).id();
+                ids.set(i, w.store(Arrays.copyOfRange(disk, i * CHUNK, i * CHUNK + len), len).id());
             }
             Manifest m = new Manifest(uuid, DOMAIN, Instant.now(), List.of(new Manifest.Disk("vda", disk.length, CHUNK, n,
                     w.writeIndex("vda", ids))), descriptor == null ? "<backup/>" : descriptor);
@@ -306,10 +309,10 @@ class RepositoryTest {
                 Manifest.Disk.chunkCount(capacity, CHUNK), digest)), "<backup/>");
     }
 
-    static byte[] read(Repository repo, ChunkId[] ids, int length) {
+    static byte[] read(Repository repo, ChunkIndex ids, int length) {
         byte[] out = new byte[length];
-        for (int i = 0; i < ids.length; i++) {
-            byte[] c = repo.readChunk(ids[i]);
+        for (int i = 0; i < ids.size(); i++) {
+            byte[] c = repo.readChunk(ids.get(i));
             System.arraycopy(c, 0, out, i * CHUNK, Math.min(CHUNK, length - i * CHUNK));
         }
         return out;

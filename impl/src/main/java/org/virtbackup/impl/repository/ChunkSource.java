@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
@@ -26,6 +27,7 @@ import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.restore.RestoreSource;
 import org.virtbackup.repository.ChunkId;
+import org.virtbackup.repository.ChunkIndex;
 import org.virtbackup.repository.Manifest;
 import org.virtbackup.repository.Repository;
 
@@ -58,7 +60,7 @@ public final class ChunkSource implements RestoreSource {
     @Override
     public long required(Backup backup, BackupDisk disk, String format) {
         Index index = index(backup, disk);
-        long stored = Arrays.stream(index.ids()).filter(id -> !id.isZero()).count() * index.chunkSize();
+        long stored = IntStream.range(0, index.ids().size()).filter(i -> !index.ids().isZero(i)).count() * index.chunkSize();
         return Math.min(disk.capacity(), stored) + (format.equals("qcow2") ? disk.capacity() / 8192 + (1 << 20) : 0);
     }
 
@@ -164,27 +166,27 @@ public final class ChunkSource implements RestoreSource {
     private <C> void eachChunk(Index index, BackupDisk disk, CopyProgress progress, Opener<C> opener, boolean zeros,
             ChunkWrite<C> write) {
         String url = disk.target();
-        ChunkId[] ids = index.ids();
+        ChunkIndex ids = index.ids();
         AtomicInteger next = new AtomicInteger();
         List<CompletableFuture<Void>> workers = new ArrayList<>();
         for (int w = 0; w < repositories.streams(); w++) {
             workers.add(CompletableFuture.runAsync(() -> {
                 try {
                     C connection = opener.open();
-                    for (int i = next.getAndIncrement(); i < ids.length; i = next.getAndIncrement()) {
+                    for (int i = next.getAndIncrement(); i < ids.size(); i = next.getAndIncrement()) {
                         int len = (int) Math.min(index.chunkSize(), disk.capacity() - (long) i * index.chunkSize());
-                        ChunkId id = ids[i];
-                        if (!id.isZero() || zeros) {
+                        if (!ids.isZero(i) || zeros) {
+                            ChunkId id = ids.get(i);
                             byte[] data = Repositories.call(url, () -> index.repository().readChunk(id));
                             write.accept(i, data, len, connection);
                         }
                         progress.advance(len);
                     }
                 } catch (IOException e) {
-                    next.set(ids.length);
+                    next.set(ids.size());
                     throw new BackupException(ErrorCode.IO_ERROR, "restoring disk " + disk.name() + ": " + e.getMessage(), e);
                 } catch (RuntimeException e) {
-                    next.set(ids.length);
+                    next.set(ids.size());
                     throw e;
                 }
             }, executor));
@@ -196,7 +198,7 @@ public final class ChunkSource implements RestoreSource {
         }
     }
 
-    private record Index(Repository repository, ChunkId[] ids, int chunkSize) {
+    private record Index(Repository repository, ChunkIndex ids, int chunkSize) {
     }
 
     private Index index(Backup backup, BackupDisk disk) {

@@ -17,7 +17,7 @@ import org.virtbackup.impl.nbd.Extent;
 import org.virtbackup.impl.nbd.Libnbd;
 import org.virtbackup.impl.nbd.NbdConnection;
 import org.virtbackup.repository.BackupWriter;
-import org.virtbackup.repository.ChunkId;
+import org.virtbackup.repository.ChunkIndex;
 
 import com.sun.jna.Memory;
 
@@ -31,7 +31,7 @@ import com.sun.jna.Memory;
 public final class DiskChunker {
 
     /** What a disk's copy made: its index, and the bytes it stored and found stored already. */
-    public record Result(ChunkId[] ids, long stored, long deduplicated) {
+    public record Result(ChunkIndex ids, long stored, long deduplicated) {
     }
 
     private final Libnbd nbd;
@@ -51,7 +51,7 @@ public final class DiskChunker {
      * @param parent the parent backup's index of this disk, {@code null} for a full copy
      * @param progress receives the disk bytes covered as they are
      */
-    public Result copy(Path socket, String export, String context, ChunkId[] parent, int chunkSize, BackupWriter writer,
+    public Result copy(Path socket, String export, String context, ChunkIndex parent, int chunkSize, BackupWriter writer,
             LongConsumer progress, BooleanSupplier cancelled) {
         boolean full = parent == null;
         long size;
@@ -65,9 +65,9 @@ public final class DiskChunker {
             extents = control.extents(context, 0, size);
         }
         int n = Math.toIntExact((size + chunkSize - 1) / chunkSize);
-        if (!full && parent.length != n) {
+        if (!full && parent.size() != n) {
             throw new BackupException(ErrorCode.CHAIN_BROKEN, "disk " + export + " has " + n + " chunks now and "
-                    + parent.length + " in the parent backup: its size changed; make a full backup (FORCE_FULL)");
+                    + parent.size() + " in the parent backup: its size changed; make a full backup (FORCE_FULL)");
         }
         boolean[] read = new boolean[n];
         for (Extent e : extents) {
@@ -77,12 +77,14 @@ public final class DiskChunker {
                 }
             }
         }
-        ChunkId[] ids = new ChunkId[n];
+        ChunkIndex ids = ChunkIndex.of(n);
         List<Integer> todo = new ArrayList<>();
         long skipped = 0;
         for (int i = 0; i < n; i++) {
-            if (!read[i] && (full || writer.reuse(parent[i]))) {
-                ids[i] = full ? ChunkId.ZERO : parent[i];
+            if (!read[i] && (full || writer.reuse(parent.get(i)))) {
+                if (!full) {
+                    ids.set(i, parent.get(i));
+                }
                 skipped += length(i, size, chunkSize);
             } else {
                 todo.add(i);
@@ -108,7 +110,7 @@ public final class DiskChunker {
                         c.read(buffer, len, (long) i * chunkSize);
                         buffer.read(0, data, 0, len);
                         BackupWriter.Stored s = writer.store(data, len);
-                        ids[i] = s.id();
+                        ids.set(i, s.id());
                         stored.addAndGet(s.newBytes());
                         if (s.newBytes() == 0 && !s.id().isZero()) {
                             deduplicated.addAndGet(len);

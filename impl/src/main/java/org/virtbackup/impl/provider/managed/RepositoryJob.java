@@ -20,7 +20,7 @@ import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.repository.DiskChunker;
 import org.virtbackup.impl.repository.Repositories;
 import org.virtbackup.repository.BackupWriter;
-import org.virtbackup.repository.ChunkId;
+import org.virtbackup.repository.ChunkIndex;
 import org.virtbackup.repository.Manifest;
 import org.virtbackup.repository.Repository;
 import org.virtbackup.spi.JobProgress;
@@ -81,7 +81,7 @@ final class RepositoryJob extends JournaledJob {
             int chunkSize = repo.config().chunkSize();
             List<BackupDisk> disks = new ArrayList<>();
             for (BackupDisk d : spec.backup().disks()) {
-                ChunkId[] parent = parentIndex(repo, d.name()).orElse(null);
+                ChunkIndex parent = parentIndex(repo, d.name()).orElse(null);
                 DiskChunker.Result r = Repositories.call(url, () -> copy(d, parent, chunkSize));
                 Repositories.call(url, () -> writer.writeIndex(d.name(), r.ids()));
                 disks.add(d.withStored(r.stored(), r.deduplicated()));
@@ -102,7 +102,7 @@ final class RepositoryJob extends JournaledJob {
         }
     }
 
-    private DiskChunker.Result copy(BackupDisk disk, ChunkId[] parent, int chunkSize) {
+    private DiskChunker.Result copy(BackupDisk disk, ChunkIndex parent, int chunkSize) {
         Backup p = spec.parent();
         if (export != null) {
             String context = parent == null ? Libnbd.ALLOCATION : "qemu:dirty-bitmap:" + PullExport.bitmap(disk.name());
@@ -123,7 +123,7 @@ final class RepositoryJob extends JournaledJob {
     }
 
     /** The parent's index of the disk, when the parent holds the disk: an incremental reads only what changed since. */
-    private Optional<ChunkId[]> parentIndex(Repository repo, String disk) {
+    private Optional<ChunkIndex> parentIndex(Repository repo, String disk) {
         Backup p = spec.parent();
         if (p == null || p.disks().stream().noneMatch(d -> d.name().equals(disk))) {
             return Optional.empty();

@@ -1,0 +1,45 @@
+package org.virtbackup.repository;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class ChunkIndexTest {
+
+    @Test
+    void holdsIdsInPlaceAsTheIndexObjectStoresThem() {
+        ChunkId a = ChunkId.ofHex("11".repeat(32));
+        ChunkId b = ChunkId.ofHex("ab".repeat(31) + "00");
+        ChunkIndex index = ChunkIndex.of(3);
+        index.set(0, a);
+        index.set(2, b);
+        assertEquals(a, index.get(0));
+        assertTrue(index.isZero(1));
+        assertEquals(ChunkId.ZERO, index.get(1));
+        assertFalse(index.isZero(2));
+        List<ChunkId> all = new ArrayList<>();
+        index.forEach(all::add);
+        assertEquals(List.of(a, ChunkId.ZERO, b), all);
+        byte[] stored = index.bytes();
+        assertEquals(3 * ChunkId.LENGTH, stored.length);
+        assertEquals(index, ChunkIndex.wrap(stored.clone()));
+        byte[] first = new byte[ChunkId.LENGTH];
+        a.copyTo(first, 0);
+        assertArrayEquals(first, java.util.Arrays.copyOf(stored, ChunkId.LENGTH));
+    }
+
+    @Test
+    void refusesWhatItCannotHold() {
+        assertThrows(IndexOutOfBoundsException.class, () -> ChunkIndex.of(2).get(2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChunkIndex.of(Integer.MAX_VALUE));
+        assertTrue(e.getMessage().contains("larger chunks"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ChunkIndex.wrap(new byte[33]));
+    }
+}
