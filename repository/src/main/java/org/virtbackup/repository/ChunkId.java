@@ -42,6 +42,19 @@ public final class ChunkId {
         return equals(ZERO);
     }
 
+    /** Its first 8 bytes, big-endian: what a collection marks ({@link ChunkMarks}). */
+    long prefix() {
+        return prefix(bytes, 0);
+    }
+
+    static long prefix(byte[] bytes, int offset) {
+        long p = 0;
+        for (int k = 0; k < Long.BYTES; k++) {
+            p = p << 8 | bytes[offset + k] & 0xff;
+        }
+        return p;
+    }
+
     public String hex() {
         return HexFormat.of().formatHex(bytes);
     }

@@ -58,6 +58,11 @@ public final class ChunkIndex implements Iterable<ChunkId> {
         return true;
     }
 
+    /** The first 8 bytes of chunk {@code i}'s id ({@link ChunkId#prefix}), without making the id. */
+    long prefix(int i) {
+        return ChunkId.prefix(ids, offset(i));
+    }
+
     /** The bytes an index object stores. */
     byte[] bytes() {
         return ids;

@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -135,24 +136,29 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public List<String> list(String prefix) throws IOException {
+        List<String> names = new ArrayList<>();
+        forEach(prefix, names::add);
+        return names;
+    }
+
+    @Override
+    public void forEach(String prefix, Consumer<String> action) throws IOException {
         int slash = prefix.lastIndexOf('/');
         Path base = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
         if (!Files.isDirectory(base)) {
-            return List.of();
+            return;
         }
-        List<String> names = new ArrayList<>();
         try (Stream<Path> files = Files.walk(base)) {
             files.filter(Files::isRegularFile)
                     .filter(p -> !p.getFileName().toString().startsWith(TEMPORARY))
                     .map(p -> root.relativize(p).toString().replace(java.io.File.separatorChar, '/'))
                     .filter(n -> n.startsWith(prefix))
-                    .forEach(names::add);
+                    .forEach(action);
         } catch (java.io.UncheckedIOException e) {
             if (!(e.getCause() instanceof NoSuchFileException)) { // a directory removed while walking
                 throw e.getCause();
             }
         }
-        return names;
     }
 
     /** Removes temporary files that a crashed put left, older than the given age in milliseconds. */

@@ -46,7 +46,7 @@ public final class GarbageCollector {
         Pins pins = repository.pins();
         pins.collectionStarted();
         try {
-            List<String> chunks = repository.objects().list("chunks/");
+            ChunkIndex stored = listChunks(); // before the manifests: a chunk stored later is not a candidate
             List<String> indexes = repository.objects().list("indexes/");
             Repository.Listing listing = repository.manifests();
             if (!listing.unreadable().isEmpty()) {
@@ -54,22 +54,18 @@ public final class GarbageCollector {
                         + "anything: manifests cannot be read, so the chunks they name are unknown: "
                         + listing.unreadable());
             }
-            Set<ChunkId> marked = new HashSet<>();
+            ChunkMarks marked = new ChunkMarks();
             Set<UUID> listed = new HashSet<>();
             for (Manifest m : listing.manifests()) {
                 listed.add(m.backup());
                 for (Manifest.Disk d : m.disks()) {
-                    for (ChunkId id : repository.index(m, d)) {
-                        if (!id.isZero()) {
-                            marked.add(id);
-                        }
-                    }
+                    marked.mark(repository.index(m, d));
                 }
             }
             for (UUID backup : unfinished) {
                 markWritten(backup, indexes, marked);
             }
-            int removed = sweep(chunks, marked, pins);
+            int removed = sweep(stored, marked, pins);
             int orphans = 0;
             for (String index : indexes) {
                 String[] parts = index.split("/");
@@ -85,12 +81,12 @@ public final class GarbageCollector {
                 }
             }
             for (ChunkId id : repository.damage().chunks()) {
-                if (!marked.contains(id) && !repository.store().exists(id.objectName())) {
+                if (!marked.isMarked(id) && !repository.store().exists(id.objectName())) {
                     repository.damage().forget(id);
                 }
             }
             int temporaries = repository.store().removeTemporaries(TEMPORARY_AGE_MILLIS);
-            return new Report(chunks.size(), removed, orphans, temporaries);
+            return new Report(stored.size(), removed, orphans, temporaries);
         } catch (IOException e) {
             throw Repository.failed("collection failed in " + repository.store().describe(), e);
         } finally {
@@ -99,46 +95,52 @@ public final class GarbageCollector {
     }
 
     /** Marks the chunks named by the indexes a backup without a manifest has written so far. */
-    private void markWritten(UUID backup, List<String> indexes, Set<ChunkId> marked) {
+    private void markWritten(UUID backup, List<String> indexes, ChunkMarks marked) {
         String prefix = "indexes/" + backup + "/";
         for (String index : indexes) {
             if (index.startsWith(prefix)) {
-                for (ChunkId id : repository.writtenIds(index)) {
-                    if (!id.isZero()) {
-                        marked.add(id);
-                    }
-                }
+                repository.writtenIds(index).forEach(marked::mark);
             }
         }
     }
 
-    private int sweep(List<String> chunks, Set<ChunkId> marked, Pins pins) {
-        List<ChunkId> candidates = new ArrayList<>();
-        for (String name : chunks) {
+    /** The stored chunks' ids, listed one name at a time into 32 bytes each (names of others' files skipped). */
+    private ChunkIndex listChunks() {
+        java.io.ByteArrayOutputStream ids = new java.io.ByteArrayOutputStream();
+        byte[] one = new byte[ChunkId.LENGTH];
+        repository.objects().forEach("chunks/", name -> {
             String hex = name.substring(name.lastIndexOf('/') + 1);
-            if (!ChunkId.isHex(hex) || !ChunkId.ofHex(hex).objectName().equals(name)) {
-                continue; // not a chunk's name: not ours to remove
-            }
-            ChunkId id = ChunkId.ofHex(hex);
-            if (!marked.contains(id)) {
-                candidates.add(id);
-            }
-        }
+            if (ChunkId.isHex(hex) && ChunkId.ofHex(hex).objectName().equals(name)) {
+                ChunkId.ofHex(hex).copyTo(one, 0);
+                ids.writeBytes(one);
+            } // else not a chunk's name: not ours to remove
+        });
+        return ChunkIndex.wrap(ids.toByteArray());
+    }
+
+    /** Removes the unmarked chunks no writer holds, a batch at a time under the pins' exclusive lock. */
+    private int sweep(ChunkIndex stored, ChunkMarks marked, Pins pins) {
         AtomicInteger removed = new AtomicInteger();
-        for (int from = 0; from < candidates.size(); from += BATCH) {
-            List<ChunkId> batch = candidates.subList(from, Math.min(candidates.size(), from + BATCH));
-            pins.exclusive(() -> {
-                for (ChunkId id : batch) {
-                    if (!pins.isHeld(id)) {
-                        try {
-                            repository.store().delete(id.objectName());
-                        } catch (IOException e) {
-                            throw Repository.failed("cannot remove chunk " + id, e);
+        List<ChunkId> batch = new ArrayList<>(BATCH);
+        for (int i = 0; i <= stored.size(); i++) {
+            if (i < stored.size() && !marked.isMarked(stored.get(i))) {
+                batch.add(stored.get(i));
+            }
+            if (batch.size() == BATCH || i == stored.size() && !batch.isEmpty()) {
+                pins.exclusive(() -> {
+                    for (ChunkId id : batch) {
+                        if (!pins.isHeld(id)) {
+                            try {
+                                repository.store().delete(id.objectName());
+                            } catch (IOException e) {
+                                throw Repository.failed("cannot remove chunk " + id, e);
+                            }
+                            removed.incrementAndGet();
                         }
-                        removed.incrementAndGet();
                     }
-                }
-            });
+                });
+                batch.clear();
+            }
         }
         return removed.get();
     }

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -46,6 +47,14 @@ public interface ObjectStore {
 
     /** The names of the objects whose names start with the prefix, in no particular order. */
     List<String> list(String prefix) throws IOException;
+
+    /**
+     * Gives each name {@link #list} would return to the action, one at a time: a store of
+     * millions of chunks need not hold all their names at once (a collection does not).
+     */
+    default void forEach(String prefix, Consumer<String> action) throws IOException {
+        list(prefix).forEach(action);
+    }
 
     /**
      * Removes what writes cut short by a crash left (temporary files), older than the age given;

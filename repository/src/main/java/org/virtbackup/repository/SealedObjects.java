@@ -83,6 +83,15 @@ final class SealedObjects {
         }
     }
 
+    /** {@link ObjectStore#forEach}: names one at a time. */
+    void forEach(String prefix, java.util.function.Consumer<String> action) {
+        try {
+            store.forEach(prefix, action);
+        } catch (IOException e) {
+            throw failed("cannot list " + prefix + " in " + store.describe(), e);
+        }
+    }
+
     static RepositoryException failed(String what, IOException e) {
         return new RepositoryException(RepositoryException.Problem.IO, what + ": " + e.getMessage(), e);
     }
