@@ -13,9 +13,34 @@ import java.util.NoSuchElementException;
 public final class ChunkIndex implements Iterable<ChunkId> {
 
     private final byte[] ids;
+    private final int count;
 
-    private ChunkIndex(byte[] ids) {
+    private ChunkIndex(byte[] ids, int count) {
         this.ids = ids;
+        this.count = count;
+    }
+
+    /** Builds an index of ids added one by one, in an array that grows by half: no copy at the end. */
+    static final class Builder {
+        private byte[] ids = new byte[1024 * ChunkId.LENGTH];
+        private int count;
+
+        void add(ChunkId id) {
+            if ((count + 1) * ChunkId.LENGTH > ids.length) {
+                long grown = Math.min((long) ids.length * 3 / 2, (long) Integer.MAX_VALUE / ChunkId.LENGTH * ChunkId.LENGTH);
+                if (grown <= ids.length) {
+                    throw new RepositoryException(RepositoryException.Problem.IO, "more than " + count
+                            + " chunks to list: more than one array holds");
+                }
+                ids = Arrays.copyOf(ids, (int) grown);
+            }
+            id.copyTo(ids, count * ChunkId.LENGTH);
+            count++;
+        }
+
+        ChunkIndex build() {
+            return new ChunkIndex(ids, count);
+        }
     }
 
     /** An index of {@code count} chunks, all {@link ChunkId#ZERO} until set. */
@@ -24,7 +49,7 @@ public final class ChunkIndex implements Iterable<ChunkId> {
             throw new IllegalArgumentException("an index holds 0 to " + Integer.MAX_VALUE / ChunkId.LENGTH
                     + " chunks, not " + count + ": use larger chunks for a disk this size");
         }
-        return new ChunkIndex(new byte[count * ChunkId.LENGTH]);
+        return new ChunkIndex(new byte[count * ChunkId.LENGTH], count);
     }
 
     /** The index an index object holds (its plain bytes, taken as they are). */
@@ -32,11 +57,11 @@ public final class ChunkIndex implements Iterable<ChunkId> {
         if (plain.length % ChunkId.LENGTH != 0) {
             throw new IllegalArgumentException("an index is a multiple of " + ChunkId.LENGTH + " bytes, not " + plain.length);
         }
-        return new ChunkIndex(plain);
+        return new ChunkIndex(plain, plain.length / ChunkId.LENGTH);
     }
 
     public int size() {
-        return ids.length / ChunkId.LENGTH;
+        return count;
     }
 
     public ChunkId get(int i) {
@@ -65,7 +90,7 @@ public final class ChunkIndex implements Iterable<ChunkId> {
 
     /** The bytes an index object stores. */
     byte[] bytes() {
-        return ids;
+        return ids.length == count * ChunkId.LENGTH ? ids : Arrays.copyOf(ids, count * ChunkId.LENGTH);
     }
 
     @Override
@@ -90,12 +115,12 @@ public final class ChunkIndex implements Iterable<ChunkId> {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ChunkIndex c && Arrays.equals(ids, c.ids);
+        return o instanceof ChunkIndex c && Arrays.equals(ids, 0, count * ChunkId.LENGTH, c.ids, 0, c.count * ChunkId.LENGTH);
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(ids);
+        return Arrays.hashCode(bytes());
     }
 
     private int offset(int i) {

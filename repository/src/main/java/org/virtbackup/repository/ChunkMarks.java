@@ -3,12 +3,13 @@ package org.virtbackup.repository;
 import java.util.Arrays;
 
 /**
- * The chunks a collection found named, each as the first 8 bytes of its id, in one sorted array:
- * 8 bytes per distinct chunk where a set of ids took about 120 (10 TiB of distinct 1 MiB chunks:
- * 80 MiB, not 1.2 GB). Marks are appended and, whenever the array fills, sorted and made
- * distinct: a collection reads every backup's index, mostly the same chunks again, and the
- * array stays within twice the distinct marks. Two ids with the same first 8 bytes (one chance
- * in 2^64 for a pair) keep an unnamed chunk: a collection errs only towards keeping.
+ * The chunks a collection found named (or a verification must read), each as the first 8 bytes
+ * of its id, in one sorted array: 11 to 16 bytes per distinct chunk, where a set of ids took
+ * about 120. Marks are appended and, whenever the array fills, sorted and made distinct (a
+ * collection reads every backup's index, mostly the same chunks again); the array grows to
+ * twice the distinct marks when they fill three quarters of it. Two ids with the same first 8
+ * bytes (one chance in 2^64 for a pair) keep an unnamed chunk: a collection errs only towards
+ * keeping.
  */
 final class ChunkMarks {
 
@@ -31,10 +32,19 @@ final class ChunkMarks {
     }
 
     boolean isMarked(ChunkId id) {
+        return isMarked(id.prefix());
+    }
+
+    boolean isMarked(long prefix) {
+        return indexOf(prefix) >= 0;
+    }
+
+    /** Where the mark is among the distinct marks (0 to {@link #size()} - 1), negative if it is not marked. */
+    int indexOf(long prefix) {
         if (!compact) {
             compact();
         }
-        return Arrays.binarySearch(marks, 0, size, id.prefix()) >= 0;
+        return Arrays.binarySearch(marks, 0, size, prefix);
     }
 
     /** Distinct marks. */
@@ -48,8 +58,8 @@ final class ChunkMarks {
     private void add(long prefix) {
         if (size == marks.length) {
             compact();
-            if (size > marks.length / 2) {
-                marks = Arrays.copyOf(marks, marks.length * 2);
+            if (size > marks.length / 4 * 3) {
+                marks = Arrays.copyOf(marks, Math.max(marks.length, size * 2));
             }
         }
         marks[size++] = prefix;

@@ -99,23 +99,24 @@ public final class GarbageCollector {
         String prefix = "indexes/" + backup + "/";
         for (String index : indexes) {
             if (index.startsWith(prefix)) {
-                repository.writtenIds(index).forEach(marked::mark);
+                marked.mark(repository.writtenIds(index));
             }
         }
     }
 
     /** The stored chunks' ids, listed one name at a time into 32 bytes each (names of others' files skipped). */
     private ChunkIndex listChunks() {
-        java.io.ByteArrayOutputStream ids = new java.io.ByteArrayOutputStream();
-        byte[] one = new byte[ChunkId.LENGTH];
+        ChunkIndex.Builder ids = new ChunkIndex.Builder();
         repository.objects().forEach("chunks/", name -> {
             String hex = name.substring(name.lastIndexOf('/') + 1);
-            if (ChunkId.isHex(hex) && ChunkId.ofHex(hex).objectName().equals(name)) {
-                ChunkId.ofHex(hex).copyTo(one, 0);
-                ids.writeBytes(one);
+            if (ChunkId.isHex(hex)) {
+                ChunkId id = ChunkId.ofHex(hex);
+                if (id.objectName().equals(name)) {
+                    ids.add(id);
+                }
             } // else not a chunk's name: not ours to remove
         });
-        return ChunkIndex.wrap(ids.toByteArray());
+        return ids.build();
     }
 
     /** Removes the unmarked chunks no writer holds, a batch at a time under the pins' exclusive lock. */
@@ -123,7 +124,7 @@ public final class GarbageCollector {
         AtomicInteger removed = new AtomicInteger();
         List<ChunkId> batch = new ArrayList<>(BATCH);
         for (int i = 0; i <= stored.size(); i++) {
-            if (i < stored.size() && !marked.isMarked(stored.get(i))) {
+            if (i < stored.size() && !marked.isMarked(stored.prefix(i))) {
                 batch.add(stored.get(i));
             }
             if (batch.size() == BATCH || i == stored.size() && !batch.isEmpty()) {

@@ -1,6 +1,7 @@
 package org.virtbackup.repository;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -43,54 +45,52 @@ public final class Verifier {
         this.threads = Math.max(1, threads);
     }
 
-    /** Verifies a backup; {@code progress} receives the plain bytes checked as they are. */
+    /**
+     * Verifies a backup; {@code progress} receives the plain bytes checked as they are. Each
+     * distinct chunk is read once: its indexes are held as stored (32 bytes per chunk), and a
+     * chunk is claimed by the first worker to meet it among the distinct marks (8 bytes and a bit
+     * each), so a backup of a few TiB verifies within the service's heap. Two chunks alike in their
+     * first 8 bytes (one chance in 2^64 per pair) would be read as one.
+     */
     public Report verify(UUID backup, LongConsumer progress) {
         Manifest m = repository.manifest(backup).orElseThrow(() -> new RepositoryException(
                 RepositoryException.Problem.NOT_FOUND, "no backup " + backup + " in " + repository.store().describe()));
-        Map<ChunkId, String> damaged = new HashMap<>();
-        Set<ChunkId> distinct = new LinkedHashSet<>();
+        List<ChunkIndex> indexes = new ArrayList<>();
+        ChunkMarks distinct = new ChunkMarks();
         for (Manifest.Disk d : m.disks()) {
             try {
-                for (ChunkId id : repository.index(m, d)) {
-                    if (!id.isZero()) {
-                        distinct.add(id);
-                    }
-                }
+                ChunkIndex index = repository.index(m, d);
+                indexes.add(index);
+                distinct.mark(index);
             } catch (RepositoryException e) {
                 throw new RepositoryException(RepositoryException.Problem.DAMAGED, "backup " + backup
                         + " cannot be verified: " + e.getMessage(), e);
             }
         }
+        BitSet claimed = new BitSet(distinct.size());
+        Map<ChunkId, String> damaged = new ConcurrentHashMap<>();
         AtomicLong bytes = new AtomicLong();
+        AtomicLong next = new AtomicLong();
+        long total = indexes.stream().mapToLong(ChunkIndex::size).sum();
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "virt-backup-verify-" + backup);
             t.setDaemon(true);
             return t;
         });
         try {
-            List<Future<String>> checks = new ArrayList<>();
-            List<ChunkId> ids = new ArrayList<>(distinct);
-            for (ChunkId id : ids) {
-                checks.add(pool.submit(() -> {
-                    try {
-                        long n = repository.checkedChunk(id).length;
-                        bytes.addAndGet(n);
-                        progress.accept(n);
-                        return null;
-                    } catch (RepositoryException e) {
-                        if (e.problem() == RepositoryException.Problem.KEY_MISSING) {
-                            throw e;
+            List<Future<?>> workers = new ArrayList<>();
+            for (int w = 0; w < threads; w++) {
+                workers.add(pool.submit(() -> {
+                    for (long k = next.getAndIncrement(); k < total; k = next.getAndIncrement()) {
+                        ChunkId id = claim(indexes, k, distinct, claimed);
+                        if (id != null) {
+                            check(id, bytes, progress, damaged);
                         }
-                        // Damaged, or unreadable (a bad sector): either way its data is not there to restore.
-                        return e.getMessage();
                     }
                 }));
             }
-            for (int i = 0; i < ids.size(); i++) {
-                String why = checks.get(i).get();
-                if (why != null) {
-                    damaged.put(ids.get(i), why);
-                }
+            for (Future<?> f : workers) {
+                f.get();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -103,6 +103,42 @@ public final class Verifier {
         }
         Set<UUID> affected = damaged.isEmpty() ? Set.of() : record(backup, damaged.keySet());
         return new Report(backup, distinct.size(), bytes.get(), Map.copyOf(damaged), affected);
+    }
+
+    /** The chunk at position {@code k} of the disks' indexes, if it is not zeros and nobody claimed it before. */
+    private static ChunkId claim(List<ChunkIndex> indexes, long k, ChunkMarks distinct, BitSet claimed) {
+        for (ChunkIndex index : indexes) {
+            if (k < index.size()) {
+                int i = (int) k;
+                if (index.isZero(i)) {
+                    return null;
+                }
+                int mark = distinct.indexOf(index.prefix(i));
+                synchronized (claimed) {
+                    if (claimed.get(mark)) {
+                        return null;
+                    }
+                    claimed.set(mark);
+                }
+                return index.get(i);
+            }
+            k -= index.size();
+        }
+        return null;
+    }
+
+    private void check(ChunkId id, AtomicLong bytes, LongConsumer progress, Map<ChunkId, String> damaged) {
+        try {
+            long n = repository.checkedChunk(id).length;
+            bytes.addAndGet(n);
+            progress.accept(n);
+        } catch (RepositoryException e) {
+            if (e.problem() == RepositoryException.Problem.KEY_MISSING) {
+                throw e;
+            }
+            // Damaged, or unreadable (a bad sector): either way its data is not there to restore.
+            damaged.put(id, e.getMessage());
+        }
     }
 
     /** Records each damaged chunk with every backup naming it. */

@@ -35,6 +35,26 @@ class ChunkIndexTest {
         assertArrayEquals(first, java.util.Arrays.copyOf(stored, ChunkId.LENGTH));
     }
 
+    /** Past its first array (1024 ids): what a collection lists, in order, with no copy at the end. */
+    @Test
+    void aBuilderGrowsAndKeepsTheOrder() {
+        ChunkIndex.Builder builder = new ChunkIndex.Builder();
+        java.util.Random random = new java.util.Random(3);
+        ChunkIndex expected = ChunkIndex.of(5000);
+        byte[] id = new byte[ChunkId.LENGTH];
+        for (int i = 0; i < 5000; i++) {
+            random.nextBytes(id);
+            expected.set(i, ChunkId.of(id, 0));
+            builder.add(ChunkId.of(id, 0));
+        }
+        ChunkIndex built = builder.build();
+        assertEquals(5000, built.size());
+        assertEquals(expected, built);
+        assertArrayEquals(expected.bytes(), built.bytes());
+        assertEquals(expected.get(4999), built.get(4999));
+        assertThrows(IndexOutOfBoundsException.class, () -> built.get(5000));
+    }
+
     @Test
     void refusesWhatItCannotHold() {
         assertThrows(IndexOutOfBoundsException.class, () -> ChunkIndex.of(2).get(2));

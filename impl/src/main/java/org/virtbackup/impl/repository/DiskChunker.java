@@ -78,7 +78,8 @@ public final class DiskChunker {
             }
         }
         ChunkIndex ids = ChunkIndex.of(n);
-        List<Integer> todo = new ArrayList<>();
+        int[] todo = new int[n]; // the chunks to read, in order: 4 bytes each
+        int reads = 0;
         long skipped = 0;
         for (int i = 0; i < n; i++) {
             if (!read[i] && (full || writer.reuse(parent.get(i)))) {
@@ -87,25 +88,26 @@ public final class DiskChunker {
                 }
                 skipped += length(i, size, chunkSize);
             } else {
-                todo.add(i);
+                todo[reads++] = i;
             }
         }
         progress.accept(skipped);
         AtomicLong stored = new AtomicLong();
         AtomicLong deduplicated = new AtomicLong();
         AtomicInteger next = new AtomicInteger();
-        int workers = Math.min(streams, todo.size());
+        int toRead = reads;
+        int workers = Math.min(streams, toRead);
         List<CompletableFuture<Void>> running = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
             running.add(CompletableFuture.runAsync(() -> {
                 try (NbdConnection c = NbdConnection.open(nbd, socket, export, List.of())) {
                     Memory buffer = new Memory(chunkSize);
                     byte[] data = new byte[chunkSize];
-                    for (int k = next.getAndIncrement(); k < todo.size(); k = next.getAndIncrement()) {
+                    for (int k = next.getAndIncrement(); k < toRead; k = next.getAndIncrement()) {
                         if (cancelled.getAsBoolean()) {
                             throw new CancellationException();
                         }
-                        int i = todo.get(k);
+                        int i = todo[k];
                         int len = length(i, size, chunkSize);
                         c.read(buffer, len, (long) i * chunkSize);
                         buffer.read(0, data, 0, len);
@@ -118,7 +120,7 @@ public final class DiskChunker {
                         progress.accept(len);
                     }
                 } catch (RuntimeException e) {
-                    next.set(todo.size()); // the others stop at their next chunk
+                    next.set(toRead); // the others stop at their next chunk
                     throw e;
                 }
             }, executor));

@@ -81,8 +81,8 @@ final class RepositoryJob extends JournaledJob {
             int chunkSize = repo.config().chunkSize();
             List<BackupDisk> disks = new ArrayList<>();
             for (BackupDisk d : spec.backup().disks()) {
-                ChunkIndex parent = parentIndex(repo, d.name()).orElse(null);
-                DiskChunker.Result r = Repositories.call(url, () -> copy(d, parent, chunkSize));
+                DiskChunker.Result r = Repositories.call(url, () -> copy(d, parentIndex(repo, d.name()).orElse(null),
+                        chunkSize)); // the parent's index is garbage before the index is sealed: one less copy held
                 Repositories.call(url, () -> writer.writeIndex(d.name(), r.ids()));
                 disks.add(d.withStored(r.stored(), r.deduplicated()));
             }
