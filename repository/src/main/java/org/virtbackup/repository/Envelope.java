@@ -36,7 +36,7 @@ final class Envelope {
      * which many small calls bring about in the first megabytes and a few 1 MiB calls only after a
      * gigabyte or so (measured with JDK 17: 9.7 s for the first GiB in 1 MiB calls, 1.6 s in
      * 16 KiB slices, 0.25 s either way once compiled). Without it a Karaf's first encrypted
-     * backup was 2.5 times slower than the next.
+     * backup took 10.2 s in the benchmark, where the next took 3.2 s (5.8 s with slices).
      */
     private static final int SLICE = 16 * 1024;
 

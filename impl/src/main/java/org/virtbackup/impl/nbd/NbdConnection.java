@@ -16,10 +16,6 @@ import com.sun.jna.Pointer;
  */
 public final class NbdConnection implements AutoCloseable {
 
-    /** The most one block-status request asks about: servers answer in parts anyway. */
-    private static final long STATUS_SPAN = 1L << 30;
-
-    private final Libnbd nbd;
     /**
      * Reads and writes go in requests of at most this size: QEMU's NBD server (7.2) spent twice
      * the CPU on 1 MiB reads, and wrote a qcow2 image at half the speed, than with 256 KiB
@@ -27,6 +23,10 @@ public final class NbdConnection implements AutoCloseable {
      */
     private static final int REQUEST = 256 * 1024;
 
+    /** The most one block-status request asks about: servers answer in parts anyway. */
+    private static final long STATUS_SPAN = 1L << 30;
+
+    private final Libnbd nbd;
     private final Pointer handle;
     private final String where;
 
@@ -77,7 +77,7 @@ public final class NbdConnection implements AutoCloseable {
     public void read(Memory buffer, int length, long offset) {
         for (int done = 0; done < length; done += REQUEST) {
             int n = Math.min(REQUEST, length - done);
-            check(nbd.nbd_pread(handle, buffer.share(done), n, offset + done, 0), "read " + n + " bytes at " + (offset + done));
+            check(nbd.nbd_pread(handle, buffer.share(done, n), n, offset + done, 0), "read " + n + " bytes at " + (offset + done));
         }
     }
 
@@ -85,7 +85,7 @@ public final class NbdConnection implements AutoCloseable {
     public void write(Memory buffer, int length, long offset) {
         for (int done = 0; done < length; done += REQUEST) {
             int n = Math.min(REQUEST, length - done);
-            check(nbd.nbd_pwrite(handle, buffer.share(done), n, offset + done, 0), "write " + n + " bytes at " + (offset + done));
+            check(nbd.nbd_pwrite(handle, buffer.share(done, n), n, offset + done, 0), "write " + n + " bytes at " + (offset + done));
         }
     }
 

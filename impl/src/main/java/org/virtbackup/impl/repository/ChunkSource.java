@@ -37,8 +37,8 @@ import com.sun.jna.Memory;
  * Restores a repository backup's disk from its chunks, several at once: into a raw image by
  * positioned writes (zero chunks left as holes: the image is sparse), into a qcow2 image through
  * a writable qemu-nbd export of it (zero chunks never written: unallocated). Every chunk is
- * checked as it is read (tag, checksum, name), so a damaged one fails the restore, which then
- * leaves nothing.
+ * checked as it is read ({@link Repository#readChunk}: its tag when encrypted, else its name),
+ * so a damaged one fails the restore, which then leaves nothing.
  */
 public final class ChunkSource implements RestoreSource {
 
@@ -61,7 +61,8 @@ public final class ChunkSource implements RestoreSource {
     public long required(Backup backup, BackupDisk disk, String format) {
         Index index = index(backup, disk);
         long stored = IntStream.range(0, index.ids().size()).filter(i -> !index.ids().isZero(i)).count() * index.chunkSize();
-        return Math.min(disk.capacity(), stored) + (format.equals("qcow2") ? disk.capacity() / 8192 + (1 << 20) : 0);
+        return Math.min(disk.capacity(), stored) // qcow2: L2 tables, and header, refcounts and L1 of a cluster each
+                + (format.equals("qcow2") ? disk.capacity() / 8192 + 8L * clusterSize(index.chunkSize()) : 0);
     }
 
     @Override
@@ -104,9 +105,10 @@ public final class ChunkSource implements RestoreSource {
 
     /**
      * A restored qcow2 image's clusters are the repository's chunks (qcow2 allows 2 MiB at most):
-     * each chunk written is one cluster allocated, where 64 KiB clusters made every 1 MiB write
-     * allocate sixteen and the restore 2.3 times slower (README, Performance). The price is a
-     * coarser allocation for what the guest writes later into regions that were never written.
+     * each chunk written is one cluster allocated, where with 64 KiB clusters every 1 MiB write
+     * allocated sixteen and writing 2 GiB through qemu-nbd took 2.3 times as long (a probe,
+     * README, Performance). The price is a coarser allocation for what the guest writes later
+     * into regions that were never written.
      */
     static int clusterSize(int chunkSize) {
         return Math.max(64 * 1024, Math.min(chunkSize, 2 * 1024 * 1024));
