@@ -39,6 +39,9 @@
 #                (stored / allocated, RESULT repository-compression)
 #   repository-chunk-size  no guest: stored bytes of 64 scattered 1 MiB writes and objects per
 #                GiB for chunk sizes 64 KiB..4 MiB (docs/repository-format.md)
+#   repository-objects  no guest: 2 GiB through the repository's file store as 2048 objects of
+#                1 MiB vs. 128 of 16 MiB, wall time and process CPU (RESULT repository-objects,
+#                repository-objects-cpu: what one object per chunk costs)
 #
 # How to read it: the last lines are `RESULT <benchmark> <key>=<value>`. A ratio is
 # median(service) / median(baseline): 1.00 means as fast as the host's own copy, 1.30 means
