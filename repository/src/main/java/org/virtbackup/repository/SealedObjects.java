@@ -28,20 +28,22 @@ final class SealedObjects {
 
     /** Seals and writes an object, durable when it returns; returns its stored size. */
     long put(byte type, String name, byte[] plain, int length) {
-        byte[] sealed = envelope.seal(type, name, plain, length);
-        try {
-            store.put(name, sealed);
-        } catch (IOException e) {
-            throw failed("cannot write " + name + " to " + store.describe(), e);
-        }
-        return sealed.length;
+        return write(type, name, plain, length, true);
     }
 
     /** {@link #put}, durable only after {@link #sync} names it. */
     long putUnsynced(byte type, String name, byte[] plain, int length) {
+        return write(type, name, plain, length, false);
+    }
+
+    private long write(byte type, String name, byte[] plain, int length, boolean durable) {
         byte[] sealed = envelope.seal(type, name, plain, length);
         try {
-            store.putUnsynced(name, sealed);
+            if (durable) {
+                store.put(name, sealed);
+            } else {
+                store.putUnsynced(name, sealed);
+            }
         } catch (IOException e) {
             throw failed("cannot write " + name + " to " + store.describe(), e);
         }
