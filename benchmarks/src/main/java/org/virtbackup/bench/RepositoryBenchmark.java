@@ -141,7 +141,7 @@ final class RepositoryBenchmark implements Benchmark {
                     return Interleaved.Sample.of((System.nanoTime() - t0) / 1e9 + 0 * r.disks().size());
                 }),
                 new Interleaved.Series("read stored chunks", () -> Interleaved.Sample.of(Cmd.exec(List.of("sh", "-c",
-                        "find " + ctx.workDir().resolve("repositories/sealed/chunks") + " -type f -exec cat {} + >/dev/null"))
+                        "find " + ctx.workDir().resolve("repositories/sealed/packs") + " -type f -exec cat {} + >/dev/null"))
                         .requireSuccess().seconds())),
                 new Interleaved.Series("verify", () -> {
                     long t0 = System.nanoTime();

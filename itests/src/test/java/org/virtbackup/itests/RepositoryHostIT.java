@@ -99,10 +99,10 @@ public class RepositoryHostIT {
 
     @Test
     public void a2AKarafKilledMidBackupRecordsItFailedAndACollectionTakesWhatItWrote() throws Exception {
-        try (Guest big = Guest.startWithPatterns(dir.resolve("guests"), "repo-host-big", 512 * MiB, 200)) {
-            List<String> chunksBefore = chunks();
+        try (Guest big = randomGuest("repo-host-big")) {
+            List<String> packsBefore = packs();
             Process create = first.runInBackground("backup:create --wait " + big.name());
-            first.killWhen("the backup's first chunks", Duration.ofMinutes(2), () -> chunks().size() > chunksBefore.size() + 5);
+            first.killWhen("the backup's first pack", Duration.ofMinutes(2), () -> packs().size() > packsBefore.size());
             create.destroyForcibly();
             first.start();
             FaultFixture.awaitThat("the killed backup is recorded failed", () -> first.run("backup:list " + big.name())
@@ -110,7 +110,9 @@ public class RepositoryHostIT {
             String listed = first.run("backup:list " + big.name());
             assertEquals("its checkpoint went with it", List.of(), big.checkpoints());
             first.run("backup:gc");
-            assertEquals("a collection takes what the killed backup wrote", chunksBefore, chunks());
+            assertEquals("a collection takes what the killed backup wrote", List.of(), added(packsBefore));
+            String verified = first.run("backup:verify --all");
+            assertTrue("and keeps what the others name: " + verified, verified.contains("verified, 0 damaged"));
             String uuid = FaultFixture.uuidsIn(listed).get(0);
             first.run("backup:delete " + uuid);
         }
@@ -118,11 +120,11 @@ public class RepositoryHostIT {
 
     @Test
     public void a2bAKarafKilledMidBackupOfAShutOffGuestLeavesNoQemuNbdHoldingItsImage() throws Exception {
-        try (Guest big = Guest.startWithPatterns(dir.resolve("guests"), "repo-host-off", 512 * MiB, 200)) {
+        try (Guest big = randomGuest("repo-host-off")) {
             big.shutOff();
-            List<String> chunksBefore = chunks();
+            List<String> packsBefore = packs();
             Process create = first.runInBackground("backup:create --wait " + big.name());
-            first.killWhen("the backup's first chunks", Duration.ofMinutes(2), () -> chunks().size() > chunksBefore.size() + 5);
+            first.killWhen("the backup's first pack", Duration.ofMinutes(2), () -> packs().size() > packsBefore.size());
             create.destroyForcibly();
             assertFalse("the killed JVM's qemu-nbd still serves the image (the case under test)", qemuNbdOf(big).isEmpty());
             first.start();
@@ -131,19 +133,19 @@ public class RepositoryHostIT {
             FaultFixture.awaitThat("the killed backup is recorded failed", () -> first.run("backup:list " + big.name())
                     .contains("failed"));
             first.run("backup:gc");
-            assertEquals(chunksBefore, chunks());
+            assertEquals(List.of(), added(packsBefore));
             first.run("backup:delete " + FaultFixture.uuidsIn(first.run("backup:list " + big.name())).get(0));
         }
     }
 
     @Test
     public void a4WithCollectAfterDeleteADeletedBackupsOwnChunksGoAtOnce() throws Exception {
-        List<String> before = chunks();
+        List<String> before = packs();
         HISTORY.write(guest, 0, 0x5e, 40 * MiB, 3 * MiB); // data only this backup will name
         String uuid = FaultFixture.last(first.run("backup:create --wait --full " + guest.name()));
-        assertTrue("the backup stored its own chunk", chunks().size() > before.size());
+        assertTrue("the backup stored its own chunks, in a pack", packs().size() > before.size());
         first.run("backup:delete " + uuid);
-        assertEquals("repository.collect.after.delete took them, no backup:gc", before, chunks());
+        assertEquals("repository.collect.after.delete took them, no backup:gc", before, packs());
     }
 
     /** The qemu-nbd processes serving the guest's image. */
@@ -208,9 +210,35 @@ public class RepositoryHostIT {
         return uuid;
     }
 
-    private static List<String> chunks() {
-        try (var files = Files.walk(repository.resolve("chunks"))) {
-            // Chunks only: a write the kill cut short leaves a temporary, which a collection removes once an hour old.
+    /**
+     * A guest of 512 MiB, 320 of them random: it fills packs of 16 MiB (patterns compress into
+     * one), so a backup commits some before it ends.
+     */
+    private static Guest randomGuest(String name) throws Exception {
+        Path data = dir.resolve(name + ".bin");
+        try (var out = Files.newOutputStream(data)) {
+            java.util.SplittableRandom random = new java.util.SplittableRandom();
+            byte[] block = new byte[(int) MiB];
+            for (int i = 0; i < 320; i++) {
+                random.nextBytes(block);
+                out.write(block);
+            }
+        }
+        try {
+            return Guest.startFilled(dir.resolve("guests"), name, 512 * MiB, image -> Images.writeFile(image, data, 0));
+        } finally {
+            Files.deleteIfExists(data);
+        }
+    }
+
+    /** The packs committed since. */
+    private static List<String> added(List<String> before) {
+        return packs().stream().filter(p -> !before.contains(p)).toList();
+    }
+
+    private static List<String> packs() {
+        try (var files = Files.walk(repository.resolve("packs"))) {
+            // Committed packs only: a pack the kill cut short is a temporary, which a collection removes once an hour old.
             return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".tmp-"))
                     .map(Path::toString).sorted().toList();
         } catch (java.nio.file.NoSuchFileException e) {

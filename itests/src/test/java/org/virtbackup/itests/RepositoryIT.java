@@ -103,7 +103,7 @@ public class RepositoryIT extends RepositoryTestSupport {
             assertEquals("no checkpoint is left in libvirt", List.of(), guest.checkpoints());
             backups.collect(url);
             assertEquals("nothing of the domain stays after a collection", List.of(), filesUnder(Path.of(
-                    url.substring("file://".length())).resolve("chunks")));
+                    url.substring("file://".length())).resolve("packs")));
             backups.setDefaultTarget(guest.name(), BackupTarget.global(), Set.of());
         }
     }
@@ -177,20 +177,23 @@ public class RepositoryIT extends RepositoryTestSupport {
             VerifyResult whole = backups.verify(first.uuid());
             assertTrue(whole.toString(), whole.whole() && whole.chunks() == 8 && whole.bytes() == 8 * MiB);
 
-            // Corrupt one chunk both name (MiB 5: byte 6): flip a bit in the middle of its file.
-            Path chunks = repositoryDirectory(url).resolve("chunks");
+            // Corrupt one chunk both name: flip a bit in the middle of the chunks of their one pack,
+            // before its table (whose length the pack's last 4 bytes give).
             Path victim;
-            try (var files = Files.walk(chunks)) {
-                victim = files.filter(Files::isRegularFile).sorted().findFirst().orElseThrow();
+            try (var files = Files.walk(repositoryDirectory(url).resolve("packs"))) {
+                List<Path> packs = files.filter(Files::isRegularFile).toList();
+                assertEquals("the backups' 8 chunks fill one pack: " + packs, 1, packs.size());
+                victim = packs.get(0);
             }
             byte[] bytes = Files.readAllBytes(victim);
-            bytes[bytes.length / 2] ^= 0x10;
+            int table = java.nio.ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt();
+            bytes[(bytes.length - 4 - table) / 2] ^= 0x10;
             Files.write(victim, bytes);
 
             VerifyResult damaged = backups.verify(first.uuid());
             assertFalse(damaged.whole());
             assertEquals(1, damaged.damaged().size());
-            assertTrue(damaged.damaged().get(0), damaged.damaged().get(0).startsWith(victim.getFileName().toString()));
+            assertTrue(damaged.damaged().get(0), damaged.damaged().get(0).contains(victim.getFileName().toString()));
             assertEquals(Set.of(first.uuid(), second.uuid()), Set.copyOf(damaged.damagedBackups()));
             assertTrue(backups.lookup(first.uuid()).orElseThrow().damaged());
             assertTrue(backups.list(guest.name(), Set.of()).stream().allMatch(Backup::damaged));
@@ -267,13 +270,13 @@ public class RepositoryIT extends RepositoryTestSupport {
             // A cancelled backup: nothing of it is listed, and its chunks go at the next collection.
             backups.delete(b.uuid(), Set.of());
             backups.collect(url);
-            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("chunks")));
+            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("packs")));
             Backup cancelled = backups.create(guest.name(), (String) null, Set.of());
             assertEquals(JobState.CANCELLED, backups.finishJob(cancelled.uuid(), EnumSet.of(FinishJobFlag.CANCEL)));
             assertTrue(backups.list(guest.name(), Set.of()).isEmpty());
             assertEquals("no checkpoint is left", List.of(), guest.checkpoints());
             backups.collect(url);
-            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("chunks")));
+            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("packs")));
             assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("indexes")));
         }
     }
@@ -331,11 +334,11 @@ public class RepositoryIT extends RepositoryTestSupport {
             assertEquals(org.virtbackup.api.BackupEvents.STARTED, topics(seen, a.uuid()).get(0));
 
             // METADATA_ONLY: the manifest goes, the chunks wait for a collection.
-            int before = filesUnder(repositoryDirectory(url).resolve("chunks")).size();
+            List<String> before = filesUnder(repositoryDirectory(url).resolve("packs"));
             backups.delete(c.uuid(), EnumSet.of(DeleteFlag.METADATA_ONLY));
             assertTrue(backups.lookup(c.uuid()).isEmpty());
             assertFalse(Files.exists(repositoryDirectory(url).resolve("manifests").resolve(c.uuid().toString())));
-            assertEquals(before, filesUnder(repositoryDirectory(url).resolve("chunks")).size());
+            assertEquals(before, filesUnder(repositoryDirectory(url).resolve("packs")));
             assertTrue("its chunk goes at the collection", backups.collect(url).get(0).chunksRemoved() > 0);
 
             // In place: the shut-off guest's disk is rewritten with a backup point, verified.
@@ -352,7 +355,7 @@ public class RepositoryIT extends RepositoryTestSupport {
             waitUntil("the deletion of " + b.uuid() + " is posted", 10, () -> topics(seen, b.uuid())
                     .contains(org.virtbackup.api.BackupEvents.DELETED));
             backups.collect(url);
-            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("chunks")));
+            assertEquals(List.of(), filesUnder(repositoryDirectory(url).resolve("packs")));
         } finally {
             reg.unregister();
         }

@@ -1,8 +1,6 @@
 package org.virtbackup.repository;
 
-import java.io.IOException;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +22,8 @@ public final class BackupWriter implements AutoCloseable {
     private final Repository repository;
     private final UUID backup;
     private final Set<ChunkId> pinned = ConcurrentHashMap.newKeySet();
+    private final Set<ChunkId> repaired = ConcurrentHashMap.newKeySet();
+    private final PackWriter packs;
     private final AtomicLong stored = new AtomicLong();
     private final AtomicLong deduplicated = new AtomicLong();
     private volatile boolean committed;
@@ -31,6 +31,7 @@ public final class BackupWriter implements AutoCloseable {
     BackupWriter(Repository repository, UUID backup) {
         this.repository = repository;
         this.backup = backup;
+        this.packs = repository.packs().writer();
     }
 
     public UUID backup() {
@@ -51,12 +52,14 @@ public final class BackupWriter implements AutoCloseable {
             if (exists(id) && !repository.damage().contains(id)) {
                 return 0L;
             }
-            long n = repository.putChunk(id, data, length);
-            if (repository.damage().contains(id)) {
-                repository.syncChunks(List.of(id)); // durable before its damage record goes: a crash must not bring the bad copy back
-                repository.damage().repaired(id);
+            byte[] stored = repository.sealChunk(id, data, length);
+            if (!packs.add(id, stored)) {
+                return 0L; // another thread of this writer added it meanwhile
             }
-            return n;
+            if (repository.damage().contains(id)) {
+                repaired.add(id); // its record goes once this copy is durable, with its pack
+            }
+            return (long) stored.length;
         });
         (added == 0 ? deduplicated : stored).addAndGet(added == 0 ? length : added);
         return new Stored(id, added);
@@ -75,11 +78,16 @@ public final class BackupWriter implements AutoCloseable {
     }
 
     /**
-     * Writes a disk's index once every chunk it names is durable (this writer's, and the ones it
-     * found written by others, whose names may not be synced yet); returns its digest.
+     * Writes a disk's index once every chunk it names is durable: this writer's packs are
+     * committed first (what others stored is durable when the index finds it); returns its
+     * digest. Call when no {@link #store} of this writer is running.
      */
     public String writeIndex(String disk, ChunkIndex ids) {
-        repository.syncChunks(pinned);
+        packs.flush();
+        for (ChunkId id : repaired) {
+            repository.damage().repaired(id);
+        }
+        repaired.clear();
         return repository.putIndex(backup, disk, ids);
     }
 
@@ -109,6 +117,7 @@ public final class BackupWriter implements AutoCloseable {
     /** Releases the writer's chunks to collection. */
     @Override
     public void close() {
+        packs.close();
         repository.pins().release(pinned);
         pinned.clear();
         repository.closed(this);
@@ -122,11 +131,7 @@ public final class BackupWriter implements AutoCloseable {
     }
 
     private boolean exists(ChunkId id) {
-        try {
-            return repository.store().exists(id.objectName());
-        } catch (IOException e) {
-            throw Repository.failed("cannot look for chunk " + id, e);
-        }
+        return packs.holds(id) || repository.holds(id);
     }
 
     private boolean isZero(byte[] data, int length) {

@@ -47,6 +47,11 @@ public final class ChunkId {
         return prefix(bytes, 0);
     }
 
+    /** Its bytes 8 to 15, big-endian: with {@link #prefix()}, the 128 bits a pack index keeps ({@link PackIndex}). */
+    long secondWord() {
+        return prefix(bytes, Long.BYTES);
+    }
+
     static long prefix(byte[] bytes, int offset) {
         long p = 0;
         for (int k = 0; k < Long.BYTES; k++) {

@@ -26,6 +26,8 @@ final class DirectWrites {
     /** Smaller files are not worth the second open. */
     private static final int MIN = 64 * 1024;
     private static final int POOLED = 16;
+    /** An appender's staging buffer: a chunk's worth, so a pack goes to disk in writes of 1 MiB. */
+    private static final int STAGING = 1 << 20;
 
     private final OpenOption direct;
     private final int block;
@@ -83,6 +85,92 @@ final class DirectWrites {
         } finally {
             if (buffers.size() < POOLED) {
                 buffers.offer(b);
+            }
+        }
+    }
+
+    /**
+     * A new file written in pieces (a pack): whole blocks with O_DIRECT from a staging buffer of
+     * {@value #STAGING} bytes, the last partial block through the page cache when it is synced.
+     */
+    final class Appender implements AutoCloseable {
+
+        private final Path file;
+        private final ByteBuffer staging = buffer(STAGING);
+        private FileChannel channel;
+        private boolean direct;
+        private long written;
+        private boolean closed;
+
+        Appender(Path file, FileAttribute<?> mode) throws IOException {
+            this.file = file;
+            staging.clear();
+            if (usable) {
+                try {
+                    channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, DirectWrites.this.direct), mode);
+                    direct = true;
+                } catch (UnsupportedOperationException e) {
+                    usable = false;
+                } catch (FileSystemException e) {
+                    if (!"Invalid argument".equals(e.getReason())) {
+                        throw e;
+                    }
+                    usable = false;
+                    Files.deleteIfExists(file);
+                }
+            }
+            if (channel == null) {
+                channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), mode);
+            }
+        }
+
+        void write(byte[] data, int offset, int length) throws IOException {
+            while (length > 0) {
+                int n = Math.min(length, staging.remaining());
+                staging.put(data, offset, n);
+                offset += n;
+                length -= n;
+                if (!staging.hasRemaining()) {
+                    drain();
+                }
+            }
+        }
+
+        long size() {
+            return written + staging.position();
+        }
+
+        /** Writes what is staged and syncs the file. */
+        void sync() throws IOException {
+            if (direct && staging.position() > 0) {
+                channel.close(); // the last partial block cannot go with O_DIRECT
+                channel = FileChannel.open(file, StandardOpenOption.WRITE);
+                direct = false;
+            }
+            drain();
+            channel.force(true);
+        }
+
+        private void drain() throws IOException {
+            staging.flip();
+            while (staging.hasRemaining()) {
+                written += channel.write(staging, written);
+            }
+            staging.clear();
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                channel.close();
+            } finally {
+                if (buffers.size() < POOLED) {
+                    buffers.offer(staging);
+                }
             }
         }
     }

@@ -107,6 +107,62 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     @Override
+    public Optional<byte[]> get(String name, long offset, int length) throws IOException {
+        try (FileChannel ch = FileChannel.open(file(name), StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate((int) Math.max(0, Math.min(length, ch.size() - offset)));
+            while (b.hasRemaining() && ch.read(b, offset + b.position()) >= 0) {
+                // until the range is read (a file does not shrink under us: objects are replaced by rename)
+            }
+            return Optional.of(b.array());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A temporary file beside the name, renamed over it and its directory synced when committed. */
+    @Override
+    public NewObject create(String name) throws IOException {
+        Path file = file(name);
+        Path dir = directories(file.getParent());
+        Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
+        DirectWrites.Appender out = writes.new Appender(tmp, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rw-------")));
+        return new NewObject() {
+            private boolean committed;
+
+            @Override
+            public void write(byte[] data, int offset, int length) throws IOException {
+                out.write(data, offset, length);
+            }
+
+            @Override
+            public long size() {
+                return out.size();
+            }
+
+            @Override
+            public void commit() throws IOException {
+                out.sync();
+                out.close();
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                sync(dir);
+                committed = true;
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (!committed) {
+                    try {
+                        out.close();
+                    } finally {
+                        Files.deleteIfExists(tmp);
+                    }
+                }
+            }
+        };
+    }
+
+    @Override
     public OptionalLong size(String name) throws IOException {
         try {
             return OptionalLong.of(Files.size(file(name)));

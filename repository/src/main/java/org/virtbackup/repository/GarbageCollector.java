@@ -11,13 +11,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Removes what no manifest names: mark every chunk the manifests' indexes name, then sweep the
- * chunks listed before marking that are neither marked nor held by a writer of this process
- * ({@link Pins}), and the indexes and damage records of backups without a manifest. A manifest
+ * packs listed before marking of the chunks neither marked nor held by a writer of this process
+ * ({@link Pins}; {@link PackSweep}), and the indexes and damage records of backups without a
+ * manifest. Chunks a version-1 repository stored one per object are swept one by one. A manifest
  * that cannot be read stops the collection before anything is removed: its chunks are unknown.
  */
 public final class GarbageCollector {
 
-    /** What a collection removed and kept. */
+    /** What a collection removed and kept: chunks counted as copies in packs (and loose). */
     public record Report(int chunksBefore, int chunksRemoved, int indexesRemoved, int temporariesRemoved) {
     }
 
@@ -46,7 +47,10 @@ public final class GarbageCollector {
         Pins pins = repository.pins();
         pins.collectionStarted();
         try {
-            ChunkIndex stored = listChunks(); // before the manifests: a chunk stored later is not a candidate
+            // Listed before the manifests: a chunk stored later is not a candidate.
+            repository.packs().refresh();
+            Set<String> packs = repository.packs().names();
+            ChunkIndex loose = repository.config().looseChunks() ? listChunks() : new ChunkIndex.Builder().build();
             List<String> indexes = repository.objects().list("indexes/");
             Repository.Listing listing = repository.manifests();
             if (!listing.unreadable().isEmpty()) {
@@ -65,7 +69,8 @@ public final class GarbageCollector {
             for (UUID backup : unfinished) {
                 markWritten(backup, indexes, marked);
             }
-            int removed = sweep(stored, marked, pins);
+            PackSweep.Result swept = new PackSweep(repository.packs(), marked, pins).sweep(packs);
+            int removed = swept.removed() + sweep(loose, marked, pins);
             int orphans = 0;
             for (String index : indexes) {
                 String[] parts = index.split("/");
@@ -81,12 +86,12 @@ public final class GarbageCollector {
                 }
             }
             for (ChunkId id : repository.damage().chunks()) {
-                if (!marked.isMarked(id) && !repository.store().exists(id.objectName())) {
+                if (!marked.isMarked(id) && !repository.holds(id)) {
                     repository.damage().forget(id);
                 }
             }
             int temporaries = repository.store().removeTemporaries(TEMPORARY_AGE_MILLIS);
-            return new Report(stored.size(), removed, orphans, temporaries);
+            return new Report(swept.entries() + loose.size(), removed, orphans, temporaries);
         } catch (IOException e) {
             throw Repository.failed("collection failed in " + repository.store().describe(), e);
         } finally {
@@ -104,7 +109,7 @@ public final class GarbageCollector {
         }
     }
 
-    /** The stored chunks' ids, listed one name at a time into 32 bytes each (names of others' files skipped). */
+    /** The chunks stored one per object (version 1), listed one name at a time into 32 bytes each (others' files skipped). */
     private ChunkIndex listChunks() {
         ChunkIndex.Builder ids = new ChunkIndex.Builder();
         repository.objects().forEach("chunks/", name -> {
@@ -119,7 +124,7 @@ public final class GarbageCollector {
         return ids.build();
     }
 
-    /** Removes the unmarked chunks no writer holds, a batch at a time under the pins' exclusive lock. */
+    /** Removes the unmarked loose chunks no writer holds, a batch at a time under the pins' exclusive lock. */
     private int sweep(ChunkIndex stored, ChunkMarks marked, Pins pins) {
         AtomicInteger removed = new AtomicInteger();
         List<ChunkId> batch = new ArrayList<>(BATCH);

@@ -1,6 +1,8 @@
 package org.virtbackup.repository;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -33,6 +35,60 @@ public interface ObjectStore {
 
     /** An object's content; empty if there is none of that name. */
     Optional<byte[]> get(String name) throws IOException;
+
+    /**
+     * Part of an object: up to {@code length} bytes from {@code offset} (fewer where it ends);
+     * empty if there is no object of that name. A chunk is read from its pack this way.
+     */
+    default Optional<byte[]> get(String name, long offset, int length) throws IOException {
+        return get(name).map(all -> Arrays.copyOfRange(all, (int) Math.min(offset, all.length),
+                (int) Math.min(offset + length, all.length)));
+    }
+
+    /**
+     * A new object written piece by piece (a pack of chunks), under its name only when
+     * {@link NewObject#commit committed}: whole and durable then, or not at all.
+     */
+    default NewObject create(String name) throws IOException {
+        return new NewObject() {
+            private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+            @Override
+            public void write(byte[] data, int offset, int length) {
+                bytes.write(data, offset, length);
+            }
+
+            @Override
+            public long size() {
+                return bytes.size();
+            }
+
+            @Override
+            public void commit() throws IOException {
+                put(name, bytes.toByteArray());
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    /** An object being written: appended to, then committed; closed uncommitted, it leaves nothing. */
+    interface NewObject extends AutoCloseable {
+
+        void write(byte[] data, int offset, int length) throws IOException;
+
+        /** Bytes written so far. */
+        long size();
+
+        /** Puts it under its name, whole and durable. */
+        void commit() throws IOException;
+
+        /** Abandons it unless it was committed. */
+        @Override
+        void close() throws IOException;
+    }
 
     /** An object's size in bytes, if the store can tell without reading it; empty if there is none or it cannot. */
     default OptionalLong size(String name) throws IOException {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +32,7 @@ public final class Repository {
     private final RepositoryKey key;
     private final Envelope envelope;
     private final SealedObjects objects;
+    private final Packs packs;
     private final Pins pins = new Pins();
     private final DamageRecords damage;
     private final byte[] zeros;
@@ -44,6 +44,7 @@ public final class Repository {
         this.key = key;
         this.envelope = new Envelope(key, LEVEL);
         this.objects = new SealedObjects(store, envelope);
+        this.packs = new Packs(store, envelope);
         this.zeros = new byte[config.chunkSize()];
         this.damage = new DamageRecords(this);
     }
@@ -86,6 +87,13 @@ public final class Repository {
                     + store.describe() + " was made with the key of fingerprint " + config.fingerprint()
                     + ", not with the configured key (fingerprint " + key.fingerprint() + ")");
         }
+        if (RepositoryConfig.isVersion1(data)) {
+            try { // its chunks are read where they are; new ones go into packs, which a version-1 reader would miss
+                store.put(RepositoryConfig.NAME, config.toBytes());
+            } catch (IOException e) {
+                throw failed("cannot upgrade the repository in " + store.describe() + " to version " + RepositoryConfig.VERSION, e);
+            }
+        }
         return new Repository(store, config, key);
     }
 
@@ -102,6 +110,7 @@ public final class Repository {
         if (!writing.add(backup)) {
             throw new IllegalStateException("backup " + backup + " is being written already");
         }
+        packs.refresh(); // finds the chunks other processes stored since
         return new BackupWriter(this, backup);
     }
 
@@ -119,24 +128,75 @@ public final class Repository {
      * in a plain one by hashing it to its name. {@link #checkedChunk} checks both, for verify.
      */
     public byte[] readChunk(ChunkId id) {
-        return read(id, key == null);
+        return read(id, key == null, true, false);
     }
 
-    /** A chunk's data, its tag (when encrypted), checksum and name all checked. */
+    /**
+     * A chunk's data, its tag (when encrypted), checksum and name all checked, in its newest copy
+     * only: the one a collection keeps when a chunk was stored twice.
+     */
     byte[] checkedChunk(ChunkId id) {
-        return read(id, true);
+        return read(id, true, false, false);
     }
 
-    private byte[] read(ChunkId id, boolean hash) {
+    private byte[] read(ChunkId id, boolean hash, boolean fallBack, boolean again) {
         if (id.isZero()) {
             return zeros.clone();
         }
         String name = id.objectName();
-        byte[] data = objects.read(Envelope.TYPE_CHUNK, name, config.chunkSize());
+        List<PackIndex.Location> copies = packs.find(id);
+        if (copies.isEmpty()) {
+            packs.refresh(); // stored by another process since we looked
+            copies = packs.find(id);
+        }
+        if (copies.isEmpty()) {
+            if (!config.looseChunks()) {
+                throw Envelope.damaged(name, "no pack holds it");
+            }
+            return checked(id, objects.read(Envelope.TYPE_CHUNK, name, config.chunkSize()), hash);
+        }
+        RepositoryException first = null;
+        for (PackIndex.Location at : copies) { // the newest first; for a restore, an older copy serves when it is damaged
+            try {
+                byte[] stored = packs.read(at).orElse(null);
+                if (stored == null && !again) { // its pack was rewritten by a collection meanwhile: look again
+                    packs.refresh();
+                    return read(id, hash, fallBack, true);
+                } else if (stored == null) {
+                    throw Envelope.damaged(name, "its pack " + at.pack() + " is missing");
+                }
+                return checked(id, envelope.open(Envelope.TYPE_CHUNK, name, stored, config.chunkSize()), hash);
+            } catch (RepositoryException e) {
+                if (e.problem() != RepositoryException.Problem.DAMAGED) {
+                    throw e;
+                }
+                first = first != null ? first : new RepositoryException(e.problem(), e.getMessage() + " (in " + at.pack()
+                        + " at offset " + at.offset() + ")", e);
+                if (!fallBack) {
+                    break;
+                }
+            }
+        }
+        throw first;
+    }
+
+    private byte[] checked(ChunkId id, byte[] data, boolean hash) {
         if (hash && !name(data, data.length).equals(id)) {
-            throw Envelope.damaged(name, "its content does not hash to its name");
+            throw Envelope.damaged(id.objectName(), "its content does not hash to its name");
         }
         return data;
+    }
+
+    /** Whether the repository holds the chunk (not whether it is whole). */
+    boolean holds(ChunkId id) {
+        if (packs.contains(id)) {
+            return true;
+        }
+        try {
+            return config.looseChunks() && store.exists(id.objectName());
+        } catch (IOException e) {
+            throw failed("cannot look for chunk " + id, e);
+        }
     }
 
     /** Every manifest, read and checked; the ones that cannot be read are listed apart with the reason. */
@@ -247,14 +307,9 @@ public final class Repository {
         return ChunkId.of(mac.doFinal(), 0);
     }
 
-    /** A chunk, whole but durable only after {@link #syncChunks}: a backup's chunks are made durable together. */
-    long putChunk(ChunkId id, byte[] data, int length) {
-        return objects.putUnsynced(Envelope.TYPE_CHUNK, id.objectName(), data, length);
-    }
-
-    /** Makes these chunks durable, whoever wrote them: before an index names them. */
-    void syncChunks(Collection<ChunkId> ids) {
-        objects.sync(ids.stream().map(ChunkId::objectName).toList());
+    /** A chunk as stored: its envelope, for a pack. */
+    byte[] sealChunk(ChunkId id, byte[] data, int length) {
+        return envelope.seal(Envelope.TYPE_CHUNK, id.objectName(), data, length);
     }
 
     String putIndex(UUID backup, String disk, ChunkIndex ids) {
@@ -270,6 +325,10 @@ public final class Repository {
 
     SealedObjects objects() {
         return objects;
+    }
+
+    Packs packs() {
+        return packs;
     }
 
     Pins pins() {

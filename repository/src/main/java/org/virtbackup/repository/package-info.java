@@ -1,11 +1,11 @@
 /**
  * The backup repository: disks cut into fixed-size chunks, each stored once under the digest of
- * its content, compressed with zstd and optionally sealed with AES-256-GCM; per backup, one index
- * per disk and a manifest written last. The format is documented in
+ * its content (many chunks to a pack object), compressed with zstd and optionally sealed with
+ * AES-256-GCM; per backup, one index per disk and a manifest written last. The format is documented in
  * {@code docs/repository-format.md}. A repository lives in an {@link org.virtbackup.repository.ObjectStore}:
  * a directory ({@link org.virtbackup.repository.FileObjectStore}) or, through another bundle, object storage.
  */
-@Version("2.0.0")
+@Version("2.1.0")
 @Export
 package org.virtbackup.repository;
 

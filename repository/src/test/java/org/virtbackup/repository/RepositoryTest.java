@@ -41,7 +41,9 @@ class RepositoryTest {
         assertEquals(ChunkId.ZERO, ids.get(3));
         assertEquals(ChunkId.ZERO, ids.get(4));
         assertArrayEquals(disk, read(repo, ids, disk.length));
-        assertEquals(8, repo.objects().list("chunks/").size());
+        assertEquals(8, copies(repo));
+        assertEquals(1, repo.packs().names().size(), "the chunks of a small backup go into one pack");
+        assertTrue(repo.objects().list("chunks/").isEmpty());
         assertEquals("<backup/>", m.descriptor());
     }
 
@@ -54,7 +56,10 @@ class RepositoryTest {
                 w.store(Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK), CHUNK);
             }
             assertTrue(w.storedBytes() > 0);
-        }
+        } // closed before an index: its packs are not committed, so nothing stays
+        assertEquals(0, copies(repo));
+        assertEquals(List.of(), tmpFiles(tmp.resolve("dedup")), "nothing half-written stays");
+        backup(repo, disk, null);
         try (BackupWriter w = repo.writer(UUID.randomUUID())) {
             for (int i = 0; i < 8; i++) {
                 assertEquals(0, w.store(Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK), CHUNK).newBytes());
@@ -126,9 +131,10 @@ class RepositoryTest {
 
     /**
      * A restore's reads trust a chunk's tag, which binds its content to its name under the key;
-     * verification also hashes the content. Content sealed under a name it does not hash to (what
-     * only a faulty writer could make) is read, and found damaged by verify; a chunk file copied
-     * over another name fails its tag on read; a plain repository hashes on every read.
+     * verification also hashes the content, and checks the newest copy only (the one a collection
+     * keeps). Content sealed under a name it does not hash to (what only a faulty writer could
+     * make) is read, and found damaged by verify; a chunk's envelope filed under another chunk's
+     * id fails its tag, and a restore falls back on an older copy; a plain repository hashes.
      */
     @Test
     void readsTrustTheTagVerificationAlsoHashesAndPlainReadsHash() throws IOException {
@@ -137,20 +143,22 @@ class RepositoryTest {
         UUID a = backup(sealed, disk, null);
         ChunkIndex ids = sealed.index(sealed.manifest(a).orElseThrow(), sealed.manifest(a).orElseThrow().disk("vda"));
         byte[] other = disk(1, 22);
-        sealed.objects().put(Envelope.TYPE_CHUNK, ids.get(0).objectName(), other, other.length);
+        addCopy(sealed, ids.get(0), sealed.sealChunk(ids.get(0), other, other.length));
         assertArrayEquals(other, sealed.readChunk(ids.get(0)));
         assertEquals(java.util.Set.of(ids.get(0)), new Verifier(sealed, 2).verify(a, n -> { }).damaged().keySet());
-        Files.copy(tmp.resolve("tag").resolve(ids.get(1).objectName()), tmp.resolve("tag").resolve(ids.get(0).objectName()),
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        assertEquals(RepositoryException.Problem.DAMAGED,
-                assertThrows(RepositoryException.class, () -> sealed.readChunk(ids.get(0))).problem());
+        byte[] stolen = sealed.packs().read(sealed.packs().find(ids.get(1)).get(0)).orElseThrow();
+        addCopy(sealed, ids.get(0), stolen);
+        RepositoryException tag = assertThrows(RepositoryException.class, () -> sealed.checkedChunk(ids.get(0)));
+        assertTrue(tag.getMessage().contains("authentication tag"), tag.getMessage());
+        assertArrayEquals(other, sealed.readChunk(ids.get(0)), "a restore falls back on the older copy");
 
         Repository plain = Repository.create(store("plain-tag"), CHUNK, null);
         UUID b = backup(plain, disk, null);
         ChunkIndex plainIds = plain.index(plain.manifest(b).orElseThrow(), plain.manifest(b).orElseThrow().disk("vda"));
-        plain.objects().put(Envelope.TYPE_CHUNK, plainIds.get(0).objectName(), other, other.length);
-        RepositoryException e = assertThrows(RepositoryException.class, () -> plain.readChunk(plainIds.get(0)));
+        addCopy(plain, plainIds.get(0), plain.sealChunk(plainIds.get(0), other, other.length));
+        RepositoryException e = assertThrows(RepositoryException.class, () -> plain.checkedChunk(plainIds.get(0)));
         assertTrue(e.getMessage().contains("does not hash to its name"), e.getMessage());
+        assertArrayEquals(Arrays.copyOf(disk, CHUNK), plain.readChunk(plainIds.get(0)), "the older, whole copy is read");
     }
 
     @Test
@@ -162,10 +170,11 @@ class RepositoryTest {
         System.arraycopy(shared, 0, second, 0, 2 * CHUNK); // two shared
         UUID a = backup(repo, shared, null);
         UUID b = backup(repo, second, null);
-        assertEquals(6, repo.objects().list("chunks/").size());
+        assertEquals(6, copies(repo));
         repo.delete(a);
         GarbageCollector.Report r = new GarbageCollector(repo).collect();
-        assertEquals(2, r.chunksRemoved());
+        assertEquals(2, r.chunksRemoved(), "half of a's pack is dead: rewritten");
+        assertEquals(4, copies(repo));
         Manifest m = repo.manifest(b).orElseThrow();
         assertArrayEquals(second, read(repo, repo.index(m, m.disk("vda")), second.length));
         assertTrue(repo.objects().list("indexes/" + a).isEmpty());
@@ -184,6 +193,20 @@ class RepositoryTest {
                 assertArrayEquals(big, store.get("a/big").orElseThrow());
                 assertArrayEquals(new byte[] {1, 2, 3}, store.get("a/small").orElseThrow());
                 assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("a/big"))));
+                try (ObjectStore.NewObject pieces = store.create("b/pieces")) { // a pack's way: appended, then committed
+                    for (int at = 0; at < big.length; at += 100_003) {
+                        pieces.write(big, at, Math.min(100_003, big.length - at));
+                    }
+                    assertFalse(Files.exists(dir.resolve("b/pieces")), "not under its name before the commit");
+                    pieces.commit();
+                }
+                assertArrayEquals(big, store.get("b/pieces").orElseThrow());
+                assertArrayEquals(Arrays.copyOfRange(big, 1_000_000, 1_070_000), store.get("b/pieces", 1_000_000, 70_000).orElseThrow());
+                try (ObjectStore.NewObject abandoned = store.create("b/abandoned")) {
+                    abandoned.write(big, 0, big.length);
+                }
+                assertFalse(Files.exists(dir.resolve("b/abandoned")));
+                assertEquals(List.of(), tmpFiles(dir), "an abandoned object leaves nothing");
             } finally {
                 try (Stream<Path> files = Files.walk(dir)) {
                     files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -197,13 +220,15 @@ class RepositoryTest {
         Repository repo = Repository.create(store("stray"), CHUNK, null);
         UUID b = backup(repo, disk(2, 12), null);
         Path root = tmp.resolve("stray");
-        for (String stray : List.of("manifests/README", "indexes/notes.txt", "chunks/ab/copy-of-something", "damaged/x")) {
+        for (String stray : List.of("manifests/README", "indexes/notes.txt", "chunks/ab/copy-of-something", "damaged/x",
+                "packs/ab/copy-of-something")) {
             Files.createDirectories(root.resolve(stray).getParent());
             Files.writeString(root.resolve(stray), "mine");
         }
         assertEquals(List.of(b), repo.manifests().manifests().stream().map(Manifest::backup).toList());
         assertEquals(0, new GarbageCollector(repo).collect().chunksRemoved());
-        for (String stray : List.of("manifests/README", "indexes/notes.txt", "chunks/ab/copy-of-something", "damaged/x")) {
+        for (String stray : List.of("manifests/README", "indexes/notes.txt", "chunks/ab/copy-of-something", "damaged/x",
+                "packs/ab/copy-of-something")) {
             assertTrue(Files.exists(root.resolve(stray)), stray);
         }
     }
@@ -262,9 +287,10 @@ class RepositoryTest {
         assertTrue(verifier.verify(a, n -> { }).whole());
         Manifest m = repo.manifest(a).orElseThrow();
         ChunkId victim = repo.index(m, m.disk("vda")).get(1);
-        Path file = tmp.resolve("verify").resolve(victim.objectName());
+        PackIndex.Location at = repo.packs().find(victim).get(0);
+        Path file = tmp.resolve("verify").resolve(at.pack());
         byte[] bytes = Files.readAllBytes(file);
-        bytes[bytes.length / 2] ^= 1;
+        bytes[at.offset() + at.length() / 2] ^= 1;
         Files.write(file, bytes);
         Verifier.Report r = verifier.verify(a, n -> { });
         assertEquals(List.of(victim), new ArrayList<>(r.damaged().keySet()));
@@ -275,8 +301,34 @@ class RepositoryTest {
             assertFalse(w.reuse(victim), "a damaged chunk is not reused");
             assertTrue(w.store(Arrays.copyOfRange(disk, CHUNK, 2 * CHUNK), CHUNK).newBytes() > 0);
         }
-        assertTrue(repo.damagedBackups().isEmpty());
+        assertFalse(repo.damagedBackups().isEmpty(), "a copy not committed repairs nothing");
+        backup(repo, disk, null);
+        assertTrue(repo.damagedBackups().isEmpty(), "the new copy repaired it");
         assertTrue(verifier.verify(b, n -> { }).whole());
+        new GarbageCollector(repo).collect();
+        assertTrue(verifier.verify(a, n -> { }).whole(), "the collection kept the new copy");
+    }
+
+    static List<Path> tmpFiles(Path root) {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(f -> f.getFileName().toString().startsWith(".tmp-")).toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Chunk copies in the repository's packs, as their tables list them. */
+    static int copies(Repository repo) {
+        repo.packs().refresh();
+        return repo.packs().names().stream().mapToInt(p -> repo.packs().table(p).size()).sum();
+    }
+
+    /** Adds a copy of a chunk, as stored, in a pack of its own: the newest. */
+    static void addCopy(Repository repo, ChunkId id, byte[] stored) {
+        try (PackWriter w = repo.packs().writer()) {
+            w.add(id, stored);
+            w.flush();
+        }
     }
 
     private FileObjectStore store(String name) {

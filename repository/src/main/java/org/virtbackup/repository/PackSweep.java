@@ -1,0 +1,118 @@
+package org.virtbackup.repository;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The packs' part of a collection. A chunk in a pack lives when a manifest names it (and this is
+ * its newest copy) or a writer of this process holds it. A pack with no living chunk is removed;
+ * a pack whose dead chunks make {@value #REWRITE_PERCENT} % or more of its bytes is rewritten:
+ * its living chunks are copied as stored (sealed, compressed: nothing is opened) into new packs,
+ * which are committed before the old pack goes. Below that share the dead bytes stay, since
+ * rewriting 16 MiB to free a few would cost more than the space: the next collections take the
+ * pack once enough of it has died.
+ */
+final class PackSweep {
+
+    static final int REWRITE_PERCENT = 25;
+
+    /** Chunk copies the packs held, and how many of them went. */
+    record Result(int entries, int removed) {
+    }
+
+    private record Rewrite(String pack, List<PackEntry> table, Set<ChunkId> copied) {
+    }
+
+    private final Packs packs;
+    private final ChunkMarks marked;
+    private final Pins pins;
+
+    PackSweep(Packs packs, ChunkMarks marked, Pins pins) {
+        this.packs = packs;
+        this.marked = marked;
+        this.pins = pins;
+    }
+
+    /** Sweeps these packs (the ones listed before the manifests were read). */
+    Result sweep(Collection<String> candidates) {
+        int entries = 0;
+        int removed = 0;
+        List<Rewrite> rewrites = new ArrayList<>();
+        try (PackWriter copies = packs.writer()) {
+            for (String pack : candidates) {
+                List<PackEntry> table;
+                try {
+                    table = packs.table(pack);
+                } catch (RepositoryException e) {
+                    if (e.problem() == RepositoryException.Problem.DAMAGED) {
+                        continue; // what it holds is unknown: kept
+                    }
+                    throw e;
+                }
+                entries += table.size();
+                List<PackEntry> living = new ArrayList<>();
+                long total = 0;
+                long dead = 0;
+                for (PackEntry e : table) {
+                    total += e.length();
+                    if (lives(pack, e)) {
+                        living.add(e);
+                    } else {
+                        dead += e.length();
+                    }
+                }
+                if (living.isEmpty()) {
+                    removed += remove(pack, table, Set.of()) ? table.size() : 0;
+                } else if (dead * 100 >= total * REWRITE_PERCENT && copy(pack, living, copies)) {
+                    rewrites.add(new Rewrite(pack, table, living.stream().map(PackEntry::id).collect(Collectors.toSet())));
+                }
+            }
+            copies.flush(); // the copies durable and found before their old packs go
+        }
+        for (Rewrite r : rewrites) {
+            removed += remove(r.pack(), r.table(), r.copied()) ? r.table().size() - r.copied().size() : 0;
+        }
+        return new Result(entries, removed);
+    }
+
+    private boolean lives(String pack, PackEntry e) {
+        if (pins.isHeld(e.id())) {
+            return true;
+        }
+        if (!marked.isMarked(e.id())) {
+            return false;
+        }
+        List<PackIndex.Location> copies = packs.find(e.id());
+        return copies.isEmpty() || copies.get(0).pack().equals(pack); // an older copy is a duplicate
+    }
+
+    /** Copies the living chunks; false when the pack went meanwhile (another collection). */
+    private boolean copy(String pack, List<PackEntry> living, PackWriter copies) {
+        for (PackEntry e : living) {
+            byte[] stored = packs.read(new PackIndex.Location(pack, e.offset(), e.length())).orElse(null);
+            if (stored == null) {
+                return false;
+            }
+            copies.add(e.id(), stored);
+        }
+        return true;
+    }
+
+    /** Removes a pack unless a writer took one of its chunks not copied since it was looked at. */
+    private boolean remove(String pack, List<PackEntry> table, Set<ChunkId> copied) {
+        boolean[] done = {false};
+        pins.exclusive(() -> {
+            for (PackEntry e : table) {
+                if (!copied.contains(e.id()) && pins.isHeld(e.id())) {
+                    return;
+                }
+            }
+            packs.delete(pack);
+            done[0] = true;
+        });
+        return done[0];
+    }
+}

@@ -1,0 +1,162 @@
+package org.virtbackup.repository;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.virtbackup.repository.RepositoryTest.CHUNK;
+import static org.virtbackup.repository.RepositoryTest.backup;
+import static org.virtbackup.repository.RepositoryTest.copies;
+import static org.virtbackup.repository.RepositoryTest.disk;
+import static org.virtbackup.repository.RepositoryTest.read;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Chunks in packs: written by several threads, rewritten by collections, and the version-1 layout beside them. */
+class PackTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void threadsStoringAtOnceFillSeveralPacksAndEveryChunkReadsBack() throws Exception {
+        Repository repo = Repository.create(store("threads"), CHUNK, RepositoryKey.generate(tmp.resolve("key")));
+        int n = 400; // 25 MiB of random chunks: more than one pack
+        byte[] disk = disk(n, 31);
+        UUID uuid = UUID.randomUUID();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try (BackupWriter w = repo.writer(uuid)) {
+            ChunkIndex ids = ChunkIndex.of(n);
+            List<Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int first = t;
+                done.add(pool.submit(() -> {
+                    for (int i = first; i < n; i += 4) {
+                        ids.set(i, w.store(Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK), CHUNK).id());
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+            w.commit(RepositoryTest.manifest(uuid, disk.length, w.writeIndex("vda", ids)));
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(n, copies(repo));
+        Set<String> packs = repo.packs().names();
+        assertTrue(packs.size() >= 2, "packs: " + packs);
+        for (String p : packs) {
+            assertTrue(Files.size(tmp.resolve("threads").resolve(p)) < PackWriter.TARGET + 2 * CHUNK, p);
+        }
+        Repository again = Repository.open(store("threads"), RepositoryKey.read(tmp.resolve("key")));
+        Manifest m = again.manifest(uuid).orElseThrow();
+        assertArrayEquals(disk, read(again, again.index(m, m.disk("vda")), disk.length));
+        assertTrue(new Verifier(again, 2).verify(uuid, x -> { }).whole());
+    }
+
+    @Test
+    void aCollectionKeepsAMostlyLivingPackAndRewritesOneAQuarterDead() throws IOException {
+        Repository repo = Repository.create(store("rewrite"), CHUNK, null);
+        byte[] a = disk(8, 41);
+        byte[] b = a.clone();
+        System.arraycopy(disk(1, 42), 0, b, 7 * CHUNK, CHUNK);
+        byte[] c = a.clone();
+        System.arraycopy(disk(4, 43), 0, c, 4 * CHUNK, 4 * CHUNK);
+        UUID ua = backup(repo, a, null);
+        String packOfA = repo.packs().names().iterator().next();
+        UUID ub = backup(repo, b, null);
+        UUID uc = backup(repo, c, null);
+        assertEquals(8 + 1 + 4, copies(repo));
+
+        repo.delete(ua); // a's pack: 7 of 8 chunks still named
+        assertEquals(0, new GarbageCollector(repo).collect().chunksRemoved());
+        assertTrue(Files.exists(tmp.resolve("rewrite").resolve(packOfA)), "an eighth dead: kept whole");
+
+        repo.delete(ub); // a's pack: 4 of 8 named (by c); b's own pack: nothing
+        GarbageCollector.Report r = new GarbageCollector(repo).collect();
+        assertEquals(5, r.chunksRemoved());
+        assertFalse(Files.exists(tmp.resolve("rewrite").resolve(packOfA)), "half dead: rewritten");
+        assertEquals(8, copies(repo));
+        Manifest m = repo.manifest(uc).orElseThrow();
+        assertArrayEquals(c, read(repo, repo.index(m, m.disk("vda")), c.length));
+        Repository again = Repository.open(store("rewrite"), null);
+        assertArrayEquals(c, read(again, again.index(m, m.disk("vda")), c.length));
+        assertTrue(new Verifier(again, 2).verify(uc, x -> { }).whole());
+        assertEquals(List.of(), RepositoryTest.tmpFiles(tmp.resolve("rewrite")));
+    }
+
+    @Test
+    void aVersionOneRepositoryIsUpgradedItsLooseChunksReadAndCollected() throws IOException {
+        Path root = tmp.resolve("v1");
+        Repository made = Repository.create(store("v1"), CHUNK, null);
+        byte[] disk = disk(2, 51);
+        ChunkIndex ids = ChunkIndex.of(2);
+        UUID old = UUID.randomUUID();
+        for (int i = 0; i < 2; i++) { // as version 1 stored them: a chunk per object
+            ChunkId id = made.name(Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK), CHUNK);
+            made.objects().put(Envelope.TYPE_CHUNK, id.objectName(), Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK), CHUNK);
+            ids.set(i, id);
+        }
+        made.putManifest(RepositoryTest.manifest(old, disk.length, made.putIndex(old, "vda", ids)));
+        String config = Files.readString(root.resolve("config")).replace("version=2", "version=1");
+        Files.writeString(root.resolve("config"), config);
+
+        Repository repo = Repository.open(store("v1"), null);
+        assertTrue(repo.config().looseChunks());
+        String upgraded = Files.readString(root.resolve("config"), StandardCharsets.US_ASCII);
+        assertTrue(upgraded.contains("version=2") && upgraded.contains("loose-chunks=yes"), upgraded);
+        Manifest m = repo.manifest(old).orElseThrow();
+        assertArrayEquals(disk, read(repo, repo.index(m, m.disk("vda")), disk.length));
+        assertTrue(new Verifier(repo, 1).verify(old, x -> { }).whole());
+
+        UUID next = backup(repo, disk, null); // finds the loose chunks: stores nothing new
+        assertEquals(0, copies(repo));
+        repo.delete(old);
+        assertEquals(0, new GarbageCollector(repo).collect().chunksRemoved(), "the new backup names them");
+        repo.delete(next);
+        assertEquals(2, new GarbageCollector(repo).collect().chunksRemoved());
+        assertTrue(repo.objects().list("chunks/").isEmpty());
+    }
+
+    @Test
+    void aPackWhoseTableIsDamagedIsKeptAndItsChunksAreReportedDamaged() throws IOException {
+        Repository repo = Repository.create(store("table"), CHUNK, RepositoryKey.generate(tmp.resolve("key")));
+        byte[] disk = disk(3, 61);
+        UUID b = backup(repo, disk, null);
+        String pack = repo.packs().names().iterator().next();
+        Path file = tmp.resolve("table").resolve(pack);
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length - 40] ^= 1; // inside the sealed table
+        Files.write(file, bytes);
+
+        Repository again = Repository.open(store("table"), RepositoryKey.read(tmp.resolve("key")));
+        Verifier.Report r = new Verifier(again, 2).verify(b, x -> { });
+        assertEquals(3, r.damaged().size());
+        assertTrue(r.damaged().values().iterator().next().contains("no pack holds it"), r.damaged().toString());
+        assertTrue(again.packs().unreadable().containsKey(pack));
+        new GarbageCollector(again).collect();
+        assertTrue(Files.exists(file), "what a pack holds is unknown when its table cannot be read: it stays");
+    }
+
+    private FileObjectStore store(String name) {
+        try {
+            return new FileObjectStore(Files.createDirectories(tmp.resolve(name)));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
