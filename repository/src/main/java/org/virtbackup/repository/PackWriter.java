@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Puts stored chunks into new packs of about {@value #TARGET} bytes, one filling at a time: the
  * threads of a backup append to it in turn (a copy into its staging buffer, a write of 1 MiB
  * when that fills), and the thread that fills it commits it while the others go on into the next.
- * A pack per thread measured the same and left a small backup one pack per chunk. A pack is
+ * (A pack per thread left a small backup a pack per chunk: 7 packs for 8 chunks.) A pack is
  * committed when full or flushed: its table appended, synced, renamed to its name, and only then
  * put in the index, so whatever the index finds is durable. Packs not committed when the writer
  * closes are removed.
