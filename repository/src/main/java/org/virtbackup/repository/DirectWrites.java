@@ -12,6 +12,10 @@ import java.nio.file.attribute.FileAttribute;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Writes a new file and makes it durable, its block-aligned bulk with O_DIRECT where the JVM and
@@ -26,13 +30,17 @@ final class DirectWrites {
     /** Smaller files are not worth the second open. */
     private static final int MIN = 64 * 1024;
     private static final int POOLED = 16;
-    /** An appender's staging buffer: a chunk's worth, so a pack goes to disk in writes of 1 MiB. */
-    private static final int STAGING = 1 << 20;
 
     private final OpenOption direct;
     private final int block;
     private volatile boolean usable;
     private final Queue<ByteBuffer> buffers = new ConcurrentLinkedQueue<>();
+    private final ExecutorService io = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "virt-backup-pack-writes");
+                t.setDaemon(true);
+                return t;
+            });
 
     DirectWrites(Path root) {
         this.direct = directOption();
@@ -83,101 +91,46 @@ final class DirectWrites {
             }
             return true;
         } finally {
-            if (buffers.size() < POOLED) {
-                buffers.offer(b);
-            }
+            release(b);
         }
     }
 
-    /**
-     * A new file written in pieces (a pack): whole blocks with O_DIRECT from a staging buffer of
-     * {@value #STAGING} bytes, the last partial block through the page cache when it is synced.
-     */
-    final class Appender implements AutoCloseable {
-
-        private final Path file;
-        private final ByteBuffer staging = buffer(STAGING);
-        private FileChannel channel;
-        private boolean direct;
-        private long written;
-        private boolean closed;
-
-        Appender(Path file, FileAttribute<?> mode) throws IOException {
-            this.file = file;
-            staging.clear();
-            if (usable) {
-                try {
-                    channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, DirectWrites.this.direct), mode);
-                    direct = true;
-                } catch (UnsupportedOperationException e) {
-                    usable = false;
-                } catch (FileSystemException e) {
-                    if (!"Invalid argument".equals(e.getReason())) {
-                        throw e;
-                    }
-                    usable = false;
-                    Files.deleteIfExists(file);
-                }
-            }
-            if (channel == null) {
-                channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), mode);
-            }
+    /** Opens a new file (it must not exist) for writing with O_DIRECT; null where this file system refuses it. */
+    FileChannel openDirect(Path file, FileAttribute<?> mode) throws IOException {
+        if (!usable) {
+            return null;
         }
-
-        void write(byte[] data, int offset, int length) throws IOException {
-            while (length > 0) {
-                int n = Math.min(length, staging.remaining());
-                staging.put(data, offset, n);
-                offset += n;
-                length -= n;
-                if (!staging.hasRemaining()) {
-                    drain();
-                }
+        try {
+            return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, direct), mode);
+        } catch (UnsupportedOperationException e) {
+            usable = false;
+            return null;
+        } catch (FileSystemException e) {
+            if (!"Invalid argument".equals(e.getReason())) {
+                throw e;
             }
-        }
-
-        long size() {
-            return written + staging.position();
-        }
-
-        /** Writes what is staged and syncs the file. */
-        void sync() throws IOException {
-            if (direct && staging.position() > 0) {
-                channel.close(); // the last partial block cannot go with O_DIRECT
-                channel = FileChannel.open(file, StandardOpenOption.WRITE);
-                direct = false;
-            }
-            drain();
-            channel.force(true);
-        }
-
-        private void drain() throws IOException {
-            staging.flip();
-            while (staging.hasRemaining()) {
-                written += channel.write(staging, written);
-            }
-            staging.clear();
-        }
-
-        @Override
-        public void close() throws IOException {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            try {
-                channel.close();
-            } finally {
-                if (buffers.size() < POOLED) {
-                    buffers.offer(staging);
-                }
-            }
+            usable = false; // EINVAL: no direct I/O here (tmpfs)
+            Files.deleteIfExists(file);
+            return null;
         }
     }
 
-    private ByteBuffer buffer(int size) {
+    /** Where appenders' writes run while their callers go on: daemon threads, ended when idle. */
+    ExecutorService io() {
+        return io;
+    }
+
+    /** A block-aligned direct buffer of at least {@code size} bytes, from the pool when one is there. */
+    ByteBuffer buffer(int size) {
         ByteBuffer b = buffers.poll();
         return b != null && b.capacity() >= size ? b : ByteBuffer.allocateDirect(size + block).alignedSlice(block);
+    }
+
+    /** Gives a buffer back to the pool. */
+    void release(ByteBuffer b) {
+        if (buffers.size() < POOLED) {
+            buffers.offer(b);
+        }
     }
 
     private static OpenOption directOption() {

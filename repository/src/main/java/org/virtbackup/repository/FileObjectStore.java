@@ -125,7 +125,7 @@ public final class FileObjectStore implements ObjectStore {
         Path file = file(name);
         Path dir = directories(file.getParent());
         Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
-        DirectWrites.Appender out = writes.new Appender(tmp, PosixFilePermissions.asFileAttribute(
+        DirectAppender out = new DirectAppender(writes, tmp, PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rw-------")));
         return new NewObject() {
             private boolean committed;
