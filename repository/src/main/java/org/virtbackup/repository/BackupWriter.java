@@ -1,9 +1,11 @@
 package org.virtbackup.repository;
 
 import java.util.Arrays;
+import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -24,6 +26,8 @@ public final class BackupWriter implements AutoCloseable {
     private final Set<ChunkId> pinned = ConcurrentHashMap.newKeySet();
     private final Set<ChunkId> repaired = ConcurrentHashMap.newKeySet();
     private final PackWriter packs;
+    /** Arrays to seal into, one per thread storing at once, reused: a new 1 MiB array per chunk costs (see Envelope). */
+    private final Queue<Envelope.Scratch> scratches = new ConcurrentLinkedQueue<>();
     private final AtomicLong stored = new AtomicLong();
     private final AtomicLong deduplicated = new AtomicLong();
     private volatile boolean committed;
@@ -52,14 +56,20 @@ public final class BackupWriter implements AutoCloseable {
             if (exists(id) && !repository.damage().contains(id)) {
                 return 0L;
             }
-            byte[] stored = repository.sealChunk(id, data, length);
-            if (!packs.add(id, stored)) {
-                return 0L; // another thread of this writer added it meanwhile
+            Envelope.Scratch scratch = scratches.poll();
+            scratch = scratch != null ? scratch : new Envelope.Scratch(repository.config().chunkSize());
+            try {
+                int n = repository.sealChunk(id, data, length, scratch);
+                if (!packs.add(id, scratch.out, n)) {
+                    return 0L; // another thread of this writer added it meanwhile
+                }
+                if (repository.damage().contains(id)) {
+                    repaired.add(id); // its record goes once this copy is durable, with its pack
+                }
+                return (long) n;
+            } finally {
+                scratches.offer(scratch);
             }
-            if (repository.damage().contains(id)) {
-                repaired.add(id); // its record goes once this copy is durable, with its pack
-            }
-            return (long) stored.length;
         });
         (added == 0 ? deduplicated : stored).addAndGet(added == 0 ? length : added);
         return new Stored(id, added);

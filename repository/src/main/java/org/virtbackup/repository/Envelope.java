@@ -54,24 +54,45 @@ final class Envelope {
         return key != null;
     }
 
+    /** Arrays to seal into, reused from object to object: a chunk's output is larger than half a G1 region. */
+    static final class Scratch {
+        final byte[] packed;
+        final byte[] out;
+
+        Scratch(int maxPlain) {
+            packed = new byte[(int) Zstd.compressBound(maxPlain)];
+            out = new byte[HEADER + NONCE + packed.length + TAG_BITS / 8];
+        }
+    }
+
+    /** The stored form of an object (allocated: for metadata; chunks go through {@link #seal(byte, String, byte[], int, Scratch)}). */
     byte[] seal(byte type, String name, byte[] plain, int length) {
+        Scratch s = new Scratch(length);
+        return Arrays.copyOf(s.out, seal(type, name, plain, length, s));
+    }
+
+    /**
+     * Seals into {@code scratch.out}; returns the stored length. A backup reuses its arrays: with
+     * a new 1 MiB array per chunk, sealing took 1.3 s of CPU per 2 GiB, of which AES-GCM itself
+     * is 0.45 s (a probe, JDK 17, 256 MiB heap: each such array is a humongous G1 object).
+     */
+    int seal(byte type, String name, byte[] plain, int length, Scratch scratch) {
         byte[] body = plain;
         int bodyLength = length;
         int flags = 0;
         if (worthCompressing(plain, length)) {
-            byte[] packed = new byte[(int) Zstd.compressBound(length)];
-            long n = Zstd.compressByteArray(packed, 0, packed.length, plain, 0, length, level, true);
+            long n = Zstd.compressByteArray(scratch.packed, 0, scratch.packed.length, plain, 0, length, level, true);
             if (!Zstd.isError(n) && n < length) {
-                body = packed;
+                body = scratch.packed;
                 bodyLength = (int) n;
                 flags |= COMPRESSED;
             }
         }
+        byte[] out = scratch.out;
         if (key == null) {
-            byte[] out = new byte[HEADER + bodyLength];
             header(out, type, flags);
             System.arraycopy(body, 0, out, HEADER, bodyLength);
-            return out;
+            return HEADER + bodyLength;
         }
         flags |= SEALED;
         byte[] nonce = new byte[NONCE];
@@ -79,7 +100,6 @@ final class Envelope {
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(Cipher.ENCRYPT_MODE, key.sealingKey(), new GCMParameterSpec(TAG_BITS, nonce));
-            byte[] out = new byte[HEADER + NONCE + c.getOutputSize(bodyLength)];
             header(out, type, flags);
             System.arraycopy(nonce, 0, out, HEADER, NONCE);
             c.updateAAD(out, 0, HEADER);
@@ -89,8 +109,7 @@ final class Envelope {
             for (; bodyLength - done > SLICE; done += SLICE) {
                 at += c.update(body, done, SLICE, out, at);
             }
-            c.doFinal(body, done, bodyLength - done, out, at);
-            return out;
+            return at + c.doFinal(body, done, bodyLength - done, out, at);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES/GCM is missing from this JVM", e);
         }

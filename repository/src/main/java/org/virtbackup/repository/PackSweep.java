@@ -96,7 +96,7 @@ final class PackSweep {
             if (stored == null) {
                 return false;
             }
-            copies.add(e.id(), stored);
+            copies.add(e.id(), stored, stored.length);
         }
         return true;
     }

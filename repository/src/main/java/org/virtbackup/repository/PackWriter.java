@@ -34,7 +34,7 @@ final class PackWriter implements AutoCloseable {
      * committed. False when a pack of this writer holds the chunk already (two threads read equal
      * data at once): nothing was added.
      */
-    boolean add(ChunkId id, byte[] stored) {
+    boolean add(ChunkId id, byte[] stored, int length) {
         OpenPack full = null;
         synchronized (this) {
             if (!pending.add(id)) {
@@ -45,7 +45,7 @@ final class PackWriter implements AutoCloseable {
                 open.add(filling);
             }
             try {
-                filling.append(id, stored);
+                filling.append(id, stored, length);
             } catch (RuntimeException e) {
                 pending.remove(id);
                 abandon(filling);
@@ -125,11 +125,11 @@ final class PackWriter implements AutoCloseable {
             this.object = packs.create(name);
         }
 
-        void append(ChunkId id, byte[] stored) {
+        void append(ChunkId id, byte[] stored, int length) {
             try {
                 int offset = Math.toIntExact(object.size());
-                object.write(stored, 0, stored.length);
-                entries.add(new PackEntry(id, offset, stored.length));
+                object.write(stored, 0, length);
+                entries.add(new PackEntry(id, offset, length));
             } catch (IOException e) {
                 throw SealedObjects.failed("cannot write " + name, e);
             }

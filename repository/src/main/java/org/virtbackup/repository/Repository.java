@@ -307,9 +307,14 @@ public final class Repository {
         return ChunkId.of(mac.doFinal(), 0);
     }
 
-    /** A chunk as stored: its envelope, for a pack. */
+    /** A chunk as stored: its envelope, for a pack (allocated; a backup seals into {@link #scratch()}). */
     byte[] sealChunk(ChunkId id, byte[] data, int length) {
         return envelope.seal(Envelope.TYPE_CHUNK, id.objectName(), data, length);
+    }
+
+    /** Seals a chunk into the scratch's arrays; returns its stored length. */
+    int sealChunk(ChunkId id, byte[] data, int length, Envelope.Scratch scratch) {
+        return envelope.seal(Envelope.TYPE_CHUNK, id.objectName(), data, length, scratch);
     }
 
     String putIndex(UUID backup, String disk, ChunkIndex ids) {

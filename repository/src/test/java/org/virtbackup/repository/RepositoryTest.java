@@ -326,7 +326,7 @@ class RepositoryTest {
     /** Adds a copy of a chunk, as stored, in a pack of its own: the newest. */
     static void addCopy(Repository repo, ChunkId id, byte[] stored) {
         try (PackWriter w = repo.packs().writer()) {
-            w.add(id, stored);
+            w.add(id, stored, stored.length);
             w.flush();
         }
     }
