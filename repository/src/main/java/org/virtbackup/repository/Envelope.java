@@ -7,6 +7,7 @@ import java.util.Arrays;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
+import javax.crypto.ShortBufferException;
 import javax.crypto.spec.GCMParameterSpec;
 
 import com.github.luben.zstd.Zstd;
@@ -61,7 +62,7 @@ final class Envelope {
 
         Scratch(int maxPlain) {
             packed = new byte[(int) Zstd.compressBound(maxPlain)];
-            out = new byte[HEADER + NONCE + packed.length + TAG_BITS / 8];
+            out = new byte[storedBound(maxPlain)];
         }
     }
 
@@ -135,51 +136,105 @@ final class Envelope {
      * compressed; {@code maxLength} bounds what a damaged or hostile object may make us allocate.
      */
     byte[] open(byte type, String name, byte[] stored, int maxLength) {
-        if (stored.length < HEADER || !Arrays.equals(stored, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+        int flags = flags(type, name, stored, stored.length);
+        byte[] body = stored;
+        int offset = HEADER;
+        int length = stored.length - HEADER;
+        if ((flags & SEALED) != 0) {
+            body = new byte[stored.length];
+            length = unseal(name, stored, stored.length, body);
+            offset = 0;
+        }
+        if ((flags & COMPRESSED) == 0) {
+            if (length > maxLength) {
+                throw damaged(name, "it holds " + length + " bytes, more than its kind can (" + maxLength + ")");
+            }
+            return Arrays.copyOfRange(body, offset, offset + length);
+        }
+        long size = frameSize(name, body, offset, length, maxLength);
+        byte[] plain = new byte[(int) size];
+        decompress(name, body, offset, length, plain, size);
+        return plain;
+    }
+
+    /**
+     * {@link #open(byte, String, byte[], int)} of {@code stored[0, storedLength)} into {@code out},
+     * whose length bounds the payload; returns the payload's length. {@code temp}, of at least
+     * {@code storedLength} bytes, holds a sealed object's compressed body. Nothing is allocated:
+     * a restore reads every chunk so (see {@link ChunkBuffer}).
+     */
+    int open(byte type, String name, byte[] stored, int storedLength, byte[] out, byte[] temp) {
+        int flags = flags(type, name, stored, storedLength);
+        boolean compressed = (flags & COMPRESSED) != 0;
+        byte[] body = stored;
+        int offset = HEADER;
+        int length = storedLength - HEADER;
+        if ((flags & SEALED) != 0) {
+            body = compressed ? temp : out;
+            length = unseal(name, stored, storedLength, body);
+            offset = 0;
+            if (!compressed) {
+                return length;
+            }
+        }
+        if (!compressed) {
+            if (length > out.length) {
+                throw damaged(name, "it holds " + length + " bytes, more than its kind can (" + out.length + ")");
+            }
+            System.arraycopy(stored, HEADER, out, 0, length);
+            return length;
+        }
+        long size = frameSize(name, body, offset, length, out.length);
+        decompress(name, body, offset, length, out, size);
+        return (int) size;
+    }
+
+    /** The header's flags, once its magic and type are checked and its flags agree with the key. */
+    private int flags(byte type, String name, byte[] stored, int storedLength) {
+        if (storedLength < HEADER || !Arrays.equals(stored, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw damaged(name, "it does not start with the repository's magic");
         }
         if (stored[4] != type) {
             throw damaged(name, "it is of type '" + (char) stored[4] + "', not '" + (char) type + "'");
         }
         int flags = stored[5];
-        byte[] body = stored;
-        int offset = HEADER;
-        int length = stored.length - HEADER;
-        if ((flags & SEALED) != 0) {
-            if (key == null) {
-                throw new RepositoryException(RepositoryException.Problem.KEY_MISSING, "object " + name
-                        + " is encrypted and no key is configured");
-            }
-            body = unseal(name, stored);
-            offset = 0;
-            length = body.length;
-        } else if (key != null) {
+        if ((flags & SEALED) != 0 && key == null) {
+            throw new RepositoryException(RepositoryException.Problem.KEY_MISSING, "object " + name
+                    + " is encrypted and no key is configured");
+        }
+        if ((flags & SEALED) == 0 && key != null) {
             throw damaged(name, "it is not encrypted in an encrypted repository");
         }
-        if ((flags & COMPRESSED) == 0) {
-            if (length > maxLength) {
-                throw damaged(name, "it holds " + length + " bytes, more than its kind can (" + maxLength + ")");
-            }
-            return offset == 0 && length == body.length ? body : Arrays.copyOfRange(body, offset, offset + length);
-        }
+        return flags;
+    }
+
+    private static long frameSize(String name, byte[] body, int offset, int length, int maxLength) {
+        long size;
         try {
-            long size = Zstd.getFrameContentSize(body, offset, length);
-            if (size < 0 || size > maxLength) {
-                throw damaged(name, "its compressed frame is unreadable or too large (" + size + " bytes)");
-            }
-            byte[] plain = new byte[(int) size];
-            long n = Zstd.decompressByteArray(plain, 0, plain.length, body, offset, length);
+            size = Zstd.getFrameContentSize(body, offset, length);
+        } catch (ZstdException e) {
+            size = -1;
+        }
+        if (size < 0 || size > maxLength) {
+            throw damaged(name, "its compressed frame is unreadable or too large (" + size + " bytes)");
+        }
+        return size;
+    }
+
+    private static void decompress(String name, byte[] body, int offset, int length, byte[] plain, long size) {
+        try {
+            long n = Zstd.decompressByteArray(plain, 0, (int) size, body, offset, length);
             if (Zstd.isError(n) || n != size) {
                 throw damaged(name, "it does not decompress (" + (Zstd.isError(n) ? Zstd.getErrorName(n) : n + " bytes") + ")");
             }
-            return plain;
         } catch (ZstdException e) { // zstd-jni throws for some corruptions instead of returning an error code
             throw damaged(name, "it does not decompress (" + e.getMessage() + ")");
         }
     }
 
-    private byte[] unseal(String name, byte[] stored) {
-        if (stored.length < HEADER + NONCE + TAG_BITS / 8) {
+    /** Decrypts a sealed object's body into {@code out}; returns its length. */
+    private int unseal(String name, byte[] stored, int storedLength, byte[] out) {
+        if (storedLength < HEADER + NONCE + TAG_BITS / 8) {
             throw damaged(name, "it is too short to be sealed");
         }
         try {
@@ -187,12 +242,19 @@ final class Envelope {
             c.init(Cipher.DECRYPT_MODE, key.sealingKey(), new GCMParameterSpec(TAG_BITS, stored, HEADER, NONCE));
             c.updateAAD(stored, 0, HEADER);
             c.updateAAD(name.getBytes(StandardCharsets.UTF_8));
-            return c.doFinal(stored, HEADER + NONCE, stored.length - HEADER - NONCE);
+            return c.doFinal(stored, HEADER + NONCE, storedLength - HEADER - NONCE, out, 0);
         } catch (AEADBadTagException e) {
             throw damaged(name, "its authentication tag does not match");
+        } catch (ShortBufferException e) {
+            throw damaged(name, "it holds more than its kind can (" + out.length + " bytes)");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES/GCM is missing from this JVM", e);
         }
+    }
+
+    /** The most bytes an object of {@code maxPlain} bytes of payload may take stored. */
+    static int storedBound(int maxPlain) {
+        return HEADER + NONCE + (int) Zstd.compressBound(maxPlain) + TAG_BITS / 8;
     }
 
     private static void header(byte[] out, byte type, int flags) {

@@ -119,6 +119,19 @@ public final class FileObjectStore implements ObjectStore {
         }
     }
 
+    @Override
+    public int read(String name, long offset, byte[] into, int length) throws IOException {
+        try (FileChannel ch = FileChannel.open(file(name), StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.wrap(into, 0, (int) Math.max(0, Math.min(length, ch.size() - offset)));
+            while (b.hasRemaining() && ch.read(b, offset + b.position()) >= 0) {
+                // until the range is read
+            }
+            return b.position();
+        } catch (NoSuchFileException e) {
+            return -1;
+        }
+    }
+
     /** A temporary file beside the name, renamed over it and its directory synced when committed. */
     @Override
     public NewObject create(String name) throws IOException {

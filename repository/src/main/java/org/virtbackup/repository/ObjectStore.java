@@ -46,6 +46,19 @@ public interface ObjectStore {
     }
 
     /**
+     * {@link #get(String, long, int)} into {@code into}: returns the bytes read (fewer where the
+     * object ends), -1 if there is no object of that name.
+     */
+    default int read(String name, long offset, byte[] into, int length) throws IOException {
+        Optional<byte[]> part = get(name, offset, length);
+        if (part.isEmpty()) {
+            return -1;
+        }
+        System.arraycopy(part.get(), 0, into, 0, part.get().length);
+        return part.get().length;
+    }
+
+    /**
      * A new object written piece by piece (a pack of chunks), under its name only when
      * {@link NewObject#commit committed}: whole and durable then, or not at all.
      */

@@ -112,6 +112,19 @@ final class Packs {
         }
     }
 
+    /** {@link #read(PackIndex.Location)} into {@code into}: false if its pack is gone. */
+    boolean read(PackIndex.Location at, byte[] into) {
+        try {
+            int n = store.read(at.pack(), at.offset(), into, at.length());
+            if (n >= 0 && n != at.length()) {
+                throw Envelope.damaged(at.pack(), "it ends before its chunk at offset " + at.offset());
+            }
+            return n >= 0;
+        } catch (IOException e) {
+            throw SealedObjects.failed("cannot read " + at.pack() + " from " + store.describe(), e);
+        }
+    }
+
     /** A pack's entries, as its table lists them. */
     List<PackEntry> table(String pack) {
         try {

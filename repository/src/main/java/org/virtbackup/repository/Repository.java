@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -128,20 +129,37 @@ public final class Repository {
      * in a plain one by hashing it to its name. {@link #checkedChunk} checks both, for verify.
      */
     public byte[] readChunk(ChunkId id) {
-        return read(id, key == null, true, false);
+        ChunkBuffer b = chunkBuffer();
+        return Arrays.copyOf(b.data, readChunk(id, b));
+    }
+
+    /** {@link #readChunk(ChunkId)} into the buffer's {@link ChunkBuffer#data()}; returns the chunk's length. */
+    public int readChunk(ChunkId id, ChunkBuffer into) {
+        return read(id, key == null, true, false, into);
+    }
+
+    /** Arrays to read chunks with, one per thread: see {@link ChunkBuffer}. */
+    public ChunkBuffer chunkBuffer() {
+        return new ChunkBuffer(config.chunkSize());
     }
 
     /**
      * A chunk's data, its tag (when encrypted), checksum and name all checked, in its newest copy
-     * only: the one a collection keeps when a chunk was stored twice.
+     * only: the one a collection keeps when a chunk was stored twice. Returns its length.
      */
-    byte[] checkedChunk(ChunkId id) {
-        return read(id, true, false, false);
+    int checkedChunk(ChunkId id, ChunkBuffer into) {
+        return read(id, true, false, false, into);
     }
 
-    private byte[] read(ChunkId id, boolean hash, boolean fallBack, boolean again) {
+    byte[] checkedChunk(ChunkId id) {
+        ChunkBuffer b = chunkBuffer();
+        return Arrays.copyOf(b.data, checkedChunk(id, b));
+    }
+
+    private int read(ChunkId id, boolean hash, boolean fallBack, boolean again, ChunkBuffer b) {
         if (id.isZero()) {
-            return zeros.clone();
+            Arrays.fill(b.data, (byte) 0);
+            return b.data.length;
         }
         String name = id.objectName();
         List<PackIndex.Location> copies = packs.find(id);
@@ -153,19 +171,25 @@ public final class Repository {
             if (!config.looseChunks()) {
                 throw Envelope.damaged(name, "no pack holds it");
             }
-            return checked(id, objects.read(Envelope.TYPE_CHUNK, name, config.chunkSize()), hash);
+            byte[] data = objects.read(Envelope.TYPE_CHUNK, name, config.chunkSize());
+            System.arraycopy(data, 0, b.data, 0, data.length);
+            return checked(id, b.data, data.length, hash);
         }
         RepositoryException first = null;
         for (PackIndex.Location at : copies) { // the newest first; for a restore, an older copy serves when it is damaged
             try {
-                byte[] stored = packs.read(at).orElse(null);
-                if (stored == null && !again) { // its pack was rewritten by a collection meanwhile: look again
-                    packs.refresh();
-                    return read(id, hash, fallBack, true);
-                } else if (stored == null) {
-                    throw Envelope.damaged(name, "its pack " + at.pack() + " is missing");
+                if (at.length() > b.stored.length) {
+                    throw Envelope.damaged(name, "its copy is " + at.length() + " bytes, more than a chunk can take");
                 }
-                return checked(id, envelope.open(Envelope.TYPE_CHUNK, name, stored, config.chunkSize()), hash);
+                if (!packs.read(at, b.stored)) {
+                    if (again) {
+                        throw Envelope.damaged(name, "its pack " + at.pack() + " is missing");
+                    }
+                    packs.refresh(); // its pack was rewritten by a collection meanwhile: look again
+                    return read(id, hash, fallBack, true, b);
+                }
+                int n = envelope.open(Envelope.TYPE_CHUNK, name, b.stored, at.length(), b.data, b.temp);
+                return checked(id, b.data, n, hash);
             } catch (RepositoryException e) {
                 if (e.problem() != RepositoryException.Problem.DAMAGED) {
                     throw e;
@@ -180,11 +204,11 @@ public final class Repository {
         throw first;
     }
 
-    private byte[] checked(ChunkId id, byte[] data, boolean hash) {
-        if (hash && !name(data, data.length).equals(id)) {
+    private int checked(ChunkId id, byte[] data, int length, boolean hash) {
+        if (hash && !name(data, length).equals(id)) {
             throw Envelope.damaged(id.objectName(), "its content does not hash to its name");
         }
-        return data;
+        return length;
     }
 
     /** Whether the repository holds the chunk (not whether it is whole). */

@@ -81,10 +81,11 @@ public final class Verifier {
             List<Future<?>> workers = new ArrayList<>();
             for (int w = 0; w < threads; w++) {
                 workers.add(pool.submit(() -> {
+                    ChunkBuffer buffer = repository.chunkBuffer();
                     for (long k = next.getAndIncrement(); k < total; k = next.getAndIncrement()) {
                         ChunkId id = claim(indexes, k, distinct, claimed);
                         if (id != null) {
-                            check(id, bytes, progress, damaged);
+                            check(id, buffer, bytes, progress, damaged);
                         }
                     }
                 }));
@@ -127,9 +128,9 @@ public final class Verifier {
         return null;
     }
 
-    private void check(ChunkId id, AtomicLong bytes, LongConsumer progress, Map<ChunkId, String> damaged) {
+    private void check(ChunkId id, ChunkBuffer buffer, AtomicLong bytes, LongConsumer progress, Map<ChunkId, String> damaged) {
         try {
-            long n = repository.checkedChunk(id).length;
+            long n = repository.checkedChunk(id, buffer);
             bytes.addAndGet(n);
             progress.accept(n);
         } catch (RepositoryException e) {

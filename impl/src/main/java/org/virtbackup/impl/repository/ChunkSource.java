@@ -26,6 +26,7 @@ import org.virtbackup.impl.qemu.CopyProgress;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.restore.RestoreSource;
+import org.virtbackup.repository.ChunkBuffer;
 import org.virtbackup.repository.ChunkId;
 import org.virtbackup.repository.ChunkIndex;
 import org.virtbackup.repository.Manifest;
@@ -175,12 +176,13 @@ public final class ChunkSource implements RestoreSource {
             workers.add(CompletableFuture.runAsync(() -> {
                 try {
                     C connection = opener.open();
+                    ChunkBuffer buffer = index.repository().chunkBuffer(); // reused: no array per chunk
                     for (int i = next.getAndIncrement(); i < ids.size(); i = next.getAndIncrement()) {
                         int len = (int) Math.min(index.chunkSize(), disk.capacity() - (long) i * index.chunkSize());
                         if (!ids.isZero(i) || zeros) {
                             ChunkId id = ids.get(i);
-                            byte[] data = Repositories.call(url, () -> index.repository().readChunk(id));
-                            write.accept(i, data, len, connection);
+                            Repositories.call(url, () -> index.repository().readChunk(id, buffer));
+                            write.accept(i, buffer.data(), len, connection);
                         }
                         progress.advance(len);
                     }
