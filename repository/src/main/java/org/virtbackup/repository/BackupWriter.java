@@ -23,7 +23,8 @@ public final class BackupWriter implements AutoCloseable {
 
     private final Repository repository;
     private final UUID backup;
-    private final Set<ChunkId> pinned = ConcurrentHashMap.newKeySet();
+    /** The chunks this writer pinned, by id prefix: compact, since a backup of 1 TiB names a million. */
+    private final PrefixSet pinned;
     private final Set<ChunkId> repaired = ConcurrentHashMap.newKeySet();
     private final PackWriter packs;
     /** Arrays to seal into, one per thread storing at once, reused: a new 1 MiB array per chunk costs (see Envelope). */
@@ -36,6 +37,7 @@ public final class BackupWriter implements AutoCloseable {
         this.repository = repository;
         this.backup = backup;
         this.packs = repository.packs().writer();
+        this.pinned = repository.pins().writer();
     }
 
     public UUID backup() {
@@ -47,12 +49,12 @@ public final class BackupWriter implements AutoCloseable {
      * anyone knows (a chunk recorded damaged is written again, which repairs it).
      */
     public Stored store(byte[] data, int length) {
+        packs.commitIfOld();
         if (isZero(data, length)) {
             return new Stored(ChunkId.ZERO, 0);
         }
         ChunkId id = repository.name(data, length);
-        boolean first = pinned.add(id);
-        long added = pin(id, first, () -> {
+        long added = pin(id, () -> {
             if (exists(id) && !repository.damage().contains(id)) {
                 return 0L;
             }
@@ -80,11 +82,11 @@ public final class BackupWriter implements AutoCloseable {
      * holds it, or holds it damaged: then read its data and {@link #store} it.
      */
     public boolean reuse(ChunkId id) {
+        packs.commitIfOld();
         if (id.isZero()) {
             return true;
         }
-        boolean first = pinned.add(id);
-        return pin(id, first, () -> exists(id) && !repository.damage().contains(id));
+        return pin(id, () -> exists(id) && !repository.damage().contains(id));
     }
 
     /**
@@ -129,15 +131,12 @@ public final class BackupWriter implements AutoCloseable {
     public void close() {
         packs.close();
         repository.pins().release(pinned);
-        pinned.clear();
         repository.closed(this);
     }
 
-    private <T> T pin(ChunkId id, boolean first, Supplier<T> action) {
-        if (first) {
-            return repository.pins().pin(id, action);
-        }
-        return action.get(); // pinned already by this writer
+    /** Pins the chunk and runs the check that depends on it, under the pins' lock. */
+    private <T> T pin(ChunkId id, Supplier<T> action) {
+        return repository.pins().pin(pinned, id, action);
     }
 
     private boolean exists(ChunkId id) {

@@ -160,7 +160,7 @@ final class Envelope {
     /**
      * {@link #open(byte, String, byte[], int)} of {@code stored[0, storedLength)} into {@code out},
      * whose length bounds the payload; returns the payload's length. {@code temp}, of at least
-     * {@code storedLength} bytes, holds a sealed object's compressed body. Nothing is allocated:
+     * {@code storedLength} bytes, holds a sealed object's compressed body. No array of the payload's size is allocated:
      * a restore reads every chunk so (see {@link ChunkBuffer}).
      */
     int open(byte type, String name, byte[] stored, int storedLength, byte[] out, byte[] temp) {

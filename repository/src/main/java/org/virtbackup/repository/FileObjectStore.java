@@ -5,11 +5,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -136,10 +139,26 @@ public final class FileObjectStore implements ObjectStore {
     @Override
     public NewObject create(String name) throws IOException {
         Path file = file(name);
-        Path dir = directories(file.getParent());
-        Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
-        DirectAppender out = new DirectAppender(writes, tmp, PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rw-------")));
+        Path dir;
+        Path tmp;
+        DirectAppender out;
+        for (int attempt = 1;; attempt++) {
+            dir = directories(file.getParent());
+            tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
+            try {
+                out = new DirectAppender(writes, tmp, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rw-------")));
+                break;
+            } catch (NoSuchFileException e) {
+                if (attempt == 3) {
+                    throw e; // its directory keeps going: a collection emptying it each time
+                }
+            }
+        }
+        return pending(file, dir, tmp, out);
+    }
+
+    private NewObject pending(Path file, Path dir, Path tmp, DirectAppender out) {
         return new NewObject() {
             private boolean committed;
 
@@ -210,6 +229,10 @@ public final class FileObjectStore implements ObjectStore {
         return names;
     }
 
+    /**
+     * Walks past a directory removed meanwhile (a collection removes the directories it empties)
+     * and goes on: a listing that stopped there would be taken for one without the objects after it.
+     */
     @Override
     public void forEach(String prefix, Consumer<String> action) throws IOException {
         int slash = prefix.lastIndexOf('/');
@@ -217,17 +240,34 @@ public final class FileObjectStore implements ObjectStore {
         if (!Files.isDirectory(base)) {
             return;
         }
-        try (Stream<Path> files = Files.walk(base)) {
-            files.filter(Files::isRegularFile)
-                    .filter(p -> !p.getFileName().toString().startsWith(TEMPORARY))
-                    .map(p -> root.relativize(p).toString().replace(java.io.File.separatorChar, '/'))
-                    .filter(n -> n.startsWith(prefix))
-                    .forEach(action);
-        } catch (java.io.UncheckedIOException e) {
-            if (!(e.getCause() instanceof NoSuchFileException)) { // a directory removed while walking
-                throw e.getCause();
+        Files.walkFileTree(base, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path p, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && !p.getFileName().toString().startsWith(TEMPORARY)) {
+                    String name = root.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+                    if (name.startsWith(prefix)) {
+                        action.accept(name);
+                    }
+                }
+                return FileVisitResult.CONTINUE;
             }
-        }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e != null && !(e instanceof NoSuchFileException)) {
+                    throw e;
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 
     /** Removes temporary files that a crashed put left, older than the given age in milliseconds. */

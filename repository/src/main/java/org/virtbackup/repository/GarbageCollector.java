@@ -69,7 +69,7 @@ public final class GarbageCollector {
             for (UUID backup : unfinished) {
                 markWritten(backup, indexes, marked);
             }
-            PackSweep.Result swept = new PackSweep(repository.packs(), marked, pins).sweep(packs);
+            PackSweep.Result swept = new PackSweep(repository.packs(), marked, pins, repository.damage()::contains).sweep(packs);
             int removed = swept.removed() + sweep(loose, marked, pins);
             int orphans = 0;
             for (String index : indexes) {

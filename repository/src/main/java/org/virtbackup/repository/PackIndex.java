@@ -23,20 +23,30 @@ final class PackIndex {
     record Location(String pack, int offset, int length) {
     }
 
+    /** A pack's table: when the pack was written (milliseconds since the epoch), and its entries. */
+    record Table(long created, List<PackEntry> entries) {
+    }
+
     private static final int SEGMENTS = 16;
 
-    private final List<String> packs = new ArrayList<>(); // by number, newest last; null once removed
+    private final List<String> packs = new ArrayList<>(); // by number; null once removed
+    private long[] created = new long[64]; // by number
     private final Map<String, Integer> numbers = new HashMap<>();
     private final List<Segment> segments = new ArrayList<>();
 
-    /** Adds packs (each with its entries), newest last. */
-    synchronized void add(Map<String, List<PackEntry>> added) {
+    /** Adds packs with their tables. */
+    synchronized void add(Map<String, Table> added) {
         List<Segment> fresh = new ArrayList<>();
-        added.forEach((pack, entries) -> {
+        added.forEach((pack, table) -> {
             if (!numbers.containsKey(pack)) {
-                numbers.put(pack, packs.size());
+                int n = packs.size();
+                numbers.put(pack, n);
                 packs.add(pack);
-                fresh.add(Segment.of(packs.size() - 1, entries));
+                if (n == created.length) {
+                    created = Arrays.copyOf(created, n * 2);
+                }
+                created[n] = table.created();
+                fresh.add(Segment.of(n, table.entries()));
             }
         });
         if (!fresh.isEmpty()) {
@@ -47,10 +57,6 @@ final class PackIndex {
             segments.clear();
             segments.add(all);
         }
-    }
-
-    synchronized void add(String pack, List<PackEntry> entries) {
-        add(Map.of(pack, entries));
     }
 
     /** Forgets a pack: its copies are no longer found. */
@@ -65,7 +71,10 @@ final class PackIndex {
         return !find(id).isEmpty();
     }
 
-    /** Every copy of the chunk, the newest pack's first; empty if no pack holds it. */
+    /**
+     * Every copy of the chunk, the newest pack's first (by the time its table records, so the
+     * order is the same in every process and after a restart); empty if no pack holds it.
+     */
     synchronized List<Location> find(ChunkId id) {
         long hi = id.prefix();
         long lo = id.secondWord();
@@ -77,7 +86,7 @@ final class PackIndex {
                 }
             }
         }
-        found.sort(Comparator.comparingInt((int[] f) -> f[0]).reversed());
+        found.sort(Comparator.comparingLong((int[] f) -> created[f[0]]).thenComparingInt(f -> f[0]).reversed());
         return found.stream().map(f -> new Location(packs.get(f[0]), f[1], f[2])).toList();
     }
 

@@ -4,11 +4,12 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
  * The packs' part of a collection. A chunk in a pack lives when a manifest names it (and this is
- * its newest copy) or a writer of this process holds it. A pack with no living chunk is removed;
+ * its newest copy, or it is recorded damaged) or a writer of this process holds it. A pack with no living chunk is removed;
  * a pack whose dead chunks make {@value #REWRITE_PERCENT} % or more of its bytes is rewritten:
  * its living chunks are copied as stored (sealed, compressed: nothing is opened) into new packs,
  * which are committed before the old pack goes. Below that share the dead bytes stay, since
@@ -29,11 +30,14 @@ final class PackSweep {
     private final Packs packs;
     private final ChunkMarks marked;
     private final Pins pins;
+    private final Predicate<ChunkId> damaged;
 
-    PackSweep(Packs packs, ChunkMarks marked, Pins pins) {
+    /** @param damaged whether a verification recorded the chunk damaged: then every copy of it is kept */
+    PackSweep(Packs packs, ChunkMarks marked, Pins pins, Predicate<ChunkId> damaged) {
         this.packs = packs;
         this.marked = marked;
         this.pins = pins;
+        this.damaged = damaged;
     }
 
     /** Sweeps these packs (the ones listed before the manifests were read). */
@@ -84,6 +88,9 @@ final class PackSweep {
         }
         if (!marked.isMarked(e.id())) {
             return false;
+        }
+        if (damaged.test(e.id())) {
+            return true; // which copy is whole is not known: all stay until a backup stores it again
         }
         List<PackIndex.Location> copies = packs.find(e.id());
         return copies.isEmpty() || copies.get(0).pack().equals(pack); // an older copy is a duplicate

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Puts stored chunks into new packs of about {@value #TARGET} bytes, one filling at a time: the
@@ -19,11 +20,15 @@ final class PackWriter implements AutoCloseable {
 
     /** 16 MiB: 128 such objects took a quarter of the CPU of 2048 of 1 MiB (RESULT repository-objects). */
     static final long TARGET = 16 << 20;
+    /** A pack open longer is committed: its temporary must not look abandoned (a collection removes those an hour old). */
+    static final long MAX_OPEN_NANOS = TimeUnit.MINUTES.toNanos(10);
 
     private final Packs packs;
     private final Set<OpenPack> open = ConcurrentHashMap.newKeySet();
     private final Set<ChunkId> pending = ConcurrentHashMap.newKeySet();
     private OpenPack filling; // guarded by this
+    private volatile long fillingSince; // System.nanoTime() when the pack filling was opened; 0: none
+    private volatile RuntimeException failure;
 
     PackWriter(Packs packs) {
         this.packs = packs;
@@ -35,6 +40,7 @@ final class PackWriter implements AutoCloseable {
      * data at once): nothing was added.
      */
     boolean add(ChunkId id, byte[] stored, int length) {
+        failIfFailed();
         OpenPack full = null;
         synchronized (this) {
             if (!pending.add(id)) {
@@ -42,6 +48,7 @@ final class PackWriter implements AutoCloseable {
             }
             if (filling == null) {
                 filling = new OpenPack(packs.newName());
+                fillingSince = System.nanoTime();
                 open.add(filling);
             }
             try {
@@ -50,11 +57,14 @@ final class PackWriter implements AutoCloseable {
                 pending.remove(id);
                 abandon(filling);
                 filling = null;
+                fillingSince = 0;
+                failure = failure != null ? failure : e;
                 throw e;
             }
             if (filling.full()) {
                 full = filling;
                 filling = null;
+                fillingSince = 0;
             }
         }
         if (full != null) {
@@ -68,19 +78,49 @@ final class PackWriter implements AutoCloseable {
         return pending.contains(id);
     }
 
-    /** Commits the pack filling; call when no {@link #add} is running. */
+    /**
+     * Commits the pack filling; call when no {@link #add} is running. Throws if a pack of this
+     * writer could not be written: chunks it was given are not stored, and no index may name them.
+     */
     void flush() {
         OpenPack last;
         synchronized (this) {
             last = filling;
             filling = null;
+            fillingSince = 0;
         }
         if (last != null) {
             commit(last);
         }
+        failIfFailed();
     }
 
-    /** Removes the packs not committed. */
+    /** Commits the pack filling if it has been open for {@link #MAX_OPEN_NANOS} (a backup finding nearly all stored). */
+    void commitIfOld() {
+        long since = fillingSince;
+        if (since == 0 || System.nanoTime() - since < MAX_OPEN_NANOS) {
+            return;
+        }
+        OpenPack old;
+        synchronized (this) {
+            old = filling;
+            filling = null;
+            fillingSince = 0;
+        }
+        if (old != null) {
+            commit(old);
+        }
+    }
+
+    private void failIfFailed() {
+        RuntimeException f = failure;
+        if (f != null) {
+            throw new RepositoryException(RepositoryException.Problem.IO, "a pack of this backup could not be written: "
+                    + f.getMessage(), f);
+        }
+    }
+
+    /** Removes the packs not committed; call when no {@link #add} or commit is running. */
     @Override
     public void close() {
         synchronized (this) {
@@ -90,17 +130,15 @@ final class PackWriter implements AutoCloseable {
     }
 
     private void commit(OpenPack pack) {
-        boolean done = false;
         try {
             pack.commit();
-            done = true;
-        } finally {
-            if (!done) {
-                abandon(pack);
-            }
+        } catch (RuntimeException e) {
+            abandon(pack);
+            failure = failure != null ? failure : e;
+            throw e;
         }
         open.remove(pack);
-        packs.committed(pack.name, pack.entries);
+        packs.committed(pack.name, pack.table);
         pack.entries.forEach(e -> pending.remove(e.id()));
     }
 
@@ -119,6 +157,7 @@ final class PackWriter implements AutoCloseable {
         final String name;
         final ObjectStore.NewObject object;
         final List<PackEntry> entries = new ArrayList<>();
+        PackIndex.Table table;
 
         OpenPack(String name) {
             this.name = name;
@@ -141,8 +180,9 @@ final class PackWriter implements AutoCloseable {
 
         void commit() {
             try {
-                byte[] table = packs.sealTable(name, entries);
-                object.write(table, 0, table.length);
+                table = new PackIndex.Table(System.currentTimeMillis(), entries);
+                byte[] sealed = packs.sealTable(name, table);
+                object.write(sealed, 0, sealed.length);
                 object.commit();
                 object.close();
             } catch (IOException e) {

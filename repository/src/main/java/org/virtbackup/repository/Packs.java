@@ -57,16 +57,18 @@ final class Packs {
         } catch (IOException e) {
             throw SealedObjects.failed("cannot list the packs in " + store.describe(), e);
         }
-        Map<String, List<PackEntry>> added = new LinkedHashMap<>();
+        Map<String, PackIndex.Table> added = new LinkedHashMap<>();
         for (String pack : listed) {
             if (!known.contains(pack) && !unreadable.containsKey(pack)) {
                 try {
-                    added.put(pack, table(pack));
+                    added.put(pack, readTable(pack));
                 } catch (RepositoryException e) {
                     if (e.problem() == RepositoryException.Problem.KEY_MISSING || e.problem() == RepositoryException.Problem.IO) {
                         throw e;
                     }
-                    unreadable.put(pack, e.getMessage()); // its chunks are missing: verify reports the backups naming them
+                    if (exists(pack)) { // else removed since it was listed: nothing to load
+                        unreadable.put(pack, e.getMessage()); // its chunks are missing: verify reports the backups naming them
+                    }
                 }
             }
         }
@@ -74,6 +76,14 @@ final class Packs {
         known.stream().filter(p -> !listed.contains(p)).forEach(index::remove);
         unreadable.keySet().retainAll(listed);
         loaded = true;
+    }
+
+    private boolean exists(String pack) {
+        try {
+            return store.exists(pack);
+        } catch (IOException e) {
+            throw SealedObjects.failed("cannot look for " + pack + " in " + store.describe(), e);
+        }
     }
 
     /** Every copy of a chunk, newest first. */
@@ -127,6 +137,11 @@ final class Packs {
 
     /** A pack's entries, as its table lists them. */
     List<PackEntry> table(String pack) {
+        return readTable(pack).entries();
+    }
+
+    /** A pack's table: when it was written, and its entries. */
+    PackIndex.Table readTable(String pack) {
         try {
             OptionalLong size = store.size(pack);
             long total = size.isPresent() ? size.getAsLong() : store.get(pack).map(b -> (long) b.length).orElse(-1L);
@@ -138,19 +153,20 @@ final class Packs {
                 throw Envelope.damaged(pack, "it is too short to be a pack");
             }
             int length = ByteBuffer.wrap(tail).getInt();
-            int max = MAX_ENTRIES * ENTRY + TABLE_OVERHEAD;
+            int max = Long.BYTES + MAX_ENTRIES * ENTRY + TABLE_OVERHEAD;
             if (length <= 0 || length > max || length > total - TAIL) {
                 throw Envelope.damaged(pack, "its table length " + length + " is impossible");
             }
             long tableAt = total - TAIL - length;
             byte[] sealed = store.get(pack, tableAt, length).orElseThrow(() -> Envelope.damaged(pack, "it is missing"));
-            byte[] plain = envelope.open(TYPE_TABLE, pack, sealed, MAX_ENTRIES * ENTRY);
-            if (plain.length % ENTRY != 0) {
-                throw Envelope.damaged(pack, "its table is not a whole number of entries");
+            byte[] plain = envelope.open(TYPE_TABLE, pack, sealed, Long.BYTES + MAX_ENTRIES * ENTRY);
+            if (plain.length < Long.BYTES || (plain.length - Long.BYTES) % ENTRY != 0) {
+                throw Envelope.damaged(pack, "its table is not a time and a whole number of entries");
             }
-            List<PackEntry> entries = new ArrayList<>(plain.length / ENTRY);
             ByteBuffer b = ByteBuffer.wrap(plain);
-            for (int at = 0; at < plain.length; at += ENTRY) {
+            long created = b.getLong();
+            List<PackEntry> entries = new ArrayList<>(plain.length / ENTRY);
+            for (int at = Long.BYTES; at < plain.length; at += ENTRY) {
                 ChunkId id = ChunkId.of(plain, at);
                 b.position(at + ChunkId.LENGTH);
                 int offset = b.getInt();
@@ -160,16 +176,16 @@ final class Packs {
                 }
                 entries.add(new PackEntry(id, offset, len));
             }
-            return entries;
+            return new PackIndex.Table(created, entries);
         } catch (IOException e) {
             throw SealedObjects.failed("cannot read " + pack + " from " + store.describe(), e);
         }
     }
 
     /** A pack's table as stored: sealed, then its length. */
-    byte[] sealTable(String pack, List<PackEntry> entries) {
-        ByteBuffer plain = ByteBuffer.allocate(entries.size() * ENTRY);
-        for (PackEntry e : entries) {
+    byte[] sealTable(String pack, PackIndex.Table table) {
+        ByteBuffer plain = ByteBuffer.allocate(Long.BYTES + table.entries().size() * ENTRY).putLong(table.created());
+        for (PackEntry e : table.entries()) {
             byte[] id = new byte[ChunkId.LENGTH];
             e.id().copyTo(id, 0);
             plain.put(id).putInt(e.offset()).putInt(e.length());
@@ -195,18 +211,22 @@ final class Packs {
     }
 
     /** A committed pack: durable, so its chunks may now be named. */
-    void committed(String pack, List<PackEntry> entries) {
-        index.add(pack, entries);
+    void committed(String pack, PackIndex.Table table) {
+        index.add(Map.of(pack, table));
     }
 
-    /** Removes a pack: first from the index, so that no writer finds its chunks, then from the store. */
+    /**
+     * Removes a pack: from the store, then from the index (a caller holds the pins' exclusive
+     * lock, so no writer looks meanwhile). In the other order a refresh between the two could
+     * list the pack, not know it, and load it back.
+     */
     void delete(String pack) {
-        index.remove(pack);
         try {
             store.delete(pack);
         } catch (IOException e) {
             throw SealedObjects.failed("cannot remove " + pack + " from " + store.describe(), e);
         }
+        index.remove(pack);
     }
 
     PackWriter writer() {

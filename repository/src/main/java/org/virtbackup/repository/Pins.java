@@ -1,9 +1,7 @@
 package org.virtbackup.repository;
 
-import java.util.Collection;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
@@ -14,20 +12,29 @@ import java.util.function.Supplier;
  * collection deletes under the write lock, after checking the pins: so either the chunk was
  * pinned before the collection looked, and stays, or it was deleted first, and the writer sees
  * it missing and stores it again. Pins released while a collection runs are kept until it ends,
- * since its list of manifests may predate the manifest that now names them.
+ * since its list of manifests may predate the manifest that now names them. Each writer's pins
+ * are its own set of id prefixes ({@link PrefixSet}, 16 to 32 bytes per chunk), looked
+ * through one by one: a process runs a few writers at once.
  */
 final class Pins {
 
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
-    private final Map<ChunkId, Integer> pinned = new ConcurrentHashMap<>();
-    private final Set<ChunkId> retained = ConcurrentHashMap.newKeySet();
+    private final List<PrefixSet> writers = new CopyOnWriteArrayList<>();
+    private final List<PrefixSet> retained = new CopyOnWriteArrayList<>();
     private int collections;
 
-    /** Pins the chunk and runs the check or write that depends on it, excluding deletions meanwhile. */
-    <T> T pin(ChunkId id, Supplier<T> action) {
+    /** A new writer's pins. */
+    PrefixSet writer() {
+        PrefixSet pins = new PrefixSet();
+        writers.add(pins);
+        return pins;
+    }
+
+    /** Pins the chunk for the writer and runs the check or write that depends on it, excluding deletions meanwhile. */
+    <T> T pin(PrefixSet writer, ChunkId id, Supplier<T> action) {
         lock.readLock().lock();
         try {
-            pinned.merge(id, 1, Integer::sum);
+            writer.add(id.prefix());
             return action.get();
         } finally {
             lock.readLock().unlock();
@@ -35,16 +42,9 @@ final class Pins {
     }
 
     /** Releases a writer's pins: its manifest is durable, or it gave up. */
-    void release(Collection<ChunkId> ids) {
-        boolean collecting;
-        synchronized (this) {
-            collecting = collections > 0;
-        }
-        for (ChunkId id : ids) {
-            if (collecting) {
-                retained.add(id);
-            }
-            pinned.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+    synchronized void release(PrefixSet writer) {
+        if (writers.remove(writer) && collections > 0) {
+            retained.add(writer);
         }
     }
 
@@ -68,8 +68,23 @@ final class Pins {
         }
     }
 
-    /** Whether a writer holds the chunk or released it during a collection still running; call inside {@link #exclusive}. */
+    /**
+     * Whether a writer holds the chunk or released it during a collection still running; call
+     * inside {@link #exclusive}. By the first 8 bytes of its id, like a collection's marks: a
+     * chunk sharing them with a held one is kept too.
+     */
     boolean isHeld(ChunkId id) {
-        return pinned.containsKey(id) || retained.contains(id);
+        long prefix = id.prefix();
+        for (PrefixSet w : writers) {
+            if (w.contains(prefix)) {
+                return true;
+            }
+        }
+        for (PrefixSet w : retained) {
+            if (w.contains(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -38,6 +38,7 @@ public final class Repository {
     private final DamageRecords damage;
     private final byte[] zeros;
     private final Set<UUID> writing = ConcurrentHashMap.newKeySet();
+    private boolean version1; // guarded by this
 
     private Repository(ObjectStore store, RepositoryConfig config, RepositoryKey key) {
         this.store = store;
@@ -88,14 +89,25 @@ public final class Repository {
                     + store.describe() + " was made with the key of fingerprint " + config.fingerprint()
                     + ", not with the configured key (fingerprint " + key.fingerprint() + ")");
         }
-        if (RepositoryConfig.isVersion1(data)) {
-            try { // its chunks are read where they are; new ones go into packs, which a version-1 reader would miss
+        Repository repository = new Repository(store, config, key);
+        repository.version1 = RepositoryConfig.isVersion1(data);
+        return repository;
+    }
+
+    /**
+     * Before the first write into a version-1 repository, its config says version 2: its chunks
+     * are read where they are, new ones go into packs, which a version-1 reader would miss.
+     * Reading (a restore, a verify on a read-only mount) changes nothing.
+     */
+    private synchronized void upgrade() {
+        if (version1) {
+            try {
                 store.put(RepositoryConfig.NAME, config.toBytes());
             } catch (IOException e) {
                 throw failed("cannot upgrade the repository in " + store.describe() + " to version " + RepositoryConfig.VERSION, e);
             }
+            version1 = false;
         }
-        return new Repository(store, config, key);
     }
 
     public RepositoryConfig config() {
@@ -108,10 +120,11 @@ public final class Repository {
 
     /** Starts writing a backup. */
     public BackupWriter writer(UUID backup) {
+        upgrade();
+        packs.refresh(); // finds the chunks other processes stored since
         if (!writing.add(backup)) {
             throw new IllegalStateException("backup " + backup + " is being written already");
         }
-        packs.refresh(); // finds the chunks other processes stored since
         return new BackupWriter(this, backup);
     }
 

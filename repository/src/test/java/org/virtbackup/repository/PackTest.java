@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -117,13 +118,14 @@ class PackTest {
 
         Repository repo = Repository.open(store("v1"), null);
         assertTrue(repo.config().looseChunks());
-        String upgraded = Files.readString(root.resolve("config"), StandardCharsets.US_ASCII);
-        assertTrue(upgraded.contains("version=2") && upgraded.contains("loose-chunks=yes"), upgraded);
         Manifest m = repo.manifest(old).orElseThrow();
         assertArrayEquals(disk, read(repo, repo.index(m, m.disk("vda")), disk.length));
         assertTrue(new Verifier(repo, 1).verify(old, x -> { }).whole());
+        assertEquals(config, Files.readString(root.resolve("config")), "reading changes nothing (a read-only mount)");
 
         UUID next = backup(repo, disk, null); // finds the loose chunks: stores nothing new
+        String upgraded = Files.readString(root.resolve("config"), StandardCharsets.US_ASCII);
+        assertTrue(upgraded.contains("version=2") && upgraded.contains("loose-chunks=yes"), upgraded);
         assertEquals(0, copies(repo));
         repo.delete(old);
         assertEquals(0, new GarbageCollector(repo).collect().chunksRemoved(), "the new backup names them");
@@ -150,6 +152,141 @@ class PackTest {
         assertTrue(again.packs().unreadable().containsKey(pack));
         new GarbageCollector(again).collect();
         assertTrue(Files.exists(file), "what a pack holds is unknown when its table cannot be read: it stays");
+    }
+
+    /**
+     * Which copy of a chunk is the newest is written in its pack's table, so every process, and
+     * this one after a restart, reads and keeps the same one: here the copy stored last (a repair)
+     * over an older one (damaged), whatever order the packs are listed in.
+     */
+    @Test
+    void theNewestCopyIsTheOneStoredLastInEveryProcess() throws Exception {
+        Repository repo = Repository.create(store("newest"), CHUNK, null);
+        byte[] disk = disk(1, 71);
+        UUID b = backup(repo, disk, null);
+        ChunkId id = repo.index(repo.manifest(b).orElseThrow(), repo.manifest(b).orElseThrow().disk("vda")).get(0);
+        Thread.sleep(5);
+        for (int k = 0; k < 6; k++) { // older copies, damaged, each in a pack of its own
+            byte[] bad = repo.sealChunk(id, disk(1, 80 + k), CHUNK);
+            RepositoryTest.addCopy(repo, id, bad);
+        }
+        Thread.sleep(5);
+        RepositoryTest.addCopy(repo, id, repo.sealChunk(id, disk, CHUNK)); // the repair
+        for (int round = 0; round < 3; round++) {
+            Repository again = Repository.open(store("newest"), null);
+            assertArrayEquals(disk, again.checkedChunk(id), "the newest copy, in a fresh process's order");
+            new GarbageCollector(again).collect();
+        }
+        assertEquals(1, copies(repo), "a collection keeps the newest copy only");
+        assertTrue(new Verifier(Repository.open(store("newest"), null), 1).verify(b, x -> { }).whole());
+    }
+
+    /** A pack that cannot be written fails the backup at its index: no index names chunks that were lost. */
+    @Test
+    void aPackThatCannotBeWrittenFailsTheIndexNotJustTheThreadThatWroteIt() {
+        FileObjectStore files = store("failing");
+        java.util.concurrent.atomic.AtomicBoolean fail = new java.util.concurrent.atomic.AtomicBoolean();
+        ObjectStore failing = new ForwardingStore(files) {
+            @Override
+            public NewObject create(String name) throws IOException {
+                NewObject real = files.create(name);
+                return new NewObject() {
+                    @Override
+                    public void write(byte[] data, int offset, int length) throws IOException {
+                        real.write(data, offset, length);
+                    }
+
+                    @Override
+                    public long size() {
+                        return real.size();
+                    }
+
+                    @Override
+                    public void commit() throws IOException {
+                        if (fail.get()) {
+                            throw new IOException("no space left on device (a test)");
+                        }
+                        real.commit();
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        real.close();
+                    }
+                };
+            }
+        };
+        Repository repo = Repository.create(failing, CHUNK, null);
+        int n = 300; // more than a pack
+        byte[] disk = disk(n, 91);
+        fail.set(true);
+        try (BackupWriter w = repo.writer(UUID.randomUUID())) {
+            ChunkIndex ids = ChunkIndex.of(n);
+            int stored = 0;
+            for (int i = 0; i < n; i++) {
+                try {
+                    ids.set(i, w.store(Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK), CHUNK).id());
+                    stored++;
+                } catch (RepositoryException e) {
+                    // the pack that filled could not be committed: from then on, storing fails
+                }
+            }
+            assertTrue(stored < n, "a pack filled and failed to commit");
+            RepositoryException e = org.junit.jupiter.api.Assertions.assertThrows(RepositoryException.class,
+                    () -> w.writeIndex("vda", ids));
+            assertTrue(e.getMessage().contains("could not be written"), e.getMessage());
+        }
+        assertEquals(0, copies(repo));
+        assertEquals(List.of(), RepositoryTest.tmpFiles(tmp.resolve("failing")));
+    }
+
+    /** An object store that passes everything to another. */
+    private static class ForwardingStore implements ObjectStore {
+        private final ObjectStore to;
+
+        ForwardingStore(ObjectStore to) {
+            this.to = to;
+        }
+
+        @Override
+        public void put(String name, byte[] data) throws IOException {
+            to.put(name, data);
+        }
+
+        @Override
+        public Optional<byte[]> get(String name) throws IOException {
+            return to.get(name);
+        }
+
+        @Override
+        public Optional<byte[]> get(String name, long offset, int length) throws IOException {
+            return to.get(name, offset, length);
+        }
+
+        @Override
+        public java.util.OptionalLong size(String name) throws IOException {
+            return to.size(name);
+        }
+
+        @Override
+        public boolean exists(String name) throws IOException {
+            return to.exists(name);
+        }
+
+        @Override
+        public void delete(String name) throws IOException {
+            to.delete(name);
+        }
+
+        @Override
+        public List<String> list(String prefix) throws IOException {
+            return to.list(prefix);
+        }
+
+        @Override
+        public String describe() {
+            return to.describe();
+        }
     }
 
     private FileObjectStore store(String name) {
