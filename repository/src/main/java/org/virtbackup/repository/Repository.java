@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +33,7 @@ public final class Repository {
     private final Envelope envelope;
     private final SealedObjects objects;
     private final Packs packs;
+    private final ChunkReads reads;
     private final Pins pins = new Pins();
     private final DamageRecords damage;
     private final byte[] zeros;
@@ -47,6 +47,7 @@ public final class Repository {
         this.envelope = new Envelope(key, LEVEL);
         this.objects = new SealedObjects(store, envelope);
         this.packs = new Packs(store, envelope);
+        this.reads = new ChunkReads(this, envelope);
         this.zeros = new byte[config.chunkSize()];
         this.damage = new DamageRecords(this);
     }
@@ -148,7 +149,7 @@ public final class Repository {
 
     /** {@link #readChunk(ChunkId)} into the buffer's {@link ChunkBuffer#data()}; returns the chunk's length. */
     public int readChunk(ChunkId id, ChunkBuffer into) {
-        return read(id, key == null, true, false, into);
+        return reads.read(id, key == null, true, into);
     }
 
     /** Arrays to read chunks with, one per thread: see {@link ChunkBuffer}. */
@@ -161,7 +162,7 @@ public final class Repository {
      * only: the one a collection keeps when a chunk was stored twice. Returns its length.
      */
     int checkedChunk(ChunkId id, ChunkBuffer into) {
-        return read(id, true, false, false, into);
+        return reads.read(id, true, false, into);
     }
 
     byte[] checkedChunk(ChunkId id) {
@@ -169,71 +170,9 @@ public final class Repository {
         return Arrays.copyOf(b.data, checkedChunk(id, b));
     }
 
-    private int read(ChunkId id, boolean hash, boolean fallBack, boolean again, ChunkBuffer b) {
-        if (id.isZero()) {
-            Arrays.fill(b.data, (byte) 0);
-            return b.data.length;
-        }
-        String name = id.objectName();
-        List<PackIndex.Location> copies = packs.find(id);
-        if (copies.isEmpty()) {
-            packs.refresh(); // stored by another process since we looked
-            copies = packs.find(id);
-        }
-        if (copies.isEmpty()) {
-            if (!config.looseChunks()) {
-                throw Envelope.damaged(name, "no pack holds it");
-            }
-            byte[] data = objects.read(Envelope.TYPE_CHUNK, name, config.chunkSize());
-            System.arraycopy(data, 0, b.data, 0, data.length);
-            return checked(id, b.data, data.length, hash);
-        }
-        RepositoryException first = null;
-        for (PackIndex.Location at : copies) { // the newest first; for a restore, an older copy serves when it is damaged
-            try {
-                if (at.length() > b.stored.length) {
-                    throw Envelope.damaged(name, "its copy is " + at.length() + " bytes, more than a chunk can take");
-                }
-                if (!packs.read(at, b.stored)) {
-                    if (again) {
-                        throw Envelope.damaged(name, "its pack " + at.pack() + " is missing");
-                    }
-                    packs.refresh(); // its pack was rewritten by a collection meanwhile: look again
-                    return read(id, hash, fallBack, true, b);
-                }
-                int n = envelope.open(Envelope.TYPE_CHUNK, name, b.stored, at.length(), b.data, b.temp);
-                return checked(id, b.data, n, hash);
-            } catch (RepositoryException e) {
-                if (e.problem() != RepositoryException.Problem.DAMAGED) {
-                    throw e;
-                }
-                first = first != null ? first : new RepositoryException(e.problem(), e.getMessage() + " (in " + at.pack()
-                        + " at offset " + at.offset() + ")", e);
-                if (!fallBack) {
-                    break;
-                }
-            }
-        }
-        throw first;
-    }
-
-    private int checked(ChunkId id, byte[] data, int length, boolean hash) {
-        if (hash && !name(data, length).equals(id)) {
-            throw Envelope.damaged(id.objectName(), "its content does not hash to its name");
-        }
-        return length;
-    }
-
     /** Whether the repository holds the chunk (not whether it is whole). */
     boolean holds(ChunkId id) {
-        if (packs.contains(id)) {
-            return true;
-        }
-        try {
-            return config.looseChunks() && store.exists(id.objectName());
-        } catch (IOException e) {
-            throw failed("cannot look for chunk " + id, e);
-        }
+        return reads.holds(id);
     }
 
     /** Every manifest, read and checked; the ones that cannot be read are listed apart with the reason. */
