@@ -224,9 +224,24 @@ public class RepositoryIT extends RepositoryTestSupport {
     public void aCollectionDuringABackupKeepsWhatItNamesAndACancelledBackupLeavesNothing() throws Exception {
         BackupService backups = backupService();
         String url = repository("gc-race");
-        // 900 MiB to read (250 distinct): the backup runs long enough for collections to overlap it.
-        try (Guest twin = Guest.startWithPatterns(workDir(), "it-repo-gc-twin", 1024 * MiB, 900);
-                Guest guest = Guest.startWithPatterns(workDir(), "it-repo-gc", 1024 * MiB, 900)) {
+        // The twin: 250 MiB of distinct patterns. The guest: the same 250 MiB, then 650 MiB of random
+        // data of its own, so that its backup runs on long after it has named the shared chunks, and
+        // none of them comes again to be stored anew: only the pins keep them.
+        Path random = scratchDir("repo-gc-data").resolve("random.bin");
+        try (var out = Files.newOutputStream(random)) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom();
+            byte[] block = new byte[(int) MiB];
+            for (int i = 0; i < 650; i++) {
+                r.nextBytes(block);
+                out.write(block);
+            }
+        }
+        try (Guest twin = Guest.startWithPatterns(workDir(), "it-repo-gc-twin", 1024 * MiB, 250);
+                Guest guest = Guest.startFilled(workDir(), "it-repo-gc", 1024 * MiB, image -> {
+                    Images.writePatterns(image, 250);
+                    Images.writeFile(image, random, 250 * MiB);
+                })) {
+            Files.delete(random);
             Path expected = guest.workDir().resolve("expected.qcow2");
             Files.copy(guest.disk(0), expected);
             backups.setDefaultTarget(twin.name(), BackupTarget.repository(url), Set.of());
@@ -237,9 +252,9 @@ public class RepositoryIT extends RepositoryTestSupport {
             java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
             java.util.concurrent.atomic.AtomicLong removed = new java.util.concurrent.atomic.AtomicLong();
             Backup b = backups.create(guest.name(), (String) null, Set.of());
-            // Once it has named a third of its chunks (found stored: the twin's)...
-            waitUntil("the backup is a third through", 60, () -> (Long) backups.getParameters(b.uuid())
-                    .get(BackupParameters.BYTES_PROCESSED) > 424 * MiB
+            // Once it has named the shared chunks (found stored: the twin's; 124 MiB of holes count first)...
+            waitUntil("the backup is past the shared data", 60, () -> (Long) backups.getParameters(b.uuid())
+                    .get(BackupParameters.BYTES_PROCESSED) > 400 * MiB
                     || backups.lookup(b.uuid()).map(x -> x.state() != JobState.RUNNING).orElse(true));
             // ...while the twin's backup goes, so that only the running backup will name them: collect all the while.
             backups.delete(gone.uuid(), Set.of());
