@@ -27,6 +27,9 @@ public interface Libnbd extends Library {
 
     int nbd_set_export_name(Pointer h, String name);
 
+    /** Since libnbd 1.12; {@code bool} as an int. */
+    int nbd_set_pread_initialize(Pointer h, int initialize);
+
     int nbd_add_meta_context(Pointer h, String name);
 
     int nbd_connect_unix(Pointer h, String socket);

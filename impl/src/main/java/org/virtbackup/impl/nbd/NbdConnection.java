@@ -48,6 +48,9 @@ public final class NbdConnection implements AutoCloseable {
         NbdConnection c = new NbdConnection(nbd, h, "NBD export '" + export + "' at " + socket);
         try {
             c.check(nbd.nbd_set_export_name(h, export), "name the export");
+            // libnbd zeroes each read buffer first, against a server that answers short: a read
+            // that fails throws here and its buffer is never used (the memset was 2 % of a backup's CPU)
+            c.check(nbd.nbd_set_pread_initialize(h, 0), "leave read buffers as they are");
             for (String context : contexts) {
                 c.check(nbd.nbd_add_meta_context(h, context), "ask for " + context);
             }
