@@ -111,11 +111,9 @@ public final class FileObjectStore implements ObjectStore {
     @Override
     public Optional<byte[]> get(String name, long offset, int length) throws IOException {
         try (FileChannel ch = FileChannel.open(file(name), StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate((int) Math.max(0, Math.min(length, ch.size() - offset)));
-            while (b.hasRemaining() && ch.read(b, offset + b.position()) >= 0) {
-                // until the range is read (a file does not shrink under us: objects are replaced by rename)
-            }
-            return Optional.of(b.array());
+            byte[] part = new byte[available(ch, offset, length)];
+            readFully(ch, offset, part, part.length);
+            return Optional.of(part);
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -124,14 +122,23 @@ public final class FileObjectStore implements ObjectStore {
     @Override
     public int read(String name, long offset, byte[] into, int length) throws IOException {
         try (FileChannel ch = FileChannel.open(file(name), StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.wrap(into, 0, (int) Math.max(0, Math.min(length, ch.size() - offset)));
-            while (b.hasRemaining() && ch.read(b, offset + b.position()) >= 0) {
-                // until the range is read
-            }
-            return b.position();
+            return readFully(ch, offset, into, available(ch, offset, length));
         } catch (NoSuchFileException e) {
             return -1;
         }
+    }
+
+    private static int available(FileChannel ch, long offset, int length) throws IOException {
+        return (int) Math.max(0, Math.min(length, ch.size() - offset));
+    }
+
+    /** Reads until the range is read: a file does not shrink under us (objects are replaced by rename). */
+    private static int readFully(FileChannel ch, long offset, byte[] into, int length) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(into, 0, length);
+        while (b.hasRemaining() && ch.read(b, offset + b.position()) >= 0) {
+            // until the range is read
+        }
+        return b.position();
     }
 
     /** A temporary file beside the name, renamed over it and its directory synced when committed. */

@@ -83,6 +83,19 @@ final class PackWriter implements AutoCloseable {
      * writer could not be written: chunks it was given are not stored, and no index may name them.
      */
     void flush() {
+        commitFilling();
+        failIfFailed();
+    }
+
+    /** Commits the pack filling if it has been open for {@link #MAX_OPEN_NANOS} (a backup finding nearly all stored). */
+    void commitIfOld() {
+        long since = fillingSince;
+        if (since != 0 && System.nanoTime() - since >= MAX_OPEN_NANOS) {
+            commitFilling();
+        }
+    }
+
+    private void commitFilling() {
         OpenPack last;
         synchronized (this) {
             last = filling;
@@ -91,24 +104,6 @@ final class PackWriter implements AutoCloseable {
         }
         if (last != null) {
             commit(last);
-        }
-        failIfFailed();
-    }
-
-    /** Commits the pack filling if it has been open for {@link #MAX_OPEN_NANOS} (a backup finding nearly all stored). */
-    void commitIfOld() {
-        long since = fillingSince;
-        if (since == 0 || System.nanoTime() - since < MAX_OPEN_NANOS) {
-            return;
-        }
-        OpenPack old;
-        synchronized (this) {
-            old = filling;
-            filling = null;
-            fillingSince = 0;
-        }
-        if (old != null) {
-            commit(old);
         }
     }
 
