@@ -215,15 +215,7 @@ public class RepositoryHostIT {
      * one), so a backup commits some before it ends.
      */
     private static Guest randomGuest(String name) throws Exception {
-        Path data = dir.resolve(name + ".bin");
-        try (var out = Files.newOutputStream(data)) {
-            java.util.SplittableRandom random = new java.util.SplittableRandom();
-            byte[] block = new byte[(int) MiB];
-            for (int i = 0; i < 320; i++) {
-                random.nextBytes(block);
-                out.write(block);
-            }
-        }
+        Path data = Images.randomFile(dir.resolve(name + ".bin"), 320);
         try {
             return Guest.startFilled(dir.resolve("guests"), name, 512 * MiB, image -> Images.writeFile(image, data, 0));
         } finally {

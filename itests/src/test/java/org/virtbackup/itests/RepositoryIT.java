@@ -227,15 +227,7 @@ public class RepositoryIT extends RepositoryTestSupport {
         // The twin: 250 MiB of distinct patterns. The guest: the same 250 MiB, then 650 MiB of random
         // data of its own, so that its backup runs on long after it has named the shared chunks, and
         // none of them comes again to be stored anew: only the pins keep them.
-        Path random = scratchDir("repo-gc-data").resolve("random.bin");
-        try (var out = Files.newOutputStream(random)) {
-            java.util.SplittableRandom r = new java.util.SplittableRandom();
-            byte[] block = new byte[(int) MiB];
-            for (int i = 0; i < 650; i++) {
-                r.nextBytes(block);
-                out.write(block);
-            }
-        }
+        Path random = Images.randomFile(scratchDir("repo-gc-data").resolve("random.bin"), 650);
         try (Guest twin = Guest.startWithPatterns(workDir(), "it-repo-gc-twin", 1024 * MiB, 250);
                 Guest guest = Guest.startFilled(workDir(), "it-repo-gc", 1024 * MiB, image -> {
                     Images.writePatterns(image, 250);

@@ -38,6 +38,21 @@ public final class Images {
         Cmd.ok(cmd.toArray(new String[0]));
     }
 
+    /** A file of {@code mib} MiB of random bytes: data no chunk of another disk shares, and zstd cannot shrink. */
+    public static Path randomFile(Path file, int mib) {
+        try (var out = java.nio.file.Files.newOutputStream(file)) {
+            java.util.SplittableRandom random = new java.util.SplittableRandom();
+            byte[] block = new byte[(int) Sizes.MiB];
+            for (int i = 0; i < mib; i++) {
+                random.nextBytes(block);
+                out.write(block);
+            }
+            return file;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Writes a file's bytes into an offline qcow2 image at the offset. */
     public static void writeFile(Path image, Path source, long offset) {
         try {
