@@ -1,0 +1,150 @@
+package org.virtbackup.s3;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+import org.virtbackup.repository.ObjectStore;
+
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+
+/**
+ * An object written piece by piece (a pack): parts of {@link Uploads#partSize} bytes go up while
+ * the next fills, as a multipart upload that is completed on commit (the object appears whole
+ * then, never before) and aborted on close if uncommitted. An object smaller than one part is a
+ * single PUT.
+ */
+final class MultipartObject implements ObjectStore.NewObject {
+
+    private final S3Client s3;
+    private final String bucket;
+    private final String key;
+    private final Uploads uploads;
+    private final java.util.Set<String> ongoing;
+    private final List<Future<CompletedPart>> parts = new ArrayList<>();
+    private byte[] part;
+    private int filled;
+    private long size;
+    private String uploadId;
+    private boolean committed;
+
+    MultipartObject(S3Client s3, String bucket, String key, Uploads uploads, java.util.Set<String> ongoing) {
+        this.s3 = s3;
+        this.ongoing = ongoing;
+        this.bucket = bucket;
+        this.key = key;
+        this.uploads = uploads;
+    }
+
+    @Override
+    public void write(byte[] data, int offset, int length) throws IOException {
+        while (length > 0) {
+            if (part == null) {
+                part = new byte[uploads.partSize()];
+            }
+            int n = Math.min(length, part.length - filled);
+            System.arraycopy(data, offset, part, filled, n);
+            filled += n;
+            size += n;
+            offset += n;
+            length -= n;
+            if (filled == part.length) {
+                send();
+            }
+        }
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public void commit() throws IOException {
+        try {
+            if (uploadId == null) {
+                byte[] whole = part == null ? new byte[0] : java.util.Arrays.copyOf(part, filled);
+                s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromBytes(whole));
+            } else {
+                if (filled > 0) {
+                    send();
+                }
+                List<CompletedPart> done = new ArrayList<>();
+                for (Future<CompletedPart> f : parts) {
+                    done.add(f.get());
+                }
+                done.sort(Comparator.comparing(CompletedPart::partNumber));
+                s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+                        .multipartUpload(u -> u.parts(done)));
+                ongoing.remove(uploadId);
+            }
+            committed = true;
+        } catch (SdkException e) {
+            throw new IOException("s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
+        } catch (ExecutionException e) {
+            throw new IOException("s3://" + bucket + "/" + key + ": a part failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted writing s3://" + bucket + "/" + key);
+        }
+    }
+
+    /** Uploads the part filled so far (the upload is started with the first) and starts a new one. */
+    private void send() throws IOException {
+        try {
+            if (uploadId == null) {
+                uploadId = s3.createMultipartUpload(b -> b.bucket(bucket).key(key)).uploadId();
+                ongoing.add(uploadId);
+            }
+            int number = parts.size() + 1;
+            byte[] body = part;
+            int length = filled;
+            String id = uploadId;
+            parts.add(uploads.submit(() -> {
+                String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(id).partNumber(number)
+                        .contentLength((long) length), RequestBody.fromByteBuffer(java.nio.ByteBuffer.wrap(body, 0, length)))
+                        .eTag();
+                return CompletedPart.builder().partNumber(number).eTag(etag).build();
+            }));
+            part = null;
+            filled = 0;
+        } catch (SdkException e) {
+            throw new IOException("s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted writing s3://" + bucket + "/" + key);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (committed || uploadId == null) {
+            return;
+        }
+        for (Future<CompletedPart> f : parts) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                // abandoned anyway
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        try {
+            s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+            ongoing.remove(uploadId);
+        } catch (SdkException e) {
+            // what is left is aborted by a later collection (S3ObjectStore.removeTemporaries)
+            throw new IOException("s3://" + bucket + "/" + key + ": the upload could not be aborted (a collection will): "
+                    + e.getMessage(), e);
+        }
+    }
+}
