@@ -22,13 +22,11 @@ import org.virtbackup.repository.ChunkIndex;
 import org.virtbackup.repository.GarbageCollector;
 import org.virtbackup.repository.Manifest;
 import org.virtbackup.repository.ObjectStore;
+import org.virtbackup.s3.testing.S3Server;
 import org.virtbackup.repository.Repository;
 import org.virtbackup.repository.RepositoryKey;
+import org.virtbackup.s3.testing.S3Server;
 
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /** The repository format on S3: what one process writes another reads, and a collection reclaims. */
 class RepositoryOnS3Test {
@@ -42,13 +40,8 @@ class RepositoryOnS3Test {
 
     @BeforeAll
     static void start() throws Exception {
-        server = S3Server.start(tmp);
-        endpoint = new S3Endpoint(Configs.of(S3EndpointConfig.class, server.config()));
-        try (S3Client admin = S3Client.builder().endpointOverride(URI.create(server.endpoint())).region(Region.US_EAST_1)
-                .forcePathStyle(true).credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(S3Server.ACCESS, S3Server.SECRET))).build()) {
-            admin.createBucket(b -> b.bucket("backups"));
-        }
+        server = Configs.server(tmp, "backups");
+        endpoint = new S3Endpoint(Configs.endpoint(server));
     }
 
     @AfterAll

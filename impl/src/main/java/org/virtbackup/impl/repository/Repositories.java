@@ -14,6 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.BackupException;
@@ -22,6 +26,8 @@ import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.repository.BackupWriter;
 import org.virtbackup.repository.FileObjectStore;
+import org.virtbackup.repository.ObjectStore;
+import org.virtbackup.repository.ObjectStoreProvider;
 import org.virtbackup.repository.Repository;
 import org.virtbackup.repository.RepositoryException;
 import org.virtbackup.repository.RepositoryKey;
@@ -47,9 +53,22 @@ public final class Repositories {
     private final int chunkSize;
     private final int streams;
     private final boolean collectAfterDelete;
-    /** By the repository directory's real path: two URLs reaching one directory share its pins. */
-    private final Map<Path, Repository> open = new ConcurrentHashMap<>();
-    private final Map<Path, String> urls = new ConcurrentHashMap<>();
+    /**
+     * The object stores' endpoints (the S3 bundle's, one per configuration): dynamic, so that an
+     * endpoint configured or removed does not restart this component, which holds the pins of
+     * running backups and the writers awaiting their manifests.
+     */
+    @Reference(service = ObjectStoreProvider.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    private volatile List<ObjectStoreProvider> providers = List.of();
+    /**
+     * By the repository directory's real path, or the normalised URL of object storage: two URLs
+     * reaching one directory share its pins.
+     */
+    private final Map<String, Repository> open = new ConcurrentHashMap<>();
+    private final Map<String, String> urls = new ConcurrentHashMap<>();
+    /** The provider each object-storage repository was opened through: gone, the repository is reopened. */
+    private final Map<String, ObjectStoreProvider> openedThrough = new ConcurrentHashMap<>();
     private final Map<UUID, BackupWriter> uncommitted = new ConcurrentHashMap<>();
 
     @Activate
@@ -59,7 +78,7 @@ public final class Repositories {
                 config.repository_collect_after_delete());
     }
 
-    /** Outside Declarative Services (tests, benchmarks). */
+    /** Outside Declarative Services (tests, benchmarks): local repositories only. */
     public Repositories(List<Path> roots, Path defaultTarget, String defaultUrl, String keyFile, int chunkSize, int streams,
             boolean collectAfterDelete) {
         this.roots = List.copyOf(roots);
@@ -87,15 +106,19 @@ public final class Repositories {
 
     /**
      * Checks a repository URL: a directory inside the target roots on its real path, not in the
-     * default target directory, and a repository this version can open with the configured key
-     * (made when the directory is empty, unless {@code validateOnly}); returns the normalised URL.
+     * default target directory, or a bucket an S3 endpoint serves; and a repository this version
+     * can open with the configured key (made when the directory or prefix is empty, unless
+     * {@code validateOnly}); returns the normalised URL.
      */
     public String check(String text, boolean validateOnly) {
         RepositoryUrl url = RepositoryUrl.parse(text);
-        Path dir = inRoots(url);
-        if (validateOnly && !Files.exists(dir.resolve("config"))) {
+        if (validateOnly && !exists(url)) {
             key(); // the key must be usable for the repository it would make
-            requireEmpty(url, dir);
+            if (url.local()) {
+                requireEmpty(url, inRoots(url));
+            } else {
+                requireEmpty(url, store(url, provider(url)));
+            }
             return url.url();
         }
         open(url.url(), true);
@@ -108,43 +131,96 @@ public final class Repositories {
     }
 
     /**
-     * The repository at the URL, made first when {@code create} and its directory is missing or
-     * empty: only where a backup is about to go (a target set, a backup started), never when
-     * listing, restoring or collecting, so a repository whose mount is missing is not replaced by
-     * an empty one.
+     * The repository at the URL, made first when {@code create} and its directory (or prefix) is
+     * missing or empty: only where a backup is about to go (a target set, a backup started), never
+     * when listing, restoring or collecting, so a repository whose mount is missing is not
+     * replaced by an empty one.
      */
     private Repository open(String text, boolean create) {
         RepositoryUrl url = RepositoryUrl.parse(text);
-        Path dir = inRoots(url);
-        Repository known = open.get(dir);
-        if (known != null) {
+        String id = url.local() ? inRoots(url).toString() : url.url();
+        Repository known = open.get(id);
+        if (known != null && (url.local() || providers.contains(openedThrough.get(id)))) {
             return known;
         }
         synchronized (open) {
-            known = open.get(dir);
-            if (known != null) {
+            known = open.get(id);
+            if (known != null && (url.local() || providers.contains(openedThrough.get(id)))) {
                 return known;
             }
-            boolean make = create && !Files.exists(dir.resolve("config"));
-            if (make) {
-                requireEmpty(url, Paths.privateDirectory(dir));
+            ObjectStore store;
+            boolean make;
+            if (url.local()) {
+                Path dir = inRoots(url);
+                make = create && !Files.exists(dir.resolve("config"));
+                if (make) {
+                    requireEmpty(url, Paths.privateDirectory(dir));
+                }
+                requirePrivate(url, dir);
+                store = new FileObjectStore(dir);
+            } else {
+                ObjectStoreProvider provider = provider(url);
+                store = store(url, provider);
+                make = create && !exists(url, store);
+                if (make) {
+                    requireEmpty(url, store);
+                }
+                openedThrough.put(id, provider);
             }
-            requirePrivate(url, dir);
-            Repository r = call(url.url(), () -> make ? Repository.create(new FileObjectStore(dir), chunkSize, key().orElse(null))
-                    : Repository.open(new FileObjectStore(dir), key().orElse(null)));
-            open.put(dir, r);
-            urls.put(dir, url.url());
+            Repository r = call(url.url(), () -> make ? Repository.create(store, chunkSize, key().orElse(null))
+                    : Repository.open(store, key().orElse(null)));
+            open.put(id, r);
+            urls.put(id, url.url());
             LOG.info("Repository {} {}: chunks of {} bytes, {}", url.url(), make ? "made" : "opened", r.config().chunkSize(),
                     r.config().encrypted() ? "encrypted (key fingerprint " + r.config().fingerprint() + ")" : "not encrypted");
             return r;
         }
     }
 
-    /** Whether the URL names a repository now (its directory holds its {@code config}). */
+    /** Whether the URL names a repository now (its directory or prefix holds its {@code config}). */
     public boolean exists(String text) {
-        RepositoryUrl url = RepositoryUrl.parse(text);
-        Path dir = inRoots(url);
-        return open.containsKey(dir) || Files.exists(dir.resolve("config"));
+        return exists(RepositoryUrl.parse(text));
+    }
+
+    private boolean exists(RepositoryUrl url) {
+        if (url.local()) {
+            Path dir = inRoots(url);
+            return open.containsKey(dir.toString()) || Files.exists(dir.resolve("config"));
+        }
+        return open.containsKey(url.url()) || exists(url, store(url, provider(url)));
+    }
+
+    private static boolean exists(RepositoryUrl url, ObjectStore store) {
+        try {
+            return store.exists("config");
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "repository " + url.url() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The endpoint that serves an object-storage URL: exactly one must. */
+    private ObjectStoreProvider provider(RepositoryUrl url) {
+        List<ObjectStoreProvider> serving = providers.stream().filter(p -> p.serves(url.uri())).toList();
+        if (serving.isEmpty()) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + ": no S3 endpoint is configured for its bucket "
+                    + "(a factory configuration org.virtbackup.s3, in Karaf etc/org.virtbackup.s3-NAME.cfg, with the "
+                    + "feature virt-backup-s3 installed)");
+        }
+        if (serving.size() > 1) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + ": several S3 endpoints serve its bucket ("
+                    + serving.stream().map(ObjectStoreProvider::describe).toList() + "): narrow their buckets settings");
+        }
+        return serving.get(0);
+    }
+
+    private static ObjectStore store(RepositoryUrl url, ObjectStoreProvider provider) {
+        try {
+            return provider.open(url.uri());
+        } catch (IllegalArgumentException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "repository URL " + url.url() + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "repository " + url.url() + ": " + e.getMessage(), e);
+        }
     }
 
     /** The repositories opened so far, by URL (one per directory). */
@@ -197,6 +273,24 @@ public final class Repositories {
         } catch (RepositoryException e) {
             throw new BackupException(ErrorCode.INVALID_TARGET, "the repository key (repository.key.file): "
                     + e.getMessage(), e);
+        }
+    }
+
+    /** A new repository goes under an empty prefix only: objects without a {@code config} are someone's. */
+    private static void requireEmpty(RepositoryUrl url, ObjectStore store) {
+        try {
+            List<String> found = new ArrayList<>();
+            store.forEach("", n -> {
+                if (found.size() < 3) {
+                    found.add(n);
+                }
+            });
+            if (!found.isEmpty()) {
+                throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + " holds objects but no repository (no "
+                        + "config object), for instance " + found + ": a repository is made only under an empty prefix");
+            }
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "repository " + url.url() + ": " + e.getMessage(), e);
         }
     }
 

@@ -185,6 +185,9 @@ public final class StorageRouter {
         if (t.type().equals(BackupTarget.POOL)) {
             return pools.available(t.value());
         }
+        if (t.type().equals(BackupTarget.REPOSITORY) && !RepositoryUrl.parse(t.value()).local()) {
+            return Long.MAX_VALUE; // object storage tells no free space: a quota shows as a failed upload
+        }
         try {
             Path dir = t.type().equals(BackupTarget.REPOSITORY) ? RepositoryUrl.parse(t.value()).directory() : Path.of(t.value());
             while (!Files.exists(dir) && dir.getParent() != null) {
