@@ -27,15 +27,17 @@ public final class BackupWriter implements AutoCloseable {
     private final PrefixSet pinned;
     private final Set<ChunkId> repaired = ConcurrentHashMap.newKeySet();
     private final PackWriter packs;
+    private final Lease lease;
     /** Arrays to seal into, one per thread storing at once, reused: a new 1 MiB array per chunk costs (see Envelope). */
     private final Queue<Envelope.Scratch> scratches = new ConcurrentLinkedQueue<>();
     private final AtomicLong stored = new AtomicLong();
     private final AtomicLong deduplicated = new AtomicLong();
     private volatile boolean committed;
 
-    BackupWriter(Repository repository, UUID backup) {
+    BackupWriter(Repository repository, UUID backup, Lease lease) {
         this.repository = repository;
         this.backup = backup;
+        this.lease = lease;
         this.packs = repository.packs().writer();
         this.pinned = repository.pins().writer();
     }
@@ -103,11 +105,15 @@ public final class BackupWriter implements AutoCloseable {
         return repository.putIndex(backup, disk, ids);
     }
 
-    /** Writes the manifest, the backup's commit: after it, the backup is listed. */
+    /**
+     * Writes the manifest, the backup's commit: after it, the backup is listed. Refused when the
+     * writer's lease lapsed: another host's collection may have removed chunks it names.
+     */
     public void commit(Manifest manifest) {
         if (!manifest.backup().equals(backup)) {
             throw new IllegalArgumentException("manifest of " + manifest.backup() + " given to the writer of " + backup);
         }
+        lease.requireHeld();
         repository.putManifest(manifest);
         committed = true;
     }
@@ -126,12 +132,16 @@ public final class BackupWriter implements AutoCloseable {
         return committed;
     }
 
-    /** Releases the writer's chunks to collection. */
+    /** Releases the writer's chunks to collection, by this process and (its lease removed) by others. */
     @Override
     public void close() {
-        packs.close();
-        repository.pins().release(pinned);
-        repository.closed(this);
+        try {
+            packs.close();
+            repository.pins().release(pinned);
+            repository.closed(this);
+        } finally {
+            lease.close();
+        }
     }
 
     /** Pins the chunk and runs the check that depends on it, under the pins' lock. */

@@ -25,6 +25,7 @@ final class Envelope {
     static final byte TYPE_INDEX = 'I';
     static final byte TYPE_MANIFEST = 'M';
     static final byte TYPE_DAMAGE = 'D';
+    static final byte TYPE_LOCK = 'L';
     private static final byte[] MAGIC = {'V', 'B', 'R', '1'};
     private static final int HEADER = 6;
     private static final int COMPRESSED = 1;

@@ -210,6 +210,15 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     @Override
+    public Optional<java.time.Instant> modified(String name) throws IOException {
+        try {
+            return Optional.of(Files.getLastModifiedTime(file(name)).toInstant());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
     public boolean exists(String name) {
         return Files.isRegularFile(file(name));
     }

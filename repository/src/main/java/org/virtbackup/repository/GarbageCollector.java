@@ -44,6 +44,7 @@ public final class GarbageCollector {
      * before a restart), keep their chunks and indexes.
      */
     public Report collect(Set<UUID> unfinished) {
+        Lease lease = repository.leases().collect("a collection");
         Pins pins = repository.pins();
         pins.collectionStarted();
         try {
@@ -69,7 +70,9 @@ public final class GarbageCollector {
             for (UUID backup : unfinished) {
                 markWritten(backup, indexes, marked);
             }
-            PackSweep.Result swept = new PackSweep(repository.packs(), marked, pins, repository.damage()::contains).sweep(packs);
+            PackSweep.Result swept = new PackSweep(repository.packs(), marked, pins, repository.damage()::contains,
+                    lease::requireHeld).sweep(packs);
+            lease.requireHeld();
             int removed = swept.removed() + sweep(loose, marked, pins);
             int orphans = 0;
             for (String index : indexes) {
@@ -96,6 +99,7 @@ public final class GarbageCollector {
             throw Repository.failed("collection failed in " + repository.store().describe(), e);
         } finally {
             pins.collectionEnded();
+            lease.close();
         }
     }
 

@@ -108,6 +108,16 @@ public interface ObjectStore {
         return OptionalLong.empty();
     }
 
+    /**
+     * When the object was last written, by the store's own clock (a file's modification time, an
+     * S3 object's Last-Modified): what the leases of processes sharing a repository are judged
+     * by, so the hosts' clocks need not agree. Empty if there is no object of that name, or the
+     * store cannot tell (then every lease in it counts as live until removed).
+     */
+    default Optional<java.time.Instant> modified(String name) throws IOException {
+        return Optional.empty();
+    }
+
     /** Whether an object of that name exists. */
     boolean exists(String name) throws IOException;
 

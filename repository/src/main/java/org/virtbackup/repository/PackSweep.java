@@ -31,13 +31,18 @@ final class PackSweep {
     private final ChunkMarks marked;
     private final Pins pins;
     private final Predicate<ChunkId> damaged;
+    private final Runnable stillHeld;
 
-    /** @param damaged whether a verification recorded the chunk damaged: then every copy of it is kept */
-    PackSweep(Packs packs, ChunkMarks marked, Pins pins, Predicate<ChunkId> damaged) {
+    /**
+     * @param damaged whether a verification recorded the chunk damaged: then every copy of it is kept
+     * @param stillHeld throws when the collection's lease lapsed: then nothing more is removed
+     */
+    PackSweep(Packs packs, ChunkMarks marked, Pins pins, Predicate<ChunkId> damaged, Runnable stillHeld) {
         this.packs = packs;
         this.marked = marked;
         this.pins = pins;
         this.damaged = damaged;
+        this.stillHeld = stillHeld;
     }
 
     /** Sweeps these packs (the ones listed before the manifests were read). */
@@ -110,6 +115,7 @@ final class PackSweep {
 
     /** Removes a pack unless a writer took one of its chunks not copied since it was looked at. */
     private boolean remove(String pack, List<PackEntry> table, Set<ChunkId> copied) {
+        stillHeld.run();
         boolean[] done = {false};
         pins.exclusive(() -> {
             for (PackEntry e : table) {

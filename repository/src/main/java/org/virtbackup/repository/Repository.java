@@ -36,11 +36,12 @@ public final class Repository {
     private final ChunkReads reads;
     private final Pins pins = new Pins();
     private final DamageRecords damage;
+    private final Leases leases;
     private final byte[] zeros;
     private final Set<UUID> writing = ConcurrentHashMap.newKeySet();
     private boolean version1; // guarded by this
 
-    private Repository(ObjectStore store, RepositoryConfig config, RepositoryKey key) {
+    private Repository(ObjectStore store, RepositoryConfig config, RepositoryKey key, Sharing sharing) {
         this.store = store;
         this.config = config;
         this.key = key;
@@ -50,10 +51,16 @@ public final class Repository {
         this.reads = new ChunkReads(this, envelope);
         this.zeros = new byte[config.chunkSize()];
         this.damage = new DamageRecords(this);
+        this.leases = new Leases(store, objects, sharing);
     }
 
     /** Makes a new repository in an empty store; {@code key} {@code null}: not encrypted. */
     public static Repository create(ObjectStore store, int chunkSize, RepositoryKey key) {
+        return create(store, chunkSize, key, Sharing.DEFAULT);
+    }
+
+    /** {@link #create(ObjectStore, int, RepositoryKey)}, shared with other processes as given. */
+    public static Repository create(ObjectStore store, int chunkSize, RepositoryKey key, Sharing sharing) {
         RepositoryConfig config = new RepositoryConfig(UUID.randomUUID(), chunkSize, key == null ? "" : key.fingerprint());
         try {
             if (store.exists(RepositoryConfig.NAME)) {
@@ -63,11 +70,16 @@ public final class Repository {
         } catch (IOException e) {
             throw failed("cannot create a repository in " + store.describe(), e);
         }
-        return new Repository(store, config, key);
+        return new Repository(store, config, key, sharing);
     }
 
     /** Opens a repository; refused when it is encrypted and the key is missing or another one. */
     public static Repository open(ObjectStore store, RepositoryKey key) {
+        return open(store, key, Sharing.DEFAULT);
+    }
+
+    /** {@link #open(ObjectStore, RepositoryKey)}, shared with other processes as given. */
+    public static Repository open(ObjectStore store, RepositoryKey key, Sharing sharing) {
         byte[] data;
         try {
             data = store.get(RepositoryConfig.NAME).orElseThrow(() -> new RepositoryException(
@@ -90,7 +102,7 @@ public final class Repository {
                     + store.describe() + " was made with the key of fingerprint " + config.fingerprint()
                     + ", not with the configured key (fingerprint " + key.fingerprint() + ")");
         }
-        Repository repository = new Repository(store, config, key);
+        Repository repository = new Repository(store, config, key, sharing);
         repository.version1 = RepositoryConfig.isVersion1(data);
         return repository;
     }
@@ -119,14 +131,24 @@ public final class Repository {
         return store;
     }
 
-    /** Starts writing a backup. */
+    /**
+     * Starts writing a backup, once no other process collects (waiting for one that does, as
+     * long as the sharing allows): its lease keeps other processes' collections away until the
+     * writer is closed.
+     */
     public BackupWriter writer(UUID backup) {
-        upgrade();
-        packs.refresh(); // finds the chunks other processes stored since
-        if (!writing.add(backup)) {
-            throw new IllegalStateException("backup " + backup + " is being written already");
+        Lease lease = leases.write("backup " + backup);
+        try {
+            upgrade();
+            packs.refresh(); // finds the chunks other processes stored since, and forgets the packs they collected
+            if (!writing.add(backup)) {
+                throw new IllegalStateException("backup " + backup + " is being written already");
+            }
+            return new BackupWriter(this, backup, lease);
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
         }
-        return new BackupWriter(this, backup);
     }
 
     boolean isWriting(UUID backup) {
@@ -314,6 +336,10 @@ public final class Repository {
 
     Pins pins() {
         return pins;
+    }
+
+    Leases leases() {
+        return leases;
     }
 
     DamageRecords damage() {

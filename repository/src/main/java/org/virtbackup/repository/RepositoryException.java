@@ -18,7 +18,13 @@ public final class RepositoryException extends RuntimeException {
         /** No such backup. */
         NOT_FOUND,
         /** The object store failed (disk full, permissions, network). */
-        IO
+        IO,
+        /**
+         * Another process holds the repository for what this one asked: a collection while
+         * backups are written, or the other way round, for longer than the wait allowed; or this
+         * process's lease lapsed.
+         */
+        BUSY
     }
 
     private final Problem problem;

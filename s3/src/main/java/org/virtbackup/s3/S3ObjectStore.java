@@ -95,8 +95,9 @@ final class S3ObjectStore implements ObjectStore {
         return head(name).map(h -> OptionalLong.of(h.contentLength())).orElse(OptionalLong.empty());
     }
 
-    /** When the store last wrote the object, by the store's clock: what leases are judged by. */
-    Optional<Instant> modified(String name) throws IOException {
+    /** Last-Modified: the server's clock, to the second. */
+    @Override
+    public Optional<Instant> modified(String name) throws IOException {
         return head(name).map(HeadObjectResponse::lastModified);
     }
 

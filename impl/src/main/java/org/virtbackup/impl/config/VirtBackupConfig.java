@@ -106,8 +106,9 @@ public @interface VirtBackupConfig {
     long export_expiry_seconds() default 86400;
 
     @AttributeDefinition(name = "Repository URL",
-            description = "A repository (file:///DIR, the directory inside the target roots) that every domain without "
-                    + "a target of its own backs up into; empty: the default target directory")
+            description = "A repository (file:///DIR, the directory inside the target roots, or s3://BUCKET/PREFIX on "
+                    + "a configured S3 endpoint) that every domain without a target of its own backs up into; empty: the "
+                    + "default target directory")
     String repository_url() default "";
 
     @AttributeDefinition(name = "Repository key file",
@@ -128,4 +129,15 @@ public @interface VirtBackupConfig {
     @AttributeDefinition(name = "Collect after delete",
             description = "Collect a repository's unreferenced chunks right after a backup in it is deleted")
     boolean repository_collect_after_delete() default false;
+
+    @AttributeDefinition(name = "Repository lease (seconds)",
+            description = "Processes sharing a repository (Karafs on several hosts) hold leases on it, rewritten every "
+                    + "quarter of this time: a host that dies blocks the others' collections this long at most "
+                    + "(docs/repository-format.md, Sharing a repository); 4 or more")
+    int repository_lease_seconds() default 120;
+
+    @AttributeDefinition(name = "Repository wait (seconds)",
+            description = "How long a collection waits for other hosts' backups into the repository to end, and a "
+                    + "backup for another host's collection, before giving up")
+    int repository_wait_seconds() default 600;
 }

@@ -31,6 +31,7 @@ import org.virtbackup.repository.ObjectStoreProvider;
 import org.virtbackup.repository.Repository;
 import org.virtbackup.repository.RepositoryException;
 import org.virtbackup.repository.RepositoryKey;
+import org.virtbackup.repository.Sharing;
 
 /**
  * The repositories this process uses, one {@link Repository} per URL (it keeps the pins of the
@@ -53,6 +54,7 @@ public final class Repositories {
     private final int chunkSize;
     private final int streams;
     private final boolean collectAfterDelete;
+    private final Sharing sharing;
     /**
      * The object stores' endpoints (the S3 bundle's, one per configuration): dynamic, so that an
      * endpoint configured or removed does not restart this component, which holds the pins of
@@ -75,12 +77,19 @@ public final class Repositories {
     public Repositories(VirtBackupConfig config) {
         this(Paths.list(config.target_roots()), Paths.resolve(config.target_directory()), config.repository_url(),
                 config.repository_key_file(), config.repository_chunk_size(), config.repository_streams(),
-                config.repository_collect_after_delete());
+                config.repository_collect_after_delete(), new Sharing(java.time.Duration.ofSeconds(Math.max(4,
+                        config.repository_lease_seconds())), java.time.Duration.ofSeconds(Math.max(0, config.repository_wait_seconds()))));
     }
 
     /** Outside Declarative Services (tests, benchmarks): local repositories only. */
     public Repositories(List<Path> roots, Path defaultTarget, String defaultUrl, String keyFile, int chunkSize, int streams,
             boolean collectAfterDelete) {
+        this(roots, defaultTarget, defaultUrl, keyFile, chunkSize, streams, collectAfterDelete, Sharing.DEFAULT);
+    }
+
+    private Repositories(List<Path> roots, Path defaultTarget, String defaultUrl, String keyFile, int chunkSize, int streams,
+            boolean collectAfterDelete, Sharing sharing) {
+        this.sharing = sharing;
         this.roots = List.copyOf(roots);
         this.defaultTarget = defaultTarget;
         this.defaultUrl = defaultUrl == null || defaultUrl.isBlank() ? "" : RepositoryUrl.parse(defaultUrl).url();
@@ -167,8 +176,8 @@ public final class Repositories {
                 }
                 openedThrough.put(id, provider);
             }
-            Repository r = call(url.url(), () -> make ? Repository.create(store, chunkSize, key().orElse(null))
-                    : Repository.open(store, key().orElse(null)));
+            Repository r = call(url.url(), () -> make ? Repository.create(store, chunkSize, key().orElse(null), sharing)
+                    : Repository.open(store, key().orElse(null), sharing));
             open.put(id, r);
             urls.put(id, url.url());
             LOG.info("Repository {} {}: chunks of {} bytes, {}", url.url(), make ? "made" : "opened", r.config().chunkSize(),
@@ -258,6 +267,7 @@ public final class Repositories {
         ErrorCode code = switch (e.problem()) {
             case NOT_A_REPOSITORY, KEY_MISSING, KEY_MISMATCH -> ErrorCode.INVALID_TARGET;
             case NOT_FOUND -> ErrorCode.NO_BACKUP;
+            case BUSY -> ErrorCode.INVALID_STATE;
             case DAMAGED, IO -> String.valueOf(e.getMessage()).contains("No space left on device") ? ErrorCode.NO_SPACE
                     : ErrorCode.IO_ERROR;
         };

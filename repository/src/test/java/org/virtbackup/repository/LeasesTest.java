@@ -1,0 +1,130 @@
+package org.virtbackup.repository;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two processes sharing a repository, as two {@link Repository} instances over one directory
+ * (each instance is a process to the other): their leases keep a collection and the backups
+ * being written apart; a dead process's lease blocks others one lease time at most.
+ */
+class LeasesTest {
+
+    static final Sharing QUICK = new Sharing(Duration.ofSeconds(4), Duration.ofSeconds(20));
+    static final Sharing IMPATIENT = new Sharing(Duration.ofSeconds(4), Duration.ofMillis(500));
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aCollectionWaitsForAnotherProcesssBackupAndThenKeepsWhatItNamed() throws Exception {
+        FileObjectStore store = new FileObjectStore(tmp);
+        Repository first = Repository.create(store, RepositoryTest.CHUNK, null, QUICK);
+        Repository second = Repository.open(new FileObjectStore(tmp), null, IMPATIENT);
+        byte[] disk = RepositoryTest.disk(4, 5);
+        UUID old = RepositoryTest.backup(first, disk, null);
+        first.delete(old); // its chunks are garbage now, which the backup below names again
+        UUID running = UUID.randomUUID();
+        BackupWriter w = first.writer(running);
+        ChunkIndex ids = ChunkIndex.of(4);
+        for (int i = 0; i < 4; i++) {
+            ids.set(i, w.store(Arrays.copyOfRange(disk, i * RepositoryTest.CHUNK, (i + 1) * RepositoryTest.CHUNK),
+                    RepositoryTest.CHUNK).id()); // found stored: reused, not stored again
+        }
+        assertEquals(0, w.storedBytes());
+        RepositoryException busy = assertThrows(RepositoryException.class, () -> new GarbageCollector(second).collect());
+        assertEquals(RepositoryException.Problem.BUSY, busy.problem());
+        assertTrue(busy.getMessage().contains("write lease") && busy.getMessage().contains("backup " + running),
+                busy.getMessage());
+
+        Repository patient = Repository.open(new FileObjectStore(tmp), null, QUICK);
+        CompletableFuture<GarbageCollector.Report> collection = CompletableFuture.supplyAsync(
+                () -> new GarbageCollector(patient).collect());
+        Thread.sleep(1500);
+        assertFalse(collection.isDone(), "the collection waits while the backup is written");
+        w.commit(new Manifest(running, RepositoryTest.DOMAIN, java.time.Instant.now(), List.of(new Manifest.Disk("vda",
+                disk.length, RepositoryTest.CHUNK, 4, w.writeIndex("vda", ids))), "<backup/>"));
+        w.close();
+        GarbageCollector.Report r = collection.get(20, TimeUnit.SECONDS);
+        assertEquals(0, r.chunksRemoved(), "the chunks the backup named stay");
+        Manifest m = patient.manifest(running).orElseThrow();
+        assertEquals(disk.length, RepositoryTest.read(patient, patient.index(m, m.disk("vda")), disk.length).length);
+        assertTrue(Arrays.equals(disk, RepositoryTest.read(patient, patient.index(m, m.disk("vda")), disk.length)));
+        assertEquals(List.of(), store.list(Leases.PREFIX), "no lease stays");
+    }
+
+    @Test
+    void aBackupWaitsForAnotherProcesssCollection() throws Exception {
+        Repository first = Repository.create(new FileObjectStore(tmp), RepositoryTest.CHUNK, null, IMPATIENT);
+        Repository second = Repository.open(new FileObjectStore(tmp), null, QUICK);
+        try (Lease collecting = second.leases().collect("a collection")) {
+            RepositoryException busy = assertThrows(RepositoryException.class, () -> first.writer(UUID.randomUUID()));
+            assertTrue(busy.getMessage().contains("collect lease"), busy.getMessage());
+        }
+        try (BackupWriter w = first.writer(UUID.randomUUID())) {
+            assertEquals(1, first.store().list(Leases.PREFIX).size());
+        }
+    }
+
+    @Test
+    void aDeadHostsLeaseBlocksOneLeaseTimeAndAKilledProcessOfThisHostNone() throws Exception {
+        FileObjectStore store = new FileObjectStore(tmp);
+        Repository repo = Repository.create(store, RepositoryTest.CHUNK, null, QUICK);
+        lease(repo, "locks/write-elsewhere", "host=another-host/boot\npid=1\nstarted=0\npurpose=backup of a dead host");
+        long t0 = System.nanoTime();
+        new GarbageCollector(repo).collect();
+        long waited = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(waited >= 2500 && waited < 15_000, "waited for the lease time (4 s, to the file system's clock): " + waited);
+        assertFalse(store.exists("locks/write-elsewhere"), "the dead lease is removed");
+
+        Process gone = new ProcessBuilder("true").start();
+        long started = gone.info().startInstant().orElseThrow().toEpochMilli();
+        gone.waitFor();
+        lease(repo, "locks/write-killed", "host=" + Leases.thisHost() + "\npid=" + gone.pid() + "\nstarted=" + started
+                + "\npurpose=backup of a killed Karaf");
+        t0 = System.nanoTime();
+        new GarbageCollector(repo).collect();
+        assertTrue((System.nanoTime() - t0) / 1_000_000 < 2000, "a process of this host that is gone blocks nobody");
+        assertFalse(store.exists("locks/write-killed"));
+    }
+
+    @Test
+    void aBackupWhoseLeaseWasTakenForDeadIsNotCommitted() throws Exception {
+        FileObjectStore store = new FileObjectStore(tmp);
+        Repository repo = Repository.create(store, RepositoryTest.CHUNK, null, QUICK);
+        UUID b = UUID.randomUUID();
+        try (BackupWriter w = repo.writer(b)) {
+            String lease = store.list(Leases.PREFIX).get(0);
+            store.delete(lease); // what another process does to a lease it found expired
+            Thread.sleep(1500); // a refresh (every second) finds it gone
+            ChunkIndex ids = ChunkIndex.of(1);
+            ids.set(0, w.store(RepositoryTest.disk(1, 6), RepositoryTest.CHUNK).id());
+            Manifest m = new Manifest(b, RepositoryTest.DOMAIN, java.time.Instant.now(), List.of(new Manifest.Disk("vda",
+                    RepositoryTest.CHUNK, RepositoryTest.CHUNK, 1, w.writeIndex("vda", ids))), "<backup/>");
+            RepositoryException e = assertThrows(RepositoryException.class, () -> w.commit(m));
+            assertEquals(RepositoryException.Problem.BUSY, e.problem());
+            assertTrue(e.getMessage().contains("lease lapsed"), e.getMessage());
+        }
+        assertTrue(repo.manifest(b).isEmpty());
+    }
+
+    private static void lease(Repository repo, String name, String fields) {
+        byte[] content = ("process=" + UUID.randomUUID() + "\n" + fields + "\n").getBytes(StandardCharsets.UTF_8);
+        repo.objects().put(Envelope.TYPE_LOCK, name, content, content.length);
+    }
+
+}
