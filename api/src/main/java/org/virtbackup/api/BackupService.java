@@ -153,6 +153,16 @@ public interface BackupService {
      */
     List<CollectResult> collect(String repositoryUrl);
 
+    /**
+     * Lists again what a repository holds, now: the backups other hosts sharing it completed or
+     * deleted appear or go (the service also does this periodically, every
+     * {@code repository.refresh.seconds}).
+     *
+     * @param repositoryUrl the repository's URL; {@code null} refreshes every repository in use
+     * @since 1.5
+     */
+    List<RefreshResult> refresh(String repositoryUrl);
+
     /** The domains libvirt knows, running or not, by name: what a backup can be made of. */
     List<DomainRef> domains();
 }

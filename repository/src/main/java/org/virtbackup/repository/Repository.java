@@ -197,6 +197,15 @@ public final class Repository {
         return reads.holds(id);
     }
 
+    /** The backups that have a manifest now, by listing their names only (another host may have added some). */
+    public Set<UUID> manifestIds() {
+        Set<UUID> ids = new java.util.HashSet<>();
+        for (String name : objects.list("manifests/")) {
+            uuid(name.substring("manifests/".length())).ifPresent(ids::add);
+        }
+        return ids;
+    }
+
     /** Every manifest, read and checked; the ones that cannot be read are listed apart with the reason. */
     public Listing manifests() {
         List<String> names = objects.list("manifests/");

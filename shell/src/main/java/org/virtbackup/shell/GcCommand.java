@@ -16,7 +16,7 @@ public class GcCommand implements Action {
     @Reference
     BackupService service;
 
-    @Argument(index = 0, name = "url", description = "Repository URL (file:///DIR); none: every repository in use")
+    @Argument(index = 0, name = "url", description = "Repository URL (file:///DIR, s3://BUCKET/PREFIX); none: every repository in use")
     String url;
 
     @Override

@@ -97,6 +97,37 @@ public final class Catalogue {
         }
     }
 
+    /**
+     * Lists a repository again, as another host sharing it may have changed it: backups whose
+     * manifests appeared are added, completed ones whose manifests went are dropped (each checked
+     * once more under its lock: this host may have just written it). Returns {added, removed}.
+     */
+    public int[] refreshRepository(String repository) {
+        Set<UUID> stored = manifests.stored(repository);
+        Set<UUID> fresh = new java.util.HashSet<>(stored);
+        fresh.removeAll(index.keySet());
+        int added = 0;
+        for (CatalogueEntry e : manifests.load(repository, fresh)) {
+            if (index.putIfAbsent(e.backup().uuid(), e) == null) {
+                added++;
+            }
+        }
+        int removed = 0;
+        for (CatalogueEntry e : index.values()) {
+            Backup b = e.backup();
+            if (inRepository(e) && b.disks().get(0).target().equals(repository) && !stored.contains(b.uuid())) {
+                synchronized (lockFor(b.uuid())) {
+                    if (!Files.exists(DescriptorFile.in(e.directory())) && !manifests.holds(repository, b.uuid())
+                            && index.remove(b.uuid()) != null) {
+                        removed++;
+                    }
+                }
+            }
+        }
+        refreshDamage(repository);
+        return new int[] {added, removed};
+    }
+
     /** Marks the listed backups of a repository damaged, and the others whole, as its damage records say now. */
     public void refreshDamage(String repository) {
         Set<UUID> damaged = manifests.damaged(repository);

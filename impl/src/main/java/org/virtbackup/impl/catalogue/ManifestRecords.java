@@ -36,6 +36,21 @@ public interface ManifestRecords {
         }
 
         @Override
+        public Set<UUID> stored(String repository) {
+            return Set.of();
+        }
+
+        @Override
+        public List<CatalogueEntry> load(String repository, Set<UUID> backups) {
+            return List.of();
+        }
+
+        @Override
+        public boolean holds(String repository, UUID backup) {
+            return false;
+        }
+
+        @Override
         public Map<String, String> unreadable() {
             return Map.of();
         }
@@ -49,6 +64,15 @@ public interface ManifestRecords {
 
     /** Every backup in these repositories, each with the local directory its restores and deletions use. */
     List<CatalogueEntry> load(Collection<String> repositories);
+
+    /** The backups a repository holds a manifest of now, by name only. */
+    Set<UUID> stored(String repository);
+
+    /** These backups of a repository, read from their manifests (one gone since is left out). */
+    List<CatalogueEntry> load(String repository, Set<UUID> backups);
+
+    /** Whether the repository holds the backup's manifest now. */
+    boolean holds(String repository, UUID backup);
 
     /** The backups of a repository that name a chunk found damaged, as recorded there now. */
     Set<UUID> damaged(String repository);

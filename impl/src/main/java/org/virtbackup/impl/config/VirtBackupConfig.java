@@ -140,4 +140,9 @@ public @interface VirtBackupConfig {
             description = "How long a collection waits for other hosts' backups into the repository to end, and a "
                     + "backup for another host's collection, before giving up")
     int repository_wait_seconds() default 600;
+
+    @AttributeDefinition(name = "Repository refresh (seconds)",
+            description = "How often the repositories in use are listed again, so that the backups other hosts sharing "
+                    + "them completed or deleted appear or go here (backup:refresh does it at once); 0: never")
+    int repository_refresh_seconds() default 60;
 }

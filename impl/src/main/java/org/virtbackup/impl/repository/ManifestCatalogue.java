@@ -124,23 +124,59 @@ public final class ManifestCatalogue implements ManifestRecords {
                 Repository repo = repositories.open(url);
                 Repository.Listing listing = Repositories.call(url, repo::manifests);
                 listing.unreadable().forEach((name, why) -> LOG.warn("Skipping {} in {}: {}", name, url, why));
-                Set<UUID> damaged = Repositories.call(url, repo::damagedBackups);
-                for (Manifest m : listing.manifests()) {
-                    try {
-                        Descriptor d = xml.readDescriptor(m.descriptor());
-                        Backup b = d.backup().withDisks(d.backup().disks().stream().map(disk -> new BackupDisk(disk.name(),
-                                BackupDisk.REPOSITORY, url, disk.capacity(), disk.stored(), null, disk.deduplicated()))
-                                .toList()).withDamaged(damaged.contains(m.backup()));
-                        found.add(new CatalogueEntry(b, d.domainXml(), directoryOf.apply(b)));
-                    } catch (BackupException e) {
-                        LOG.warn("Skipping the manifest of {} in {}: its descriptor cannot be read: {}", m.backup(), url,
-                                e.getMessage());
-                    }
-                }
+                found.addAll(entries(url, repo, listing.manifests()));
                 unreadable.remove(url);
             } catch (BackupException e) {
                 unreadable.put(url, e.getMessage());
                 LOG.error("Cannot list the backups in repository {}: {}", url, e.getMessage());
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public Set<UUID> stored(String url) {
+        if (!repositories.exists(url)) {
+            return Set.of();
+        }
+        Repository repo = repositories.open(url);
+        return Repositories.call(url, repo::manifestIds);
+    }
+
+    @Override
+    public List<CatalogueEntry> load(String url, Set<UUID> backups) {
+        Repository repo = repositories.open(url);
+        List<Manifest> manifests = new ArrayList<>();
+        for (UUID backup : backups) {
+            try {
+                Repositories.call(url, () -> repo.manifest(backup)).ifPresent(manifests::add);
+            } catch (BackupException e) {
+                LOG.warn("Skipping the manifest of {} in {}: {}", backup, url, e.getMessage());
+            }
+        }
+        return entries(url, repo, manifests);
+    }
+
+    @Override
+    public boolean holds(String url, UUID backup) {
+        Repository repo = repositories.open(url);
+        return Repositories.call(url, () -> repo.manifest(backup)).isPresent();
+    }
+
+    /** Catalogue entries of manifests, each with the URL the repository is reached by now. */
+    private List<CatalogueEntry> entries(String url, Repository repo, List<Manifest> manifests) {
+        List<CatalogueEntry> found = new ArrayList<>();
+        Set<UUID> damaged = Repositories.call(url, repo::damagedBackups);
+        for (Manifest m : manifests) {
+            try {
+                Descriptor d = xml.readDescriptor(m.descriptor());
+                Backup b = d.backup().withDisks(d.backup().disks().stream().map(disk -> new BackupDisk(disk.name(),
+                        BackupDisk.REPOSITORY, url, disk.capacity(), disk.stored(), null, disk.deduplicated()))
+                        .toList()).withDamaged(damaged.contains(m.backup()));
+                found.add(new CatalogueEntry(b, d.domainXml(), directoryOf.apply(b)));
+            } catch (BackupException e) {
+                LOG.warn("Skipping the manifest of {} in {}: its descriptor cannot be read: {}", m.backup(), url,
+                        e.getMessage());
             }
         }
         return found;

@@ -14,6 +14,7 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.CollectResult;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
+import org.virtbackup.api.RefreshResult;
 import org.virtbackup.api.VerifyResult;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
@@ -72,17 +73,23 @@ public final class RepositoryMaintenance {
         }
     }
 
+    /** Lists one repository again, or ({@code null}) every repository in use: what other hosts did there appears. */
+    public List<RefreshResult> refresh(String url) {
+        List<RefreshResult> results = new ArrayList<>();
+        for (String u : urls(url)) {
+            int[] change = catalogue.refreshRepository(u);
+            if (change[0] + change[1] > 0) {
+                LOG.info("Repository {} listed again: {} backups appeared, {} went", u, change[0], change[1]);
+            }
+            results.add(new RefreshResult(u, change[0], change[1]));
+        }
+        return results;
+    }
+
     /** Collects one repository, or ({@code null}) every repository in use. */
     public List<CollectResult> collect(String url) {
-        Set<String> urls = new LinkedHashSet<>();
-        if (url != null && !url.isBlank()) {
-            urls.add(RepositoryUrl.parse(url).url());
-        } else {
-            urls.addAll(storage.repositories());
-            urls.addAll(repositories.opened());
-        }
         List<CollectResult> results = new ArrayList<>();
-        for (String u : urls) {
+        for (String u : urls(url)) {
             Repository repo = repositories.open(u);
             // Running here: a job that ended before a restart has its indexes, not yet its manifest.
             Set<UUID> unfinished = catalogue.backups().stream()
@@ -95,6 +102,18 @@ public final class RepositoryMaintenance {
             results.add(new CollectResult(u, r.chunksBefore(), r.chunksRemoved(), r.indexesRemoved()));
         }
         return results;
+    }
+
+    /** The repository of the URL, or ({@code null}) every repository in use. */
+    private Set<String> urls(String url) {
+        Set<String> urls = new LinkedHashSet<>();
+        if (url != null && !url.isBlank()) {
+            urls.add(RepositoryUrl.parse(url).url());
+        } else {
+            urls.addAll(storage.repositories());
+            urls.addAll(repositories.opened());
+        }
+        return urls;
     }
 
     /** A backup in the repository was deleted: collected now when so configured. */

@@ -86,6 +86,7 @@ public final class BackupServiceImpl implements BackupService {
         }
         parts.progressEvents.start();
         parts.instantRestoreAccess.start();
+        parts.repositoryRefresh.start();
         LOG.info("virt-backup catalogue loaded: {} backups", parts.catalogue.all().size());
     }
 
@@ -95,6 +96,7 @@ public final class BackupServiceImpl implements BackupService {
         parts.resumer.close();
         parts.progressEvents.close();
         parts.instantRestoreAccess.close();
+        parts.repositoryRefresh.close();
         parts.jobs.close();
         parts.restoreWorkers.shutdown();
     }
@@ -260,6 +262,11 @@ public final class BackupServiceImpl implements BackupService {
     @Override
     public List<CollectResult> collect(String repositoryUrl) {
         return parts.maintenance.collect(repositoryUrl);
+    }
+
+    @Override
+    public List<org.virtbackup.api.RefreshResult> refresh(String repositoryUrl) {
+        return parts.maintenance.refresh(repositoryUrl);
     }
 
     @Override

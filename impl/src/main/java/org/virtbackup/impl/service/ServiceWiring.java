@@ -64,6 +64,7 @@ final class ServiceWiring {
     final InstantRestoreAccess instantRestoreAccess;
     final StartupSweep sweep;
     final RepositoryMaintenance maintenance;
+    final org.virtbackup.impl.repository.RepositoryRefresh repositoryRefresh;
     /** The threads of repository restores: started on demand, gone when idle. */
     final ExecutorService restoreWorkers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "virt-backup-restore");
@@ -105,6 +106,8 @@ final class ServiceWiring {
         this.sweep = new StartupSweep(catalogue, storage, libvirt, checkpoints,
                 domainLocks.waiting(Duration.ZERO), Paths.resolve(config.runtime_directory()));
         this.maintenance = new RepositoryMaintenance(catalogue, storage, repositories, locks);
+        this.repositoryRefresh = new org.virtbackup.impl.repository.RepositoryRefresh(maintenance,
+                Duration.ofSeconds(config.repository_refresh_seconds()));
         ChunkSource chunks = new ChunkSource(repositories, qemuImg, new QemuNbd(config.qemu_nbd(),
                 Duration.ofSeconds(config.process_stall_seconds())), Paths.resolve(config.runtime_directory()), restoreWorkers);
         this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,

@@ -166,6 +166,11 @@ public final class ForkedKaraf implements AutoCloseable {
         return r.output().replace("\r", "");
     }
 
+    /** Runs a shell command that may succeed or fail; returns its output. */
+    public String attempt(String command) {
+        return client(command).output().replace("\r", "");
+    }
+
     /** Starts a shell command in the background (it dies with the JVM it talks to). */
     public Process runInBackground(String command) throws IOException {
         return ssh(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -212,9 +217,14 @@ public final class ForkedKaraf implements AutoCloseable {
 
     /** Waits until the armed step is reached, then kills the JVM with SIGKILL, by the pid it started. */
     public void killAt(String step, Duration within) throws Exception {
+        awaitReached(step, within);
+        kill();
+    }
+
+    /** Waits until the armed step is reached: the service's thread pauses there for good. */
+    public void awaitReached(String step, Duration within) throws Exception {
         awaitFile(faults.resolve("reached"), within, text -> text.strip().equals(step),
                 "fault point " + step + " was not reached");
-        kill();
     }
 
     /** Waits until the condition holds, then kills the JVM with SIGKILL. */
