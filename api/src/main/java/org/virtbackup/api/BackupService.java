@@ -163,6 +163,18 @@ public interface BackupService {
      */
     List<RefreshResult> refresh(String repositoryUrl);
 
+    /**
+     * Copies a completed repository backup into another repository (local or on object storage:
+     * the offsite copy), sending only the chunks that repository lacks; there it is the same
+     * backup, under the same UUID, restorable without the first. Both repositories open with
+     * the configured key; their chunk sizes must be equal.
+     *
+     * @param backup a completed backup in a repository
+     * @param repositoryUrl where to copy it (made if its directory or prefix is empty)
+     * @since 1.5
+     */
+    CopyResult copy(UUID backup, String repositoryUrl);
+
     /** The domains libvirt knows, running or not, by name: what a backup can be made of. */
     List<DomainRef> domains();
 }

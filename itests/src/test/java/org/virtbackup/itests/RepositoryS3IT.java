@@ -32,10 +32,12 @@ import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.CollectResult;
+import org.virtbackup.api.CopyResult;
 import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.DeleteFlag;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.itests.support.Guest;
+import org.virtbackup.itests.support.Images;
 import org.virtbackup.itests.support.Twin;
 import org.virtbackup.s3.testing.S3Server;
 
@@ -79,7 +81,7 @@ public class RepositoryS3IT extends RepositoryTestSupport {
     }
 
     @Test
-    public void fullAndIncrementalBackupsIntoS3EachRestoreWholeAndACollectionReclaimsWhatADeleteLeft() throws Exception {
+    public void backupsOfARunningAndAShutOffGuestIntoS3RestoreWholeAndACollectionReclaimsWhatADeleteLeft() throws Exception {
         BackupService backups = backupService();
         String url = s3("running");
         try (S3Server server = server("running"); Guest guest = Guest.start(workDir(), "it-s3", SIZE)) {
@@ -114,10 +116,64 @@ public class RepositoryS3IT extends RepositoryTestSupport {
             assertTrue("the full backup's own chunks go: " + collected, collected.get(0).chunksRemoved() > 0);
             assertRestores(backups, incremental, out.resolve("after-gc.qcow2"), incrementalExpected, "qcow2");
 
-            backups.delete(incremental.uuid(), EnumSet.of(DeleteFlag.ALL));
+            // Shut off: read from a local export of its image, into the same repository.
+            guest.shutOff();
+            Backup off = backup(backups, guest, null, Set.of());
+            assertRestores(backups, off, out.resolve("shut-off.qcow2"), incrementalExpected, "qcow2");
+            backups.delete(off.uuid(), EnumSet.of(DeleteFlag.ALL)); // and the incremental: every backup of the domain
+            assertTrue(backups.list(guest.name(), Set.of()).isEmpty());
             backups.collect(url);
             assertFalse("nothing of the domain stays after a collection", Files.exists(prefix.resolve("packs"))
                     && Files.walk(prefix.resolve("packs")).anyMatch(Files::isRegularFile));
+            backups.setDefaultTarget(guest.name(), BackupTarget.global(), Set.of());
+        }
+    }
+
+    @Test
+    public void aBackupCopiedToS3AndOnToAnotherPrefixSendsOnlyWhatIsMissingAndRestoresThereAlone() throws Exception {
+        BackupService backups = backupService();
+        String local = repository("copy-source");
+        String offsite = s3("copy-offsite");
+        String further = s3("copy-further");
+        Path random = Images.randomFile(scratchDir("s3-copy-data").resolve("random.bin"), 16);
+        try (S3Server server = server("copy");
+                Guest guest = Guest.startFilled(workDir(), "it-s3-copy", SIZE, image -> Images.writeFile(image, random, 0))) {
+            Files.delete(random);
+            Path expected = Files.copy(guest.disk(0), guest.workDir().resolve("expected.qcow2"));
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(local), Set.of());
+            Backup first = backup(backups, guest, null, Set.of());
+            guest.write(0, 0x52, 32 * MiB, 2 * MiB);
+            Images.write(expected, 0x52, 32 * MiB, 2 * MiB);
+            Backup second = backup(backups, guest, null, EnumSet.of(CreateFlag.INCREMENTAL));
+
+            CopyResult one = backups.copy(first.uuid(), offsite);
+            assertEquals(offsite, one.repository());
+            assertTrue("the first copy sends its 16 MiB of random data: " + one, one.bytesStored() >= 16 * MiB
+                    && one.chunks() == 16);
+            CopyResult two = backups.copy(second.uuid(), offsite);
+            assertTrue("the second sends only what the first did not (2 MiB of one byte, compressed): " + two,
+                    two.bytesStored() > 0 && two.bytesStored() < MiB && two.bytesFound() >= 16 * MiB && two.chunks() == 18);
+            expectError(ErrorCode.INVALID_ARGUMENT, () -> backups.copy(second.uuid(), offsite));
+
+            // The originals go: the copies alone restore.
+            backups.delete(first.uuid(), EnumSet.of(DeleteFlag.ALL)); // every backup of the domain
+            backups.collect(local);
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(offsite), Set.of());
+            assertEquals(2, backups.refresh(offsite).get(0).added());
+            assertEquals(offsite, backups.lookup(second.uuid()).orElseThrow().disks().get(0).target());
+            Path out = scratchDir("s3-copy");
+            assertRestores(backups, backups.lookup(second.uuid()).orElseThrow(), out.resolve("from-offsite.qcow2"), expected,
+                    "qcow2");
+
+            // S3 to S3.
+            CopyResult on = backups.copy(second.uuid(), further);
+            assertTrue(on.toString(), on.bytesStored() > 0);
+            backups.delete(first.uuid(), EnumSet.of(DeleteFlag.ALL));
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(further), Set.of());
+            assertEquals(1, backups.refresh(further).get(0).added());
+            assertRestores(backups, backups.lookup(second.uuid()).orElseThrow(), out.resolve("from-further.qcow2"), expected,
+                    "qcow2");
+            backups.delete(second.uuid(), EnumSet.of(DeleteFlag.ALL));
             backups.setDefaultTarget(guest.name(), BackupTarget.global(), Set.of());
         }
     }

@@ -270,6 +270,11 @@ public final class BackupServiceImpl implements BackupService {
     }
 
     @Override
+    public org.virtbackup.api.CopyResult copy(UUID backup, String repositoryUrl) {
+        return parts.repositoryCopies.copy(backup, repositoryUrl);
+    }
+
+    @Override
     public void undefineDomain(String domain, Set<UndefineFlag> flags) {
         parts.undefiner.undefine(domain, flags);
     }

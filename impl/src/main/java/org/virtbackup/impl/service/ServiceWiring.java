@@ -65,6 +65,7 @@ final class ServiceWiring {
     final StartupSweep sweep;
     final RepositoryMaintenance maintenance;
     final org.virtbackup.impl.repository.RepositoryRefresh repositoryRefresh;
+    final org.virtbackup.impl.repository.RepositoryCopy repositoryCopies;
     /** The threads of repository restores: started on demand, gone when idle. */
     final ExecutorService restoreWorkers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "virt-backup-restore");
@@ -106,6 +107,7 @@ final class ServiceWiring {
         this.sweep = new StartupSweep(catalogue, storage, libvirt, checkpoints,
                 domainLocks.waiting(Duration.ZERO), Paths.resolve(config.runtime_directory()));
         this.maintenance = new RepositoryMaintenance(catalogue, storage, repositories, locks);
+        this.repositoryCopies = new org.virtbackup.impl.repository.RepositoryCopy(catalogue, repositories, locks);
         this.repositoryRefresh = new org.virtbackup.impl.repository.RepositoryRefresh(maintenance,
                 Duration.ofSeconds(config.repository_refresh_seconds()));
         ChunkSource chunks = new ChunkSource(repositories, qemuImg, new QemuNbd(config.qemu_nbd(),
