@@ -22,6 +22,7 @@ public final class Repository {
 
     /** zstd level 1: 8 % more bytes than level 3 in 42 % less time (docs/repository-format.md, Choices). */
     private static final int LEVEL = 1;
+    private static final int MANIFEST_READERS = 16;
 
     /** The manifests that could be read, and why the others could not, by object name. */
     public record Listing(List<Manifest> manifests, Map<String, String> unreadable) {
@@ -206,23 +207,47 @@ public final class Repository {
         return ids;
     }
 
-    /** Every manifest, read and checked; the ones that cannot be read are listed apart with the reason. */
+    /**
+     * Every manifest, read and checked; the ones that cannot be read are listed apart with the
+     * reason. Read {@value #MANIFEST_READERS} at once: on object storage each is a request, and a
+     * fleet's repository holds thousands.
+     */
     public Listing manifests() {
         List<String> names = objects.list("manifests/");
-        List<Manifest> found = new ArrayList<>();
+        List<Manifest> found = java.util.Collections.synchronizedList(new ArrayList<>());
         Map<String, String> unreadable = new ConcurrentHashMap<>();
-        for (String name : names) {
-            Optional<UUID> backup = uuid(name.substring("manifests/".length()));
-            if (backup.isEmpty()) {
-                continue; // not a manifest's name: nothing of ours (collection ignores it too)
+        java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newFixedThreadPool(MANIFEST_READERS, r -> {
+            Thread t = new Thread(r, "virt-backup-manifests");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Future<?>> reads = new ArrayList<>();
+            for (String name : names) {
+                Optional<UUID> backup = uuid(name.substring("manifests/".length()));
+                if (backup.isEmpty()) {
+                    continue; // not a manifest's name: nothing of ours (collection ignores it too)
+                }
+                reads.add(readers.submit(() -> {
+                    try {
+                        manifest(backup.get()).ifPresent(found::add);
+                    } catch (RuntimeException e) {
+                        unreadable.put(name, String.valueOf(e.getMessage()));
+                    }
+                }));
             }
-            try {
-                manifest(backup.get()).ifPresent(found::add);
-            } catch (RuntimeException e) {
-                unreadable.put(name, e.getMessage());
+            for (java.util.concurrent.Future<?> read : reads) {
+                read.get();
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RepositoryException(RepositoryException.Problem.IO, "interrupted listing " + store.describe());
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            readers.shutdownNow();
         }
-        return new Listing(found, unreadable);
+        return new Listing(new ArrayList<>(found), unreadable);
     }
 
     public Optional<Manifest> manifest(UUID backup) {

@@ -163,23 +163,25 @@ public final class ManifestCatalogue implements ManifestRecords {
         return Repositories.call(url, () -> repo.manifest(backup)).isPresent();
     }
 
-    /** Catalogue entries of manifests, each with the URL the repository is reached by now. */
+    /**
+     * Catalogue entries of manifests, each with the URL the repository is reached by now; their
+     * descriptors parsed on all cores (a fleet's repository holds thousands).
+     */
     private List<CatalogueEntry> entries(String url, Repository repo, List<Manifest> manifests) {
-        List<CatalogueEntry> found = new ArrayList<>();
         Set<UUID> damaged = Repositories.call(url, repo::damagedBackups);
-        for (Manifest m : manifests) {
+        return manifests.parallelStream().map(m -> {
             try {
                 Descriptor d = xml.readDescriptor(m.descriptor());
                 Backup b = d.backup().withDisks(d.backup().disks().stream().map(disk -> new BackupDisk(disk.name(),
                         BackupDisk.REPOSITORY, url, disk.capacity(), disk.stored(), null, disk.deduplicated()))
                         .toList()).withDamaged(damaged.contains(m.backup()));
-                found.add(new CatalogueEntry(b, d.domainXml(), directoryOf.apply(b)));
+                return new CatalogueEntry(b, d.domainXml(), directoryOf.apply(b));
             } catch (BackupException e) {
                 LOG.warn("Skipping the manifest of {} in {}: its descriptor cannot be read: {}", m.backup(), url,
                         e.getMessage());
+                return null;
             }
-        }
-        return found;
+        }).filter(java.util.Objects::nonNull).toList();
     }
 
     @Override
