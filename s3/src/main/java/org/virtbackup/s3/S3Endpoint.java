@@ -119,8 +119,9 @@ public final class S3Endpoint implements ObjectStoreProvider {
         return description;
     }
 
+    /** Closes the client and the part uploads (outside OSGi: benchmarks, tests). */
     @Deactivate
-    void close() {
+    public void close() {
         uploads.close();
         s3.close();
     }

@@ -8,7 +8,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @ObjectClassDefinition(name = "virt-backup S3 endpoint", description = "Object storage with the S3 API that repositories "
         + "(s3://BUCKET/PREFIX) may live on: Ceph RGW, MinIO, AWS S3. One configuration per endpoint; a repository URL's "
         + "bucket picks the endpoint.")
-@interface S3EndpointConfig {
+public @interface S3EndpointConfig {
 
     @AttributeDefinition(name = "Name", description = "How messages name this endpoint.")
     String name();

@@ -81,6 +81,12 @@ public final class Repositories {
                         config.repository_lease_seconds())), java.time.Duration.ofSeconds(Math.max(0, config.repository_wait_seconds()))));
     }
 
+    /** Outside Declarative Services (benchmarks): with these object stores' endpoints. */
+    public Repositories(VirtBackupConfig config, List<ObjectStoreProvider> providers) {
+        this(config);
+        this.providers = List.copyOf(providers);
+    }
+
     /** Outside Declarative Services (tests, benchmarks): local repositories only. */
     public Repositories(List<Path> roots, Path defaultTarget, String defaultUrl, String keyFile, int chunkSize, int streams,
             boolean collectAfterDelete) {

@@ -30,9 +30,14 @@ public final class StandaloneService implements AutoCloseable {
     private final BackupServiceImpl service;
 
     public StandaloneService(VirtBackupConfig config) {
+        this(config, java.util.List.of());
+    }
+
+    /** With these object stores' endpoints (S3), as the OSGi service has them from their bundle. */
+    public StandaloneService(VirtBackupConfig config, java.util.List<org.virtbackup.repository.ObjectStoreProvider> stores) {
         this.libvirt = new LibvirtConnection(config.libvirt_uri());
         this.target = DirectoryTarget.at(Paths.resolve(config.target_directory()), new QemuAccess(libvirt::qemuUid));
-        Repositories repositories = new Repositories(config);
+        Repositories repositories = new Repositories(config, stores);
         this.managed = new ManagedBackupProvider(libvirt, repositories, config);
         this.unmanaged = new UnmanagedBackupProvider(libvirt, config);
         try {
