@@ -37,6 +37,12 @@
 #   repository-space  what a repository stores: a clone of the guest with 64 MiB of its own
 #                (stored / 64 MiB, RESULT repository-dedup) and 512 MiB of a tar of /usr/share
 #                (stored / allocated, RESULT repository-compression)
+#   s3           the same guest, an encrypted repository on S3 (s3proxy on loopback, started here):
+#                full backup vs. a plain multipart upload of its 2 GiB of data through the same
+#                client; an incremental after 64 scattered writes vs. that full; restore vs. a
+#                ranged download of the same bytes (RESULT s3-*)
+#   fleet-catalogue  no guest: 10,000 manifests (100 domains of 100) in an S3 repository; the service's
+#                start with its full listing (seconds), list of one domain and lookup (ms)
 #   repository-chunk-size  no guest: stored bytes of 64 scattered 1 MiB writes and objects per
 #                GiB for chunk sizes 64 KiB..4 MiB (docs/repository-format.md)
 #   repository-objects  no guest: 2 GiB through the repository's file store as 2048 objects of
@@ -123,7 +129,7 @@ done
 status=0
 # The service's heap: 256 MiB at most, whatever the disk (a repository backup holds a few chunks per
 # stream and the disk's index, never the disk). A benchmark that needed more would fail here.
-java -Xmx256m -cp "$classpath" "$MAIN" "${args[@]}" || status=$?
+java -Xmx256m -Dvirtbackup.s3proxy.jar="$REPO/s3/target/s3proxy/s3proxy.jar" -cp "$classpath" "$MAIN" "${args[@]}" || status=$?
 if ((status != 0)); then
     printf 'bench: benchmarks failed (exit %d)\n' "$status" >&2
 fi

@@ -11,7 +11,7 @@ karaf_prepare() {
     KARAF=$PWD/distribution/target/assembly
     # Build when asked, when there is no distribution yet, or when a source is newer than it.
     if [[ $build == no && -x $KARAF/bin/karaf ]] \
-        && [[ -n $(find api repository impl shell features distribution pom.xml bnd.bnd -newer "$KARAF/bin/karaf" \
+        && [[ -n $(find api repository s3 impl shell features distribution pom.xml bnd.bnd -newer "$KARAF/bin/karaf" \
                      -type f -not -path '*/target/*' -print -quit) ]]; then
         build=yes
     fi

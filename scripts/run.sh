@@ -8,6 +8,10 @@
 #                            bytes against the pattern, restores it into a new domain and starts
 #                            it, checks the restored bytes, prints what it did; exit 0 only if
 #                            everything matched
+#   scripts/run.sh --fleet-demo  non-interactive: an S3 server and two Karafs sharing one
+#                            repository on it, two cloned guests; each host backs up one, the
+#                            second restores the first's backup and checks its bytes
+#                            (scripts/fleet-demo.sh); exit 0 only if everything matched
 #   scripts/run.sh --build   rebuild first (combine with --demo as you like)
 #
 # Run as root on Debian 12.
@@ -15,12 +19,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-demo=no build=no
+demo=no build=no fleet=no
 for arg in "$@"; do
     case $arg in
         --demo) demo=yes ;;
+        --fleet-demo) fleet=yes ;;
         --build) build=yes ;;
-        *) echo "usage: scripts/run.sh [--demo] [--build]" >&2; exit 2 ;;
+        *) echo "usage: scripts/run.sh [--demo | --fleet-demo] [--build]" >&2; exit 2 ;;
     esac
 done
 
@@ -30,6 +35,9 @@ source scripts/lib-guest.sh
 
 source scripts/lib-karaf.sh
 karaf_prepare "$build"
+if [[ $fleet == yes ]]; then
+    exec scripts/fleet-demo.sh
+fi
 echo "run: the console's administrator is karaf, with the key $ADMIN_KEY (0600):"
 echo "run:   $KARAF/bin/client -u karaf -k $ADMIN_KEY"
 

@@ -49,6 +49,12 @@ final class BackupFixture {
 
     /** {@link #start(BenchContext, String)} with more configuration for the service (a repository's key, say). */
     static BackupFixture start(BenchContext ctx, String benchmark, Map<String, Object> extra) throws Exception {
+        return start(ctx, benchmark, extra, java.util.List.of());
+    }
+
+    /** {@link #start(BenchContext, String, Map)} with object stores' endpoints (S3). */
+    static BackupFixture start(BenchContext ctx, String benchmark, Map<String, Object> extra,
+            java.util.List<org.virtbackup.repository.ObjectStoreProvider> stores) throws Exception {
         Cleanup cleanup = ctx.cleanup();
         Path disk = ctx.workDir().resolve("disk.qcow2");
         String guestName = TestGuest.uniqueName("bench");
@@ -72,7 +78,7 @@ final class BackupFixture {
                 "export.expiry.seconds", 0));
         settings.putAll(extra);
         VirtBackupConfig config = Configurations.of(settings);
-        StandaloneService standalone = new StandaloneService(config);
+        StandaloneService standalone = new StandaloneService(config, stores);
         cleanup.add("closing the service", standalone::close);
         BackupService service = standalone.service();
         cleanup.add("cancelling running backups", () -> cancelRunning(service));
