@@ -79,7 +79,7 @@ final class S3Benchmark implements Benchmark {
 
         // The bytes the baselines move: the disk's data, as a file (untimed).
         Path data = ctx.workDir().resolve("data.raw");
-        Cmd.exec(List.of(ctx.qemuImg(), "dd", "-f", "qcow2", "-O", "raw", "bs=1M",
+        Cmd.exec(List.of(ctx.qemuImg(), "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=1M",
                 "count=" + BackupFixture.DATA_SIZE / Host.MIB, "if=" + fixture.disk(), "of=" + data)).requireSuccess();
         ObjectStore plain = endpoint.open(URI.create("s3://bench/baseline"));
         Interleaved.Measurement upload = () -> {

@@ -38,6 +38,7 @@ public final class Repository {
     private final Pins pins = new Pins();
     private final DamageRecords damage;
     private final Leases leases;
+    private final ManifestBundles bundles;
     private final byte[] zeros;
     private final Set<UUID> writing = ConcurrentHashMap.newKeySet();
     private boolean version1; // guarded by this
@@ -53,6 +54,7 @@ public final class Repository {
         this.zeros = new byte[config.chunkSize()];
         this.damage = new DamageRecords(this);
         this.leases = new Leases(store, objects, sharing);
+        this.bundles = new ManifestBundles(objects);
     }
 
     /** Makes a new repository in an empty store; {@code key} {@code null}: not encrypted. */
@@ -209,13 +211,61 @@ public final class Repository {
 
     /**
      * Every manifest, read and checked; the ones that cannot be read are listed apart with the
-     * reason. Read {@value #MANIFEST_READERS} at once: on object storage each is a request, and a
-     * fleet's repository holds thousands.
+     * reason. The newest bundle ({@link ManifestBundles}) gives the manifests it holds in one
+     * read; the others are read {@value #MANIFEST_READERS} at once (on object storage each is a
+     * request), and when many were, a new bundle is written for the next listing.
      */
     public Listing manifests() {
-        List<String> names = objects.list("manifests/");
+        // The bundle is read while the names are listed: on object storage both take a while.
+        java.util.concurrent.CompletableFuture<ManifestBundles.Bundle> reading = new java.util.concurrent.CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                reading.complete(bundles.newest());
+            } catch (RuntimeException e) {
+                reading.completeExceptionally(e);
+            }
+        }, "virt-backup-manifest-bundle");
+        reader.setDaemon(true);
+        reader.start();
+        Map<UUID, String> listed = new java.util.LinkedHashMap<>();
+        for (String name : objects.list("manifests/")) {
+            // a name that is not a backup's UUID is nothing of ours (collection ignores it too)
+            uuid(name.substring("manifests/".length())).ifPresent(u -> listed.put(u, name));
+        }
+        ManifestBundles.Bundle bundle;
+        try {
+            bundle = reading.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
         List<Manifest> found = java.util.Collections.synchronizedList(new ArrayList<>());
+        Map<UUID, String> missing = new java.util.LinkedHashMap<>();
+        listed.forEach((backup, name) -> {
+            Manifest m = bundle.manifests().get(backup);
+            if (m != null) {
+                found.add(m);
+            } else {
+                missing.put(backup, name);
+            }
+        });
         Map<String, String> unreadable = new ConcurrentHashMap<>();
+        readAll(missing, found, unreadable);
+        int gone = bundle.manifests().size() - (listed.size() - missing.size());
+        if (missing.size() >= ManifestBundles.REWRITE_AFTER || gone >= ManifestBundles.REWRITE_AFTER) {
+            try {
+                bundles.write(new ArrayList<>(found));
+            } catch (RepositoryException e) {
+                // a read-only store, say: the next listing reads one by one again
+            }
+        }
+        return new Listing(new ArrayList<>(found), unreadable);
+    }
+
+    /** Reads these manifests, {@value #MANIFEST_READERS} at once. */
+    private void readAll(Map<UUID, String> names, List<Manifest> found, Map<String, String> unreadable) {
+        if (names.isEmpty()) {
+            return;
+        }
         java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newFixedThreadPool(MANIFEST_READERS, r -> {
             Thread t = new Thread(r, "virt-backup-manifests");
             t.setDaemon(true);
@@ -223,19 +273,13 @@ public final class Repository {
         });
         try {
             List<java.util.concurrent.Future<?>> reads = new ArrayList<>();
-            for (String name : names) {
-                Optional<UUID> backup = uuid(name.substring("manifests/".length()));
-                if (backup.isEmpty()) {
-                    continue; // not a manifest's name: nothing of ours (collection ignores it too)
+            names.forEach((backup, name) -> reads.add(readers.submit(() -> {
+                try {
+                    manifest(backup).ifPresent(found::add);
+                } catch (RuntimeException e) {
+                    unreadable.put(name, String.valueOf(e.getMessage()));
                 }
-                reads.add(readers.submit(() -> {
-                    try {
-                        manifest(backup.get()).ifPresent(found::add);
-                    } catch (RuntimeException e) {
-                        unreadable.put(name, String.valueOf(e.getMessage()));
-                    }
-                }));
-            }
+            })));
             for (java.util.concurrent.Future<?> read : reads) {
                 read.get();
             }
@@ -247,7 +291,6 @@ public final class Repository {
         } finally {
             readers.shutdownNow();
         }
-        return new Listing(new ArrayList<>(found), unreadable);
     }
 
     public Optional<Manifest> manifest(UUID backup) {

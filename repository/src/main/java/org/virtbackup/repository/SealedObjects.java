@@ -77,6 +77,15 @@ final class SealedObjects {
         }
     }
 
+    /** Removes an object; nothing happens if there is none. */
+    void delete(String name) {
+        try {
+            store.delete(name);
+        } catch (IOException e) {
+            throw failed("cannot remove " + name + " from " + store.describe(), e);
+        }
+    }
+
     List<String> list(String prefix) {
         try {
             return store.list(prefix);

@@ -171,7 +171,7 @@ public final class ManifestCatalogue implements ManifestRecords {
         Set<UUID> damaged = Repositories.call(url, repo::damagedBackups);
         return manifests.parallelStream().map(m -> {
             try {
-                Descriptor d = xml.readDescriptor(m.descriptor());
+                Descriptor d = xml.readStoredDescriptor(m.descriptor());
                 Backup b = d.backup().withDisks(d.backup().disks().stream().map(disk -> new BackupDisk(disk.name(),
                         BackupDisk.REPOSITORY, url, disk.capacity(), disk.stored(), null, disk.deduplicated()))
                         .toList()).withDamaged(damaged.contains(m.backup()));

@@ -73,12 +73,26 @@ public final class SafeXml {
 
     /** Serialises a node without an XML declaration. */
     public static String toString(Node node) {
+        return toString(node, serializer());
+    }
+
+    /** A serializer for {@link #toString(Node, Transformer)}: one per thread, reused (making one is a service lookup). */
+    public static Transformer serializer() {
         try {
             TransformerFactory factory = TransformerFactory.newInstance();
             factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
             factory.setAttribute(XMLConstants.ACCESS_EXTERNAL_STYLESHEET, "");
             Transformer transformer = factory.newTransformer();
             transformer.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
+            return transformer;
+        } catch (javax.xml.transform.TransformerConfigurationException e) {
+            throw new IllegalStateException("cannot serialise XML", e);
+        }
+    }
+
+    /** {@link #toString(Node)} with a serializer of this thread. */
+    public static String toString(Node node, Transformer transformer) {
+        try {
             StringWriter out = new StringWriter();
             transformer.transform(new DOMSource(node), new StreamResult(out));
             return out.toString();
