@@ -72,8 +72,7 @@ public final class GarbageCollector {
             }
             PackSweep.Result swept = new PackSweep(repository.packs(), marked, pins, repository.damage()::contains,
                     lease::requireHeld).sweep(packs);
-            lease.requireHeld();
-            int removed = swept.removed() + sweep(loose, marked, pins);
+            int removed = swept.removed() + sweep(loose, marked, pins, lease);
             int orphans = 0;
             for (String index : indexes) {
                 String[] parts = index.split("/");
@@ -84,15 +83,18 @@ public final class GarbageCollector {
                 UUID backup = named.get();
                 if (!listed.contains(backup) && !unfinished.contains(backup) && !repository.isWriting(backup)
                         && !repository.store().exists(Manifest.objectName(backup))) {
+                    lease.requireHeld();
                     repository.store().delete(index);
                     orphans++;
                 }
             }
             for (ChunkId id : repository.damage().chunks()) {
                 if (!marked.isMarked(id) && !repository.holds(id)) {
+                    lease.requireHeld();
                     repository.damage().forget(id);
                 }
             }
+            lease.requireHeld();
             int temporaries = repository.store().removeTemporaries(TEMPORARY_AGE_MILLIS);
             return new Report(swept.entries() + loose.size(), removed, orphans, temporaries);
         } catch (IOException e) {
@@ -129,7 +131,7 @@ public final class GarbageCollector {
     }
 
     /** Removes the unmarked loose chunks no writer holds, a batch at a time under the pins' exclusive lock. */
-    private int sweep(ChunkIndex stored, ChunkMarks marked, Pins pins) {
+    private int sweep(ChunkIndex stored, ChunkMarks marked, Pins pins, Lease lease) {
         AtomicInteger removed = new AtomicInteger();
         List<ChunkId> batch = new ArrayList<>(BATCH);
         for (int i = 0; i <= stored.size(); i++) {
@@ -137,6 +139,7 @@ public final class GarbageCollector {
                 batch.add(stored.get(i));
             }
             if (batch.size() == BATCH || i == stored.size() && !batch.isEmpty()) {
+                lease.requireHeld();
                 pins.exclusive(() -> {
                     for (ChunkId id : batch) {
                         if (!pins.isHeld(id)) {

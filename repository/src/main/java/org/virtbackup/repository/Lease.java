@@ -1,12 +1,13 @@
 package org.virtbackup.repository;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ScheduledFuture;
 
 /**
  * A lease this process holds on a shared repository ({@link Leases}): its object is rewritten
- * every quarter of the lease time while it is held, and removed when it is closed.
+ * every quarter of the lease time while it is held, and removed when it is closed. Once it could
+ * not be rewritten for half the lease time it is lost for good: it is never written again (a
+ * late rewrite could revive a lease another process already took for dead).
  */
 final class Lease implements AutoCloseable {
 
@@ -14,8 +15,10 @@ final class Lease implements AutoCloseable {
     private final String name;
     private final byte[] content;
     private final String purpose;
-    private volatile long refreshed = System.nanoTime();
+    /** When the last successful write started ({@link System#nanoTime}); guarded by this. */
+    private long refreshed;
     private volatile String lost;
+    private boolean closed; // guarded by this
     private volatile ScheduledFuture<?> refreshing;
 
     Lease(Leases leases, String name, String content, String purpose) {
@@ -29,19 +32,20 @@ final class Lease implements AutoCloseable {
         return name;
     }
 
-    /** Writes the lease object; the first time, before anyone may count on it. */
-    void write() {
+    /** Writes the lease object the first time, before anyone may count on it. */
+    synchronized void write() {
+        long started = System.nanoTime();
         leases.objects().put(Envelope.TYPE_LOCK, name, content, content.length);
-        refreshed = System.nanoTime();
+        refreshed = started; // the store's time of the write is no earlier than this
     }
 
     void refreshing(ScheduledFuture<?> task) {
         this.refreshing = task;
     }
 
-    /** Rewrites the lease, unless someone removed it (it was taken for dead): then it is lost for good. */
-    void refresh() {
-        if (lost != null) {
+    /** Rewrites the lease, unless it is closed or lost: lapsed, or removed by someone who took it for dead. */
+    synchronized void refresh() {
+        if (closed || lapsed()) {
             return;
         }
         try {
@@ -50,8 +54,8 @@ final class Lease implements AutoCloseable {
                 return;
             }
             write();
-        } catch (IOException | RuntimeException e) {
-            // tried again at the next turn; requireHeld tells when that has been too long
+        } catch (Exception e) {
+            // tried again at the next turn; lapsed() tells when that has been too long
         }
     }
 
@@ -61,28 +65,40 @@ final class Lease implements AutoCloseable {
      * this backup names), so what the lease guards is given up.
      */
     void requireHeld() {
+        synchronized (this) {
+            lapsed();
+        }
+        String why = lost;
+        if (why != null) {
+            throw new RepositoryException(RepositoryException.Problem.BUSY, purpose + " in " + leases.store().describe()
+                    + " was given up: its lease lapsed, " + why);
+        }
+    }
+
+    /** Whether the lease is lost, marking it so when its last write is older than half the lease time. */
+    private boolean lapsed() {
         long age = System.nanoTime() - refreshed;
         if (lost == null && age > leases.sharing().lease().toNanos() / 2) {
             lost = "it could not be rewritten for " + age / 1_000_000_000 + " s (lease " + leases.sharing().lease().toSeconds()
                     + " s): the store was unreachable or this process stalled";
         }
-        if (lost != null) {
-            throw new RepositoryException(RepositoryException.Problem.BUSY, purpose + " in " + leases.store().describe()
-                    + " was given up: its lease lapsed, " + lost);
-        }
+        return lost != null;
     }
 
-    /** Stops rewriting the lease and removes it. */
+    /** Stops rewriting the lease and removes it; a rewrite running meanwhile finishes first. */
     @Override
     public void close() {
         ScheduledFuture<?> task = refreshing;
         if (task != null) {
             task.cancel(false);
         }
-        try {
-            leases.store().delete(name);
-        } catch (IOException e) {
-            // it dies on its own once its lease time has passed
+        synchronized (this) {
+            closed = true;
+            try {
+                leases.store().delete(name);
+            } catch (java.io.IOException e) {
+                // it dies on its own once its lease time has passed
+            }
         }
     }
 }

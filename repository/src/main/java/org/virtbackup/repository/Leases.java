@@ -170,6 +170,11 @@ final class Leases {
         }
     }
 
+    /**
+     * Whether a lease of this host names a process that no longer runs: its pid gone, or another
+     * process under it (started at another time). A process seen without a start time counts as
+     * running: only what is known to be gone is.
+     */
     private boolean deadOnThisHost(Map<String, String> fields) {
         if (!host.equals(fields.get("host"))) {
             return false;
@@ -177,8 +182,12 @@ final class Leases {
         try {
             long pid = Long.parseLong(fields.getOrDefault("pid", ""));
             long started = Long.parseLong(fields.getOrDefault("started", ""));
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                    .flatMap(p -> p.info().startInstant()).map(s -> s.toEpochMilli() != started).orElse(true);
+            Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+            if (process.isEmpty()) {
+                return true;
+            }
+            Optional<Instant> start = process.get().info().startInstant();
+            return start.isPresent() && start.get().toEpochMilli() != started;
         } catch (NumberFormatException e) {
             return false;
         }
@@ -217,11 +226,15 @@ final class Leases {
         }
     }
 
-    /** This machine, and this boot of it: a pid names a process only within one boot. */
+    /**
+     * This machine, this boot of it and this pid namespace: a pid names a process only within
+     * them (two containers of one host name each see the other's pids as foreign).
+     */
     static String thisHost() {
         try {
             return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip() + "/"
-                    + Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+                    + Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip() + "/"
+                    + Files.readSymbolicLink(Path.of("/proc/self/ns/pid"));
         } catch (IOException e) {
             return "unknown-" + HexFormat.of().formatHex(randomBytes()); // then only lease times tell the dead
         }

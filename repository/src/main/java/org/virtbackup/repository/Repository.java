@@ -147,7 +147,12 @@ public final class Repository {
             if (!writing.add(backup)) {
                 throw new IllegalStateException("backup " + backup + " is being written already");
             }
-            return new BackupWriter(this, backup, lease);
+            try {
+                return new BackupWriter(this, backup, lease);
+            } catch (RuntimeException e) {
+                writing.remove(backup);
+                throw e;
+            }
         } catch (RuntimeException e) {
             lease.close();
             throw e;

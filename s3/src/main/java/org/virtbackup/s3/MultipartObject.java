@@ -90,6 +90,8 @@ final class MultipartObject implements ObjectStore.NewObject {
             throw new IOException("s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
         } catch (ExecutionException e) {
             throw new IOException("s3://" + bucket + "/" + key + ": a part failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new IOException("s3://" + bucket + "/" + key + ": a part was cancelled (the endpoint was stopped)", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted writing s3://" + bucket + "/" + key);
@@ -131,7 +133,7 @@ final class MultipartObject implements ObjectStore.NewObject {
         for (Future<CompletedPart> f : parts) {
             try {
                 f.get();
-            } catch (ExecutionException e) {
+            } catch (ExecutionException | java.util.concurrent.CancellationException e) {
                 // abandoned anyway
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -140,11 +142,12 @@ final class MultipartObject implements ObjectStore.NewObject {
         }
         try {
             s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
-            ongoing.remove(uploadId);
         } catch (SdkException e) {
             // what is left is aborted by a later collection (S3ObjectStore.removeTemporaries)
             throw new IOException("s3://" + bucket + "/" + key + ": the upload could not be aborted (a collection will): "
                     + e.getMessage(), e);
+        } finally {
+            ongoing.remove(uploadId); // no longer ours: a collection may abort it
         }
     }
 }

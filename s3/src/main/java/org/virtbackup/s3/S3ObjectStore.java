@@ -138,16 +138,17 @@ final class S3ObjectStore implements ObjectStore {
     }
 
     /**
-     * Aborts the multipart uploads under the prefix, other than this store's own, started longer
-     * ago than the age: what a host that died mid-pack left. Their parts take space, and no
-     * listing of objects shows them. The age is judged by the server's clock, listed first (some
-     * servers, s3proxy among them, report the time of the listing as every upload's start).
+     * Aborts the multipart uploads of this repository's packs (the only objects it uploads in
+     * parts), other than this store's own, started longer ago than the age: what a host that died
+     * mid-pack left. Their parts take space, and no listing of objects shows them. The age is the
+     * server's start time against this host's clock after listing (s3proxy reports the time of
+     * the listing as every upload's start); an hour's age leaves room for clocks that disagree.
      */
     @Override
     public int removeTemporaries(long olderThanMillis) throws IOException {
         return call("uploads", () -> {
             List<MultipartUpload> found = new ArrayList<>();
-            s3.listMultipartUploadsPaginator(b -> b.bucket(at.bucket()).prefix(at.keyPrefix())).uploads().forEach(found::add);
+            s3.listMultipartUploadsPaginator(b -> b.bucket(at.bucket()).prefix(at.key("packs/"))).uploads().forEach(found::add);
             Instant before = Instant.now().minusMillis(olderThanMillis);
             int aborted = 0;
             for (MultipartUpload u : found) {

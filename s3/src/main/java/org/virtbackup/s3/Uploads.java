@@ -49,8 +49,13 @@ final class Uploads implements AutoCloseable {
         }
     }
 
+    /** Stops the uploads; those not started yet are cancelled, so nobody waits on them for ever. */
     @Override
     public void close() {
-        threads.shutdownNow();
+        for (Runnable queued : threads.shutdownNow()) {
+            if (queued instanceof Future<?> f) {
+                f.cancel(true);
+            }
+        }
     }
 }

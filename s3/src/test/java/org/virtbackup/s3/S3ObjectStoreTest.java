@@ -123,17 +123,20 @@ class S3ObjectStoreTest {
         assertEquals(0, uploads("abandoned/"), "closed uncommitted: the upload is aborted");
         // What a host that died mid-pack leaves: an upload nobody completes or aborts.
         admin.createMultipartUpload(b -> b.bucket("test-objects").key("abandoned/packs/02/dead"));
+        // Someone else's, beside the repository's packs: never ours to abort.
+        String foreign = admin.createMultipartUpload(b -> b.bucket("test-objects").key("abandoned/other-app")).uploadId();
         try (ObjectStore.NewObject mine = s.create("packs/02/mine")) {
             mine.write(data, 0, data.length); // under way: its first parts go up
             // s3proxy's file backend answers 500 to an upload listing that meets a part being written
             Thread.sleep(1000);
             assertEquals(0, s.removeTemporaries(3_600_000), "a young upload may be someone's pack being written");
+            assertEquals(3, uploads("abandoned/"));
+            assertEquals(1, s.removeTemporaries(0), "the dead host's upload goes, this store's own and the foreign one stay");
             assertEquals(2, uploads("abandoned/"));
-            assertEquals(1, s.removeTemporaries(0), "the dead host's upload goes, this store's own stays");
-            assertEquals(1, uploads("abandoned/"));
             mine.commit();
         }
-        assertEquals(0, uploads("abandoned/"));
+        assertEquals(1, uploads("abandoned/"));
+        admin.abortMultipartUpload(b -> b.bucket("test-objects").key("abandoned/other-app").uploadId(foreign));
         assertArrayEquals(data, s.get("packs/02/mine").orElseThrow());
         s.delete("packs/02/mine");
         assertEquals(List.of(), s.list(""));

@@ -134,13 +134,27 @@ public final class ManifestCatalogue implements ManifestRecords {
         return found;
     }
 
+    /**
+     * Fails when the repository's {@code config} cannot be read now (a file system not mounted,
+     * say), rather than answer "none": the catalogue would drop every backup of it.
+     */
     @Override
     public Set<UUID> stored(String url) {
         if (!repositories.exists(url)) {
             return Set.of();
         }
         Repository repo = repositories.open(url);
-        return Repositories.call(url, repo::manifestIds);
+        return Repositories.call(url, () -> {
+            try {
+                if (!repo.store().exists(org.virtbackup.repository.RepositoryConfig.NAME)) {
+                    throw new BackupException(ErrorCode.IO_ERROR, "repository " + url + " cannot be read now (its config "
+                            + "object is missing: is its file system mounted?); its backups stay listed");
+                }
+            } catch (java.io.IOException e) {
+                throw new BackupException(ErrorCode.IO_ERROR, "repository " + url + ": " + e.getMessage(), e);
+            }
+            return repo.manifestIds();
+        });
     }
 
     @Override

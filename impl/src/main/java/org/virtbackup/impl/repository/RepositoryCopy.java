@@ -85,6 +85,7 @@ public final class RepositoryCopy {
         });
         AtomicLong chunks = new AtomicLong();
         AtomicLong found = new AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
         try (BackupWriter w = target.writer(m.backup())) {
             List<Manifest.Disk> disks = new ArrayList<>();
             for (Manifest.Disk d : m.disks()) {
@@ -95,7 +96,8 @@ public final class RepositoryCopy {
                 for (int s = 0; s < repositories.streams(); s++) {
                     running.add(workers.submit(() -> {
                         ChunkBuffer buffer = source.chunkBuffer();
-                        for (int i = next.getAndIncrement(); i < ids.size(); i = next.getAndIncrement()) {
+                        try {
+                        for (int i = next.getAndIncrement(); i < ids.size() && !failed.get(); i = next.getAndIncrement()) {
                             ChunkId id = ids.get(i);
                             if (id.isZero()) {
                                 copied.set(i, ChunkId.ZERO);
@@ -114,11 +116,15 @@ public final class RepositoryCopy {
                                 found.addAndGet(n);
                             }
                         }
+                        } catch (RuntimeException e) {
+                            failed.set(true); // the other streams stop too: the writer is closed after them
+                            throw e;
+                        }
                         return null;
                     }));
                 }
                 for (Future<?> f : running) {
-                    await(f);
+                    await(f, running);
                 }
                 disks.add(new Manifest.Disk(d.name(), d.capacity(), d.chunkSize(), d.chunks(), w.writeIndex(d.name(), copied)));
             }
@@ -131,10 +137,21 @@ public final class RepositoryCopy {
         }
     }
 
-    private static void await(Future<?> f) {
+    /** Waits for a stream; when it failed, for every other one too, so that none uses the writer once it is closed. */
+    private static void await(Future<?> f, List<Future<?>> all) {
         try {
             f.get();
         } catch (ExecutionException e) {
+            for (Future<?> other : all) {
+                try {
+                    other.get();
+                } catch (ExecutionException | java.util.concurrent.CancellationException ignored) {
+                    // the first failure is the one reported
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }

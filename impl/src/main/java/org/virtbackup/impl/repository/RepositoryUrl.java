@@ -23,11 +23,16 @@ public record RepositoryUrl(String url, Path directory) {
         if (text == null || text.isBlank()) {
             throw new BackupException(ErrorCode.INVALID_TARGET, "no repository URL given (" + FORMS + ")");
         }
+        if (text.strip().matches("(?s)[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*@.*")) {
+            // not quoted: what precedes the '@' may be a secret (an AWS secret key holds '/' too)
+            throw new BackupException(ErrorCode.INVALID_TARGET, "repository URL: a URL carries no credentials: they "
+                    + "belong to the endpoint's configuration (org.virtbackup.s3), never to a URL that descriptors record");
+        }
         URI uri;
         try {
             uri = new URI(text.strip());
         } catch (URISyntaxException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "not a repository URL: '" + text + "' (" + e.getMessage() + ")");
+            throw new BackupException(ErrorCode.INVALID_TARGET, "not a repository URL: '" + text + "' (" + e.getReason() + ")");
         }
         if ("s3".equals(uri.getScheme())) {
             return s3(text, uri);
