@@ -20,6 +20,10 @@ import java.util.Set;
 import java.util.UUID;
 
 import org.junit.Test;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventConstants;
+import org.osgi.service.event.EventHandler;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.OptionUtils;
@@ -27,6 +31,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupEvents;
 import org.virtbackup.api.BackupKind;
 import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
@@ -84,6 +89,10 @@ public class RepositoryS3IT extends RepositoryTestSupport {
     public void backupsOfARunningAndAShutOffGuestIntoS3RestoreWholeAndACollectionReclaimsWhatADeleteLeft() throws Exception {
         BackupService backups = backupService();
         String url = s3("running");
+        List<Event> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        java.util.Dictionary<String, Object> topic = new java.util.Hashtable<>(Map.of(EventConstants.EVENT_TOPIC,
+                BackupEvents.TOPIC_ALL));
+        ServiceRegistration<EventHandler> events = bundleContext.registerService(EventHandler.class, seen::add, topic);
         try (S3Server server = server("running"); Guest guest = Guest.start(workDir(), "it-s3", SIZE)) {
             backups.setDefaultTarget(guest.name(), "<target type='repository'><url>" + url + "</url></target>", Set.of());
             Twin twin = new Twin(guest, SIZE);
@@ -112,6 +121,11 @@ public class RepositoryS3IT extends RepositoryTestSupport {
             assertTrue(backups.verify(incremental.uuid()).whole());
 
             backups.delete(full.uuid(), Set.of());
+            waitUntil("the full backup's life is posted", 10, () -> topics(seen, full).contains(BackupEvents.DELETED));
+            List<String> life = topics(seen, full);
+            assertEquals(BackupEvents.STARTED, life.get(0));
+            assertTrue(life.toString(), life.contains(BackupEvents.COMPLETED) && life.contains(BackupEvents.RESTORED));
+            assertEquals(BackupEvents.DELETED, life.get(life.size() - 1));
             List<CollectResult> collected = backups.collect(url);
             assertTrue("the full backup's own chunks go: " + collected, collected.get(0).chunksRemoved() > 0);
             assertRestores(backups, incremental, out.resolve("after-gc.qcow2"), incrementalExpected, "qcow2");
@@ -126,6 +140,15 @@ public class RepositoryS3IT extends RepositoryTestSupport {
             assertFalse("nothing of the domain stays after a collection", Files.exists(prefix.resolve("packs"))
                     && Files.walk(prefix.resolve("packs")).anyMatch(Files::isRegularFile));
             backups.setDefaultTarget(guest.name(), BackupTarget.global(), Set.of());
+        } finally {
+            events.unregister();
+        }
+    }
+
+    private static List<String> topics(List<Event> seen, Backup b) {
+        synchronized (seen) {
+            return seen.stream().filter(e -> b.uuid().toString().equals(e.getProperty(BackupEvents.BACKUP)))
+                    .map(Event::getTopic).toList();
         }
     }
 

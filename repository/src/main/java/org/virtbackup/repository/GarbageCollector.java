@@ -48,6 +48,7 @@ public final class GarbageCollector {
         Pins pins = repository.pins();
         pins.collectionStarted();
         try {
+            repository.damage().reload(); // other hosts' verifications: every copy of a damaged chunk stays
             // Listed before the manifests: a chunk stored later is not a candidate.
             repository.packs().refresh();
             Set<String> packs = repository.packs().names();

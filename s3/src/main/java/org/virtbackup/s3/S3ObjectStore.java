@@ -77,6 +77,10 @@ final class S3ObjectStore implements ObjectStore {
         String range = "bytes=" + offset + "-" + (offset + length - 1);
         try (ResponseInputStream<GetObjectResponse> in = call(name,
                 () -> s3.getObject(b -> b.bucket(at.bucket()).key(at.key(name)).range(range)))) {
+            if (offset != 0 && in.response().contentRange() == null) {
+                // a server that ignores Range sends the object from its start: those bytes are not these
+                throw new IOException(describe() + ": " + name + ": the server ignored the byte range asked for");
+            }
             return in.readNBytes(into, 0, length);
         } catch (MissingObject e) {
             return -1;

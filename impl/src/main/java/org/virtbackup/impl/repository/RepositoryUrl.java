@@ -23,8 +23,9 @@ public record RepositoryUrl(String url, Path directory) {
         if (text == null || text.isBlank()) {
             throw new BackupException(ErrorCode.INVALID_TARGET, "no repository URL given (" + FORMS + ")");
         }
-        if (text.strip().matches("(?s)[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*@.*")) {
-            // not quoted: what precedes the '@' may be a secret (an AWS secret key holds '/' too)
+        if (text.strip().regionMatches(true, 0, "s3:", 0, 3) && text.contains("@")) {
+            // not quoted: what precedes the '@' may be a secret, and an AWS secret key may hold '/'
+            // (no bucket or prefix holds '@')
             throw new BackupException(ErrorCode.INVALID_TARGET, "repository URL: a URL carries no credentials: they "
                     + "belong to the endpoint's configuration (org.virtbackup.s3), never to a URL that descriptors record");
         }
