@@ -3,10 +3,8 @@ package org.virtbackup.bench;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,8 +28,6 @@ import org.virtbackup.repository.ManifestImport;
 import org.virtbackup.repository.Repository;
 import org.virtbackup.repository.RepositoryKey;
 import org.virtbackup.s3.S3Endpoint;
-import org.virtbackup.s3.S3EndpointConfig;
-import org.virtbackup.s3.testing.S3Server;
 
 /**
  * The catalogue of a fleet's repository at scale: 10,000 backups (100 domains of 100), their
@@ -58,13 +54,7 @@ final class FleetCatalogueBenchmark implements Benchmark {
 
     @Override
     public List<Result> run(BenchContext ctx) throws Exception {
-        String secret = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-        S3Server server = S3Server.start(Files.createDirectories(ctx.workDir().resolve("s3")), S3Server.freePort(), "bench",
-                secret, "bench");
-        ctx.cleanup().add("stopping s3proxy", server::close);
-        S3Endpoint endpoint = new S3Endpoint(Configurations.of(S3EndpointConfig.class, Map.of("name", "bench",
-                "endpoint", server.endpoint(), "buckets", "bench", ".access.key", "bench", ".secret.key", secret)));
-        ctx.cleanup().add("closing the S3 endpoint", endpoint::close);
+        S3Endpoint endpoint = BenchS3.start(ctx).endpoint();
         Path keyFile = ctx.workDir().resolve("repository.key");
         RepositoryKey key = RepositoryKey.generate(keyFile);
         String url = "s3://bench/catalogue";

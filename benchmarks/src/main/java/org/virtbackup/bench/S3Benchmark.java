@@ -23,11 +23,8 @@ import org.virtbackup.api.BackupKind;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.DeleteFlag;
-import org.virtbackup.impl.config.Configurations;
 import org.virtbackup.repository.ObjectStore;
 import org.virtbackup.s3.S3Endpoint;
-import org.virtbackup.s3.S3EndpointConfig;
-import org.virtbackup.s3.testing.S3Server;
 
 /**
  * Backups into an encrypted repository on S3 (s3proxy on loopback, its filesystem backend under
@@ -60,13 +57,7 @@ final class S3Benchmark implements Benchmark {
 
     @Override
     public List<Result> run(BenchContext ctx) throws Exception {
-        String secret = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-        S3Server server = S3Server.start(Files.createDirectories(ctx.workDir().resolve("s3")), S3Server.freePort(), "bench",
-                secret, "bench");
-        ctx.cleanup().add("stopping s3proxy", server::close);
-        S3Endpoint endpoint = new S3Endpoint(Configurations.of(S3EndpointConfig.class, Map.of("name", "bench",
-                "endpoint", server.endpoint(), "buckets", "bench", ".access.key", "bench", ".secret.key", secret)));
-        ctx.cleanup().add("closing the S3 endpoint", endpoint::close);
+        S3Endpoint endpoint = BenchS3.start(ctx).endpoint();
         Path key = ctx.workDir().resolve("repository.key");
         Files.writeString(Files.createFile(key, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                 java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"))),
