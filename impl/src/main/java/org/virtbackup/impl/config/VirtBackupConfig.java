@@ -145,4 +145,9 @@ public @interface VirtBackupConfig {
             description = "How often the repositories in use are listed again, so that the backups other hosts sharing "
                     + "them completed or deleted appear or go here (backup:refresh does it at once); 0: never")
     int repository_refresh_seconds() default 60;
+
+    @AttributeDefinition(name = "Policy state directory",
+            description = "Where each policy's last run, the run in progress and its verifications are kept (0700), so "
+                    + "that a restart neither loses a run nor repeats one")
+    String policy_directory() default "${karaf.data}/virt-backup-policies";
 }

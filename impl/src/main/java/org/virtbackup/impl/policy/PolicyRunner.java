@@ -1,0 +1,274 @@
+package org.virtbackup.impl.policy;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+import javax.security.auth.Subject;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupRequest;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.CreateFlag;
+import org.virtbackup.api.JobState;
+import org.virtbackup.api.ModifyFlag;
+import org.virtbackup.api.VerifyResult;
+import org.virtbackup.api.policy.DomainOutcome;
+import org.virtbackup.api.policy.DomainOutcome.Result;
+import org.virtbackup.api.policy.PolicyRun;
+import org.virtbackup.api.policy.PruneDecision;
+
+/**
+ * One run of a policy: each domain is backed up (at most {@code max.concurrent} at once, the
+ * others queued), then pruned, then its due backups verified; the repositories pruned are
+ * collected at the end. A domain that fails does not stop the others. Every change of a domain's
+ * state goes to the journal first, the new backup's UUID before the backup starts: a run cut
+ * short by a stop is finished at the next start ({@link #resume}) without a second backup.
+ */
+final class PolicyRunner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyRunner.class);
+    /** How long a stop waits for a run's domains to let go of the service. */
+    static final Duration STOP_WAIT = Duration.ofSeconds(30);
+
+    private final Policy policy;
+    private final BackupService backups;
+    private final PolicyJournal journal;
+    private final BusyDomains busy;
+    private final Pruner pruner;
+    private final Clock clock;
+    private final Duration poll;
+    private final Subject subject;
+    private final List<DomainOutcome> outcomes = new ArrayList<>();
+    private final Set<String> toCollect = new LinkedHashSet<>();
+    private PolicyRun run;
+
+    PolicyRunner(Policy policy, BackupService backups, PolicyJournal journal, BusyDomains busy, Pruner pruner, Clock clock,
+            Duration poll) {
+        this.policy = policy;
+        this.backups = backups;
+        this.journal = journal;
+        this.busy = busy;
+        this.pruner = pruner;
+        this.clock = clock;
+        this.poll = poll;
+        this.subject = PolicySubject.of(policy.name());
+    }
+
+    /** A new run over the policy's domains as libvirt knows them now, recorded, not yet going. */
+    synchronized PolicyRun begin(String trigger) {
+        List<String> domains = new ArrayList<>();
+        PolicySubject.run(subject, () -> backups.domains().stream().map(d -> d.name())
+                .filter(policy::covers).sorted().forEach(domains::add));
+        domains.forEach(d -> outcomes.add(new DomainOutcome(d, Result.QUEUED, null, 0, 0, "")));
+        run = new PolicyRun(policy.name(), clock.instant(), null, trigger, outcomes);
+        journal.record(run);
+        return run;
+    }
+
+    /** A run cut short, taken up again: its domains not yet done are. */
+    synchronized PolicyRun resume(PolicyRun cut) {
+        outcomes.addAll(cut.outcomes());
+        run = new PolicyRun(policy.name(), cut.started(), null, "resumed", outcomes);
+        journal.record(run);
+        return run;
+    }
+
+    synchronized PolicyRun snapshot() {
+        return run;
+    }
+
+    /** Works the run through, in this thread and a pool of its own; returns when every domain is done. */
+    PolicyRun work(Consumer<PolicyRun> ended) {
+        ExecutorService pool = Executors.newFixedThreadPool(policy.maxConcurrent(), r -> {
+            Thread t = new Thread(r, "virt-backup-policy-" + policy.name());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<DomainOutcome> start = snapshot().outcomes();
+            for (int i = 0; i < start.size(); i++) {
+                if (!start.get(i).result().isFinal()) {
+                    int index = i;
+                    pool.execute(() -> PolicySubject.run(subject, () -> domain(index)));
+                }
+            }
+            pool.shutdown();
+            while (!pool.awaitTermination(1, TimeUnit.HOURS)) {
+                LOG.info("Policy {}: run of {} still going", policy.name(), snapshot().started());
+            }
+            PolicySubject.run(subject, this::collect);
+        } catch (InterruptedException e) {
+            // The service stops: the journal keeps the run open for the next start. Its domains'
+            // threads stop before the service they call goes.
+            pool.shutdownNow();
+            try {
+                pool.awaitTermination(STOP_WAIT.toSeconds(), TimeUnit.SECONDS);
+            } catch (InterruptedException again) {
+                // stopping anyway
+            }
+            Thread.currentThread().interrupt();
+            return snapshot();
+        }
+        PolicyRun done;
+        synchronized (this) {
+            run = new PolicyRun(policy.name(), run.started(), clock.instant(), run.trigger(), outcomes);
+            journal.record(run);
+            done = run;
+        }
+        ended.accept(done);
+        return done;
+    }
+
+    private void domain(int index) {
+        DomainOutcome o = outcome(index);
+        String name = o.domain();
+        Optional<String> holder = busy.take(name, policy.name());
+        if (holder.isPresent()) {
+            skip(index, "busy: a run of policy " + holder.get() + " is still working on it");
+            return;
+        }
+        try {
+            Optional<Backup> running = backups.list(name, Set.of()).stream()
+                    .filter(b -> b.state() == JobState.RUNNING && !b.uuid().equals(o.backup())).findFirst();
+            if (running.isPresent()) {
+                skip(index, "busy: backup " + running.get().uuid() + " is still running");
+                return;
+            }
+            UUID uuid = backUp(index, name, o.backup());
+            set(index, Result.RUNNING, uuid, 0, 0, "");
+            int pruned = prune(name);
+            set(index, Result.RUNNING, uuid, pruned, 0, "");
+            String damaged = verify(index, name, uuid, pruned);
+            set(index, damaged.isEmpty() ? Result.DONE : Result.FAILED, uuid, pruned, outcome(index).verified(), damaged);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // stopping: the outcome stays open in the journal
+        } catch (RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                return; // the service stops under the call: the outcome stays open, for the next start
+            }
+            DomainOutcome now = outcome(index);
+            LOG.warn("Policy {}: domain {} failed: {}", policy.name(), name, e.getMessage());
+            set(index, Result.FAILED, now.backup(), now.pruned(), now.verified(), String.valueOf(e.getMessage()));
+        } finally {
+            busy.release(name);
+        }
+    }
+
+    /**
+     * The domain's backup of this run: the one the journal names, when it exists (a resumed run),
+     * waited for; else a new one under a UUID recorded before it starts.
+     */
+    private UUID backUp(int index, String domain, UUID recorded) throws InterruptedException {
+        if (recorded != null) {
+            Optional<Backup> existing = backups.lookup(recorded);
+            if (existing.isPresent() && existing.get().state() != JobState.FAILED) {
+                return await(existing.get());
+            }
+        }
+        if (policy.target() != null) {
+            backups.setDefaultTarget(domain, policy.target(), Set.<ModifyFlag>of());
+        }
+        Set<CreateFlag> flags = policy.fullRule().flags(backups.list(domain, Set.of()), clock.instant());
+        UUID uuid = UUID.randomUUID();
+        set(index, Result.RUNNING, uuid, 0, 0, "");
+        Backup started = backups.create(domain, new BackupRequest(uuid, "policy " + policy.name(), null, List.of()), flags);
+        LOG.info("Policy {}: {} backup {} of {} started", policy.name(), started.kind().name().toLowerCase(), uuid, domain);
+        return await(started);
+    }
+
+    private UUID await(Backup backup) throws InterruptedException {
+        Backup b = backup;
+        while (b.state() == JobState.RUNNING) {
+            Thread.sleep(poll.toMillis());
+            b = backups.lookup(backup.uuid()).orElseThrow(() -> new IllegalStateException("backup " + backup.uuid()
+                    + " was cancelled or deleted while it ran"));
+        }
+        if (b.state() != JobState.COMPLETED) {
+            throw new IllegalStateException("backup " + b.uuid() + " " + b.state().name().toLowerCase() + ": " + b.message());
+        }
+        return b.uuid();
+    }
+
+    private int prune(String domain) {
+        if (!policy.retention().any()) {
+            return 0;
+        }
+        List<PruneDecision> plan = pruner.plan(domain, policy.retention());
+        Set<String> repositories = pruner.apply(plan);
+        synchronized (this) {
+            toCollect.addAll(repositories);
+        }
+        return (int) plan.stream().filter(d -> !d.keep()).count();
+    }
+
+    /** Verifies the domain's repository backups not verified for {@code verify.after.days}; returns what is damaged. */
+    private String verify(int index, String domain, UUID uuid, int pruned) {
+        if (policy.verifyAfterDays() == 0) {
+            return "";
+        }
+        Instant now = clock.instant();
+        Instant due = now.minus(Duration.ofDays(policy.verifyAfterDays()));
+        List<Backup> mine = backups.list(domain, Set.of()).stream()
+                .filter(b -> b.state() == JobState.COMPLETED && b.inRepository()).toList();
+        journal.keepVerified(backups.list(null, Set.of()).stream().map(Backup::uuid).collect(Collectors.toSet()));
+        int verified = 0;
+        List<String> damaged = new ArrayList<>();
+        for (Backup b : mine) {
+            if (journal.verifiedAt(b.uuid()).filter(t -> t.isAfter(due)).isPresent()) {
+                continue;
+            }
+            VerifyResult r = backups.verify(b.uuid());
+            journal.verified(b.uuid(), now);
+            set(index, Result.RUNNING, uuid, pruned, ++verified, "");
+            if (!r.whole()) {
+                damaged.add("backup " + b.uuid() + " is damaged (" + r.damaged().size() + " chunks)");
+            }
+        }
+        return String.join("; ", damaged);
+    }
+
+    /** Collects each repository the run pruned, once; a failure is the run's news, logged, not a domain's. */
+    private void collect() {
+        List<String> urls;
+        synchronized (this) {
+            urls = List.copyOf(toCollect);
+        }
+        for (String url : urls) {
+            try {
+                backups.collect(url);
+            } catch (RuntimeException e) {
+                LOG.warn("Policy {}: the collection of {} after the prune failed ({}); the next prune or backup:gc "
+                        + "takes the chunks", policy.name(), url, e.getMessage());
+            }
+        }
+    }
+
+    private void skip(int index, String why) {
+        LOG.warn("Policy {}: domain {} skipped, {}", policy.name(), outcome(index).domain(), why);
+        set(index, Result.SKIPPED, null, 0, 0, why);
+    }
+
+    private synchronized DomainOutcome outcome(int index) {
+        return outcomes.get(index);
+    }
+
+    private synchronized void set(int index, Result result, UUID backup, int pruned, int verified, String message) {
+        outcomes.set(index, new DomainOutcome(outcomes.get(index).domain(), result, backup, pruned, verified, message));
+        run = new PolicyRun(policy.name(), run.started(), null, run.trigger(), outcomes);
+        journal.record(run);
+    }
+}

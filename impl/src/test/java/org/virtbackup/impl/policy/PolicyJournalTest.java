@@ -1,0 +1,70 @@
+package org.virtbackup.impl.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.virtbackup.api.policy.DomainOutcome;
+import org.virtbackup.api.policy.DomainOutcome.Result;
+import org.virtbackup.api.policy.PolicyRun;
+
+/** What a policy remembers across a restart is read back as it was written. */
+class PolicyJournalTest {
+
+    @TempDir
+    Path tmp;
+
+    private static final Instant T0 = Instant.parse("2026-12-01T02:00:00Z");
+
+    @Test
+    void aRunCutShortIsReadBackOpenWithEachDomainsState() throws Exception {
+        PolicyJournal j = PolicyJournal.open(tmp, "nightly", T0);
+        UUID backup = UUID.randomUUID();
+        PolicyRun open = new PolicyRun("nightly", T0.plusSeconds(60), null, "schedule", List.of(
+                new DomainOutcome("web", Result.DONE, backup, 2, 1, ""),
+                new DomainOutcome("db", Result.RUNNING, UUID.randomUUID(), 0, 0, ""),
+                new DomainOutcome("mail", Result.FAILED, null, 0, 0, "it said: no\nsecond line = yes")));
+        j.record(open);
+        j.verified(backup, T0);
+
+        PolicyJournal again = PolicyJournal.open(tmp, "nightly", T0.plusSeconds(3600));
+        assertEquals(T0, again.created(), "created once, kept");
+        assertEquals(Optional.of(open), again.lastRun());
+        assertFalse(again.lastRun().get().over());
+        assertEquals(Optional.of(T0), again.verifiedAt(backup));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("nightly.state"))));
+    }
+
+    @Test
+    void anOlderRunDoesNotReplaceANewerOne() {
+        PolicyJournal j = PolicyJournal.open(tmp, "p", T0);
+        PolicyRun newer = new PolicyRun("p", T0.plusSeconds(20), null, "schedule", List.of());
+        j.record(newer);
+        j.record(new PolicyRun("p", T0.plusSeconds(10), T0.plusSeconds(30), "schedule", List.of()));
+        assertEquals(Optional.of(newer), PolicyJournal.open(tmp, "p", T0).lastRun());
+    }
+
+    @Test
+    void verificationsOfBackupsThatAreGoneAreForgotten() {
+        PolicyJournal j = PolicyJournal.open(tmp, "p", T0);
+        UUID kept = UUID.randomUUID();
+        UUID gone = UUID.randomUUID();
+        j.verified(kept, T0);
+        j.verified(gone, T0);
+        j.keepVerified(Set.of(kept));
+        PolicyJournal again = PolicyJournal.open(tmp, "p", T0);
+        assertTrue(again.verifiedAt(kept).isPresent());
+        assertTrue(again.verifiedAt(gone).isEmpty());
+    }
+}

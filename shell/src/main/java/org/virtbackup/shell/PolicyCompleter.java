@@ -1,0 +1,27 @@
+package org.virtbackup.shell;
+
+import java.util.List;
+
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.CommandLine;
+import org.apache.karaf.shell.api.console.Completer;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.support.completers.StringsCompleter;
+import org.virtbackup.api.policy.PolicyService;
+import org.virtbackup.api.policy.PolicyStatus;
+
+/** Completes the names of the configured policies. */
+@Service
+public class PolicyCompleter implements Completer {
+
+    @Reference
+    PolicyService policies;
+
+    @Override
+    public int complete(Session session, CommandLine commandLine, List<String> candidates) {
+        StringsCompleter names = new StringsCompleter();
+        policies.policies().stream().map(PolicyStatus::name).forEach(names.getStrings()::add);
+        return names.complete(session, commandLine, candidates);
+    }
+}
