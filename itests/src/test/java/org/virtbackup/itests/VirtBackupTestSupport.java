@@ -12,6 +12,7 @@ import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.features;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.keepRuntimeFolder;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.replaceConfigurationFile;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -194,6 +195,11 @@ public abstract class VirtBackupTestSupport {
                 // The services Karaf guards by role, as our distribution ships them: BackupService among them.
                 editConfigurationFilePut("etc/system.properties", "karaf.secured.services", distributionProperty(
                         "karaf.secured.services")),
+
+                // Changing a configuration takes admin, as in our distribution.
+                distributionFile("etc/org.apache.karaf.command.acl.config.cfg"),
+                distributionFile("etc/jmx.acl.org.apache.karaf.config.cfg"),
+                distributionFile("etc/jmx.acl.osgi.compendium.cm.cfg"),
 
                 // Free ports, so that the tests run next to another Karaf (e.g. the distribution).
                 editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", freePort()),
@@ -427,6 +433,11 @@ public abstract class VirtBackupTestSupport {
             case Bundle.ACTIVE -> "ACTIVE";
             default -> "state " + bundle.getState();
         };
+    }
+
+    /** A file of the distribution's etc/, from the source tree, in place of the stock Karaf's. */
+    private static Option distributionFile(String path) {
+        return replaceConfigurationFile(path, Path.of("..", "distribution", "src", "main", "resources").resolve(path).toFile());
     }
 
     /** A property of the distribution's etc/system.properties (read in the test JVM, from the source tree). */

@@ -27,9 +27,10 @@ public class PoliciesCommand implements Action {
                             + Outcomes.time(p.nextRun())));
             if (!p.valid()) {
                 System.out.println("  NOT USABLE: " + p.problem());
-                continue;
             }
-            System.out.println("  last run: " + Outcomes.run(p.lastRun()));
+            if (p.valid() || p.lastRun() != null) {
+                System.out.println("  last run: " + Outcomes.run(p.lastRun()));
+            }
             if (p.lastRun() != null) {
                 p.lastRun().outcomes().forEach(o -> System.out.println("  " + Outcomes.outcome(o)));
             }

@@ -8,6 +8,7 @@ import java.util.Set;
 
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupKind;
+import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.JobState;
 
@@ -20,7 +21,7 @@ public record FullRule(int everyBackups, int everyDays) {
 
     /** The create flags of the domain's next backup, given the backups it has. */
     public Set<CreateFlag> flags(List<Backup> backups, Instant now) {
-        List<Backup> done = backups.stream().filter(b -> b.state() == JobState.COMPLETED)
+        List<Backup> done = backups.stream().filter(b -> b.state() == JobState.COMPLETED && b.mode() == BackupMode.MANAGED)
                 .sorted(Comparator.comparing(Backup::creationTime).reversed()).toList();
         int sinceFull = 0;
         Backup lastFull = null;

@@ -21,6 +21,8 @@ public record Policy(String name, List<String> domains, CronSchedule schedule, b
         FullRule fullRule, Retention retention, int verifyAfterDays, int maxConcurrent) {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    /** Globs as the JDK reads them for file names; a domain name is one path element (libvirt forbids '/'). */
+    private static final FileSystem FILES = FileSystems.getDefault();
 
     public Policy {
         domains = List.copyOf(domains);
@@ -61,6 +63,11 @@ public record Policy(String name, List<String> domains, CronSchedule schedule, b
                 Math.max(1, config.max_concurrent()));
     }
 
+    /** The description of the backups a policy makes: how its retention knows its own. */
+    public static String description(String policy) {
+        return "policy " + policy;
+    }
+
     /** Whether a domain of this name is one of the policy's. */
     public boolean covers(String domain) {
         return domains.stream().anyMatch(g -> matcher(g).matches(FILES.getPath(domain)));
@@ -69,9 +76,6 @@ public record Policy(String name, List<String> domains, CronSchedule schedule, b
     public Optional<CronSchedule> cron() {
         return Optional.ofNullable(schedule);
     }
-
-    // Globs as the JDK reads them for file names; a domain name is one path element (libvirt forbids '/').
-    private static final FileSystem FILES = FileSystems.getDefault();
 
     private static PathMatcher matcher(String glob) {
         if (glob.contains("/")) {

@@ -7,16 +7,15 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -34,7 +33,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupService;
-import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.policy.PolicyRun;
 import org.virtbackup.api.policy.PolicyService;
@@ -45,9 +43,9 @@ import org.virtbackup.impl.config.VirtBackupConfig;
 
 /**
  * Runs the configured policies: schedules each with Karaf's scheduler, starts runs on demand,
- * finishes a run cut short by a stop and catches up a missed one at start, and prunes by a
+ * finishes the runs a stop cut short and catches up a missed one at start, and prunes by a
  * policy's retention. A client of {@link BackupService} like any other, acting as the policy
- * ({@link PolicySubject}).
+ * ({@link PolicySubject}). Of several configurations with one name, the first usable one runs.
  */
 @Component(service = PolicyService.class, immediate = true, configurationPid = VirtBackupConfig.PID)
 public final class PolicyEngine implements PolicyService {
@@ -62,11 +60,16 @@ public final class PolicyEngine implements PolicyService {
     private final Duration poll;
     private final ZoneId zone = ZoneId.systemDefault();
     private final RunEvents events = new RunEvents();
-    private final BusyDomains busy = new BusyDomains();
-    private final Set<PolicyDefinition> definitions = ConcurrentHashMap.newKeySet();
+    private final DomainClaims claims = new DomainClaims();
+    /** Every configuration, in the order it came. */
+    private final List<PolicyDefinition> definitions = new CopyOnWriteArrayList<>();
+    /** The configuration running under each name. */
+    private final Map<String, PolicyDefinition> active = new ConcurrentHashMap<>();
     private final Map<String, PolicyJournal> journals = new ConcurrentHashMap<>();
+    private final Map<String, Semaphore> slots = new ConcurrentHashMap<>();
     private final Map<String, List<PolicyRunner>> running = new ConcurrentHashMap<>();
-    private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    /** Names taken up (runs finished, a missed one caught up) since this engine started. */
+    private final Set<String> takenUp = ConcurrentHashMap.newKeySet();
     /** Why the scheduler did not take a policy's schedule, by policy. */
     private final Map<String, String> unscheduled = new ConcurrentHashMap<>();
     private final ExecutorService runs = Executors.newCachedThreadPool(r -> {
@@ -90,7 +93,7 @@ public final class PolicyEngine implements PolicyService {
 
     @Deactivate
     public void deactivate() {
-        definitions.stream().filter(d -> d.policy().isPresent()).forEach(d -> scheduler.unschedule(JOB_PREFIX + d.name()));
+        active.keySet().forEach(name -> scheduler.unschedule(JOB_PREFIX + name));
         runs.shutdownNow(); // runs in flight stay open in their journals, finished at the next start
         try {
             if (!runs.awaitTermination(PolicyRunner.STOP_WAIT.toSeconds() + 5, TimeUnit.SECONDS)) {
@@ -99,44 +102,31 @@ public final class PolicyEngine implements PolicyService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        journals.values().forEach(PolicyJournal::close); // a thread still ending cannot overwrite the next engine's state
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    void bindPolicy(PolicyDefinition definition) {
+    synchronized void bindPolicy(PolicyDefinition definition) {
+        definitions.add(definition);
         if (definition.policy().isEmpty()) {
             LOG.error("Policy {} is not usable: {}", definition.name(), definition.problem());
-            definitions.add(definition);
-            return;
-        }
-        Policy policy = definition.policy().get();
-        if (definitions.stream().anyMatch(d -> d.name().equals(policy.name()))) {
-            LOG.error("Two policy configurations are named {}: the second is ignored", policy.name());
-            return;
-        }
-        PolicyJournal journal = journals.computeIfAbsent(policy.name(), n -> PolicyJournal.open(directory, n, clock.instant()));
-        definitions.add(definition);
-        policy.cron().ifPresent(cron -> schedule(policy, cron, journal));
-        if (seen.add(policy.name()) && runners(policy.name()).isEmpty()) {
-            takeUp(policy, journal);
-        }
-        LOG.info("Policy {} ready: domains {}, schedule {}", policy.name(), policy.domains(),
-                policy.cron().map(CronSchedule::expression).orElse("none (on demand)"));
-    }
-
-    private void schedule(Policy policy, CronSchedule cron, PolicyJournal journal) {
-        try {
-            scheduler.schedule((Runnable) () -> start(policy, journal, "schedule"),
-                    scheduler.EXPR(cron.expression()).name(JOB_PREFIX + policy.name()).canRunConcurrently(true));
-            unscheduled.remove(policy.name());
-        } catch (SchedulerError | RuntimeException e) {
-            LOG.error("Policy {}: Karaf's scheduler refused its schedule '{}': {}", policy.name(), cron, e.getMessage());
-            unscheduled.put(policy.name(), "Karaf's scheduler refused the schedule: " + e.getMessage());
+        } else if (active.putIfAbsent(definition.name(), definition) == null) {
+            activate(definition.policy().get());
+        } else {
+            LOG.error("Two policy configurations are named {}: the one that came first runs", definition.name());
         }
     }
 
-    void unbindPolicy(PolicyDefinition definition) {
-        if (definitions.remove(definition) && definition.policy().isPresent()) {
+    synchronized void unbindPolicy(PolicyDefinition definition) {
+        definitions.remove(definition);
+        if (active.remove(definition.name(), definition)) {
             scheduler.unschedule(JOB_PREFIX + definition.name());
+            unscheduled.remove(definition.name());
+            definitions.stream().filter(d -> d.name().equals(definition.name()) && d.policy().isPresent()).findFirst()
+                    .ifPresent(next -> {
+                        active.put(next.name(), next);
+                        activate(next.policy().get());
+                    });
         }
     }
 
@@ -151,19 +141,53 @@ public final class PolicyEngine implements PolicyService {
         events.drop(admin);
     }
 
-    /** At the policy's first appearance: a run cut short is finished, else a missed one run once if it says so. */
+    private void activate(Policy policy) {
+        PolicyJournal journal = journals.computeIfAbsent(policy.name(), n -> PolicyJournal.open(directory, n, clock.instant()));
+        slots.put(policy.name(), new Semaphore(policy.maxConcurrent()));
+        policy.cron().ifPresent(cron -> schedule(policy, cron, journal));
+        if (!takenUp.contains(policy.name())) {
+            takeUp(policy, journal);
+        }
+        LOG.info("Policy {} ready: domains {}, schedule {}", policy.name(), policy.domains(),
+                policy.cron().map(CronSchedule::expression).orElse("none (on demand)"));
+    }
+
+    private void schedule(Policy policy, CronSchedule cron, PolicyJournal journal) {
+        if (cron.next(clock.instant()).isEmpty()) {
+            // Quartz refuses a trigger that never fires; a missed run may still be caught up.
+            LOG.info("Policy {}: its schedule '{}' fires no more", policy.name(), cron);
+            return;
+        }
+        try {
+            scheduler.schedule((Runnable) () -> start(policy, journal, "schedule"),
+                    scheduler.EXPR(cron.expression()).name(JOB_PREFIX + policy.name()).canRunConcurrently(true));
+            unscheduled.remove(policy.name());
+        } catch (SchedulerError | RuntimeException e) {
+            LOG.error("Policy {}: Karaf's scheduler refused its schedule '{}': {}", policy.name(), cron, e.getMessage());
+            unscheduled.put(policy.name(), "Karaf's scheduler refused the schedule: " + e.getMessage());
+        }
+    }
+
+    /**
+     * At the policy's first appearance in this engine: each run a stop cut short is finished, and
+     * if the schedule fired since the newest run began (or since the policy was first seen) while
+     * the service was down, one run catches up, when the policy says so.
+     */
     private void takeUp(Policy policy, PolicyJournal journal) {
-        Optional<PolicyRun> last = journal.lastRun();
-        Instant now = clock.instant();
-        if (last.isPresent() && !last.get().over()) {
-            LOG.info("Policy {}: the run of {} was cut short; finishing it", policy.name(), last.get().started());
-            launch(policy, journal, r -> r.resume(last.get()));
-        } else if (policy.catchUp()) {
-            Instant since = last.map(PolicyRun::started).orElse(journal.created());
-            if (policy.cron().get().firedBetween(since, now)) {
+        try {
+            for (PolicyRun cut : journal.openRuns()) {
+                LOG.info("Policy {}: the run of {} was cut short; finishing it", policy.name(), cut.started());
+                launch(policy, journal, r -> r.resume(cut));
+            }
+            Instant since = journal.lastRun().map(PolicyRun::started).orElse(journal.created());
+            if (policy.catchUp() && policy.cron().get().firedBetween(since, clock.instant())) {
                 LOG.info("Policy {}: a run was missed since {}; catching up once", policy.name(), since);
                 start(policy, journal, "catch-up");
             }
+            takenUp.add(policy.name());
+        } catch (RuntimeException e) {
+            LOG.error("Policy {}: could not take up its runs at start ({}); they are taken up when its configuration "
+                    + "comes again, or run it with backup:policy-run", policy.name(), e.getMessage(), e);
         }
     }
 
@@ -172,7 +196,8 @@ public final class PolicyEngine implements PolicyService {
     }
 
     private PolicyRun launch(Policy policy, PolicyJournal journal, Function<PolicyRunner, PolicyRun> first) {
-        PolicyRunner runner = new PolicyRunner(policy, backups, journal, busy, new Pruner(backups, zone), clock, poll);
+        PolicyRunner runner = new PolicyRunner(policy, backups, journal, claims, slots.get(policy.name()),
+                new Pruner(backups, zone), clock, poll);
         PolicyRun run = first.apply(runner);
         runners(policy.name()).add(runner);
         events.started(run);
@@ -198,84 +223,53 @@ public final class PolicyEngine implements PolicyService {
     public List<PolicyStatus> policies() {
         Instant now = clock.instant();
         List<PolicyStatus> out = new ArrayList<>();
-        definitions.forEach(d -> {
+        for (PolicyDefinition d : definitions) {
+            boolean runs = active.get(d.name()) == d;
             Optional<Policy> p = d.policy();
-            Optional<PolicyRun> last = p.isEmpty() ? Optional.empty() : runners(d.name()).stream()
-                    .map(PolicyRunner::snapshot).max(Comparator.comparing(PolicyRun::started))
-                    .or(() -> journals.get(d.name()).lastRun());
+            String problem = !d.problem().isEmpty() ? d.problem() : !runs
+                    ? "another configuration is named " + d.name() + ": only the first one runs"
+                    : unscheduled.getOrDefault(d.name(), "");
+            Optional<PolicyRun> last = !runs ? Optional.empty() : runners(d.name()).stream().map(PolicyRunner::snapshot)
+                    .max(Comparator.comparing(PolicyRun::started)).or(() -> journals.get(d.name()).lastRun());
             out.add(new PolicyStatus(d.name(), d.domains(), p.flatMap(Policy::cron).map(CronSchedule::expression).orElse(""),
-                    p.flatMap(Policy::cron).flatMap(c -> c.next(now)).orElse(null),
-                    d.problem().isEmpty() ? unscheduled.getOrDefault(d.name(), "") : d.problem(), last.orElse(null)));
-        });
+                    p.flatMap(Policy::cron).flatMap(c -> c.next(now)).orElse(null), problem, last.orElse(null)));
+        }
         out.sort(Comparator.comparing(PolicyStatus::name));
         return out;
     }
 
     @Override
     public PolicyRun run(String name) {
-        PolicyDefinition d = definition(name);
-        return start(d.policy().get(), journals.get(d.name()), "demand");
+        Policy policy = usable(name);
+        return start(policy, journals.get(name), "demand");
     }
 
     @Override
     public List<PruneDecision> plan(String policyOrDomain) {
-        List<PruneDecision> out = new ArrayList<>();
-        PolicySubject.run(PolicySubject.of("prune"), () -> scope(policyOrDomain).forEach((domain, policy) ->
-                out.addAll(new Pruner(backups, zone).plan(domain, policy.retention()))));
-        return out;
+        return prunes().plan(policyOrDomain);
     }
 
     @Override
     public List<PruneDecision> prune(String policyOrDomain) {
-        List<PruneDecision> out = new ArrayList<>();
-        PolicySubject.run(PolicySubject.of("prune"), () -> {
-            Pruner pruner = new Pruner(backups, zone);
-            Set<String> repositories = new LinkedHashSet<>();
-            scope(policyOrDomain).forEach((domain, policy) -> {
-                List<PruneDecision> plan = pruner.plan(domain, policy.retention());
-                repositories.addAll(pruner.apply(plan));
-                out.addAll(plan);
-            });
-            repositories.forEach(backups::collect);
-        });
-        return out;
+        return prunes().prune(policyOrDomain);
     }
 
-    /** The domains a prune covers, each with the policy whose retention applies. */
-    private Map<String, Policy> scope(String policyOrDomain) {
-        Map<String, Policy> out = new TreeMap<>();
-        Optional<PolicyDefinition> named = definitions.stream().filter(d -> d.name().equals(policyOrDomain)).findFirst();
-        List<String> domains = backups.domains().stream().map(DomainRef::name).toList();
-        if (named.isPresent()) {
-            Policy p = usable(named.get());
-            domains.stream().filter(p::covers).forEach(d -> out.put(d, p));
-            return out;
-        }
-        List<Policy> covering = definitions.stream().flatMap(d -> d.policy().stream())
-                .filter(p -> p.covers(policyOrDomain)).toList();
-        if (!domains.contains(policyOrDomain)) {
-            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "no policy or domain is named '" + policyOrDomain + "'");
-        }
-        if (covering.size() != 1) {
-            throw new BackupException(ErrorCode.INVALID_ARGUMENT, covering.isEmpty()
-                    ? "no policy covers domain " + policyOrDomain
-                    : "domain " + policyOrDomain + " is covered by policies " + covering.stream().map(Policy::name)
-                            .sorted().toList() + ": name the one whose retention applies");
-        }
-        out.put(policyOrDomain, covering.get(0));
-        return out;
+    private PolicyPrunes prunes() {
+        return new PolicyPrunes(backups, zone, this::usable, name -> active.containsKey(name)
+                || definitions.stream().anyMatch(d -> d.name().equals(name)),
+                () -> active.values().stream().flatMap(d -> d.policy().stream()).toList());
     }
 
-    private PolicyDefinition definition(String name) {
-        PolicyDefinition d = definitions.stream().filter(x -> x.name().equals(name)).findFirst()
-                .orElseThrow(() -> new BackupException(ErrorCode.INVALID_ARGUMENT, "no policy is named '" + name + "'"
-                        + (definitions.isEmpty() ? " (none is configured: see etc/org.virtbackup.policy-*.cfg)" : "")));
-        usable(d);
-        return d;
-    }
-
-    private static Policy usable(PolicyDefinition d) {
-        return d.policy().orElseThrow(() -> new BackupException(ErrorCode.INVALID_ARGUMENT, "policy " + d.name()
-                + " is not usable: " + d.problem()));
+    /** The policy running under this name, or a clear refusal. */
+    private Policy usable(String name) {
+        PolicyDefinition d = active.get(name);
+        if (d != null) {
+            return d.policy().orElseThrow();
+        }
+        Optional<PolicyDefinition> any = definitions.stream().filter(x -> x.name().equals(name)).findFirst();
+        throw new BackupException(ErrorCode.INVALID_ARGUMENT, any.isPresent()
+                ? "policy " + name + " is not usable: " + any.get().problem()
+                : "no policy is named '" + name + "'" + (definitions.isEmpty()
+                        ? " (none is configured: see etc/org.virtbackup.policy-*.cfg)" : ""));
     }
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 
 import org.virtbackup.api.policy.DomainOutcome;
@@ -24,15 +25,18 @@ import org.virtbackup.impl.config.Paths;
 /**
  * What a policy must remember across restarts, in {@code NAME.state} of the policy directory
  * (0600, replaced whole): when it was first seen (a schedule's runs before that are not missed
- * ones), its latest run with each domain's outcome as it ends (a run still open at start was cut
- * short, and is finished), and when each backup was last verified.
+ * ones), its runs still open and its last ended one, with each domain's outcome as it changes (a
+ * run still open at start was cut short, and is finished), and when each backup was last verified.
  */
 public final class PolicyJournal {
 
     private final Path file;
     private final Instant created;
-    private PolicyRun last;
+    /** Runs still open, by start: each is finished at the next start if the service stops first. */
+    private final Map<Instant, PolicyRun> open = new TreeMap<>();
+    private PolicyRun lastEnded;
     private final Map<UUID, Instant> verified = new HashMap<>();
+    private boolean closed;
 
     private PolicyJournal(Path file, Instant created) {
         this.file = file;
@@ -51,7 +55,14 @@ public final class PolicyJournal {
             Properties p = new Properties();
             p.load(new StringReader(Files.readString(file, StandardCharsets.UTF_8)));
             PolicyJournal j = new PolicyJournal(file, Instant.ofEpochMilli(Long.parseLong(p.getProperty("created"))));
-            j.last = readRun(policy, p);
+            for (int r = 0; p.getProperty("run." + r + ".started") != null; r++) {
+                PolicyRun run = readRun(policy, p, "run." + r + ".");
+                if (run.over()) {
+                    j.lastEnded = run;
+                } else {
+                    j.open.put(run.started(), run);
+                }
+            }
             for (String key : p.stringPropertyNames()) {
                 if (key.startsWith("verified.")) {
                     j.verified.put(UUID.fromString(key.substring(9)), Instant.ofEpochMilli(Long.parseLong(p.getProperty(key))));
@@ -70,17 +81,44 @@ public final class PolicyJournal {
         return created;
     }
 
+    /** The newest run, open or ended. */
     public synchronized Optional<PolicyRun> lastRun() {
-        return Optional.ofNullable(last);
+        PolicyRun newest = lastEnded;
+        for (PolicyRun r : open.values()) {
+            if (newest == null || r.started().isAfter(newest.started())) {
+                newest = r;
+            }
+        }
+        return Optional.ofNullable(newest);
     }
 
-    /** Records the run's state now: the latest run replaces the one before. */
+    /** The runs not ended, oldest first. */
+    public synchronized List<PolicyRun> openRuns() {
+        return List.copyOf(open.values());
+    }
+
+    /** Records a run's state now; an ended run replaces the last ended one if it is newer. */
     public synchronized void record(PolicyRun run) {
-        if (last != null && run.started().isBefore(last.started())) {
-            return; // an older run, overtaken by a newer one, is not the one to resume
+        if (closed) {
+            return;
         }
-        last = run;
+        if (run.over()) {
+            open.remove(run.started());
+            if (lastEnded == null || !run.started().isBefore(lastEnded.started())) {
+                lastEnded = run;
+            }
+        } else {
+            open.put(run.started(), run);
+        }
         save();
+    }
+
+    /**
+     * Writes nothing more: the engine that held it stops, and one that starts after it reads
+     * the file afresh. A thread of the old engine still ending cannot overwrite the new one's state.
+     */
+    public synchronized void close() {
+        closed = true;
     }
 
     public synchronized Optional<Instant> verifiedAt(UUID backup) {
@@ -88,13 +126,15 @@ public final class PolicyJournal {
     }
 
     public synchronized void verified(UUID backup, Instant when) {
-        verified.put(backup, when);
-        save();
+        if (!closed) {
+            verified.put(backup, when);
+            save();
+        }
     }
 
     /** Forgets the verifications of backups that are gone. */
     public synchronized void keepVerified(Set<UUID> existing) {
-        if (verified.keySet().retainAll(existing)) {
+        if (!closed && verified.keySet().retainAll(existing)) {
             save();
         }
     }
@@ -102,15 +142,21 @@ public final class PolicyJournal {
     private void save() {
         Properties p = new Properties();
         p.setProperty("created", Long.toString(created.toEpochMilli()));
-        if (last != null) {
-            p.setProperty("run.started", Long.toString(last.started().toEpochMilli()));
-            p.setProperty("run.trigger", last.trigger());
-            if (last.over()) {
-                p.setProperty("run.ended", Long.toString(last.ended().toEpochMilli()));
+        List<PolicyRun> runs = new ArrayList<>(open.values());
+        if (lastEnded != null) {
+            runs.add(lastEnded);
+        }
+        for (int r = 0; r < runs.size(); r++) {
+            PolicyRun run = runs.get(r);
+            String prefix = "run." + r + ".";
+            p.setProperty(prefix + "started", Long.toString(run.started().toEpochMilli()));
+            p.setProperty(prefix + "trigger", run.trigger());
+            if (run.over()) {
+                p.setProperty(prefix + "ended", Long.toString(run.ended().toEpochMilli()));
             }
             int i = 0;
-            for (DomainOutcome o : last.outcomes()) {
-                String k = "run.domain." + i++ + ".";
+            for (DomainOutcome o : run.outcomes()) {
+                String k = prefix + "domain." + i++ + ".";
                 p.setProperty(k + "name", o.domain());
                 p.setProperty(k + "result", o.result().name());
                 if (o.backup() != null) {
@@ -131,21 +177,18 @@ public final class PolicyJournal {
         }
     }
 
-    private static PolicyRun readRun(String policy, Properties p) {
-        String started = p.getProperty("run.started");
-        if (started == null) {
-            return null;
-        }
+    private static PolicyRun readRun(String policy, Properties p, String prefix) {
+        String started = p.getProperty(prefix + "started");
         List<DomainOutcome> outcomes = new ArrayList<>();
-        for (int i = 0; p.getProperty("run.domain." + i + ".name") != null; i++) {
-            String k = "run.domain." + i + ".";
+        for (int i = 0; p.getProperty(prefix + "domain." + i + ".name") != null; i++) {
+            String k = prefix + "domain." + i + ".";
             String backup = p.getProperty(k + "backup");
             outcomes.add(new DomainOutcome(p.getProperty(k + "name"), DomainOutcome.Result.valueOf(p.getProperty(k + "result")),
                     backup == null ? null : UUID.fromString(backup), Integer.parseInt(p.getProperty(k + "pruned")),
                     Integer.parseInt(p.getProperty(k + "verified")), p.getProperty(k + "message")));
         }
-        String ended = p.getProperty("run.ended");
+        String ended = p.getProperty(prefix + "ended");
         return new PolicyRun(policy, Instant.ofEpochMilli(Long.parseLong(started)),
-                ended == null ? null : Instant.ofEpochMilli(Long.parseLong(ended)), p.getProperty("run.trigger"), outcomes);
+                ended == null ? null : Instant.ofEpochMilli(Long.parseLong(ended)), p.getProperty(prefix + "trigger"), outcomes);
     }
 }

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -22,7 +23,9 @@ import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.BackupService;
+import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.CreateFlag;
+import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.ModifyFlag;
 import org.virtbackup.api.VerifyResult;
@@ -32,11 +35,12 @@ import org.virtbackup.api.policy.PolicyRun;
 import org.virtbackup.api.policy.PruneDecision;
 
 /**
- * One run of a policy: each domain is backed up (at most {@code max.concurrent} at once, the
- * others queued), then pruned, then its due backups verified; the repositories pruned are
- * collected at the end. A domain that fails does not stop the others. Every change of a domain's
- * state goes to the journal first, the new backup's UUID before the backup starts: a run cut
- * short by a stop is finished at the next start ({@link #resume}) without a second backup.
+ * One run of a policy: each domain is backed up (at most {@code max.concurrent} of the policy's
+ * at once, whatever run they belong to; the others wait), then pruned, then its due backups
+ * verified; the repositories pruned are collected at the end. A domain that fails does not stop
+ * the others. Every change of a domain's state goes to the journal first, the new backup's UUID
+ * before the backup starts: a run cut short by a stop is finished at the next start
+ * ({@link #resume}) without a second backup.
  */
 final class PolicyRunner {
 
@@ -47,7 +51,8 @@ final class PolicyRunner {
     private final Policy policy;
     private final BackupService backups;
     private final PolicyJournal journal;
-    private final BusyDomains busy;
+    private final DomainClaims claims;
+    private final Semaphore slots;
     private final Pruner pruner;
     private final Clock clock;
     private final Duration poll;
@@ -55,13 +60,15 @@ final class PolicyRunner {
     private final List<DomainOutcome> outcomes = new ArrayList<>();
     private final Set<String> toCollect = new LinkedHashSet<>();
     private PolicyRun run;
+    private String id;
 
-    PolicyRunner(Policy policy, BackupService backups, PolicyJournal journal, BusyDomains busy, Pruner pruner, Clock clock,
-            Duration poll) {
+    PolicyRunner(Policy policy, BackupService backups, PolicyJournal journal, DomainClaims claims, Semaphore slots,
+            Pruner pruner, Clock clock, Duration poll) {
         this.policy = policy;
         this.backups = backups;
         this.journal = journal;
-        this.busy = busy;
+        this.claims = claims;
+        this.slots = slots;
         this.pruner = pruner;
         this.clock = clock;
         this.poll = poll;
@@ -71,18 +78,37 @@ final class PolicyRunner {
     /** A new run over the policy's domains as libvirt knows them now, recorded, not yet going. */
     synchronized PolicyRun begin(String trigger) {
         List<String> domains = new ArrayList<>();
-        PolicySubject.run(subject, () -> backups.domains().stream().map(d -> d.name())
+        PolicySubject.run(subject, () -> backups.domains().stream().map(DomainRef::name)
                 .filter(policy::covers).sorted().forEach(domains::add));
         domains.forEach(d -> outcomes.add(new DomainOutcome(d, Result.QUEUED, null, 0, 0, "")));
-        run = new PolicyRun(policy.name(), clock.instant(), null, trigger, outcomes);
-        journal.record(run);
-        return run;
+        return open(clock.instant(), trigger);
     }
 
     /** A run cut short, taken up again: its domains not yet done are. */
     synchronized PolicyRun resume(PolicyRun cut) {
         outcomes.addAll(cut.outcomes());
-        run = new PolicyRun(policy.name(), cut.started(), null, "resumed", outcomes);
+        if (policy.target() != null && policy.target().type().equals(BackupTarget.REPOSITORY)) {
+            toCollect.add(policy.target().value()); // what it pruned before the stop is not known: collect anyway
+        }
+        return open(cut.started(), "resumed");
+    }
+
+    /** Records the run and claims its unfinished domains; those another run holds are skipped now. */
+    private PolicyRun open(Instant started, String trigger) {
+        run = new PolicyRun(policy.name(), started, null, trigger, outcomes);
+        id = policy.name() + " of " + run.started();
+        for (int i = 0; i < outcomes.size(); i++) {
+            DomainOutcome o = outcomes.get(i);
+            if (!o.result().isFinal()) {
+                Optional<String> holder = claims.claim(o.domain(), id);
+                if (holder.isPresent()) {
+                    LOG.warn("Policy {}: domain {} skipped, the run {} still has it", policy.name(), o.domain(), holder.get());
+                    outcomes.set(i, new DomainOutcome(o.domain(), Result.SKIPPED, null, 0, 0,
+                            "busy: still queued or being backed up by the run " + holder.get()));
+                }
+            }
+        }
+        run = new PolicyRun(policy.name(), started, null, trigger, outcomes);
         journal.record(run);
         return run;
     }
@@ -98,8 +124,8 @@ final class PolicyRunner {
             t.setDaemon(true);
             return t;
         });
+        List<DomainOutcome> start = snapshot().outcomes();
         try {
-            List<DomainOutcome> start = snapshot().outcomes();
             for (int i = 0; i < start.size(); i++) {
                 if (!start.get(i).result().isFinal()) {
                     int index = i;
@@ -113,13 +139,14 @@ final class PolicyRunner {
             PolicySubject.run(subject, this::collect);
         } catch (InterruptedException e) {
             // The service stops: the journal keeps the run open for the next start. Its domains'
-            // threads stop before the service they call goes.
+            // threads stop before the service they call goes, as far as they can.
             pool.shutdownNow();
             try {
                 pool.awaitTermination(STOP_WAIT.toSeconds(), TimeUnit.SECONDS);
             } catch (InterruptedException again) {
                 // stopping anyway
             }
+            start.forEach(o -> claims.release(o.domain(), id));
             Thread.currentThread().interrupt();
             return snapshot();
         }
@@ -136,23 +163,24 @@ final class PolicyRunner {
     private void domain(int index) {
         DomainOutcome o = outcome(index);
         String name = o.domain();
-        Optional<String> holder = busy.take(name, policy.name());
-        if (holder.isPresent()) {
-            skip(index, "busy: a run of policy " + holder.get() + " is still working on it");
-            return;
-        }
+        boolean slot = false;
         try {
-            Optional<Backup> running = backups.list(name, Set.of()).stream()
+            slots.acquire();
+            slot = true;
+            DomainRef domain = backups.domains().stream().filter(d -> d.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("domain " + name + " is not defined any more"));
+            Optional<Backup> running = backups.list(domain.uuid().toString(), Set.of()).stream()
                     .filter(b -> b.state() == JobState.RUNNING && !b.uuid().equals(o.backup())).findFirst();
             if (running.isPresent()) {
-                skip(index, "busy: backup " + running.get().uuid() + " is still running");
+                LOG.warn("Policy {}: domain {} skipped, backup {} is still running", policy.name(), name, running.get().uuid());
+                set(index, Result.SKIPPED, null, 0, 0, "busy: backup " + running.get().uuid() + " is still running");
                 return;
             }
-            UUID uuid = backUp(index, name, o.backup());
+            UUID uuid = backUp(index, domain, o.backup());
             set(index, Result.RUNNING, uuid, 0, 0, "");
-            int pruned = prune(name);
+            int pruned = prune(domain);
             set(index, Result.RUNNING, uuid, pruned, 0, "");
-            String damaged = verify(index, name, uuid, pruned);
+            String damaged = verify(index, domain, uuid, pruned);
             set(index, damaged.isEmpty() ? Result.DONE : Result.FAILED, uuid, pruned, outcome(index).verified(), damaged);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // stopping: the outcome stays open in the journal
@@ -164,15 +192,18 @@ final class PolicyRunner {
             LOG.warn("Policy {}: domain {} failed: {}", policy.name(), name, e.getMessage());
             set(index, Result.FAILED, now.backup(), now.pruned(), now.verified(), String.valueOf(e.getMessage()));
         } finally {
-            busy.release(name);
+            if (slot) {
+                slots.release();
+            }
+            claims.release(name, id);
         }
     }
 
     /**
-     * The domain's backup of this run: the one the journal names, when it exists (a resumed run),
-     * waited for; else a new one under a UUID recorded before it starts.
+     * The domain's backup of this run: the one the journal names, when it exists and has not
+     * failed (a resumed run), waited for; else a new one under a UUID recorded before it starts.
      */
-    private UUID backUp(int index, String domain, UUID recorded) throws InterruptedException {
+    private UUID backUp(int index, DomainRef domain, UUID recorded) throws InterruptedException {
         if (recorded != null) {
             Optional<Backup> existing = backups.lookup(recorded);
             if (existing.isPresent() && existing.get().state() != JobState.FAILED) {
@@ -180,13 +211,14 @@ final class PolicyRunner {
             }
         }
         if (policy.target() != null) {
-            backups.setDefaultTarget(domain, policy.target(), Set.<ModifyFlag>of());
+            backups.setDefaultTarget(domain.uuid().toString(), policy.target(), Set.<ModifyFlag>of());
         }
-        Set<CreateFlag> flags = policy.fullRule().flags(backups.list(domain, Set.of()), clock.instant());
+        Set<CreateFlag> flags = policy.fullRule().flags(backups.list(domain.uuid().toString(), Set.of()), clock.instant());
         UUID uuid = UUID.randomUUID();
         set(index, Result.RUNNING, uuid, 0, 0, "");
-        Backup started = backups.create(domain, new BackupRequest(uuid, "policy " + policy.name(), null, List.of()), flags);
-        LOG.info("Policy {}: {} backup {} of {} started", policy.name(), started.kind().name().toLowerCase(), uuid, domain);
+        Backup started = backups.create(domain.uuid().toString(),
+                new BackupRequest(uuid, Policy.description(policy.name()), null, List.of()), flags);
+        LOG.info("Policy {}: {} backup {} of {} started", policy.name(), started.kind().name().toLowerCase(), uuid, domain.name());
         return await(started);
     }
 
@@ -203,31 +235,37 @@ final class PolicyRunner {
         return b.uuid();
     }
 
-    private int prune(String domain) {
+    private int prune(DomainRef domain) throws InterruptedException {
         if (!policy.retention().any()) {
             return 0;
         }
-        List<PruneDecision> plan = pruner.plan(domain, policy.retention());
-        Set<String> repositories = pruner.apply(plan);
+        List<PruneDecision> plan = pruner.plan(domain, policy.retention(), policy.name());
+        Pruner.Applied applied = pruner.apply(plan);
         synchronized (this) {
-            toCollect.addAll(repositories);
+            toCollect.addAll(applied.repositories());
         }
-        return (int) plan.stream().filter(d -> !d.keep()).count();
+        if (applied.failure() != null) {
+            throw applied.failure();
+        }
+        return applied.removed();
     }
 
     /** Verifies the domain's repository backups not verified for {@code verify.after.days}; returns what is damaged. */
-    private String verify(int index, String domain, UUID uuid, int pruned) {
+    private String verify(int index, DomainRef domain, UUID uuid, int pruned) throws InterruptedException {
         if (policy.verifyAfterDays() == 0) {
             return "";
         }
         Instant now = clock.instant();
         Instant due = now.minus(Duration.ofDays(policy.verifyAfterDays()));
-        List<Backup> mine = backups.list(domain, Set.of()).stream()
+        List<Backup> mine = backups.list(domain.uuid().toString(), Set.of()).stream()
                 .filter(b -> b.state() == JobState.COMPLETED && b.inRepository()).toList();
         journal.keepVerified(backups.list(null, Set.of()).stream().map(Backup::uuid).collect(Collectors.toSet()));
         int verified = 0;
         List<String> damaged = new ArrayList<>();
         for (Backup b : mine) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
             if (journal.verifiedAt(b.uuid()).filter(t -> t.isAfter(due)).isPresent()) {
                 continue;
             }
@@ -255,11 +293,6 @@ final class PolicyRunner {
                         + "takes the chunks", policy.name(), url, e.getMessage());
             }
         }
-    }
-
-    private void skip(int index, String why) {
-        LOG.warn("Policy {}: domain {} skipped, {}", policy.name(), outcome(index).domain(), why);
-        set(index, Result.SKIPPED, null, 0, 0, why);
     }
 
     private synchronized DomainOutcome outcome(int index) {

@@ -1,6 +1,10 @@
 /**
- * Policies (issue 16, in progress): scheduled backups, retention and verification. So far the
- * retention rules ({@link org.virtbackup.impl.policy.Retention}), as Proxmox Backup Server's
- * prune defines them.
+ * Policies: scheduled backups, retention and verification. A {@link
+ * org.virtbackup.impl.policy.PolicyDefinition} per factory configuration feeds the {@link
+ * org.virtbackup.impl.policy.PolicyEngine} (schedules on Karaf's scheduler, catch-up, runs cut
+ * short finished), which starts a {@link org.virtbackup.impl.policy.PolicyRunner} per run; the
+ * {@link org.virtbackup.impl.policy.Pruner} applies the {@link org.virtbackup.impl.policy.Retention}
+ * (Proxmox's rules), and the {@link org.virtbackup.impl.policy.PolicyJournal} keeps what a restart
+ * must not lose.
  */
 package org.virtbackup.impl.policy;

@@ -47,12 +47,31 @@ class PolicyJournalTest {
     }
 
     @Test
-    void anOlderRunDoesNotReplaceANewerOne() {
+    void everyOpenRunIsKeptAndTheNewestRunIsTheLast() {
         PolicyJournal j = PolicyJournal.open(tmp, "p", T0);
+        PolicyRun older = new PolicyRun("p", T0.plusSeconds(10), null, "schedule", List.of());
         PolicyRun newer = new PolicyRun("p", T0.plusSeconds(20), null, "schedule", List.of());
+        j.record(older);
         j.record(newer);
-        j.record(new PolicyRun("p", T0.plusSeconds(10), T0.plusSeconds(30), "schedule", List.of()));
-        assertEquals(Optional.of(newer), PolicyJournal.open(tmp, "p", T0).lastRun());
+        PolicyJournal again = PolicyJournal.open(tmp, "p", T0);
+        assertEquals(List.of(older, newer), again.openRuns(), "both are finished at the next start");
+        assertEquals(Optional.of(newer), again.lastRun());
+
+        PolicyRun olderEnded = new PolicyRun("p", older.started(), T0.plusSeconds(30), "schedule", List.of());
+        j.record(olderEnded);
+        again = PolicyJournal.open(tmp, "p", T0);
+        assertEquals(List.of(newer), again.openRuns());
+        assertEquals(Optional.of(newer), again.lastRun(), "the newest run, open, not the last to end");
+    }
+
+    @Test
+    void aClosedJournalWritesNothingMore() {
+        PolicyJournal j = PolicyJournal.open(tmp, "p", T0);
+        PolicyRun open = new PolicyRun("p", T0.plusSeconds(10), null, "schedule", List.of());
+        j.record(open);
+        j.close();
+        j.record(new PolicyRun("p", open.started(), T0.plusSeconds(30), "schedule", List.of()));
+        assertEquals(List.of(open), PolicyJournal.open(tmp, "p", T0).openRuns(), "a stopped engine's late thread");
     }
 
     @Test

@@ -66,6 +66,9 @@ class RetentionTest {
                 kept(SIMPLE2, new Retention(NO, NO, 1, 1, 1, NO)));
         assertEquals(List.of("2018-11-15T11:59:15Z", "2019-12-04T11:59:15Z"),
                 kept(SIMPLE2, new Retention(NO, NO, NO, NO, 1, 1)));
+        // The README's example: each rule in turn, then a yearly one over the years left.
+        assertEquals(List.of("2018-11-15T11:59:15Z", "2019-11-22T11:59:15Z", "2019-12-01T11:59:15Z", "2019-12-04T11:59:15Z"),
+                kept(SIMPLE2, new Retention(NO, NO, 1, 1, 1, 1)));
     }
 
     @Test
