@@ -61,7 +61,7 @@ cleanup() {
     if [[ ${STARTED_KARAF:-no} == yes ]]; then
         "$KARAF/bin/stop" >/dev/null 2>&1 || true
     fi
-    rm -rf "$work" "${repo:-}"
+    rm -rf "$work" "${repo:-}" "${policy_cfg:-}"
 }
 trap cleanup EXIT
 
@@ -186,12 +186,37 @@ fi
 rm -f "$restored_b"
 client "backup:delete $ua" >/dev/null
 client "backup:delete $ub" >/dev/null
+
+# ------------------------------------------------------------------------------ policy
+# A policy as an operator writes one: three runs on demand, keeping the last two.
+policy_cfg=$KARAF/etc/org.virtbackup.policy-demo.cfg
+say "a policy ($policy_cfg): $name-a into the repository, keep.last = 2, verifying new backups"
+printf 'name = demo\ndomains = %s\ntarget = file://%s\nkeep.last = 2\nverify.after.days = 1\n' "$name-a" "$repo" \
+    > "$policy_cfg"
+for _ in $(seq 1 30); do client "backup:policies" | grep -q '^demo:' && break; sleep 1; done
+for i in 1 2 3; do
+    guest_write "$name-a" "0x$((30 + i))" 8M 1M
+    say "backup:policy-run demo (run $i)"
+    client "backup:policy-run demo" | tr -d '\r' | sed 's/^/    /'
+done
+client "backup:policies" | tr -d '\r' | sed 's/^/    /'
+kept=$(client "backup:list $name-a" | tr -d '\r' | grep -c completed || true)
+if [[ $kept == 2 ]]; then
+    say "the retention kept the last two of the three backups (the first was deleted, its chunks collected)"
+else
+    say "MISMATCH: $kept backups of $name-a left, the retention keeps 2"
+    ok=no
+fi
+say "backup:prune --dry-run demo: what a prune would keep, and why"
+client "backup:prune --dry-run demo" | tr -d '\r' | sed 's/^/    /'
+rm -f "$policy_cfg"
+client "backup:delete --all $(client "backup:list $name-a" | tr -d '\r' | grep -o -m1 '[0-9a-f]\{8\}-[0-9a-f-]\{27\}')" >/dev/null
 client "backup:gc file://$repo" | tr -d '\r' | sed 's/^/    /'
 for g in "$name-a" "$name-b"; do
     client "backup:target --clear $g" >/dev/null
 done
 if [[ $ok == yes ]]; then
-    say "OK: backed up, restored into a new domain, and the bytes match the guest at backup time; a repository deduplicated two clones and restored one"
+    say "OK: backed up, restored into a new domain, and the bytes match the guest at backup time; a repository deduplicated two clones and restored one; a policy kept the last two of its backups"
     exit 0
 fi
 exit 1

@@ -142,10 +142,21 @@ public final class PolicyEngine implements PolicyService {
     }
 
     private void activate(Policy policy) {
-        PolicyJournal journal = journals.computeIfAbsent(policy.name(), n -> PolicyJournal.open(directory, n, clock.instant()));
-        slots.put(policy.name(), new Semaphore(policy.maxConcurrent()));
+        PolicyJournal journal;
+        try {
+            journal = journals.computeIfAbsent(policy.name(), n -> PolicyJournal.open(directory, n, clock.instant()));
+        } catch (RuntimeException e) {
+            LOG.error("Policy {} does not run: {}", policy.name(), e.getMessage());
+            unscheduled.put(policy.name(), e.getMessage());
+            return; // listed with the problem; run() refuses it
+        }
+        // A new limit applies once no run of the policy holds the old one's permits.
+        Semaphore held = slots.get(policy.name());
+        if (held == null || runners(policy.name()).isEmpty()) {
+            slots.put(policy.name(), new Semaphore(policy.maxConcurrent()));
+        }
         policy.cron().ifPresent(cron -> schedule(policy, cron, journal));
-        if (!takenUp.contains(policy.name())) {
+        if (takenUp.add(policy.name())) { // once per engine, even if it fails: never a run resumed twice
             takeUp(policy, journal);
         }
         LOG.info("Policy {} ready: domains {}, schedule {}", policy.name(), policy.domains(),
@@ -159,7 +170,7 @@ public final class PolicyEngine implements PolicyService {
             return;
         }
         try {
-            scheduler.schedule((Runnable) () -> start(policy, journal, "schedule"),
+            scheduler.schedule((Runnable) () -> fire(policy, journal),
                     scheduler.EXPR(cron.expression()).name(JOB_PREFIX + policy.name()).canRunConcurrently(true));
             unscheduled.remove(policy.name());
         } catch (SchedulerError | RuntimeException e) {
@@ -184,10 +195,18 @@ public final class PolicyEngine implements PolicyService {
                 LOG.info("Policy {}: a run was missed since {}; catching up once", policy.name(), since);
                 start(policy, journal, "catch-up");
             }
-            takenUp.add(policy.name());
         } catch (RuntimeException e) {
-            LOG.error("Policy {}: could not take up its runs at start ({}); they are taken up when its configuration "
-                    + "comes again, or run it with backup:policy-run", policy.name(), e.getMessage(), e);
+            LOG.error("Policy {}: could not take up its runs at start ({}); they are taken up at the next start of the "
+                    + "service, or run it now with backup:policy-run", policy.name(), e.getMessage(), e);
+        }
+    }
+
+    /** A firing of the schedule: nothing escapes into the scheduler's thread. */
+    private void fire(Policy policy, PolicyJournal journal) {
+        try {
+            start(policy, journal, "schedule");
+        } catch (RuntimeException e) {
+            LOG.error("Policy {}: the scheduled run did not start: {}", policy.name(), e.getMessage(), e);
         }
     }
 
@@ -200,18 +219,24 @@ public final class PolicyEngine implements PolicyService {
                 new Pruner(backups, zone), clock, poll);
         PolicyRun run = first.apply(runner);
         runners(policy.name()).add(runner);
+        try {
+            runs.execute(() -> {
+                try {
+                    runner.work(events::ended);
+                } catch (RuntimeException e) {
+                    LOG.error("Policy {}: the run of {} stopped: {}", policy.name(), run.started(), e.toString(), e);
+                } finally {
+                    runners(policy.name()).remove(runner);
+                }
+            });
+        } catch (RuntimeException e) { // the engine stops meanwhile: the run stays open for the next start
+            runners(policy.name()).remove(runner);
+            runner.letGo();
+            throw new BackupException(ErrorCode.INVALID_STATE, "policy " + policy.name() + ": the service is stopping");
+        }
         events.started(run);
         LOG.info("Policy {}: run started ({}), domains {}", policy.name(), run.trigger(),
                 run.outcomes().stream().map(o -> o.domain()).toList());
-        runs.execute(() -> {
-            try {
-                runner.work(events::ended);
-            } catch (RuntimeException e) {
-                LOG.error("Policy {}: the run of {} stopped: {}", policy.name(), run.started(), e.toString(), e);
-            } finally {
-                runners(policy.name()).remove(runner);
-            }
-        });
         return run;
     }
 
@@ -230,7 +255,8 @@ public final class PolicyEngine implements PolicyService {
                     ? "another configuration is named " + d.name() + ": only the first one runs"
                     : unscheduled.getOrDefault(d.name(), "");
             Optional<PolicyRun> last = !runs ? Optional.empty() : runners(d.name()).stream().map(PolicyRunner::snapshot)
-                    .max(Comparator.comparing(PolicyRun::started)).or(() -> journals.get(d.name()).lastRun());
+                    .max(Comparator.comparing(PolicyRun::started))
+                    .or(() -> Optional.ofNullable(journals.get(d.name())).flatMap(PolicyJournal::lastRun));
             out.add(new PolicyStatus(d.name(), d.domains(), p.flatMap(Policy::cron).map(CronSchedule::expression).orElse(""),
                     p.flatMap(Policy::cron).flatMap(c -> c.next(now)).orElse(null), problem, last.orElse(null)));
         }
@@ -241,7 +267,12 @@ public final class PolicyEngine implements PolicyService {
     @Override
     public PolicyRun run(String name) {
         Policy policy = usable(name);
-        return start(policy, journals.get(name), "demand");
+        PolicyJournal journal = journals.get(name);
+        if (journal == null) {
+            throw new BackupException(ErrorCode.INVALID_STATE, "policy " + name + " does not run: "
+                    + unscheduled.getOrDefault(name, "its state could not be read"));
+        }
+        return start(policy, journal, "demand");
     }
 
     @Override

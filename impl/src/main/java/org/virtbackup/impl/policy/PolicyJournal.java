@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,6 +32,7 @@ import org.virtbackup.impl.config.Paths;
 public final class PolicyJournal {
 
     private final Path file;
+    private final String policyName;
     private final Instant created;
     /** Runs still open, by start: each is finished at the next start if the service stops first. */
     private final Map<Instant, PolicyRun> open = new TreeMap<>();
@@ -38,8 +40,9 @@ public final class PolicyJournal {
     private final Map<UUID, Instant> verified = new HashMap<>();
     private boolean closed;
 
-    private PolicyJournal(Path file, Instant created) {
+    private PolicyJournal(Path file, String policy, Instant created) {
         this.file = file;
+        this.policyName = policy;
         this.created = created;
     }
 
@@ -48,13 +51,13 @@ public final class PolicyJournal {
         Path file = Paths.privateDirectory(directory).resolve(policy + ".state");
         try {
             if (!Files.exists(file)) {
-                PolicyJournal fresh = new PolicyJournal(file, now);
+                PolicyJournal fresh = new PolicyJournal(file, policy, now);
                 fresh.save();
                 return fresh;
             }
             Properties p = new Properties();
             p.load(new StringReader(Files.readString(file, StandardCharsets.UTF_8)));
-            PolicyJournal j = new PolicyJournal(file, Instant.ofEpochMilli(Long.parseLong(p.getProperty("created"))));
+            PolicyJournal j = new PolicyJournal(file, policy, Instant.ofEpochMilli(Long.parseLong(p.getProperty("created"))));
             for (int r = 0; p.getProperty("run." + r + ".started") != null; r++) {
                 PolicyRun run = readRun(policy, p, "run." + r + ".");
                 if (run.over()) {
@@ -90,6 +93,16 @@ public final class PolicyJournal {
             }
         }
         return Optional.ofNullable(newest);
+    }
+
+    /** A start time (to the millisecond, as kept) that no run of the policy has: it names the run. */
+    public synchronized Instant newStart(Instant now) {
+        Instant t = now.truncatedTo(ChronoUnit.MILLIS);
+        while (open.containsKey(t) || lastEnded != null && !lastEnded.started().isBefore(t)) {
+            t = t.plusMillis(1);
+        }
+        open.put(t, new PolicyRun(policyName, t, null, "starting", List.of())); // taken, until recorded
+        return t;
     }
 
     /** The runs not ended, oldest first. */

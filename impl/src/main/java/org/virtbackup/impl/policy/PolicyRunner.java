@@ -81,7 +81,7 @@ final class PolicyRunner {
         PolicySubject.run(subject, () -> backups.domains().stream().map(DomainRef::name)
                 .filter(policy::covers).sorted().forEach(domains::add));
         domains.forEach(d -> outcomes.add(new DomainOutcome(d, Result.QUEUED, null, 0, 0, "")));
-        return open(clock.instant(), trigger);
+        return open(journal.newStart(clock.instant()), trigger);
     }
 
     /** A run cut short, taken up again: its domains not yet done are. */
@@ -96,6 +96,22 @@ final class PolicyRunner {
     /** Records the run and claims its unfinished domains; those another run holds are skipped now. */
     private PolicyRun open(Instant started, String trigger) {
         run = new PolicyRun(policy.name(), started, null, trigger, outcomes);
+        try {
+            return claimAndRecord(started, trigger);
+        } catch (RuntimeException e) {
+            letGo();
+            throw e;
+        }
+    }
+
+    /** Releases the run's claims: it will not work (the service stops, or it could not be recorded). */
+    synchronized void letGo() {
+        if (id != null) {
+            outcomes.forEach(o -> claims.release(o.domain(), id));
+        }
+    }
+
+    private PolicyRun claimAndRecord(Instant started, String trigger) {
         id = policy.name() + " of " + run.started();
         for (int i = 0; i < outcomes.size(); i++) {
             DomainOutcome o = outcomes.get(i);
@@ -146,7 +162,7 @@ final class PolicyRunner {
             } catch (InterruptedException again) {
                 // stopping anyway
             }
-            start.forEach(o -> claims.release(o.domain(), id));
+            letGo();
             Thread.currentThread().interrupt();
             return snapshot();
         }
@@ -205,7 +221,8 @@ final class PolicyRunner {
      */
     private UUID backUp(int index, DomainRef domain, UUID recorded) throws InterruptedException {
         if (recorded != null) {
-            Optional<Backup> existing = backups.lookup(recorded);
+            // The domain's, not another of the same name defined meanwhile.
+            Optional<Backup> existing = backups.lookup(recorded).filter(b -> b.domain().uuid().equals(domain.uuid()));
             if (existing.isPresent() && existing.get().state() != JobState.FAILED) {
                 return await(existing.get());
             }

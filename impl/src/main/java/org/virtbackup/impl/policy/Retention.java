@@ -92,7 +92,9 @@ public record Retention(int last, int hourly, int daily, int weekly, int monthly
                     break;
                 }
                 kept.add(p);
-                marks.put(b, new Decision<>(b, time.apply(b), true, rule + " (" + p + ")"));
+                // keep-last's period is the backup itself: its rank says more than its time.
+                String which = rule.equals("keep-last") ? "" : p + ", ";
+                marks.put(b, new Decision<>(b, time.apply(b), true, rule + " (" + which + kept.size() + " of " + keep + ")"));
             } else {
                 marks.put(b, new Decision<>(b, time.apply(b), false, rule + " keeps a newer backup of " + p));
             }

@@ -65,6 +65,18 @@ class PolicyJournalTest {
     }
 
     @Test
+    void twoRunsStartedInOneMillisecondHaveTwoNames() {
+        PolicyJournal j = PolicyJournal.open(tmp, "p", T0);
+        Instant now = T0.plusNanos(123_456);
+        Instant first = j.newStart(now);
+        Instant second = j.newStart(now);
+        assertEquals(T0, first);
+        assertEquals(T0.plusMillis(1), second, "the journal keys runs by start: a scheduled and a manual one at once");
+        j.record(new PolicyRun("p", second, T0.plusSeconds(5), "demand", List.of()));
+        assertTrue(j.newStart(now).isAfter(second), "never before the last ended run either");
+    }
+
+    @Test
     void aClosedJournalWritesNothingMore() {
         PolicyJournal j = PolicyJournal.open(tmp, "p", T0);
         PolicyRun open = new PolicyRun("p", T0.plusSeconds(10), null, "schedule", List.of());
