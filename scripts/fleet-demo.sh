@@ -88,15 +88,7 @@ for host in first second; do
 done
 
 say "two guests cloned from one image with 64 MiB of data; the second then changed by 4 MiB"
-writes=()
-for i in $(seq 0 63); do writes+=(-c "write -P $((i + 1)) ${i}M 1M"); done
-qemu-img create -q -f qcow2 "$work/template.qcow2" 256M
-qemu-io -f qcow2 "${writes[@]}" "$work/template.qcow2" >/dev/null
-cp "$work/template.qcow2" "$work/a.qcow2"
-cp "$work/template.qcow2" "$work/b.qcow2"
-guest_create "fleet-$tag-a" "$work/a.qcow2" -
-guest_create "fleet-$tag-b" "$work/b.qcow2" -
-guest_write "fleet-$tag-b" 0xe1 200M 4M
+guest_clone_pair "fleet-$tag-a" "fleet-$tag-b" "$work" || { say "cannot create the cloned guests"; exit 1; }
 cp "$work/template.qcow2" "$work/expected-a.qcow2"   # guest a writes nothing
 
 param() { on "$1" "backup:params $2" | awk -F'|' -v k="$3" '{ gsub(/ /, "", $1) } $1 == k { gsub(/ /, "", $2); print $2 }'; }

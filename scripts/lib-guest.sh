@@ -217,6 +217,19 @@ guest_write() {
     return 1
 }
 
+# guest_clone_pair NAME_A NAME_B DIR
+#   Two running guests cloned from one 256 MiB image holding 64 MiB of distinct data (MiB i filled
+#   with byte i+1, DIR/template.qcow2, kept), the second then changed by 4 MiB (0xe1 at 200 MiB)
+#   through its block layer. Their disks are DIR/NAME_A.qcow2 and DIR/NAME_B.qcow2.
+guest_clone_pair() {
+    local a=$1 b=$2 dir=$3 writes=() i
+    for i in $(seq 0 63); do writes+=(-c "write -P $((i + 1)) ${i}M 1M"); done
+    qemu-img create -q -f qcow2 "$dir/template.qcow2" 256M || return 1
+    qemu-io -f qcow2 "${writes[@]}" "$dir/template.qcow2" >/dev/null || return 1
+    cp "$dir/template.qcow2" "$dir/$a.qcow2" && cp "$dir/template.qcow2" "$dir/$b.qcow2" || return 1
+    guest_create "$a" "$dir/$a.qcow2" - && guest_create "$b" "$dir/$b.qcow2" - && guest_write "$b" 0xe1 200M 4M
+}
+
 # guest_destroy NAME
 #   Stops the domain (virsh destroy, if running) and undefines it together with its checkpoint,
 #   snapshot and managed-save metadata. A domain that does not exist is not an error (so it

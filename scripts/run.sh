@@ -151,15 +151,7 @@ say "deleted backup $uuid and the restored domain"
 # Two guests cloned from one image back up into one repository: the second stores what differs.
 repo=$KARAF/data/virt-backup-targets/demo-repository-${name##*-}
 say "a repository at $repo: two guests cloned from one image with 64 MiB of data, the second then changed by 4 MiB"
-writes=()
-for i in $(seq 0 63); do writes+=(-c "write -P $((i + 1)) ${i}M 1M"); done
-qemu-img create -q -f qcow2 "$work/template.qcow2" 256M
-qemu-io -f qcow2 "${writes[@]}" "$work/template.qcow2" >/dev/null
-cp "$work/template.qcow2" "$work/clone-a.qcow2"
-cp "$work/template.qcow2" "$work/clone-b.qcow2"
-guest_create "$name-a" "$work/clone-a.qcow2" -
-guest_create "$name-b" "$work/clone-b.qcow2" -
-guest_write "$name-b" 0xe1 200M 4M
+guest_clone_pair "$name-a" "$name-b" "$work" || { say "cannot create the cloned guests"; exit 1; }
 cp "$work/template.qcow2" "$work/expected-b.qcow2"
 qemu-io -f qcow2 -c 'write -P 0xe1 200M 4M' "$work/expected-b.qcow2" >/dev/null
 for g in "$name-a" "$name-b"; do

@@ -14,7 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
 import javax.security.auth.Subject;
 
@@ -28,7 +27,6 @@ import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.ModifyFlag;
-import org.virtbackup.api.VerifyResult;
 import org.virtbackup.api.policy.DomainOutcome;
 import org.virtbackup.api.policy.DomainOutcome.Result;
 import org.virtbackup.api.policy.PolicyRun;
@@ -57,6 +55,7 @@ final class PolicyRunner {
     private final Clock clock;
     private final Duration poll;
     private final Subject subject;
+    private final DueVerification verification;
     private final List<DomainOutcome> outcomes = new ArrayList<>();
     private final Set<String> toCollect = new LinkedHashSet<>();
     private PolicyRun run;
@@ -73,6 +72,7 @@ final class PolicyRunner {
         this.clock = clock;
         this.poll = poll;
         this.subject = PolicySubject.of(policy.name());
+        this.verification = new DueVerification(backups, journal, policy.verifyAfterDays(), clock);
     }
 
     /** A new run over the policy's domains as libvirt knows them now, recorded, not yet going. */
@@ -196,7 +196,7 @@ final class PolicyRunner {
             set(index, Result.RUNNING, uuid, 0, 0, "");
             int pruned = prune(domain);
             set(index, Result.RUNNING, uuid, pruned, 0, "");
-            String damaged = verify(index, domain, uuid, pruned);
+            String damaged = verification.verify(domain, n -> set(index, Result.RUNNING, uuid, pruned, n, ""));
             set(index, damaged.isEmpty() ? Result.DONE : Result.FAILED, uuid, pruned, outcome(index).verified(), damaged);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // stopping: the outcome stays open in the journal
@@ -265,35 +265,6 @@ final class PolicyRunner {
             throw applied.failure();
         }
         return applied.removed();
-    }
-
-    /** Verifies the domain's repository backups not verified for {@code verify.after.days}; returns what is damaged. */
-    private String verify(int index, DomainRef domain, UUID uuid, int pruned) throws InterruptedException {
-        if (policy.verifyAfterDays() == 0) {
-            return "";
-        }
-        Instant now = clock.instant();
-        Instant due = now.minus(Duration.ofDays(policy.verifyAfterDays()));
-        List<Backup> mine = backups.list(domain.uuid().toString(), Set.of()).stream()
-                .filter(b -> b.state() == JobState.COMPLETED && b.inRepository()).toList();
-        journal.keepVerified(backups.list(null, Set.of()).stream().map(Backup::uuid).collect(Collectors.toSet()));
-        int verified = 0;
-        List<String> damaged = new ArrayList<>();
-        for (Backup b : mine) {
-            if (Thread.interrupted()) {
-                throw new InterruptedException();
-            }
-            if (journal.verifiedAt(b.uuid()).filter(t -> t.isAfter(due)).isPresent()) {
-                continue;
-            }
-            VerifyResult r = backups.verify(b.uuid());
-            journal.verified(b.uuid(), now);
-            set(index, Result.RUNNING, uuid, pruned, ++verified, "");
-            if (!r.whole()) {
-                damaged.add("backup " + b.uuid() + " is damaged (" + r.damaged().size() + " chunks)");
-            }
-        }
-        return String.join("; ", damaged);
     }
 
     /** Collects each repository the run pruned, once; a failure is the run's news, logged, not a domain's. */

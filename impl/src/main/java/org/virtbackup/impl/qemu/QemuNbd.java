@@ -134,7 +134,9 @@ public final class QemuNbd {
         Server server = new Server(p, socket, log);
         long deadline = System.nanoTime() + startLimit.toNanos();
         try {
-            while (!Files.exists(socket)) {
+            // The pid file, not the socket: qemu-nbd binds the socket before it listens (a connect
+            // between the two is refused) and writes the pid file once it listens.
+            while (!Files.exists(socket) || !Files.exists(Path.of(socket + PID))) {
                 if (!p.isAlive() || System.nanoTime() > deadline) {
                     String why = Files.exists(log) ? Files.readString(log).strip() : "";
                     server.close();
