@@ -91,8 +91,10 @@ class LeasesTest {
         assertTrue(waited >= 2500 && waited < 15_000, "waited for the lease time (4 s, to the file system's clock): " + waited);
         assertFalse(store.exists("locks/write-elsewhere"), "the dead lease is removed");
 
-        Process gone = new ProcessBuilder("true").start();
+        // alive until its start time is read (the kernel forgets it on exit), then ended by us
+        Process gone = new ProcessBuilder("sleep", "60").start();
         long started = gone.info().startInstant().orElseThrow().toEpochMilli();
+        gone.destroy();
         gone.waitFor();
         lease(repo, "locks/write-killed", "host=" + Leases.thisHost() + "\npid=" + gone.pid() + "\nstarted=" + started
                 + "\npurpose=backup of a killed Karaf");
