@@ -5,7 +5,7 @@
  * <p>The XML accepted and produced by the service is described by {@code domainbackup.xsd} in
  * this package (load it with {@code BackupService.class.getResource("domainbackup.xsd")}).
  */
-@Version("1.5.0")
+@Version("1.6.0")
 @Export
 package org.virtbackup.api;
 

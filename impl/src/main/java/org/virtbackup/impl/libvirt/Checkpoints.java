@@ -37,6 +37,19 @@ public final class Checkpoints {
         return PREFIX + backup;
     }
 
+    /** The backup whose checkpoint this is, {@code null} for a name virt-backup did not give. */
+    public static UUID backupNamed(String checkpoint) {
+        if (!checkpoint.startsWith(PREFIX)) {
+            return null;
+        }
+        try {
+            UUID backup = UUID.fromString(checkpoint.substring(PREFIX.length()));
+            return nameFor(backup).equals(checkpoint) ? backup : null; // the canonical spelling only
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     /** The checkpoint XML: a bitmap on each chosen disk, none on the others. */
     public static String xml(String name, List<DomainDisk> all, Set<String> chosen) {
         StringBuilder xml = new StringBuilder("<domaincheckpoint><name>").append(SafeXml.escape(name)).append("</name><disks>");

@@ -42,6 +42,7 @@ import org.virtbackup.api.XmlFlag;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.jobs.DomainLocks;
+import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.repository.Repositories;
 import org.virtbackup.impl.xml.TargetXml;
@@ -146,7 +147,7 @@ public final class BackupServiceImpl implements BackupService {
 
     @Override
     public Backup create(String domain, String backupXml, Set<CreateFlag> flags) {
-        return create(domain, parts.requests.backup(backupXml), flags);
+        return create(domain, parts.requests.backup(backupXml, Checkpoints::backupNamed), flags);
     }
 
     @Override
@@ -155,16 +156,24 @@ public final class BackupServiceImpl implements BackupService {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "<server> is for unmanaged backups (startUnmanaged); "
                     + "a managed backup keeps its data in its target");
         }
+        if (!request.targets().isEmpty()) {
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "per-disk targets " + request.targets().keySet()
+                    + " are not supported yet; backups go to the domain's target");
+        }
         return start(BackupMode.MANAGED, domain, request, flags);
     }
 
     @Override
     public Backup startUnmanaged(String domain, String backupXml, Set<CreateFlag> flags) {
-        return startUnmanaged(domain, parts.requests.export(backupXml), flags);
+        return startUnmanaged(domain, parts.requests.export(backupXml, Checkpoints::backupNamed), flags);
     }
 
     @Override
     public Backup startUnmanaged(String domain, BackupRequest request, Set<CreateFlag> flags) {
+        if (!request.targets().isEmpty()) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "an unmanaged backup stores nothing, so its disks "
+                    + "take no target; a third party reads the NBD export");
+        }
         return start(BackupMode.UNMANAGED, domain, request, flags);
     }
 

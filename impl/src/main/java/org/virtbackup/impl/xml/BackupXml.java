@@ -5,11 +5,9 @@ import java.io.StringWriter;
 import java.math.BigDecimal;
 import java.net.URL;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 import javax.xml.XMLConstants;
@@ -66,25 +64,25 @@ public final class BackupXml {
         }
     }
 
-    /** Parses an input document of create or restore; null or blank is an empty request. */
+    /** Parses an input document of restore, or of create; null or blank is an empty request. */
     public BackupDocument parseRequest(String xml) {
+        return parseRequest(xml, LibvirtDialect.Mode.PUSH);
+    }
+
+    /**
+     * Parses an input document; null or blank is an empty request.
+     *
+     * @param mode what the caller does, whose opposite in libvirt's {@code mode} is refused first
+     */
+    public BackupDocument parseRequest(String xml, LibvirtDialect.Mode mode) {
         if (xml == null || xml.isBlank()) {
-            return new BackupDocument(null, null, null, List.of(), null, null);
+            return BackupDocument.empty();
         }
         DomainBackupElement e = unmarshal(xml, "backup XML", true);
-        Set<String> seen = new HashSet<>();
-        var disks = e.disks().stream().map(d -> {
-            if (!seen.add(d.name)) {
-                throw invalid("backup XML: disk '" + d.name + "' is named twice in <disks>");
-            }
-            if (d.target != null && (d.target.file == null || d.target.repository != null)) {
-                throw invalid("backup XML: the <target> of disk '" + d.name + "' names a file (file='/path'); a "
-                        + "repository is set for the domain (setDefaultTarget), not per disk");
-            }
-            return new BackupDocument.DiskTarget(d.name, d.target == null ? null : d.target.file);
-        }).toList();
-        return new BackupDocument(uuid(e.uuid), e.description, e.parent == null ? null : uuid(e.parent.uuid), disks,
-                e.domainName, server(e.server));
+        mode.check(e.dialectMode);
+        return new BackupDocument(uuid(e.uuid), e.description, e.parent == null ? null : uuid(e.parent.uuid),
+                LibvirtDialect.incremental(e), LibvirtDialect.disks(e), e.domainName, server(e.server), e.dialectMode,
+                e.server == null ? null : e.server.socket);
     }
 
     /** Reads a descriptor written by {@link #write}. */

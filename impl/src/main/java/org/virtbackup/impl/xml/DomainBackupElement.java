@@ -19,7 +19,7 @@ import org.w3c.dom.Element;
 @XmlRootElement(name = "domainbackup")
 @XmlAccessorType(XmlAccessType.FIELD)
 @XmlType(propOrder = {"uuid", "creationTime", "completionTime", "description", "domainName", "parent", "state",
-    "kind", "mode", "checkpoint", "message", "damaged", "server", "domainref", "disks", "domain"})
+    "kind", "mode", "checkpoint", "incremental", "message", "damaged", "server", "domainref", "disks", "domain"})
 class DomainBackupElement {
     String uuid;
     BigDecimal creationTime;
@@ -31,6 +31,8 @@ class DomainBackupElement {
     String kind;
     String mode;
     String checkpoint;
+    /** libvirt's dialect: the checkpoint an incremental backup starts from. */
+    String incremental;
     String message;
     String damaged;
     Server server;
@@ -41,6 +43,9 @@ class DomainBackupElement {
     /** The only element the schema lets through here is {@code <domain>}. */
     @XmlAnyElement
     Element domain;
+    /** libvirt's dialect: push or pull. */
+    @XmlAttribute(name = "mode")
+    String dialectMode;
 
     @XmlAccessorType(XmlAccessType.FIELD)
     static class Parent {
@@ -67,8 +72,34 @@ class DomainBackupElement {
         Long stored;
         @XmlAttribute
         Long deduplicated;
+        /** libvirt's dialect, from here on. */
+        @XmlAttribute
+        String backup;
+        @XmlAttribute
+        String type;
+        @XmlAttribute
+        String backupmode;
+        @XmlAttribute
+        String incremental;
+        @XmlAttribute
+        String exportname;
+        @XmlAttribute
+        String exportbitmap;
         Target target;
         Export export;
+        Driver driver;
+        Scratch scratch;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    static class Driver {
+        @XmlAttribute
+        String type;
+    }
+
+    /** Its content does not matter: a scratch element is refused. */
+    @XmlAccessorType(XmlAccessType.FIELD)
+    static class Scratch {
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)
@@ -91,6 +122,8 @@ class DomainBackupElement {
         Integer port;
         @XmlAttribute
         String tls;
+        @XmlAttribute
+        String socket;
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)
@@ -98,7 +131,16 @@ class DomainBackupElement {
         @XmlAttribute
         String file;
         @XmlAttribute
+        String pool;
+        @XmlAttribute
+        String volume;
+        @XmlAttribute
         String repository;
+        @XmlAttribute
+        String dev;
+        /** libvirt's {@code <seclabel>} or {@code <encryption>}, refused by name. */
+        @XmlAnyElement
+        List<Element> children;
     }
 
     List<Disk> disks() {

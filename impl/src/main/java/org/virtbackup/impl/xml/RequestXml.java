@@ -1,5 +1,8 @@
 package org.virtbackup.impl.xml;
 
+import java.util.UUID;
+import java.util.function.Function;
+
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.BackupTarget;
@@ -17,32 +20,40 @@ public final class RequestXml {
         this.limits = limits;
     }
 
-    /** The input of {@code create}. */
-    public BackupRequest backup(String backupXml) {
-        return request(backupXml, ErrorCode.NOT_SUPPORTED, "per-disk <target> files are not supported yet; backups "
-                + "go to the default target directory");
+    /**
+     * The input of {@code create}, in our dialect or libvirt's.
+     *
+     * @param checkpointOwner the backup that made a checkpoint of this name, {@code null} if none
+     */
+    public BackupRequest backup(String backupXml, Function<String, UUID> checkpointOwner) {
+        return parse(backupXml, LibvirtDialect.Mode.PUSH).toRequest(checkpointOwner);
     }
 
-    /** The input of {@code startUnmanaged}. */
-    public BackupRequest export(String backupXml) {
-        return request(backupXml, ErrorCode.INVALID_ARGUMENT, "an unmanaged backup stores nothing, so its disks take "
-                + "no <target>; a third party reads the NBD export");
-    }
-
-    /** A backup request whose disks name no target file (else {@code code}, saying {@code why}). */
-    private BackupRequest request(String backupXml, ErrorCode code, String why) {
-        limits.requireXmlSize("the backup XML", backupXml);
-        BackupDocument doc = xml.parseRequest(backupXml);
-        doc.disks().stream().filter(d -> d.file() != null).findFirst().ifPresent(d -> {
-            throw new BackupException(code, "disk " + d.name() + ": " + why);
+    /** The input of {@code startUnmanaged}, in our dialect or libvirt's. */
+    public BackupRequest export(String backupXml, Function<String, UUID> checkpointOwner) {
+        BackupDocument doc = parse(backupXml, LibvirtDialect.Mode.PULL);
+        LibvirtDialect.checkServer(doc);
+        doc.disks().stream().filter(d -> d.target() != null).findFirst().ifPresent(d -> {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + d.name() + ": an unmanaged backup stores "
+                    + "nothing, so its disks take no <target>; a third party reads the NBD export");
         });
-        return doc.toRequest();
+        return doc.toRequest(checkpointOwner);
+    }
+
+    private BackupDocument parse(String backupXml, LibvirtDialect.Mode mode) {
+        limits.requireXmlSize("the backup XML", backupXml);
+        return xml.parseRequest(backupXml, mode);
     }
 
     /** The input of {@code restore}. */
     public RestoreRequest restore(String restoreXml) {
         limits.requireXmlSize("the restore XML", restoreXml);
         BackupDocument doc = xml.parseRequest(restoreXml);
+        if (doc.speaksLibvirt()) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the restore XML names " + (doc.mode() != null
+                    ? "a mode" : "an <incremental> checkpoint") + ", which belongs to the start of a backup; a restore "
+                    + "names its backup point by <uuid>");
+        }
         if (doc.uuid() == null) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the restore XML names no backup: <uuid> is missing");
         }

@@ -16,6 +16,7 @@ import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupKind;
 import org.virtbackup.api.BackupMode;
+import org.virtbackup.api.DiskTarget;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
@@ -43,8 +44,8 @@ class BackupXmlTest {
         assertEquals(UUID.fromString("54c70d40-26bb-48cd-9639-b3a1e9adf650"), doc.uuid());
         assertEquals("Any string", doc.description());
         assertEquals(UUID.fromString("d2ee2566-bef2-408f-ac7a-eb8004186074"), doc.parent());
-        assertEquals(List.of(new BackupDocument.DiskTarget("vda", "/backups/vda.qcow2"),
-                new BackupDocument.DiskTarget("vdb", null)), doc.disks());
+        assertEquals(List.of(new BackupDocument.RequestedDisk("vda", DiskTarget.file("/backups/vda.qcow2")),
+                new BackupDocument.RequestedDisk("vdb", null)), doc.disks());
     }
 
     @Test

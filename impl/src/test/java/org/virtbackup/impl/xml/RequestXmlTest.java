@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupTarget;
+import org.virtbackup.api.DiskTarget;
 import org.virtbackup.api.ErrorCode;
 
 class RequestXmlTest {
@@ -15,11 +17,13 @@ class RequestXmlTest {
     private final RequestXml requests = new RequestXml(new BackupXml(), new InputLimits(1 << 20));
 
     @Test
-    void aPerDiskTargetIsNotSupportedInCreateAndInvalidInAnExport() {
+    void aPerDiskTargetGoesToCreateAndIsInvalidInAnExport() {
         String xml = "<domainbackup><disks><disk name='vda'><target file='/srv/x.qcow2'/></disk></disks></domainbackup>";
-        assertEquals(ErrorCode.NOT_SUPPORTED, assertThrows(BackupException.class, () -> requests.backup(xml)).code());
-        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(BackupException.class, () -> requests.export(xml)).code());
-        assertEquals(List.of("vda"), requests.backup("<domainbackup><disks><disk name='vda'/></disks></domainbackup>").disks());
+        assertEquals(Map.of("vda", DiskTarget.file("/srv/x.qcow2")), requests.backup(xml, c -> null).targets());
+        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(BackupException.class,
+                () -> requests.export(xml, c -> null)).code());
+        assertEquals(List.of("vda"), requests.backup("<domainbackup><disks><disk name='vda'/></disks></domainbackup>",
+                c -> null).disks());
     }
 
     @Test
