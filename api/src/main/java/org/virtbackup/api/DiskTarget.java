@@ -17,6 +17,9 @@ public record DiskTarget(String file, String pool, String volume) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a disk's target is a file (file='/path') or a "
                     + "volume of a pool (pool='P' volume='V'), not " + describe(file, pool, volume));
         }
+        if (volume != null && (volume.isEmpty() || volume.contains("/") || volume.equals("..") || volume.equals("."))) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "'" + volume + "' is no volume name (no '/')");
+        }
         if (file != null && !file.startsWith("/")) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a disk's target file must be an absolute path, not '"
                     + file + "'");

@@ -34,8 +34,9 @@ import org.virtbackup.spi.StorageTarget;
 import org.osgi.framework.ServiceRegistration;
 
 /**
- * Per-domain default targets: where backups go (a directory, a pool, a StorageTarget service of
- * another bundle), kept across restarts, and refused when bad.
+ * Targets: where a domain's backups go (a directory, a pool, a StorageTarget service of another
+ * bundle), kept across restarts, and refused when bad; where one disk's image goes (a per-disk
+ * target: a file, a pool's volume).
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -280,6 +281,87 @@ public class TargetIT extends BackupTestSupport {
                     () -> executeCommand("backup:target --check --pool no-such-pool " + guest.name()));
             assertTrue(noPool.getMessage(), noPool.getMessage().contains("no storage pool 'no-such-pool'"));
         }
+    }
+
+    @Test
+    public void perDiskTargetsPutEachDiskWhereTheXmlSaysThroughAChainAndGoWithIt() throws Exception {
+        BackupService backups = backupService();
+        String pool = "it-disk-pool-" + UUID.randomUUID().toString().substring(0, 8);
+        Path poolDir = scratchDir("disk-pool");
+        Cmd.ok("virsh", "-c", Guest.URI, "pool-create-as", pool, "dir", "--target", poolDir.toString());
+        try (Guest guest = Guest.start(workDir(), "it-disktarget", 16 * MiB, 16 * MiB)) {
+            Path vda = Images.create(guest.workDir().resolve("expected-vda.qcow2"), 16 * MiB);
+            Path vdb = Images.create(guest.workDir().resolve("expected-vdb.qcow2"), 16 * MiB);
+            write(guest, 0, vda, 0x51, 0, 2 * MiB);
+            write(guest, 1, vdb, 0x52, 4 * MiB, 2 * MiB);
+            Path placed = scratchDir("placed");
+            // libvirt's own words, as virsh backup-begin takes them
+            Backup full = backups.create(guest.name(), "<domainbackup mode='push'><disks>"
+                    + "<disk name='vda' type='file'><target file='" + placed.resolve("vda-full.qcow2") + "'/>"
+                    + "<driver type='qcow2'/></disk>"
+                    + "<disk name='vdb'><target pool='" + pool + "' volume='it-vdb-full.qcow2'/></disk>"
+                    + "</disks></domainbackup>", Set.of());
+            assertEquals(JobState.COMPLETED, backups.finishJob(full.uuid(), Set.of()));
+            Backup fullDone = backups.lookup(full.uuid()).orElseThrow();
+            assertEquals(placed.resolve("vda-full.qcow2").toString(), fullDone.disks().get(0).target());
+            assertEquals(poolDir.resolve("it-vdb-full.qcow2").toString(), fullDone.disks().get(1).target());
+            assertTrue(volumes(pool).contains("it-vdb-full.qcow2"));
+            assertIdentical(placed.resolve("vda-full.qcow2"), vda);
+            assertIdentical(poolDir.resolve("it-vdb-full.qcow2"), vdb);
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(placed.resolve("vda-full.qcow2"))));
+
+            // The running guest's incremental is written by QEMU itself (push mode), as libvirt-qemu.
+            write(guest, 0, vda, 0x53, 8 * MiB, 1 * MiB);
+            write(guest, 1, vdb, 0x54, 0, 1 * MiB);
+            Backup inc = backups.create(guest.name(), "<domainbackup><incremental>vb-" + full.uuid()
+                    + "</incremental><disks><disk name='vda' backupmode='incremental'><target file='"
+                    + placed.resolve("vda-inc.qcow2") + "'/></disk><disk name='vdb'/></disks></domainbackup>", Set.of());
+            assertEquals(full.uuid(), inc.parent());
+            assertEquals(JobState.COMPLETED, backups.finishJob(inc.uuid(), Set.of()));
+            Backup incDone = backups.lookup(inc.uuid()).orElseThrow();
+            assertEquals(placed.resolve("vda-inc.qcow2").toString(), incDone.disks().get(0).target());
+            assertTrue("vdb went to the domain's target", incDone.disks().get(1).target().startsWith(targetRoot() + "/"));
+            assertIdentical(placed.resolve("vda-inc.qcow2"), vda);
+            assertIdentical(Path.of(incDone.disks().get(1).target()), vdb);
+
+            List<String> before = filesUnder(placed);
+            int known = backups.list(guest.name(), Set.of()).size();
+            String taken = expectError(ErrorCode.INVALID_TARGET, () -> backups.create(guest.name(), "<domainbackup>"
+                    + "<disks><disk name='vda'><target file='" + placed.resolve("vda-full.qcow2") + "'/></disk>"
+                    + "</disks></domainbackup>", Set.of())).getMessage();
+            assertTrue(taken, taken.contains("exists; a backup never writes over a file"));
+            String outside = expectError(ErrorCode.INVALID_TARGET, () -> backups.create(guest.name(), "<domainbackup>"
+                    + "<disks><disk name='vda'><target file='/proc/vb-vda.qcow2'/></disk></disks></domainbackup>",
+                    Set.of())).getMessage();
+            assertTrue(outside, outside.contains("not inside the target roots"));
+            String raw = expectError(ErrorCode.NOT_SUPPORTED, () -> backups.create(guest.name(), "<domainbackup>"
+                    + "<disks><disk name='vda'><driver type='raw'/></disk></disks></domainbackup>", Set.of()))
+                    .getMessage();
+            assertTrue(raw, raw.contains("<driver type='raw'>"));
+            assertEquals("nothing half-written", before, filesUnder(placed));
+            assertEquals("nothing recorded", known, backups.list(guest.name(), Set.of()).size());
+
+            Path restored = scratchDir("disk-restore").resolve("vda.qcow2");
+            backups.restore("<domainbackup><uuid>" + inc.uuid() + "</uuid><disks><disk name='vda'><target file='"
+                    + restored + "'/></disk></disks></domainbackup>", Set.of());
+            assertIdentical(restored, vda);
+
+            backups.delete(full.uuid(), EnumSet.of(org.virtbackup.api.DeleteFlag.MERGE));
+            assertFalse("the merged full's placed file went", Files.exists(placed.resolve("vda-full.qcow2")));
+            assertFalse("and its volume, through libvirt", volumes(pool).contains("it-vdb-full.qcow2"));
+            assertIdentical(placed.resolve("vda-inc.qcow2"), vda);
+            backups.delete(inc.uuid(), Set.of());
+            assertEquals("nothing of the chain stays where it was placed", List.of(), filesUnder(placed));
+        } finally {
+            Cmd.run("virsh", "-c", Guest.URI, "pool-destroy", pool);
+        }
+    }
+
+    private static void write(Guest guest, int disk, Path expected, int pattern, long offset, long length)
+            throws Exception {
+        guest.write(disk, pattern, offset, length);
+        Images.write(expected, pattern, offset, length);
     }
 
     private static List<String> volumes(String pool) {

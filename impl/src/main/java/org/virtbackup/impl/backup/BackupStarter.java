@@ -21,6 +21,7 @@ import org.virtbackup.api.BackupKind;
 import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.CreateFlag;
+import org.virtbackup.api.DiskTarget;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
@@ -106,11 +107,20 @@ public final class BackupStarter {
         String repository = mode == BackupMode.MANAGED ? storage.repositoryFor(ref.uuid()).orElse(null) : null;
         BackupPlan plan = new BackupPlan(mode, domain, ref, domainXml, chosen, request, flags, repository);
         checkNotBusy(plan);
+        checkTargets(plan);
         ParentChoice.Decision decision = parents.decide(plan);
         Backup parent = decision.parent() == null ? null : decision.parent().backup();
         if (plan.managed() && parent == null && repository == null) {
             // Into a repository, a full backup stores what it does not find there: its size is known only as it writes.
-            RoomCheck.require(storage.available(ref), domain, chosen);
+            Map<String, DiskTarget> placed = request.targets();
+            RoomCheck.require(storage.available(ref), domain, chosen.stream().filter(d -> !placed.containsKey(d.name()))
+                    .toList());
+            for (DomainDisk d : chosen) {
+                if (placed.containsKey(d.name())) {
+                    RoomCheck.require(storage.available(placed.get(d.name())), RoomCheck.allocation(domain, List.of(d)),
+                            placed.get(d.name()).toString(), "a full backup of disk " + d.name(), "what it holds now");
+                }
+            }
         } else if (plan.managed() && parent != null && domain.isActive()) {
             // Offline, the bitmaps' counts are not at hand: a target filling midway fails the job with NO_SPACE.
             RoomCheck.require(storage.available(ref), Checkpoints.dirtyBytes(domain, parent.checkpoint()), "the target",
@@ -170,8 +180,35 @@ public final class BackupStarter {
         if (plan.repository() != null) {
             return new BackupDisk(d.name(), BackupDisk.REPOSITORY, plan.repository(), capacity, 0);
         }
+        DiskTarget placed = plan.request().targets().get(d.name());
+        if (placed != null) {
+            return new BackupDisk(d.name(), "qcow2", storage.image(dir, d.name(), placed, capacity).toString(), capacity, 0);
+        }
         return new BackupDisk(d.name(), plan.managed() ? "qcow2" : "raw",
                 plan.managed() ? storage.image(plan.ref(), dir, uuid, d.name(), capacity).toString() : "", capacity, 0);
+    }
+
+    /** Per-disk targets: for disks of this backup, and for images in files (a repository keeps its own layout). */
+    private void checkTargets(BackupPlan plan) {
+        Map<String, DiskTarget> targets = plan.request().targets();
+        if (targets.isEmpty()) {
+            return;
+        }
+        if (!plan.managed()) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "an unmanaged backup stores nothing, so its disks "
+                    + "take no target; a third party reads the NBD export");
+        }
+        if (plan.repository() != null) {
+            throw new BackupException(ErrorCode.NOT_SUPPORTED, "disks " + targets.keySet() + " name targets, but domain "
+                    + plan.ref().name() + " is backed up into repository " + plan.repository()
+                    + ", which keeps its own layout; per-disk targets are for backups to image files");
+        }
+        List<String> chosen = plan.disks().stream().map(DomainDisk::name).toList();
+        targets.keySet().stream().filter(n -> !chosen.contains(n)).findFirst().ifPresent(n -> {
+            throw new BackupException(ErrorCode.NO_DISK, "a target is given for disk '" + n + "', which domain "
+                    + plan.ref().name() + " does not back up (its disks: " + String.join(", ", chosen) + ")");
+        });
+        targets.forEach(storage::check);
     }
 
     /** The disks asked for, in the order asked; none asked: every disk. */

@@ -13,6 +13,7 @@ import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.catalogue.DirectoryMarks;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.storage.PlacedImages;
 import org.virtbackup.impl.storage.StorageRouter;
 
 /**
@@ -77,10 +78,12 @@ public final class MergeRecovery {
         }
     }
 
-    /** Whether a listed backup's images back onto something in this directory. */
+    /** Whether a listed backup's images back onto something in this directory, or placed elsewhere from it. */
     private boolean readsThrough(UUID child, Path dir) {
+        List<Path> placed = PlacedImages.in(dir);
         return catalogue.get(child).map(e -> e.backup().disks().stream().filter(d -> !d.target().isEmpty())
-                .anyMatch(d -> qemuImg.backingOf(Path.of(d.target())).map(b -> b.startsWith(dir)).orElse(false)))
+                .anyMatch(d -> qemuImg.backingOf(Path.of(d.target())).map(b -> b.startsWith(dir) || placed.contains(b))
+                        .orElse(false)))
                 .orElse(false);
     }
 }

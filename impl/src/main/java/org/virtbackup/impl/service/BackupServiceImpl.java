@@ -156,10 +156,6 @@ public final class BackupServiceImpl implements BackupService {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "<server> is for unmanaged backups (startUnmanaged); "
                     + "a managed backup keeps its data in its target");
         }
-        if (!request.targets().isEmpty()) {
-            throw new BackupException(ErrorCode.NOT_SUPPORTED, "per-disk targets " + request.targets().keySet()
-                    + " are not supported yet; backups go to the domain's target");
-        }
         return start(BackupMode.MANAGED, domain, request, flags);
     }
 

@@ -9,11 +9,13 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.BackupDisk;
+import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.StoragePools;
 
 /**
- * Removes a backup's images: files in its own directory, or its volumes in a libvirt pool;
- * nothing else, whatever its descriptor says. A repository's chunks go at its collection.
+ * Removes a backup's images: files in its own directory, its volumes in a libvirt pool, and
+ * what its per-disk targets placed elsewhere ({@link PlacedImages}); nothing else, whatever its
+ * descriptor says. A repository's chunks go at its collection.
  */
 final class BackupImages {
 
@@ -28,6 +30,7 @@ final class BackupImages {
     /** Failures are logged, not thrown: whoever removes the backup goes on with the rest of it. */
     void remove(UUID backup, List<BackupDisk> disks, Path backupDirectory) {
         Path dir = backupDirectory.toAbsolutePath().normalize();
+        List<Path> placed = placed(backup, dir);
         for (BackupDisk d : disks) {
             if (d.target().isEmpty() || d.inRepository()) {
                 continue; // an unmanaged backup's disk: nothing stored; a repository's chunks go at its collection
@@ -36,12 +39,37 @@ final class BackupImages {
             try {
                 if (image.startsWith(dir)) {
                     Files.deleteIfExists(image);
-                } else if (!pools.delete(image, backup.toString()) && Files.exists(image)) {
-                    LOG.warn("Not removing {} of backup {}: neither in its directory nor a volume of a pool", image, backup);
+                } else if (!placed.contains(image) && !pools.delete(image, backup.toString()) && Files.exists(image)) {
+                    LOG.warn("Not removing {} of backup {}: neither in its directory, nor a volume of a pool, nor "
+                            + "recorded as placed by a per-disk target", image, backup);
                 }
             } catch (IOException | RuntimeException e) {
                 LOG.warn("Cannot remove {} of backup {}: {}", image, backup, e.getMessage());
             }
+        }
+        boolean allGone = true;
+        for (Path image : placed) { // also those of a start cut short, which no descriptor names
+            try {
+                if (!pools.delete(image, image.getFileName().toString())) {
+                    Files.deleteIfExists(image);
+                }
+            } catch (IOException | RuntimeException e) {
+                allGone = false;
+                LOG.warn("Cannot remove {} of backup {}: {}", image, backup, e.getMessage());
+            }
+        }
+        if (allGone && !placed.isEmpty()) {
+            // A failed backup keeps its directory: a file made later at a path it used is not its own.
+            Paths.deleteQuietly(dir.resolve(PlacedImages.RECORD));
+        }
+    }
+
+    private static List<Path> placed(UUID backup, Path dir) {
+        try {
+            return PlacedImages.in(dir).stream().map(p -> p.toAbsolutePath().normalize()).toList();
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot read which images of backup {} lie outside {}: {}", backup, dir, e.getMessage());
+            return List.of();
         }
     }
 }

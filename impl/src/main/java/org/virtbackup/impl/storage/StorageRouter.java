@@ -19,6 +19,7 @@ import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupTarget;
+import org.virtbackup.api.DiskTarget;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
@@ -49,6 +50,7 @@ public final class StorageRouter {
     private final DirectoryCheck directoryCheck;
     private final StoragePools pools;
     private final BackupImages images;
+    private final PlacedImages placed;
     private final Map<UUID, BackupTarget> byDomain = new ConcurrentHashMap<>();
     /** Every directory target in use, by its root directory. */
     private final Map<Path, StorageTarget> directories = new ConcurrentHashMap<>();
@@ -73,6 +75,7 @@ public final class StorageRouter {
         this.directoryCheck = new DirectoryCheck(globalRoot, roots);
         this.pools = pools;
         this.images = new BackupImages(pools);
+        this.placed = new PlacedImages(roots, () -> Set.copyOf(directories.keySet()), pools, qemu);
         this.qemu = qemu;
         directories.put(globalRoot, global);
         Set<Path> used = new HashSet<>();
@@ -109,6 +112,24 @@ public final class StorageRouter {
             return backupDirectory.resolve(disk + ".qcow2");
         }
         return pools.create(t.value(), backup + "-" + disk + ".qcow2", capacity);
+    }
+
+    /**
+     * Where a disk image goes that a per-disk target names: made now, empty and 0600, and recorded
+     * in the backup's directory so that removing the backup removes it ({@link PlacedImages}).
+     */
+    public Path image(Path backupDirectory, String disk, DiskTarget target, long capacity) {
+        return placed.place(backupDirectory, disk, target, capacity);
+    }
+
+    /** Checks a per-disk target before anything of the backup is made ({@code INVALID_TARGET} naming the problem). */
+    public void check(String disk, DiskTarget target) {
+        placed.check(disk, target);
+    }
+
+    /** Bytes free where a per-disk target puts its image. */
+    public long available(DiskTarget target) {
+        return placed.available(target);
     }
 
     /** The repository the domain's next backup goes into: its own target, else {@code repository.url}; empty: none. */
