@@ -25,11 +25,13 @@ die() { printf 'setup-host: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- packages
 # Only the packages named below; recommends are skipped on purpose (they pull in a GUI, LVM,
-# Xen/LXC/VirtualBox drivers, OVMF, ... none of which the tests need).
+# Xen/LXC/VirtualBox drivers, ... none of which the tests need). ovmf (UEFI firmware, whose
+# guests keep an NVRAM file) and swtpm (an emulated TPM, whose state libvirt keeps) are needed:
+# a backup carries both, and the tests define such a guest.
 # Note: /etc/libvirt/qemu.conf and the libvirt-qemu user normally come from
 # libvirt-daemon-system, which we do not install (it wants systemd); we create both below.
 REQUIRED_PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
-               qemu-utils libnbd-bin xz-utils openssl openssh-client acl)
+               qemu-utils libnbd-bin xz-utils openssl openssh-client acl ovmf swtpm swtpm-tools)
 
 pkg_installed() {
     [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == "install ok installed" ]]
@@ -52,8 +54,11 @@ else
     log "packages: all present"
 fi
 
-for cmd in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img qemu-io nbdinfo setfacl; do
+for cmd in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img qemu-io nbdinfo setfacl swtpm swtpm_setup; do
     command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found on PATH after package installation"
+done
+for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do
+    [[ -r $f ]] || die "$f not found after installing ovmf"
 done
 
 # ---------------------------------------------------------------- users and groups
@@ -133,6 +138,17 @@ mkdir -p "$NBD_TLS_DIR"
 # QEMU (libvirt-qemu) reads them: root's, readable by its group alone.
 chgrp libvirt-qemu "$NBD_TLS_DIR"
 chmod 0750 "$NBD_TLS_DIR"
+# An emulated TPM runs as swtpm runs on a Debian host: as tss (swtpm-tools creates the user),
+# its state in /var/lib/libvirt/swtpm/<domain uuid>/, which a backup copies and a restore puts back.
+getent passwd tss >/dev/null || die "user tss is missing after installing swtpm-tools"
+set_conf swtpm_user '"tss"'
+set_conf swtpm_group '"tss"'
+# swtpm's local CA signs each new TPM's certificates as tss; the package makes its directory so.
+# A libvirtd that ran before tss existed ran swtpm as root, which left root's files there.
+if [[ -d /var/lib/swtpm-localca ]] && find /var/lib/swtpm-localca ! -user tss | grep -q .; then
+    log "/var/lib/swtpm-localca: owned by tss again (as swtpm-tools makes it)"
+    chown -R tss:root /var/lib/swtpm-localca
+fi
 set_conf backup_tls_x509_cert_dir "\"$NBD_TLS_DIR\""
 set_conf backup_tls_x509_verify 1
 

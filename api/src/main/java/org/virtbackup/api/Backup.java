@@ -25,10 +25,20 @@ import java.util.UUID;
  * @param disks the disks it holds
  * @param damaged a verification found data of it missing or corrupt (a repository backup naming a
  *        damaged chunk); it may not restore whole (since 1.4)
+ * @param firmware the domain's firmware state kept with it: NVRAM, TPM state; empty if the domain
+ *        has none, or for a backup that does not keep it (see the README) (since 1.6)
  */
 public record Backup(UUID uuid, DomainRef domain, String description, Instant creationTime,
         Instant completionTime, UUID parent, BackupKind kind, BackupMode mode, JobState state,
-        String checkpoint, String message, List<BackupDisk> disks, boolean damaged) {
+        String checkpoint, String message, List<BackupDisk> disks, boolean damaged, List<FirmwareFile> firmware) {
+
+    /** A backup keeping no firmware state. */
+    public Backup(UUID uuid, DomainRef domain, String description, Instant creationTime,
+            Instant completionTime, UUID parent, BackupKind kind, BackupMode mode, JobState state,
+            String checkpoint, String message, List<BackupDisk> disks, boolean damaged) {
+        this(uuid, domain, description, creationTime, completionTime, parent, kind, mode, state, checkpoint, message,
+                disks, damaged, List.of());
+    }
 
     /** A backup not known to be damaged. */
     public Backup(UUID uuid, DomainRef domain, String description, Instant creationTime,
@@ -51,6 +61,7 @@ public record Backup(UUID uuid, DomainRef domain, String description, Instant cr
         description = description == null ? "" : description;
         message = message == null ? "" : message;
         disks = List.copyOf(disks);
+        firmware = firmware == null ? List.of() : List.copyOf(firmware);
     }
 
     public Optional<UUID> parentUuid() {
@@ -60,13 +71,13 @@ public record Backup(UUID uuid, DomainRef domain, String description, Instant cr
     /** A copy in another state, with the completion time and message given. */
     public Backup withState(JobState newState, Instant completed, String newMessage) {
         return new Backup(uuid, domain, description, creationTime, completed, parent, kind, mode,
-                newState, checkpoint, newMessage, disks, damaged);
+                newState, checkpoint, newMessage, disks, damaged, firmware);
     }
 
     /** A copy holding other disk records (sizes known only after the job). */
     public Backup withDisks(List<BackupDisk> newDisks) {
         return new Backup(uuid, domain, description, creationTime, completionTime, parent, kind,
-                mode, state, checkpoint, message, newDisks, damaged);
+                mode, state, checkpoint, message, newDisks, damaged, firmware);
     }
 
     /**
@@ -76,7 +87,18 @@ public record Backup(UUID uuid, DomainRef domain, String description, Instant cr
      */
     public Backup withDamaged(boolean isDamaged) {
         return new Backup(uuid, domain, description, creationTime, completionTime, parent, kind,
-                mode, state, checkpoint, message, disks, isDamaged);
+                mode, state, checkpoint, message, disks, isDamaged, firmware);
+    }
+
+    /**
+     * A copy in another place of its chain (a merge moved it): another parent and kind.
+     *
+     * @since 1.6
+     */
+    public Backup withParent(UUID newParent, List<BackupDisk> newDisks) {
+        return new Backup(uuid, domain, description, creationTime, completionTime, newParent,
+                newParent == null ? BackupKind.FULL : BackupKind.INCREMENTAL, mode, state, checkpoint, message,
+                newDisks, damaged, firmware);
     }
 
     /**

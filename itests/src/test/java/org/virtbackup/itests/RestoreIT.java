@@ -1,5 +1,6 @@
 package org.virtbackup.itests;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
@@ -156,6 +157,64 @@ public class RestoreIT extends BackupTestSupport {
             Images.write(expected, 0x5a, 0, 4 * MiB);
             assertIdentical(guest.disk(0), expected);
             guest.startIt(); // the rewritten disk boots as the domain's own
+            backups.delete(b.uuid(), Set.of());
+        }
+    }
+
+    @Test
+    public void aUefiGuestsNvramAndTpmStateAreKeptAndEachRestoredDomainGetsItsOwn() throws Exception {
+        BackupService backups = backupService();
+        try (Guest guest = Guest.startUefiWithTpm(workDir(), "it-uefi", 16 * MiB)) {
+            guest.write(0, 0x5a, 0, 2 * MiB);
+            guest.shutOff(); // libvirt made the NVRAM from OVMF's template, swtpm its state, at the start
+            Path nvram = guest.workDir().resolve(guest.name() + "_VARS.fd");
+            String uuid = Cmd.ok("virsh", "-c", Guest.URI, "domuuid", guest.name()).strip();
+            Path tpm = Path.of("/var/lib/libvirt/swtpm", uuid, "tpm2", "tpm2-00.permall");
+            assertTrue("libvirt made " + nvram, Files.isRegularFile(nvram));
+            assertTrue("swtpm made " + tpm, Files.isRegularFile(tpm));
+            // Firmware state as a guest leaves it: variables and TPM state unlike the templates'.
+            byte[] nvramAtBackup = Files.readAllBytes(nvram);
+            nvramAtBackup[nvramAtBackup.length - 5] ^= 0x5a;
+            Files.write(nvram, nvramAtBackup);
+            byte[] tpmAtBackup = Files.readAllBytes(tpm);
+
+            Backup b = backups.create(guest.name(), (String) null, Set.of());
+            assertEquals(JobState.COMPLETED, backups.finishJob(b.uuid(), Set.of()));
+            Backup done = backups.lookup(b.uuid()).orElseThrow();
+            assertEquals(List.of("nvram", "tpm"), done.firmware().stream().map(f -> f.kind()).toList());
+            String xml = backups.getXmlDesc(b.uuid(), Set.of());
+            assertTrue(xml, xml.contains("<file kind=\"nvram\" name=\"nvram.fd\" size=\"" + nvramAtBackup.length));
+
+            // After the backup: the guest changes its variables and its TPM.
+            Files.write(nvram, new byte[nvramAtBackup.length]);
+            Files.write(tpm, new byte[tpmAtBackup.length]);
+
+            RestoreResult copy = backups.restore("<domainbackup><uuid>" + b.uuid() + "</uuid><domainName>"
+                    + guest.name() + "-copy</domainName></domainbackup>", EnumSet.of(RestoreFlag.NEW_DOMAIN));
+            try {
+                String copyXml = Cmd.ok("virsh", "-c", Guest.URI, "dumpxml", copy.domain().name());
+                Path copyNvram = nvram.resolveSibling(copy.domain().name() + "_VARS.fd");
+                assertTrue("its own NVRAM, not the original's: " + copyXml, copyXml.contains(copyNvram.toString()));
+                assertArrayEquals(nvramAtBackup, Files.readAllBytes(copyNvram));
+                Path copyTpm = Path.of("/var/lib/libvirt/swtpm", copy.domain().uuid().toString(), "tpm2",
+                        "tpm2-00.permall");
+                assertArrayEquals(tpmAtBackup, Files.readAllBytes(copyTpm));
+                assertArrayEquals("the original's NVRAM is untouched", new byte[nvramAtBackup.length],
+                        Files.readAllBytes(nvram));
+                // libvirt and swtpm take what the restore wrote: the copy starts on its own firmware state
+                Cmd.ok("virsh", "-c", Guest.URI, "start", copy.domain().name());
+                assertEquals("running", Cmd.ok("virsh", "-c", Guest.URI, "domstate", copy.domain().name()).strip());
+            } finally {
+                Cmd.run("virsh", "-c", Guest.URI, "destroy", copy.domain().name());
+                Cmd.run("virsh", "-c", Guest.URI, "undefine", copy.domain().name(), "--nvram");
+                Cmd.run("rm", "-f", copy.disks().get(0).path());
+            }
+
+            backups.restore("<domainbackup><uuid>" + b.uuid() + "</uuid></domainbackup>",
+                    EnumSet.of(RestoreFlag.REWRITE_EXISTING_DISK));
+            assertArrayEquals("the NVRAM is put back", nvramAtBackup, Files.readAllBytes(nvram));
+            assertArrayEquals("and the TPM's state", tpmAtBackup, Files.readAllBytes(tpm));
+            guest.startIt(); // boots on what was put back
             backups.delete(b.uuid(), Set.of());
         }
     }

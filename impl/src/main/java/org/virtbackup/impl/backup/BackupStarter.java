@@ -24,11 +24,14 @@ import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.DiskTarget;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FirmwareFile;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.catalogue.DirectoryMarks;
 import org.virtbackup.impl.config.FaultPoints;
+import org.virtbackup.impl.firmware.FirmwareCopies;
+import org.virtbackup.impl.firmware.FirmwareState;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.Events;
 import org.virtbackup.impl.jobs.JobTracker;
@@ -62,11 +65,14 @@ public final class BackupStarter {
     private final Events events;
     private final DomainLocks locks;
     private final FaultPoints faults;
+    /** libvirt's swtpm directory, where an emulated TPM's state is kept by domain UUID. */
+    private final Path swtpm;
     /** The UUIDs of backups being started: two starts naming one UUID (on any domain) never both go on. */
     private final Set<UUID> starting = ConcurrentHashMap.newKeySet();
 
     public BackupStarter(Libvirt libvirt, Catalogue catalogue, StorageRouter storage, ParentChoice parents,
-            JobTracker jobs, Events events, DomainLocks locks, FaultPoints faults) {
+            JobTracker jobs, Events events, DomainLocks locks, FaultPoints faults, Path swtpm) {
+        this.swtpm = swtpm;
         this.libvirt = libvirt;
         this.catalogue = catalogue;
         this.storage = storage;
@@ -134,9 +140,12 @@ public final class BackupStarter {
             for (DomainDisk d : chosen) {
                 disks.add(disk(plan, d, dir, uuid));
             }
+            // Just before the job fixes the disks' moment: nothing freezes NVRAM or a TPM's state with them.
+            List<FirmwareFile> firmware = plan.managed() && repository == null
+                    ? FirmwareCopies.capture(FirmwareState.of(domainXml, swtpm), dir) : List.of();
             Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
                     parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
-                    mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks);
+                    mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks, false, firmware);
             CatalogueEntry entry = catalogue.put(new CatalogueEntry(backup, domainXml, dir));
             DirectoryMarks.clear(dir);
             faults.reach("create.before-job");

@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
-import org.virtbackup.api.BackupKind;
 import org.virtbackup.api.DeleteFlag;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
@@ -250,10 +249,8 @@ public final class ChainEditor {
             progress.diskDone();
             disks.add(disk.withStored(Paths.sizeOf(image)));
         }
-        Backup merged = new Backup(child.uuid(), child.domain(), child.description(), child.creationTime(),
-                child.completionTime(), grandparent == null ? null : grandparent.uuid(),
-                grandparent == null ? BackupKind.FULL : BackupKind.INCREMENTAL, child.mode(), child.state(),
-                child.checkpoint(), child.message(), disks);
+        // Its damage mark and firmware state stay: only its place in the chain moved.
+        Backup merged = child.withParent(grandparent == null ? null : grandparent.uuid(), disks);
         catalogue.put(entry.with(merged));
         faults.reach("merge.after-descriptor");
     }

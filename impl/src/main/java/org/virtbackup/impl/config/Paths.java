@@ -113,13 +113,18 @@ public final class Paths {
      * the old file or the new one, never a torn one, and a renamed file is on disk when this returns.
      */
     public static void writeDurably(Path file, String text) throws IOException {
+        writeDurably(file, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@link #writeDurably(Path, String)} for bytes. */
+    public static void writeDurably(Path file, byte[] bytes) throws IOException {
         Path directory = file.toAbsolutePath().getParent();
         Path temp = directory.resolve("." + file.getFileName() + ".tmp");
         Files.deleteIfExists(temp);
         Files.createFile(temp, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
         // A stream, not a FileChannel: an interrupt (a job stopped with its bundle) must not cut the write.
         try (FileOutputStream out = new FileOutputStream(temp.toFile())) {
-            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.write(bytes);
             out.getFD().sync();
         }
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

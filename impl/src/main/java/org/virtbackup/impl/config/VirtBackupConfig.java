@@ -45,6 +45,11 @@ public @interface VirtBackupConfig {
                     + "nothing outside them. The first is where a new domain's images go by default")
     String restore_roots() default "${karaf.data}/virt-backup-restore,/var/lib/libvirt/images";
 
+    @AttributeDefinition(name = "swtpm state directory",
+            description = "Where libvirt keeps emulated TPMs' state, by domain UUID (its swtpm storage); a backup "
+                    + "copies a domain's, a restore writes a restored domain's")
+    String firmware_tpm_directory() default "/var/lib/libvirt/swtpm";
+
     @AttributeDefinition(name = "qemu-img", description = "Path of the qemu-img program")
     String qemu_img() default "qemu-img";
 

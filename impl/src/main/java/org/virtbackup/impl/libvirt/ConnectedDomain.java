@@ -37,6 +37,8 @@ final class ConnectedDomain implements LibvirtDomain {
     private static final int CREATE_REDEFINE = 1;
     /** {@code VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA}: not in libvirt-java 0.5.4's constants. */
     private static final int UNDEFINE_CHECKPOINTS_METADATA = 1 << 4;
+    /** {@code VIR_DOMAIN_UNDEFINE_NVRAM}: a UEFI domain's NVRAM goes with it (libvirt refuses otherwise). */
+    private static final int UNDEFINE_NVRAM = 1 << 2;
 
     private final Supplier<Connect> connection;
     private final String uuid;
@@ -215,8 +217,9 @@ final class ConnectedDomain implements LibvirtDomain {
     @Override
     public void undefine() {
         try {
-            // Checkpoint metadata goes with the domain (libvirt refuses otherwise).
-            domain().undefine(UNDEFINE_CHECKPOINTS_METADATA);
+            // Checkpoint metadata and the NVRAM go with the domain (libvirt refuses otherwise), as an
+            // emulated TPM's state does by libvirt's default; backups keep their own copies.
+            domain().undefine(UNDEFINE_CHECKPOINTS_METADATA | UNDEFINE_NVRAM);
         } catch (LibvirtException e) {
             throw failure("undefining domain " + name(), e);
         }

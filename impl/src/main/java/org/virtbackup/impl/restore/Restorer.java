@@ -27,6 +27,7 @@ import org.virtbackup.api.RestoreResult;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.config.FaultPoints;
+import org.virtbackup.impl.firmware.FirmwareRestore;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.jobs.CopyTracker;
 import org.virtbackup.impl.jobs.DomainLocks;
@@ -56,13 +57,15 @@ public final class Restorer {
     private final DomainLocks locks;
     private final InstantRestoreAccess instantRestores;
     private final FaultPoints faults;
+    private final FirmwareRestore firmware;
     private final RestoreSource images;
     private final RestoreSource chunks;
 
     /** @param chunks how repository backups are read */
     public Restorer(Libvirt libvirt, Catalogue catalogue, QemuImg qemuImg, List<Path> roots, JobTracker jobs,
             CopyTracker copies, DomainLocks locks, InstantRestoreAccess instantRestores, FaultPoints faults,
-            RestoreSource chunks) {
+            RestoreSource chunks, FirmwareRestore firmware) {
+        this.firmware = firmware;
         this.images = new ImageSource(qemuImg);
         this.chunks = chunks;
         this.libvirt = libvirt;
@@ -122,6 +125,9 @@ public final class Restorer {
         if (!instant) {
             planner.requireSpace(backup, plan, source);
         }
+        if (newDomain) {
+            firmware.requireFree(entry.domainXml(), name); // before a byte is copied
+        }
 
         List<Path> written = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
@@ -166,6 +172,10 @@ public final class Restorer {
                 faults.reach("restore.between-renames");
             }
             written.clear();
+            if (existing != null && !backup.firmware().isEmpty()) {
+                // Before the old disks go: if this fails, they are put back.
+                firmware.putBack(existing.xml(), entry.directory(), backup.firmware());
+            }
             parked.drop();
             boolean start = flags.contains(RestoreFlag.START);
             DomainRef domain = existing != null ? existing.ref()
@@ -226,14 +236,20 @@ public final class Restorer {
     private DomainRef define(CatalogueEntry entry, String name, List<RestoreTarget> plan, boolean start) {
         Map<String, String[]> images = new LinkedHashMap<>();
         plan.forEach(t -> images.put(t.disk().name(), new String[] {t.target().toString(), t.format()}));
-        String xml = RestoredDomainXml.of(entry.domainXml(), name, images);
+        FirmwareRestore.NewDomain own = null;
         try {
-            LibvirtDomain d = libvirt.define(xml);
+            // Its own UUID, NVRAM and TPM state: two domains never share a firmware file.
+            own = firmware.forNewDomain(entry.domainXml(), name, entry.directory(), entry.backup().firmware());
+            LibvirtDomain d = libvirt.define(FirmwareRestore.apply(RestoredDomainXml.of(entry.domainXml(), name, images),
+                    own));
             if (start) {
                 d.start();
             }
             return d.ref();
         } catch (BackupException e) {
+            if (own != null) {
+                firmware.discard(own);
+            }
             plan.forEach(t -> Paths.deleteQuietly(t.target()));
             throw new BackupException(e.code(), "defining the restored domain " + name + ": " + e.getMessage(), e);
         }

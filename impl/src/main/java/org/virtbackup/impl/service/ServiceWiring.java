@@ -14,6 +14,7 @@ import org.virtbackup.impl.chain.Undefiner;
 import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.firmware.FirmwareRestore;
 import org.virtbackup.impl.jobs.CopyTracker;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.jobs.Events;
@@ -99,7 +100,7 @@ final class ServiceWiring {
         this.parameters = new Parameters(catalogue, jobs, copies);
         this.progressEvents = new ProgressEvents(catalogue, jobs, events);
         this.starter = new BackupStarter(libvirt, catalogue, storage, new ParentChoice(catalogue, qemuImg), jobs, events,
-                locks, faults);
+                locks, faults, Paths.resolve(config.firmware_tpm_directory()));
         this.chains = new ChainEditor(catalogue, storage, checkpoints, qemuImg, instantRestores, copies, events, locks, faults);
         this.mergeRecovery = new MergeRecovery(catalogue, storage, qemuImg, chains, locks);
         this.undefiner = new Undefiner(libvirt, catalogue, chains, locks);
@@ -113,6 +114,6 @@ final class ServiceWiring {
         ChunkSource chunks = new ChunkSource(repositories, qemuImg, new QemuNbd(config.qemu_nbd(),
                 Duration.ofSeconds(config.process_stall_seconds())), Paths.resolve(config.runtime_directory()), restoreWorkers);
         this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,
-                instantRestoreAccess, faults, chunks);
+                instantRestoreAccess, faults, chunks, new FirmwareRestore(Paths.resolve(config.firmware_tpm_directory())));
     }
 }

@@ -29,6 +29,7 @@ import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FirmwareFile;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.NbdExport;
 import org.virtbackup.api.NbdServer;
@@ -115,7 +116,8 @@ public final class BackupXml {
                 e.description, instant(e.creationTime), e.completionTime == null ? null : instant(e.completionTime),
                 e.parent == null ? null : uuid(e.parent.uuid), enumOf(BackupKind.class, e.kind),
                 enumOf(BackupMode.class, e.mode), enumOf(JobState.class, e.state), e.checkpoint, e.message, disks,
-                "yes".equals(e.damaged));
+                "yes".equals(e.damaged), e.firmware == null ? List.of() : e.firmware.stream()
+                        .map(f -> new FirmwareFile(f.kind, f.name, f.size == null ? 0 : f.size, f.sha256)).toList());
         return new Descriptor(backup, SafeXml.toString(e.domain, serializers.get()));
     }
 
@@ -166,6 +168,16 @@ public final class BackupXml {
             }
             return disk;
         }).toList();
+        if (!b.firmware().isEmpty()) {
+            e.firmware = b.firmware().stream().map(f -> {
+                var file = new DomainBackupElement.FirmwareFileElement();
+                file.kind = f.kind();
+                file.name = f.name();
+                file.size = f.size();
+                file.sha256 = f.sha256();
+                return file;
+            }).toList();
+        }
         if (domainXml != null) {
             try {
                 e.domain = SafeXml.parse(domainXml).getDocumentElement();

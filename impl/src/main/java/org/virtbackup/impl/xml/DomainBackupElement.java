@@ -19,7 +19,7 @@ import org.w3c.dom.Element;
 @XmlRootElement(name = "domainbackup")
 @XmlAccessorType(XmlAccessType.FIELD)
 @XmlType(propOrder = {"uuid", "creationTime", "completionTime", "description", "domainName", "parent", "state",
-    "kind", "mode", "checkpoint", "incremental", "message", "damaged", "server", "domainref", "disks", "domain"})
+    "kind", "mode", "checkpoint", "incremental", "message", "damaged", "server", "domainref", "disks", "firmware", "domain"})
 class DomainBackupElement {
     String uuid;
     BigDecimal creationTime;
@@ -40,6 +40,9 @@ class DomainBackupElement {
     @XmlElementWrapper(name = "disks")
     @XmlElement(name = "disk")
     List<Disk> disks;
+    @XmlElementWrapper(name = "firmware")
+    @XmlElement(name = "file")
+    List<FirmwareFileElement> firmware;
     /** The only element the schema lets through here is {@code <domain>}. */
     @XmlAnyElement
     Element domain;
@@ -89,6 +92,18 @@ class DomainBackupElement {
         Export export;
         Driver driver;
         Scratch scratch;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    static class FirmwareFileElement {
+        @XmlAttribute
+        String kind;
+        @XmlAttribute
+        String name;
+        @XmlAttribute
+        Long size;
+        @XmlAttribute
+        String sha256;
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)

@@ -19,6 +19,7 @@ import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.DiskTarget;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FirmwareFile;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.NbdExport;
 import org.virtbackup.api.NbdServer;
@@ -134,6 +135,22 @@ class BackupXmlTest {
         assertTrue(back.domainXml().contains("<name>vm1</name>"), back.domainXml());
         assertFalse(xml.write(b, null).contains("<domain "), "NO_DOMAIN leaves the domain out");
         assertNull(back.backup().parent());
+    }
+
+    @Test
+    void theFirmwareStateKeptWithABackupIsInItsDescriptorAndReadBack() {
+        String sha = "ab".repeat(32);
+        Backup b = new Backup(UUID.randomUUID(), new DomainRef("uefi", UUID.randomUUID()), "", Instant.ofEpochSecond(7),
+                Instant.ofEpochSecond(8), null, BackupKind.FULL, BackupMode.MANAGED, JobState.COMPLETED, null, "",
+                List.of(new BackupDisk("vda", "qcow2", "/b/vda.qcow2", 4096, 1024)), false,
+                List.of(new FirmwareFile(FirmwareFile.NVRAM, "nvram.fd", 540672, sha),
+                        new FirmwareFile(FirmwareFile.TPM, "tpm2-00.permall", 6107, sha)));
+        String out = xml.write(b, "<domain><name>uefi</name></domain>");
+        assertTrue(out.contains("<file kind=\"nvram\" name=\"nvram.fd\" size=\"540672\" sha256=\"" + sha), out);
+        assertEquals(b, xml.readDescriptor(out).backup());
+        assertEquals(b, xml.readStoredDescriptor(out).backup());
+        String bad = out.replace("size=\"6107\"", "size=\"-1\"");
+        assertEquals(ErrorCode.INVALID_XML, assertThrows(BackupException.class, () -> xml.readDescriptor(bad)).code());
     }
 
     @Test

@@ -38,6 +38,9 @@ public final class Guest implements AutoCloseable {
         }
     }
 
+    static final String OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+    static final String OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
     /** Defines and starts a guest with one empty qcow2 disk per size given (vda, vdb, ...). */
     public static Guest start(Path workDir, String prefix, long... diskBytes) throws Exception {
         return define(workDir, prefix, 0, diskBytes);
@@ -90,8 +93,27 @@ public final class Guest implements AutoCloseable {
         return define(workDir, prefix, dataBytes, formats, image -> { }, diskBytes);
     }
 
+    /**
+     * A UEFI guest (OVMF, its NVRAM file in the guest's directory, made by libvirt from OVMF's
+     * template at the first start) with an emulated TPM 2.0 (swtpm, its state kept by libvirt),
+     * and one empty qcow2 disk. From Debian's ovmf and swtpm, which scripts/setup-host.sh installs.
+     */
+    public static Guest startUefiWithTpm(Path workDir, String prefix, long size) throws Exception {
+        for (String f : List.of(OVMF_CODE, OVMF_VARS)) {
+            if (!Files.isReadable(Path.of(f))) {
+                throw new AssertionError(f + " is missing; install Debian's ovmf and swtpm with: sudo scripts/setup-host.sh");
+            }
+        }
+        return define(workDir, prefix, 0, List.of("qcow2"), image -> { }, true, size);
+    }
+
     private static Guest define(Path workDir, String prefix, long dataBytes, List<String> formats,
             java.util.function.Consumer<Path> fill, long... diskBytes) throws Exception {
+        return define(workDir, prefix, dataBytes, formats, fill, false, diskBytes);
+    }
+
+    private static Guest define(Path workDir, String prefix, long dataBytes, List<String> formats,
+            java.util.function.Consumer<Path> fill, boolean uefiAndTpm, long... diskBytes) throws Exception {
         requireLibvirt();
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         Path dir = Files.createDirectories(workDir.resolve(name));
@@ -114,8 +136,14 @@ public final class Guest implements AutoCloseable {
                     .append("<source file='").append(image).append("'/>")
                     .append("<target dev='").append(dev).append("' bus='virtio'/></disk>\n");
         }
+        String firmware = "";
+        if (uefiAndTpm) {
+            firmware = "<loader readonly='yes' type='pflash'>" + OVMF_CODE + "</loader><nvram template='" + OVMF_VARS
+                    + "'>" + dir.resolve(name + "_VARS.fd") + "</nvram>";
+            devices.append("<tpm model='tpm-tis'><backend type='emulator' version='2.0'/></tpm>");
+        }
         String xml = "<domain type='" + virtType() + "'><name>" + name + "</name><memory unit='MiB'>128</memory>"
-                + "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>"
+                + "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>" + firmware + "<boot dev='hd'/></os>"
                 + "<features><acpi/></features>"
                 + "<on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot>"
                 + "<devices>" + devices + "</devices></domain>";
@@ -211,7 +239,7 @@ public final class Guest implements AutoCloseable {
     @Override
     public void close() {
         Cmd.run("virsh", "-c", URI, "destroy", name);
-        Cmd.run("virsh", "-c", URI, "undefine", name, "--checkpoints-metadata");
+        Cmd.run("virsh", "-c", URI, "undefine", name, "--checkpoints-metadata", "--nvram");
         for (Path d : disks) {
             Cmd.run("rm", "-f", d.toString());
         }

@@ -1,0 +1,198 @@
+package org.virtbackup.impl.firmware;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FirmwareFile;
+import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.xml.SafeXml;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.xml.sax.SAXException;
+
+/**
+ * Puts a backup's firmware state where a restored domain reads it. A new domain gets its own
+ * copies: a new UUID (so libvirt keeps its TPM state apart) and its own NVRAM file beside the
+ * original's, named as libvirt names them ({@code <name>_VARS.fd}); it never shares the
+ * original's. An in-place restore puts the copies back over the domain's own files. Each file is
+ * written beside its place and renamed over it, so a crash leaves the old file or the new one.
+ */
+public final class FirmwareRestore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FirmwareRestore.class);
+
+    private final Path swtpm;
+
+    /** @param swtpm libvirt's swtpm directory ({@code /var/lib/libvirt/swtpm}) */
+    public FirmwareRestore(Path swtpm) {
+        this.swtpm = swtpm;
+    }
+
+    /**
+     * Where a new domain's firmware state goes.
+     *
+     * @param uuid its UUID
+     * @param nvram its NVRAM file, {@code null} if it has none
+     * @param written what was written for it, removed again if it is not defined
+     */
+    public record NewDomain(UUID uuid, Path nvram, List<Path> written) {
+    }
+
+    /**
+     * Writes a new domain's firmware state before it is defined; nothing is written over.
+     *
+     * @param domainXml the domain XML kept with the backup
+     * @param files the backup's firmware files (none for a backup taken before they were kept)
+     */
+    public NewDomain forNewDomain(String domainXml, String name, Path backupDirectory, List<FirmwareFile> files) {
+        FirmwareState original = FirmwareState.of(domainXml, swtpm);
+        UUID uuid = UUID.randomUUID();
+        Path nvram = requireFree(domainXml, name);
+        NewDomain placed = new NewDomain(uuid, nvram, new java.util.ArrayList<>());
+        try {
+            for (FirmwareFile f : files) {
+                if (f.kind().equals(FirmwareFile.NVRAM) && nvram != null) {
+                    writeNew(nvram, FirmwareCopies.read(backupDirectory, f), placed.written());
+                } else if (f.kind().equals(FirmwareFile.TPM) && original.tpm() != null) {
+                    Path top = swtpm.resolve(uuid.toString());
+                    Path dir = top.resolve(original.tpm().getFileName());
+                    if (!Files.isDirectory(top)) {
+                        // as libvirt makes them: swtpm's user passes through the UUID's directory
+                        // into its state directory, which libvirt hands to that user at the start
+                        Paths.passableDirectory(top);
+                        placed.written().add(top);
+                        Paths.privateDirectory(dir);
+                    }
+                    writeNew(dir.resolve(f.name()), FirmwareCopies.read(backupDirectory, f), placed.written());
+                }
+            }
+        } catch (IOException e) {
+            discard(placed);
+            throw new BackupException(ErrorCode.IO_ERROR, "writing the restored domain's firmware state: "
+                    + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            discard(placed);
+            throw e;
+        }
+        return placed;
+    }
+
+    /**
+     * The NVRAM file a new domain of this name gets ({@code null} if the domain has none);
+     * {@code INVALID_ARGUMENT} if a file is there.
+     */
+    public Path requireFree(String domainXml, String name) {
+        Path original = FirmwareState.of(domainXml, swtpm).nvram();
+        Path nvram = original == null ? null : original.resolveSibling(name + "_VARS.fd");
+        if (nvram != null && Files.exists(nvram, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, nvram + " exists: the restored domain's NVRAM is "
+                    + "never written over another's; choose another name");
+        }
+        return nvram;
+    }
+
+    /** The new domain's XML with its own UUID and NVRAM file. */
+    public static String apply(String domainXml, NewDomain placed) {
+        Document doc;
+        try {
+            doc = SafeXml.parse(domainXml);
+        } catch (SAXException e) {
+            throw new BackupException(ErrorCode.INVALID_STATE, "unreadable domain XML: " + SafeXml.describe(e));
+        }
+        Element root = doc.getDocumentElement();
+        Element uuid = doc.createElement("uuid");
+        uuid.setTextContent(placed.uuid().toString());
+        root.insertBefore(uuid, root.getFirstChild());
+        if (placed.nvram() != null) {
+            var nvrams = root.getElementsByTagName("nvram");
+            for (int i = 0; i < nvrams.getLength(); i++) {
+                Element nvram = (Element) nvrams.item(i);
+                var sources = nvram.getElementsByTagName("source");
+                if (sources.getLength() > 0) {
+                    ((Element) sources.item(0)).setAttribute("file", placed.nvram().toString());
+                } else {
+                    nvram.setTextContent(placed.nvram().toString());
+                }
+            }
+        }
+        return SafeXml.toString(doc);
+    }
+
+    /** Removes what {@link #forNewDomain} wrote (a define that failed). */
+    public void discard(NewDomain placed) {
+        List<Path> newestFirst = new java.util.ArrayList<>(placed.written());
+        java.util.Collections.reverse(newestFirst);
+        for (Path p : newestFirst) {
+            if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                try (var walk = Files.walk(p)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(Paths::deleteQuietly);
+                } catch (IOException e) {
+                    LOG.warn("Cannot remove {}: {}", p, e.getMessage());
+                }
+            } else {
+                Paths.deleteQuietly(p);
+            }
+        }
+    }
+
+    /**
+     * Puts the backup's firmware state back over the shut-off domain's own (an in-place restore).
+     * A file the domain has no place for now (its NVRAM or TPM was removed since) is skipped, said in the log.
+     */
+    public void putBack(String currentDomainXml, Path backupDirectory, List<FirmwareFile> files) {
+        FirmwareState now = FirmwareState.of(currentDomainXml, swtpm);
+        try {
+            for (FirmwareFile f : files) {
+                Path place = f.kind().equals(FirmwareFile.NVRAM) ? now.nvram()
+                        : now.tpm() == null ? null : now.tpm().resolve(f.name());
+                if (place == null) {
+                    LOG.warn("The domain has no {} now: its copy {} in the backup is not put back", f.kind(), f.name());
+                    continue;
+                }
+                Paths.privateDirectory(place.getParent());
+                replace(place, FirmwareCopies.read(backupDirectory, f));
+            }
+            if (now.tpm() != null && Files.isDirectory(now.tpm()) && files.stream().anyMatch(f -> f.kind().equals(FirmwareFile.TPM))) {
+                Set<String> kept = files.stream().filter(f -> f.kind().equals(FirmwareFile.TPM)).map(FirmwareFile::name)
+                        .collect(Collectors.toSet());
+                for (Path f : FirmwareCopies.tpmFiles(now.tpm())) {
+                    if (!kept.contains(f.getFileName().toString())) {
+                        Files.delete(f); // state written after the backup: it would not match what was put back
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "putting the domain's firmware state back: " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeNew(Path file, byte[] bytes, List<Path> written) throws IOException {
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_FILE));
+        } catch (FileAlreadyExistsException e) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, file + " exists: the restored domain's firmware "
+                    + "state is never written over another domain's");
+        }
+        written.add(file);
+        Files.write(file, bytes);
+    }
+
+    private static void replace(Path file, byte[] bytes) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".restoring");
+        Paths.privateFile(tmp);
+        Files.write(tmp, bytes);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
