@@ -20,7 +20,6 @@ import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.xml.SafeXml;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
-import org.xml.sax.SAXException;
 
 /**
  * Puts a backup's firmware state where a restored domain reads it. A new domain gets its own
@@ -105,12 +104,7 @@ public final class FirmwareRestore {
 
     /** The new domain's XML with its own UUID and NVRAM file. */
     public static String apply(String domainXml, NewDomain placed) {
-        Document doc;
-        try {
-            doc = SafeXml.parse(domainXml);
-        } catch (SAXException e) {
-            throw new BackupException(ErrorCode.INVALID_STATE, "unreadable domain XML: " + SafeXml.describe(e));
-        }
+        Document doc = FirmwareState.parse(domainXml);
         Element root = doc.getDocumentElement();
         Element uuid = doc.createElement("uuid");
         uuid.setTextContent(placed.uuid().toString());

@@ -25,14 +25,17 @@ public record FirmwareState(Path nvram, Path tpm) {
 
     /** The domain's firmware state; {@code swtpm} is libvirt's swtpm directory ({@code /var/lib/libvirt/swtpm}). */
     public static FirmwareState of(String domainXml, Path swtpm) {
-        Document doc;
+        Element root = parse(domainXml).getDocumentElement();
+        return new FirmwareState(nvram(root), tpm(root, swtpm));
+    }
+
+    /** A domain XML kept with a backup, parsed safely; {@code INVALID_STATE} if unreadable. */
+    static Document parse(String domainXml) {
         try {
-            doc = SafeXml.parse(domainXml);
+            return SafeXml.parse(domainXml);
         } catch (SAXException e) {
             throw new BackupException(ErrorCode.INVALID_STATE, "unreadable domain XML: " + SafeXml.describe(e));
         }
-        Element root = doc.getDocumentElement();
-        return new FirmwareState(nvram(root), tpm(root, swtpm));
     }
 
     public boolean isEmpty() {
