@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  * sealed keys). Without them a restored guest may not boot.
  *
  * @param kind {@value #NVRAM} or {@value #TPM}
- * @param name the file's name: {@code nvram.fd}, or the TPM state file's name ({@code tpm2-00.permall})
+ * @param name the file's name: {@code nvram.fd}, or the TPM state file's name ({@code tpm2-00.permall});
+ *        letters, digits, '.', '_', '-', up to 55 characters
  * @param size its bytes
  * @param sha256 its SHA-256, lower-case hex
  * @since 1.6
@@ -18,7 +19,8 @@ public record FirmwareFile(String kind, String name, long size, String sha256) {
 
     public static final String NVRAM = "nvram";
     public static final String TPM = "tpm";
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** Up to 55 characters: a repository keeps the file under "fw-<kind>-<name>", 64 at most. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,54}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
     public FirmwareFile {

@@ -140,6 +140,49 @@ public class RepositoryIT extends RepositoryTestSupport {
     }
 
     @Test
+    public void aUefiGuestsNvramAndTpmStateGoIntoTheRepositoryAndComeBackWithARestore() throws Exception {
+        BackupService backups = backupService();
+        String url = repository("firmware");
+        try (Guest guest = Guest.startUefiWithTpm(workDir(), "it-repo-uefi", 16 * MiB)) {
+            guest.shutOff(); // libvirt made the NVRAM, swtpm its state, at the start
+            Path nvram = guest.workDir().resolve(guest.name() + "_VARS.fd");
+            String uuid = Cmd.ok("virsh", "-c", Guest.URI, "domuuid", guest.name()).strip();
+            Path tpm = Path.of("/var/lib/libvirt/swtpm", uuid, "tpm2", "tpm2-00.permall");
+            byte[] nvramAtBackup = Files.readAllBytes(nvram);
+            nvramAtBackup[nvramAtBackup.length - 9] ^= 0x33; // a variable the guest set
+            Files.write(nvram, nvramAtBackup);
+            byte[] tpmAtBackup = Files.readAllBytes(tpm);
+
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
+            Backup b = backup(backups, guest, null, Set.of());
+            assertEquals(List.of("nvram.fd", "tpm2-00.permall"), b.firmware().stream().map(f -> f.name()).toList());
+            assertTrue("verification reads the firmware state's chunks too", backups.verify(b.uuid()).whole());
+            Files.write(nvram, new byte[nvramAtBackup.length]);
+            Files.write(tpm, new byte[tpmAtBackup.length]);
+
+            backups.restore("<domainbackup><uuid>" + b.uuid() + "</uuid></domainbackup>",
+                    EnumSet.of(RestoreFlag.REWRITE_EXISTING_DISK));
+            org.junit.Assert.assertArrayEquals("the NVRAM is put back from the repository", nvramAtBackup,
+                    Files.readAllBytes(nvram));
+            org.junit.Assert.assertArrayEquals("and the TPM's state", tpmAtBackup, Files.readAllBytes(tpm));
+
+            RestoreResult copy = backups.restore("<domainbackup><uuid>" + b.uuid() + "</uuid></domainbackup>",
+                    EnumSet.of(RestoreFlag.NEW_DOMAIN));
+            try {
+                org.junit.Assert.assertArrayEquals(nvramAtBackup, Files.readAllBytes(
+                        nvram.resolveSibling(copy.domain().name() + "_VARS.fd")));
+                org.junit.Assert.assertArrayEquals(tpmAtBackup, Files.readAllBytes(Path.of("/var/lib/libvirt/swtpm",
+                        copy.domain().uuid().toString(), "tpm2", "tpm2-00.permall")));
+            } finally {
+                Cmd.run("virsh", "-c", Guest.URI, "undefine", copy.domain().name(), "--nvram");
+                Cmd.run("rm", "-f", copy.disks().get(0).path());
+            }
+            backups.delete(b.uuid(), Set.of());
+            backups.collect(url);
+        }
+    }
+
+    @Test
     public void aRawDiskRestoresAsASparseRawImage() throws Exception {
         BackupService backups = backupService();
         String url = repository("raw");

@@ -335,6 +335,12 @@ public class TargetIT extends BackupTestSupport {
                     + "<disks><disk name='vda'><target file='/proc/vb-vda.qcow2'/></disk></disks></domainbackup>",
                     Set.of())).getMessage();
             assertTrue(outside, outside.contains("not inside the target roots"));
+            // Both pass the checks; the second image cannot be made once the first is: the first goes again.
+            String twice = expectError(ErrorCode.INVALID_TARGET, () -> backups.create(guest.name(), "<domainbackup>"
+                    + "<disks><disk name='vda'><target file='" + placed.resolve("both.qcow2") + "'/></disk>"
+                    + "<disk name='vdb'><target file='" + placed.resolve("both.qcow2") + "'/></disk></disks>"
+                    + "</domainbackup>", Set.of())).getMessage();
+            assertTrue(twice, twice.contains("disk vdb") && twice.contains("exists"));
             String raw = expectError(ErrorCode.NOT_SUPPORTED, () -> backups.create(guest.name(), "<domainbackup>"
                     + "<disks><disk name='vda'><driver type='raw'/></disk></disks></domainbackup>", Set.of()))
                     .getMessage();

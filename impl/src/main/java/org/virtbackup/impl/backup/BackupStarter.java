@@ -121,12 +121,7 @@ public final class BackupStarter {
             Map<String, DiskTarget> placed = request.targets();
             RoomCheck.require(storage.available(ref), domain, chosen.stream().filter(d -> !placed.containsKey(d.name()))
                     .toList());
-            for (DomainDisk d : chosen) {
-                if (placed.containsKey(d.name())) {
-                    RoomCheck.require(storage.available(placed.get(d.name())), RoomCheck.allocation(domain, List.of(d)),
-                            placed.get(d.name()).toString(), "a full backup of disk " + d.name(), "what it holds now");
-                }
-            }
+            requireRoomForPlaced(domain, chosen, placed);
         } else if (plan.managed() && parent != null && domain.isActive()) {
             // Offline, the bitmaps' counts are not at hand: a target filling midway fails the job with NO_SPACE.
             RoomCheck.require(storage.available(ref), Checkpoints.dirtyBytes(domain, parent.checkpoint()), "the target",
@@ -141,7 +136,7 @@ public final class BackupStarter {
                 disks.add(disk(plan, d, dir, uuid));
             }
             // Just before the job fixes the disks' moment: nothing freezes NVRAM or a TPM's state with them.
-            List<FirmwareFile> firmware = plan.managed() && repository == null
+            List<FirmwareFile> firmware = plan.managed()
                     ? FirmwareCopies.capture(FirmwareState.of(domainXml, swtpm), dir) : List.of();
             Backup backup = new Backup(uuid, ref, request.description(), Instant.now(), null,
                     parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
@@ -191,10 +186,27 @@ public final class BackupStarter {
         }
         DiskTarget placed = plan.request().targets().get(d.name());
         if (placed != null) {
-            return new BackupDisk(d.name(), "qcow2", storage.image(dir, d.name(), placed, capacity).toString(), capacity, 0);
+            return new BackupDisk(d.name(), "qcow2", storage.placed().place(dir, d.name(), placed, capacity).toString(), capacity, 0);
         }
         return new BackupDisk(d.name(), plan.managed() ? "qcow2" : "raw",
                 plan.managed() ? storage.image(plan.ref(), dir, uuid, d.name(), capacity).toString() : "", capacity, 0);
+    }
+
+    /** Disks placed in one file system or pool are counted together against its free space. */
+    private void requireRoomForPlaced(LibvirtDomain domain, List<DomainDisk> chosen, Map<String, DiskTarget> placed) {
+        Map<Object, List<DomainDisk>> bySpace = new LinkedHashMap<>();
+        Map<Object, DiskTarget> anyTarget = new LinkedHashMap<>();
+        for (DomainDisk d : chosen) {
+            DiskTarget t = placed.get(d.name());
+            if (t != null) {
+                Object space = storage.placed().space(t);
+                bySpace.computeIfAbsent(space, k -> new ArrayList<>()).add(d);
+                anyTarget.putIfAbsent(space, t);
+            }
+        }
+        bySpace.forEach((space, disks) -> RoomCheck.require(storage.placed().available(anyTarget.get(space)),
+                RoomCheck.allocation(domain, disks), "where " + anyTarget.get(space) + " goes", "a full backup of disks "
+                        + disks.stream().map(DomainDisk::name).toList(), "what they hold now"));
     }
 
     /** Per-disk targets: for disks of this backup, and for images in files (a repository keeps its own layout). */
@@ -203,11 +215,7 @@ public final class BackupStarter {
         if (targets.isEmpty()) {
             return;
         }
-        if (!plan.managed()) {
-            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "an unmanaged backup stores nothing, so its disks "
-                    + "take no target; a third party reads the NBD export");
-        }
-        if (plan.repository() != null) {
+        if (plan.repository() != null) { // an export's targets are refused by the service
             throw new BackupException(ErrorCode.NOT_SUPPORTED, "disks " + targets.keySet() + " name targets, but domain "
                     + plan.ref().name() + " is backed up into repository " + plan.repository()
                     + ", which keeps its own layout; per-disk targets are for backups to image files");
@@ -217,7 +225,7 @@ public final class BackupStarter {
             throw new BackupException(ErrorCode.NO_DISK, "a target is given for disk '" + n + "', which domain "
                     + plan.ref().name() + " does not back up (its disks: " + String.join(", ", chosen) + ")");
         });
-        targets.forEach(storage::check);
+        targets.forEach(storage.placed()::check);
     }
 
     /** The disks asked for, in the order asked; none asked: every disk. */

@@ -2,6 +2,7 @@ package org.virtbackup.impl.firmware;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,8 +22,8 @@ import org.virtbackup.impl.config.Paths;
 /**
  * The copies of a domain's firmware state in a backup's directory, under {@value #DIRECTORY}/:
  * {@code nvram.fd} and {@code tpm/<file>}, each 0600. QEMU and swtpm write these files while
- * the guest runs, with nothing to freeze them by: a file is read until two reads agree, so a copy
- * is never torn, but it is the state of the moment it was read.
+ * the guest runs, with nothing to freeze them by: a file is read until two reads agree (else the
+ * backup fails), so a copy is never torn, but it is the state of the moment it was read.
  */
 public final class FirmwareCopies {
 
@@ -68,21 +69,25 @@ public final class FirmwareCopies {
     public static byte[] read(Path backupDirectory, FirmwareFile file) {
         Path copy = of(backupDirectory, file);
         try {
-            byte[] bytes = Files.readAllBytes(copy);
-            if (!sha256(bytes).equals(file.sha256())) {
-                throw new BackupException(ErrorCode.CHAIN_BROKEN, copy + " is not the firmware file the backup recorded "
-                        + "(SHA-256 differs)");
-            }
-            return bytes;
+            return checked(file, Files.readAllBytes(copy), copy.toString());
         } catch (IOException e) {
             throw new BackupException(ErrorCode.CHAIN_BROKEN, "cannot read " + copy + ": " + e.getMessage(), e);
         }
     }
 
+    /** The bytes read for a file from {@code where}, if they are what the backup recorded; else {@code CHAIN_BROKEN}. */
+    public static byte[] checked(FirmwareFile file, byte[] bytes, String where) {
+        if (bytes.length != file.size() || !sha256(bytes).equals(file.sha256())) {
+            throw new BackupException(ErrorCode.CHAIN_BROKEN, where + " is not the firmware file " + file.name()
+                    + " the backup recorded (size or SHA-256 differs)");
+        }
+        return bytes;
+    }
+
     /** The TPM state files (swtpm's {@code .lock} is no state). */
     static List<Path> tpmFiles(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(f -> Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+            return s.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
                     .filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList();
         }
     }
@@ -108,7 +113,8 @@ public final class FirmwareCopies {
             bytes = again; // written meanwhile: read until two reads agree
         }
         if (!agreed) {
-            LOG.warn("{} changed under each of {} reads: the copy kept may be torn", source, READS);
+            throw new BackupException(ErrorCode.IO_ERROR, source + " changed under each of " + READS + " reads: no "
+                    + "copy of it can be told whole; the backup is not taken (run it again)");
         }
         FirmwareFile file = new FirmwareFile(kind, name, bytes.length, sha256(bytes));
         Path copy = of(backupDirectory, file);

@@ -1,15 +1,20 @@
 package org.virtbackup.impl.firmware;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Collectors;
+import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,17 +58,19 @@ public final class FirmwareRestore {
      * Writes a new domain's firmware state before it is defined; nothing is written over.
      *
      * @param domainXml the domain XML kept with the backup
+     * @param source each file's bytes as the backup keeps them, checked against its SHA-256
      * @param files the backup's firmware files (none for a backup taken before they were kept)
      */
-    public NewDomain forNewDomain(String domainXml, String name, Path backupDirectory, List<FirmwareFile> files) {
+    public NewDomain forNewDomain(String domainXml, String name, Function<FirmwareFile, byte[]> source,
+            List<FirmwareFile> files) {
         FirmwareState original = FirmwareState.of(domainXml, swtpm);
         UUID uuid = UUID.randomUUID();
         Path nvram = requireFree(domainXml, name);
-        NewDomain placed = new NewDomain(uuid, nvram, new java.util.ArrayList<>());
+        NewDomain placed = new NewDomain(uuid, nvram, new ArrayList<>());
         try {
             for (FirmwareFile f : files) {
                 if (f.kind().equals(FirmwareFile.NVRAM) && nvram != null) {
-                    writeNew(nvram, FirmwareCopies.read(backupDirectory, f), placed.written());
+                    writeNew(nvram, source.apply(f), placed.written());
                 } else if (f.kind().equals(FirmwareFile.TPM) && original.tpm() != null) {
                     Path top = swtpm.resolve(uuid.toString());
                     Path dir = top.resolve(original.tpm().getFileName());
@@ -74,7 +81,7 @@ public final class FirmwareRestore {
                         placed.written().add(top);
                         Paths.privateDirectory(dir);
                     }
-                    writeNew(dir.resolve(f.name()), FirmwareCopies.read(backupDirectory, f), placed.written());
+                    writeNew(dir.resolve(f.name()), source.apply(f), placed.written());
                 }
             }
         } catch (IOException e) {
@@ -95,7 +102,7 @@ public final class FirmwareRestore {
     public Path requireFree(String domainXml, String name) {
         Path original = FirmwareState.of(domainXml, swtpm).nvram();
         Path nvram = original == null ? null : original.resolveSibling(name + "_VARS.fd");
-        if (nvram != null && Files.exists(nvram, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (nvram != null && Files.exists(nvram, LinkOption.NOFOLLOW_LINKS)) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, nvram + " exists: the restored domain's NVRAM is "
                     + "never written over another's; choose another name");
         }
@@ -126,12 +133,12 @@ public final class FirmwareRestore {
 
     /** Removes what {@link #forNewDomain} wrote (a define that failed). */
     public void discard(NewDomain placed) {
-        List<Path> newestFirst = new java.util.ArrayList<>(placed.written());
-        java.util.Collections.reverse(newestFirst);
+        List<Path> newestFirst = new ArrayList<>(placed.written());
+        Collections.reverse(newestFirst);
         for (Path p : newestFirst) {
-            if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                 try (var walk = Files.walk(p)) {
-                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(Paths::deleteQuietly);
+                    walk.sorted(Comparator.reverseOrder()).forEach(Paths::deleteQuietly);
                 } catch (IOException e) {
                     LOG.warn("Cannot remove {}: {}", p, e.getMessage());
                 }
@@ -142,12 +149,16 @@ public final class FirmwareRestore {
     }
 
     /**
-     * Puts the backup's firmware state back over the shut-off domain's own (an in-place restore).
-     * A file the domain has no place for now (its NVRAM or TPM was removed since) is skipped, said in the log.
+     * Puts the backup's firmware state back over the shut-off domain's own (an in-place restore),
+     * and removes TPM state files written since. If any step fails, what was there is written
+     * back before the error is thrown. A file the domain has no place for now (its NVRAM or TPM
+     * was removed since) is skipped, said in the log.
      */
-    public void putBack(String currentDomainXml, Path backupDirectory, List<FirmwareFile> files) {
+    public void putBack(String currentDomainXml, Function<FirmwareFile, byte[]> source, List<FirmwareFile> files) {
         FirmwareState now = FirmwareState.of(currentDomainXml, swtpm);
+        Map<Path, byte[]> before = new LinkedHashMap<>(); // what each place held (null: nothing), for the way back
         try {
+            Map<Path, byte[]> after = new LinkedHashMap<>();
             for (FirmwareFile f : files) {
                 Path place = f.kind().equals(FirmwareFile.NVRAM) ? now.nvram()
                         : now.tpm() == null ? null : now.tpm().resolve(f.name());
@@ -155,20 +166,43 @@ public final class FirmwareRestore {
                     LOG.warn("The domain has no {} now: its copy {} in the backup is not put back", f.kind(), f.name());
                     continue;
                 }
-                Paths.privateDirectory(place.getParent());
-                replace(place, FirmwareCopies.read(backupDirectory, f));
+                after.put(place, source.apply(f)); // every copy read and checked before anything is written
             }
             if (now.tpm() != null && Files.isDirectory(now.tpm()) && files.stream().anyMatch(f -> f.kind().equals(FirmwareFile.TPM))) {
-                Set<String> kept = files.stream().filter(f -> f.kind().equals(FirmwareFile.TPM)).map(FirmwareFile::name)
-                        .collect(Collectors.toSet());
                 for (Path f : FirmwareCopies.tpmFiles(now.tpm())) {
-                    if (!kept.contains(f.getFileName().toString())) {
-                        Files.delete(f); // state written after the backup: it would not match what was put back
-                    }
+                    after.putIfAbsent(f, null); // state written after the backup: it would not match what is put back
                 }
             }
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "putting the domain's firmware state back: " + e.getMessage(), e);
+            for (Path place : after.keySet()) {
+                before.put(place, Files.exists(place) ? Files.readAllBytes(place) : null);
+            }
+            if (now.tpm() != null && files.stream().anyMatch(f -> f.kind().equals(FirmwareFile.TPM))) {
+                Paths.passableDirectory(now.tpm().getParent()); // as libvirt makes <swtpm>/<uuid>: swtpm's user passes
+                Paths.privateDirectory(now.tpm());
+            }
+            for (Map.Entry<Path, byte[]> e : after.entrySet()) {
+                set(e.getKey(), e.getValue());
+            }
+        } catch (IOException | RuntimeException e) {
+            BackupException failure = e instanceof BackupException b ? b : new BackupException(ErrorCode.IO_ERROR,
+                    "putting the domain's firmware state back: " + e.getMessage(), e);
+            for (Map.Entry<Path, byte[]> old : before.entrySet()) {
+                try {
+                    set(old.getKey(), old.getValue());
+                } catch (IOException | RuntimeException back) {
+                    failure.addSuppressed(back);
+                }
+            }
+            throw failure;
+        }
+    }
+
+    /** Writes the file durably, whole or not at all, or removes it ({@code bytes} null). */
+    private static void set(Path file, byte[] bytes) throws IOException {
+        if (bytes == null) {
+            Files.deleteIfExists(file);
+        } else {
+            Paths.writeDurably(file, bytes);
         }
     }
 
@@ -180,13 +214,10 @@ public final class FirmwareRestore {
                     + "state is never written over another domain's");
         }
         written.add(file);
-        Files.write(file, bytes);
-    }
-
-    private static void replace(Path file, byte[] bytes) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".restoring");
-        Paths.privateFile(tmp);
-        Files.write(tmp, bytes);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try (FileOutputStream out = new FileOutputStream(file.toFile())) {
+            out.write(bytes);
+            out.getFD().sync();
+        }
+        Paths.syncDirectory(file.getParent());
     }
 }

@@ -19,6 +19,7 @@ import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FirmwareFile;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.nbd.Libnbd;
 import org.virtbackup.impl.nbd.NbdConnection;
@@ -200,6 +201,11 @@ public final class ChunkSource implements RestoreSource {
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
+    }
+
+    @Override
+    public byte[] firmware(Backup backup, Path directory, FirmwareFile file) {
+        return FirmwareChunks.read(repositories, backup.disks().get(0).target(), backup.uuid(), file);
     }
 
     private record Index(Repository repository, ChunkIndex ids, int chunkSize) {

@@ -70,6 +70,7 @@ public final class ManifestCatalogue implements ManifestRecords {
             for (BackupDisk d : b.disks()) {
                 disks.add(Repositories.call(url, () -> repo.writtenIndex(b.uuid(), d.name(), d.capacity())));
             }
+            disks.addAll(Repositories.call(url, () -> FirmwareChunks.written(repo, b.uuid(), b.firmware())));
             Manifest m = new Manifest(b.uuid(), b.domain().uuid(), b.creationTime(), disks, xml.write(b, entry.domainXml()));
             Repositories.call(url, () -> {
                 writer.commit(m);
@@ -85,12 +86,16 @@ public final class ManifestCatalogue implements ManifestRecords {
     private BackupWriter reattach(Repository repo, String url, Backup b) {
         BackupWriter w = repositories.writer(url, b.uuid());
         try {
+            List<Manifest.Disk> all = new ArrayList<>();
             for (BackupDisk d : b.disks()) {
-                Manifest.Disk written = Repositories.call(url, () -> repo.writtenIndex(b.uuid(), d.name(), d.capacity()));
+                all.add(Repositories.call(url, () -> repo.writtenIndex(b.uuid(), d.name(), d.capacity())));
+            }
+            all.addAll(Repositories.call(url, () -> FirmwareChunks.written(repo, b.uuid(), b.firmware())));
+            for (Manifest.Disk written : all) {
                 Manifest probe = new Manifest(b.uuid(), b.domain().uuid(), b.creationTime(), List.of(written), "");
                 for (ChunkId id : Repositories.call(url, () -> repo.index(probe, written))) {
                     if (!w.reuse(id)) {
-                        throw new BackupException(ErrorCode.IO_ERROR, "chunk " + id + " of disk " + d.name()
+                        throw new BackupException(ErrorCode.IO_ERROR, "chunk " + id + " of " + written.name()
                                 + " is no longer stored whole: the backup cannot be recorded; run it again");
                     }
                 }

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.FirmwareFile;
+import org.virtbackup.impl.firmware.FirmwareCopies;
 import org.virtbackup.impl.qemu.CopyProgress;
 import org.virtbackup.impl.qemu.QemuImg;
 
@@ -31,5 +33,10 @@ final class ImageSource implements RestoreSource {
     @Override
     public boolean identical(Backup backup, BackupDisk disk, Path image, String format) {
         return qemuImg.identical(disk.target(), "qcow2", image.toString(), format);
+    }
+
+    @Override
+    public byte[] firmware(Backup backup, Path directory, FirmwareFile file) {
+        return FirmwareCopies.read(directory, file);
     }
 }

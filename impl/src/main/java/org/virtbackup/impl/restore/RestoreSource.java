@@ -5,6 +5,7 @@ import java.nio.file.Path;
 
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
+import org.virtbackup.api.FirmwareFile;
 import org.virtbackup.impl.qemu.CopyProgress;
 
 /**
@@ -22,4 +23,11 @@ public interface RestoreSource {
 
     /** Whether the image reads exactly as the disk at the backup's moment. */
     boolean identical(Backup backup, BackupDisk disk, Path image, String format) throws IOException, InterruptedException;
+
+    /**
+     * A firmware file of the backup, checked against the SHA-256 it recorded.
+     *
+     * @param directory the backup's directory in its target (where it ran, for a repository backup)
+     */
+    byte[] firmware(Backup backup, Path directory, FirmwareFile file);
 }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +21,7 @@ import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FirmwareFile;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.RestoreFlag;
 import org.virtbackup.api.RestoreRequest;
@@ -172,9 +174,10 @@ public final class Restorer {
                 faults.reach("restore.between-renames");
             }
             written.clear();
-            if (existing != null && !backup.firmware().isEmpty()) {
-                // Before the old disks go: if this fails, they are put back.
-                firmware.putBack(existing.xml(), entry.directory(), backup.firmware());
+            if (existing != null && !backup.firmware().isEmpty() && plan.size() == backup.disks().size()) {
+                // The whole machine back as it was, firmware with its disks (a subset of disks leaves it as it is).
+                // Before the old disks go: if this fails, they are put back, and the firmware files too.
+                firmware.putBack(existing.xml(), firmwareOf(entry), backup.firmware());
             }
             parked.drop();
             boolean start = flags.contains(RestoreFlag.START);
@@ -237,15 +240,11 @@ public final class Restorer {
         Map<String, String[]> images = new LinkedHashMap<>();
         plan.forEach(t -> images.put(t.disk().name(), new String[] {t.target().toString(), t.format()}));
         FirmwareRestore.NewDomain own = null;
+        LibvirtDomain d;
         try {
             // Its own UUID, NVRAM and TPM state: two domains never share a firmware file.
-            own = firmware.forNewDomain(entry.domainXml(), name, entry.directory(), entry.backup().firmware());
-            LibvirtDomain d = libvirt.define(FirmwareRestore.apply(RestoredDomainXml.of(entry.domainXml(), name, images),
-                    own));
-            if (start) {
-                d.start();
-            }
-            return d.ref();
+            own = firmware.forNewDomain(entry.domainXml(), name, firmwareOf(entry), entry.backup().firmware());
+            d = libvirt.define(FirmwareRestore.apply(RestoredDomainXml.of(entry.domainXml(), name, images), own));
         } catch (BackupException e) {
             if (own != null) {
                 firmware.discard(own);
@@ -253,6 +252,27 @@ public final class Restorer {
             plan.forEach(t -> Paths.deleteQuietly(t.target()));
             throw new BackupException(e.code(), "defining the restored domain " + name + ": " + e.getMessage(), e);
         }
+        startIf(start, d);
+        return d.ref();
+    }
+
+    /** A domain defined stays with its files if it does not start: they are its own now. */
+    private static void startIf(boolean start, LibvirtDomain d) {
+        if (!start) {
+            return;
+        }
+        try {
+            d.start();
+        } catch (BackupException e) {
+            throw new BackupException(e.code(), "domain " + d.ref().name() + " is restored and defined, but did not "
+                    + "start: " + e.getMessage(), e);
+        }
+    }
+
+    /** A backup's firmware files, from its directory or its repository. */
+    private Function<FirmwareFile, byte[]> firmwareOf(CatalogueEntry entry) {
+        RestoreSource source = Catalogue.inRepository(entry) ? chunks : images;
+        return f -> source.firmware(entry.backup(), entry.directory(), f);
     }
 
     private static String newName(RestoreRequest request, Backup backup) {

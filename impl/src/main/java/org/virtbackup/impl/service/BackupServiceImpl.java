@@ -1,6 +1,7 @@
 package org.virtbackup.impl.service;
 
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +46,7 @@ import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.repository.Repositories;
+import org.virtbackup.impl.xml.RequestXml;
 import org.virtbackup.impl.xml.TargetXml;
 import org.virtbackup.spi.BackupProvider;
 import org.virtbackup.spi.StorageTarget;
@@ -147,7 +149,8 @@ public final class BackupServiceImpl implements BackupService {
 
     @Override
     public Backup create(String domain, String backupXml, Set<CreateFlag> flags) {
-        return create(domain, parts.requests.backup(backupXml, Checkpoints::backupNamed), flags);
+        RequestXml.Start start = parts.requests.backup(backupXml, Checkpoints::backupNamed);
+        return create(domain, start.request(), strictIf(start, flags));
     }
 
     @Override
@@ -161,7 +164,19 @@ public final class BackupServiceImpl implements BackupService {
 
     @Override
     public Backup startUnmanaged(String domain, String backupXml, Set<CreateFlag> flags) {
-        return startUnmanaged(domain, parts.requests.export(backupXml, Checkpoints::backupNamed), flags);
+        RequestXml.Start start = parts.requests.export(backupXml, Checkpoints::backupNamed);
+        return startUnmanaged(domain, start.request(), strictIf(start, flags));
+    }
+
+    /** libvirt's {@code <incremental>} is an incremental or an error, never a full backup instead. */
+    private static Set<CreateFlag> strictIf(RequestXml.Start start, Set<CreateFlag> flags) {
+        if (!start.sinceCheckpoint()) {
+            return flags;
+        }
+        Set<CreateFlag> strict = flags == null || flags.isEmpty() ? EnumSet.noneOf(CreateFlag.class)
+                : EnumSet.copyOf(flags);
+        strict.add(CreateFlag.STRICT_INCREMENTAL);
+        return strict;
     }
 
     @Override

@@ -50,17 +50,29 @@ final class BackupImages {
         boolean allGone = true;
         for (Path image : placed) { // also those of a start cut short, which no descriptor names
             try {
-                if (!pools.delete(image, image.getFileName().toString())) {
+                // The record is the proof it is ours: the name asked of libvirt is the volume's own.
+                if (!deleteVolume(image)) {
                     Files.deleteIfExists(image);
                 }
             } catch (IOException | RuntimeException e) {
                 allGone = false;
-                LOG.warn("Cannot remove {} of backup {}: {}", image, backup, e.getMessage());
+                LOG.error("Cannot remove {} of backup {}, placed there by a per-disk target: {}; it is left, remove it "
+                        + "by hand", image, backup, e.getMessage());
             }
         }
         if (allGone && !placed.isEmpty()) {
             // A failed backup keeps its directory: a file made later at a path it used is not its own.
             Paths.deleteQuietly(dir.resolve(PlacedImages.RECORD));
+        }
+    }
+
+    /** Deletes a volume of a pool through libvirt; false if libvirt knows none there, or cannot delete it now. */
+    private boolean deleteVolume(Path image) {
+        try {
+            return pools.delete(image, image.getFileName().toString());
+        } catch (RuntimeException e) { // its pool is inactive, say: the file goes as a file
+            LOG.warn("libvirt cannot delete volume {} ({}); deleting the file", image, e.getMessage());
+            return false;
         }
     }
 

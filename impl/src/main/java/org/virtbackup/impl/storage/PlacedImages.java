@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ public final class PlacedImages {
     }
 
     /** Checks that the disk's image may go where its target says, before anything is made. */
-    void check(String disk, DiskTarget target) {
+    public void check(String disk, DiskTarget target) {
         if (target.inPool()) {
             pools.require(target.pool());
         } else {
@@ -58,7 +59,7 @@ public final class PlacedImages {
     }
 
     /** Makes the disk's image where its target says, 0600 and empty, and records it in the backup's directory. */
-    Path place(Path backupDirectory, String disk, DiskTarget target, long capacity) {
+    public Path place(Path backupDirectory, String disk, DiskTarget target, long capacity) {
         Path image = target.inPool() ? volume(target, capacity) : file(disk, Path.of(target.file()));
         try {
             List<Path> placed = new ArrayList<>(in(backupDirectory));
@@ -72,8 +73,21 @@ public final class PlacedImages {
         return image;
     }
 
-    /** Where the free space of a placed image is counted: its file system or its pool. */
-    long available(DiskTarget target) {
+    /** What a placed image's free space is counted in: its file system, or its pool. */
+    public Object space(DiskTarget target) {
+        if (target.inPool()) {
+            return "pool " + target.pool();
+        }
+        try {
+            return Files.getFileStore(Path.of(target.file()).toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read the file system where " + target.file()
+                    + " goes: " + e.getMessage(), e);
+        }
+    }
+
+    /** Bytes free where a placed image goes: its file system or its pool. */
+    public long available(DiskTarget target) {
         if (target.inPool()) {
             return pools.available(target.pool());
         }
@@ -119,7 +133,7 @@ public final class PlacedImages {
         if (!Files.isDirectory(parent)) {
             throw new BackupException(ErrorCode.INVALID_TARGET, what + ": directory " + parent + " does not exist");
         }
-        if (Files.exists(real, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.exists(real, LinkOption.NOFOLLOW_LINKS)) {
             throw new BackupException(ErrorCode.INVALID_TARGET, what + " exists; a backup never writes over a file");
         }
         return real;

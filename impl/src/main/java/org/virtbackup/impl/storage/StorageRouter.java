@@ -19,7 +19,6 @@ import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupTarget;
-import org.virtbackup.api.DiskTarget;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
@@ -114,22 +113,9 @@ public final class StorageRouter {
         return pools.create(t.value(), backup + "-" + disk + ".qcow2", capacity);
     }
 
-    /**
-     * Where a disk image goes that a per-disk target names: made now, empty and 0600, and recorded
-     * in the backup's directory so that removing the backup removes it ({@link PlacedImages}).
-     */
-    public Path image(Path backupDirectory, String disk, DiskTarget target, long capacity) {
-        return placed.place(backupDirectory, disk, target, capacity);
-    }
-
-    /** Checks a per-disk target before anything of the backup is made ({@code INVALID_TARGET} naming the problem). */
-    public void check(String disk, DiskTarget target) {
-        placed.check(disk, target);
-    }
-
-    /** Bytes free where a per-disk target puts its image. */
-    public long available(DiskTarget target) {
-        return placed.available(target);
+    /** Where per-disk targets put their images ({@link PlacedImages}). */
+    public PlacedImages placed() {
+        return placed;
     }
 
     /** The repository the domain's next backup goes into: its own target, else {@code repository.url}; empty: none. */

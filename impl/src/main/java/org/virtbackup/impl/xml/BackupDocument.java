@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupRequest;
@@ -42,17 +43,12 @@ public record BackupDocument(UUID uuid, String description, UUID parent, String 
     public record RequestedDisk(String name, DiskTarget target) {
     }
 
-    /** Whether the document uses libvirt's words for what a backup starts from or how. */
-    public boolean speaksLibvirt() {
-        return incremental != null || mode != null;
-    }
-
     /**
      * The backup this document asks for.
      *
      * @param checkpointOwner the backup that made a checkpoint of this name, {@code null} if none
      */
-    public BackupRequest toRequest(java.util.function.Function<String, UUID> checkpointOwner) {
+    public BackupRequest toRequest(Function<String, UUID> checkpointOwner) {
         UUID from = parent;
         if (incremental != null) {
             UUID owner = checkpointOwner.apply(incremental);
@@ -75,12 +71,8 @@ public record BackupDocument(UUID uuid, String description, UUID parent, String 
 
     /** The restore this document asks for; {@code uuid} must be set. */
     public RestoreRequest toRestoreRequest() {
-        return new RestoreRequest(uuid, domainName, disks.stream().map(d -> {
-            if (d.target() != null && d.target().inPool()) {
-                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + d.name() + ": a restore writes to a "
-                        + "file; name it with <target file='/path'/>");
-            }
-            return new RestoreRequest.Disk(d.name(), d.target() == null ? null : d.target().file());
-        }).toList());
+        // a pool's volume was refused with libvirt's words (LibvirtDialect.requireOurs): a restore writes files
+        return new RestoreRequest(uuid, domainName, disks.stream().map(d -> new RestoreRequest.Disk(d.name(),
+                d.target() == null ? null : d.target().file())).toList());
     }
 }

@@ -65,7 +65,7 @@ public final class BackupXml {
         }
     }
 
-    /** Parses an input document of restore, or of create; null or blank is an empty request. */
+    /** Parses an input document of create ({@link LibvirtDialect.Mode#PUSH}); null or blank is an empty request. */
     public BackupDocument parseRequest(String xml) {
         return parseRequest(xml, LibvirtDialect.Mode.PUSH);
     }
@@ -80,7 +80,7 @@ public final class BackupXml {
             return BackupDocument.empty();
         }
         DomainBackupElement e = unmarshal(xml, "backup XML", true);
-        mode.check(e.dialectMode);
+        mode.check(e);
         return new BackupDocument(uuid(e.uuid), e.description, e.parent == null ? null : uuid(e.parent.uuid),
                 LibvirtDialect.incremental(e), LibvirtDialect.disks(e), e.domainName, server(e.server), e.dialectMode,
                 e.server == null ? null : e.server.socket);

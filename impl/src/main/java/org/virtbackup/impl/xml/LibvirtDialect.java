@@ -27,7 +27,9 @@ public final class LibvirtDialect {
                 + "not create"),
         /** startUnmanaged: a third party reads the export. */
         PULL("pull", "push", "asks for copies that virt-backup writes: that is create (backup:create), not "
-                + "startUnmanaged");
+                + "startUnmanaged"),
+        /** restore: our dialect alone; libvirt's words belong to the start of a backup. */
+        RESTORE("restore", null, null);
 
         private final String word;
         private final String opposite;
@@ -39,9 +41,11 @@ public final class LibvirtDialect {
             this.why = why;
         }
 
-        void check(String asked) {
-            if (opposite.equals(asked)) {
-                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "backup XML: mode='" + asked + "' " + why);
+        void check(DomainBackupElement e) {
+            if (this == RESTORE) {
+                requireOurs(e);
+            } else if (opposite.equals(e.dialectMode)) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "backup XML: mode='" + e.dialectMode + "' " + why);
             }
         }
 
@@ -81,12 +85,44 @@ public final class LibvirtDialect {
         if (e.incremental != null) {
             named.add(e.incremental);
         }
-        e.disks().stream().filter(d -> !"no".equals(d.backup) && d.incremental != null).forEach(d -> named.add(d.incremental));
+        List<DomainBackupElement.Disk> taking = e.disks().stream().filter(d -> !"no".equals(d.backup)).toList();
+        taking.stream().filter(d -> d.incremental != null).forEach(d -> named.add(d.incremental));
         if (named.size() > 1) {
             throw invalid("the disks name different checkpoints " + named + " in incremental='…'; a backup of "
                     + "virt-backup has one parent for all its disks");
         }
+        if (e.incremental == null && !named.isEmpty()) {
+            taking.stream().filter(d -> d.incremental == null).findFirst().ifPresent(d -> {
+                // libvirt would back this disk up in full and the others incrementally
+                throw unsupported("disk '" + d.name + "' names no incremental='…' while others do: a backup of "
+                        + "virt-backup is full or incremental for all its disks; name the checkpoint in <incremental>");
+            });
+        }
         return named.isEmpty() ? null : named.iterator().next();
+    }
+
+    /** A restore's document: libvirt's words there are refused, naming the first one found. */
+    static void requireOurs(DomainBackupElement e) {
+        String found = e.dialectMode != null ? "mode='" + e.dialectMode + "'" : e.incremental != null ? "<incremental>"
+                : e.server != null ? "<server>" : null;
+        for (DomainBackupElement.Disk d : e.disks()) {
+            if (found != null) {
+                break;
+            }
+            found = d.backup != null ? "backup='" + d.backup + "'" : d.type != null ? "type='" + d.type + "'"
+                    : d.backupmode != null ? "backupmode" : d.incremental != null ? "incremental='" + d.incremental + "'"
+                    : d.exportname != null || d.exportbitmap != null ? "exportname/exportbitmap"
+                    : d.driver != null ? "<driver>" : d.scratch != null ? "<scratch>"
+                    : d.target != null && (d.target.dev != null || d.target.pool != null || d.target.children != null
+                            && !d.target.children.isEmpty()) ? "a <target> other than file='…'" : null;
+            if (found != null) {
+                found = "disk '" + d.name + "': " + found;
+            }
+        }
+        if (found != null) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "restore XML: " + found + " belongs to the start of "
+                    + "a backup; a restore names its backup point by <uuid>, its disks by name with a <target file='…'/>");
+        }
     }
 
     /** libvirt's {@code <server>}: transport and address map; a socket of the caller's does not. */

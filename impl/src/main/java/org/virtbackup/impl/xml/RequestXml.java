@@ -21,23 +21,34 @@ public final class RequestXml {
     }
 
     /**
+     * A backup asked for in XML.
+     *
+     * @param request what to back up
+     * @param sinceCheckpoint libvirt's {@code <incremental>} named the parent: it must serve, as in
+     *        libvirt, where no full backup is made instead ({@code STRICT_INCREMENTAL})
+     */
+    public record Start(BackupRequest request, boolean sinceCheckpoint) {
+    }
+
+    /**
      * The input of {@code create}, in our dialect or libvirt's.
      *
      * @param checkpointOwner the backup that made a checkpoint of this name, {@code null} if none
      */
-    public BackupRequest backup(String backupXml, Function<String, UUID> checkpointOwner) {
-        return parse(backupXml, LibvirtDialect.Mode.PUSH).toRequest(checkpointOwner);
+    public Start backup(String backupXml, Function<String, UUID> checkpointOwner) {
+        BackupDocument doc = parse(backupXml, LibvirtDialect.Mode.PUSH);
+        return new Start(doc.toRequest(checkpointOwner), doc.incremental() != null);
     }
 
     /** The input of {@code startUnmanaged}, in our dialect or libvirt's. */
-    public BackupRequest export(String backupXml, Function<String, UUID> checkpointOwner) {
+    public Start export(String backupXml, Function<String, UUID> checkpointOwner) {
         BackupDocument doc = parse(backupXml, LibvirtDialect.Mode.PULL);
         LibvirtDialect.checkServer(doc);
         doc.disks().stream().filter(d -> d.target() != null).findFirst().ifPresent(d -> {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + d.name() + ": an unmanaged backup stores "
                     + "nothing, so its disks take no <target>; a third party reads the NBD export");
         });
-        return doc.toRequest(checkpointOwner);
+        return new Start(doc.toRequest(checkpointOwner), doc.incremental() != null);
     }
 
     private BackupDocument parse(String backupXml, LibvirtDialect.Mode mode) {
@@ -48,12 +59,7 @@ public final class RequestXml {
     /** The input of {@code restore}. */
     public RestoreRequest restore(String restoreXml) {
         limits.requireXmlSize("the restore XML", restoreXml);
-        BackupDocument doc = xml.parseRequest(restoreXml);
-        if (doc.speaksLibvirt()) {
-            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the restore XML names " + (doc.mode() != null
-                    ? "a mode" : "an <incremental> checkpoint") + ", which belongs to the start of a backup; a restore "
-                    + "names its backup point by <uuid>");
-        }
+        BackupDocument doc = xml.parseRequest(restoreXml, LibvirtDialect.Mode.RESTORE);
         if (doc.uuid() == null) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the restore XML names no backup: <uuid> is missing");
         }

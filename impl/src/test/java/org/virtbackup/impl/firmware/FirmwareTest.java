@@ -82,7 +82,7 @@ class FirmwareTest {
     void aNewDomainGetsItsOwnNvramAndTpmStateAndNeverAnothersFile() throws Exception {
         List<FirmwareFile> files = FirmwareCopies.capture(FirmwareState.of(xml, swtpm), backup);
         FirmwareRestore restore = new FirmwareRestore(swtpm);
-        FirmwareRestore.NewDomain placed = restore.forNewDomain(xml, "web1-copy", backup, files);
+        FirmwareRestore.NewDomain placed = restore.forNewDomain(xml, "web1-copy", f -> FirmwareCopies.read(backup, f), files);
         assertEquals(nvram.resolveSibling("web1-copy_VARS.fd"), placed.nvram());
         assertArrayEquals(Files.readAllBytes(nvram), Files.readAllBytes(placed.nvram()));
         Path newTpm = swtpm.resolve(placed.uuid().toString()).resolve("tpm2").resolve("tpm2-00.permall");
@@ -93,8 +93,8 @@ class FirmwareTest {
         assertEquals(placed.nvram(), theirs.nvram());
         assertEquals(newTpm.getParent(), theirs.tpm());
 
-        BackupException taken = assertThrows(BackupException.class, () -> restore.forNewDomain(xml, "web1-copy", backup,
-                files));
+        BackupException taken = assertThrows(BackupException.class, () -> restore.forNewDomain(xml, "web1-copy",
+                f -> FirmwareCopies.read(backup, f), files));
         assertTrue(taken.getMessage().contains("web1-copy_VARS.fd exists"), taken.getMessage());
         restore.discard(placed);
         assertFalse(Files.exists(placed.nvram()));
@@ -109,7 +109,7 @@ class FirmwareTest {
         Files.write(nvram, bytes(540672, 1));
         Files.write(tpm.resolve("tpm2-00.permall"), bytes(7000, 2));
         Files.writeString(tpm.resolve("tpm2-00.volatilestate"), "since");
-        new FirmwareRestore(swtpm).putBack(xml, backup, files);
+        new FirmwareRestore(swtpm).putBack(xml, f -> FirmwareCopies.read(backup, f), files);
         assertArrayEquals(atBackup, Files.readAllBytes(nvram));
         assertEquals(6107, Files.size(tpm.resolve("tpm2-00.permall")));
         assertFalse(Files.exists(tpm.resolve("tpm2-00.volatilestate")));

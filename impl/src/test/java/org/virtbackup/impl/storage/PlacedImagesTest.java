@@ -49,13 +49,13 @@ class PlacedImagesTest {
         UUID backup = UUID.randomUUID();
         Path dir = router.create(vm, backup);
         Path asked = Files.createDirectories(roots.resolve("big-disk")).resolve("vm-vdb.qcow2");
-        Path image = router.image(dir, "vdb", DiskTarget.file(asked.toString()), 1 << 20);
+        Path image = router.placed().place(dir, "vdb", DiskTarget.file(asked.toString()), 1 << 20);
         assertEquals(asked.toRealPath(), image);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(image)));
         assertEquals(List.of(image), PlacedImages.in(dir));
 
         BackupException again = assertThrows(BackupException.class,
-                () -> router.image(dir, "vdc", DiskTarget.file(asked.toString()), 1 << 20));
+                () -> router.placed().place(dir, "vdc", DiskTarget.file(asked.toString()), 1 << 20));
         assertTrue(again.getMessage().contains("exists"), again.getMessage());
 
         Files.writeString(image, "the backup's data");
@@ -69,7 +69,7 @@ class PlacedImagesTest {
     void aStartCutShortLeavesARecordThatRemovesWhatItPlaced() throws Exception {
         UUID backup = UUID.randomUUID();
         Path dir = router.create(vm, backup);
-        Path image = router.image(dir, "vda", DiskTarget.file(roots.resolve("vda.qcow2").toString()), 1 << 20);
+        Path image = router.placed().place(dir, "vda", DiskTarget.file(roots.resolve("vda.qcow2").toString()), 1 << 20);
         router.remove(backup, List.of(), dir); // as the start-up sweep does: no descriptor names the disk
         assertFalse(Files.exists(image));
     }
@@ -94,7 +94,7 @@ class PlacedImagesTest {
     }
 
     private void refused(Path dir, String file, String why) {
-        BackupException e = assertThrows(BackupException.class, () -> router.image(dir, "vda", DiskTarget.file(file),
+        BackupException e = assertThrows(BackupException.class, () -> router.placed().place(dir, "vda", DiskTarget.file(file),
                 1 << 20));
         assertEquals(ErrorCode.INVALID_TARGET, e.code());
         assertTrue(e.getMessage().contains(why) && e.getMessage().contains("disk vda"), e.getMessage());

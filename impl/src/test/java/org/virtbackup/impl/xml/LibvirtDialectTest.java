@@ -1,6 +1,7 @@
 package org.virtbackup.impl.xml;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,7 +61,9 @@ class LibvirtDialectTest {
 
         String withoutScratch = libvirt("backup-pull.xml").replaceAll("(?s)<scratch[^>]*/>", "")
                 .replace("1525889631", Checkpoints.nameFor(PARENT));
-        BackupRequest export = requests.export(withoutScratch, Checkpoints::backupNamed);
+        RequestXml.Start start = requests.export(withoutScratch, Checkpoints::backupNamed);
+        assertTrue(start.sinceCheckpoint(), "libvirt's <incremental> is strict: an incremental or an error");
+        BackupRequest export = start.request();
         assertEquals(PARENT, export.parent());
         assertEquals(List.of("vda"), export.disks(), "hda has backup='no'");
         assertEquals(new NbdServer(NbdServer.Transport.TCP, "localhost", 10809, false), export.server());
@@ -130,10 +133,40 @@ class LibvirtDialectTest {
                 "<domainbackup><uuid>" + PARENT + "</uuid><incremental>x</incremental></domainbackup>")).code());
     }
 
+    @Test
+    void aCheckpointOnSomeDisksOnlyIsRefusedWhereLibvirtWouldMixFullAndIncremental() {
+        BackupException mixed = refusedByCreate("<domainbackup><disks><disk name='vda' incremental='"
+                + Checkpoints.nameFor(PARENT) + "'/><disk name='vdb'/></disks></domainbackup>", ErrorCode.NOT_SUPPORTED);
+        assertTrue(mixed.getMessage().contains("disk 'vdb' names no incremental"), mixed.getMessage());
+        RequestXml.Start both = requests.backup("<domainbackup><disks><disk name='vda' incremental='"
+                + Checkpoints.nameFor(PARENT) + "'/><disk name='vdb' incremental='" + Checkpoints.nameFor(PARENT)
+                + "'/></disks></domainbackup>", Checkpoints::backupNamed);
+        assertEquals(PARENT, both.request().parent());
+        assertTrue(both.sinceCheckpoint());
+        assertFalse(requests.backup("<domainbackup><parent><uuid>" + PARENT + "</uuid></parent></domainbackup>",
+                Checkpoints::backupNamed).sinceCheckpoint(), "our <parent> keeps its fallback to a full backup");
+    }
+
+    @Test
+    void aRestoreRefusesLibvirtsWordsNamingTheFirst() {
+        for (String[] c : new String[][] {{"<domainbackup mode='push'><uuid>" + PARENT + "</uuid></domainbackup>",
+                "mode='push'"}, {"<domainbackup><uuid>" + PARENT + "</uuid><disks><disk name='vda' backup='no'/>"
+                + "</disks></domainbackup>", "disk 'vda': backup='no'"}, {"<domainbackup><uuid>" + PARENT
+                + "</uuid><disks><disk name='vda'><driver type='raw'/></disk></disks></domainbackup>", "<driver>"},
+                {"<domainbackup><uuid>" + PARENT + "</uuid><disks><disk name='vda'><target pool='p' volume='v'/></disk>"
+                + "</disks></domainbackup>", "other than file"}}) {
+            BackupException e = assertThrows(BackupException.class, () -> requests.restore(c[0]));
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+            assertTrue(e.getMessage().contains(c[1]) && e.getMessage().startsWith("restore XML"), e.getMessage());
+        }
+        assertEquals(1, requests.restore("<domainbackup><uuid>" + PARENT + "</uuid><disks><disk name='vda'><target "
+                + "file='/r/vda.qcow2'/></disk></disks></domainbackup>").disks().size());
+    }
+
     private static final UUID PARENT = UUID.fromString("d2ee2566-bef2-408f-ac7a-eb8004186074");
 
     private BackupRequest create(String doc) {
-        return requests.backup(doc, Checkpoints::backupNamed);
+        return requests.backup(doc, Checkpoints::backupNamed).request();
     }
 
     private BackupException refusedByCreate(String doc, ErrorCode code) {

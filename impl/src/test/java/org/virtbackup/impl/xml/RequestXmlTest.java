@@ -19,11 +19,11 @@ class RequestXmlTest {
     @Test
     void aPerDiskTargetGoesToCreateAndIsInvalidInAnExport() {
         String xml = "<domainbackup><disks><disk name='vda'><target file='/srv/x.qcow2'/></disk></disks></domainbackup>";
-        assertEquals(Map.of("vda", DiskTarget.file("/srv/x.qcow2")), requests.backup(xml, c -> null).targets());
+        assertEquals(Map.of("vda", DiskTarget.file("/srv/x.qcow2")), requests.backup(xml, c -> null).request().targets());
         assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(BackupException.class,
                 () -> requests.export(xml, c -> null)).code());
         assertEquals(List.of("vda"), requests.backup("<domainbackup><disks><disk name='vda'/></disks></domainbackup>",
-                c -> null).disks());
+                c -> null).request().disks());
     }
 
     @Test

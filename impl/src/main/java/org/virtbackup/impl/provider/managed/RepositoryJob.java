@@ -12,12 +12,14 @@ import java.util.function.BooleanSupplier;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.firmware.FirmwareCopies;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.nbd.Libnbd;
 import org.virtbackup.impl.provider.nbd.PullExport;
 import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.repository.DiskChunker;
+import org.virtbackup.impl.repository.FirmwareChunks;
 import org.virtbackup.impl.repository.Repositories;
 import org.virtbackup.repository.BackupWriter;
 import org.virtbackup.repository.ChunkIndex;
@@ -86,6 +88,12 @@ final class RepositoryJob extends JournaledJob {
                 Repositories.call(url, () -> writer.writeIndex(d.name(), r.ids()));
                 disks.add(d.withStored(r.stored(), r.deduplicated()));
             }
+            // The firmware state copied at the start goes in beside the disks; its local copy goes with the directory.
+            Repositories.call(url, () -> {
+                FirmwareChunks.store(writer, chunkSize, spec.backup().firmware(),
+                        f -> FirmwareCopies.read(spec.directory(), f));
+                return null;
+            });
             if (export != null) {
                 export.end();
             }
