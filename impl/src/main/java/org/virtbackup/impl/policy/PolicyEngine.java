@@ -107,7 +107,6 @@ public final class PolicyEngine implements PolicyService {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     synchronized void bindPolicy(PolicyDefinition definition) {
-        definitions.add(definition);
         if (definition.policy().isEmpty()) {
             LOG.error("Policy {} is not usable: {}", definition.name(), definition.problem());
         } else if (active.putIfAbsent(definition.name(), definition) == null) {
@@ -115,6 +114,8 @@ public final class PolicyEngine implements PolicyService {
         } else {
             LOG.error("Two policy configurations are named {}: the one that came first runs", definition.name());
         }
+        // Listed once its state is open: a caller who sees it listed may run it at once.
+        definitions.add(definition);
     }
 
     synchronized void unbindPolicy(PolicyDefinition definition) {
