@@ -27,11 +27,14 @@ die() { printf 'setup-host: ERROR: %s\n' "$*" >&2; exit 1; }
 # Only the packages named below; recommends are skipped on purpose (they pull in a GUI, LVM,
 # Xen/LXC/VirtualBox drivers, ... none of which the tests need). ovmf (UEFI firmware, whose
 # guests keep an NVRAM file) and swtpm (an emulated TPM, whose state libvirt keeps) are needed:
-# a backup carries both, and the tests define such a guest.
+# a backup carries both, and the tests define such a guest. Single-file restore reads a disk
+# through nbdfuse (libnbd-bin), blkid, partx, losetup and mount (util-linux, mount); its tests
+# make guest file systems with mkfs.ext4 and debugfs (e2fsprogs) and partition tables with sfdisk (fdisk).
 # Note: /etc/libvirt/qemu.conf and the libvirt-qemu user normally come from
 # libvirt-daemon-system, which we do not install (it wants systemd); we create both below.
 REQUIRED_PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
-               qemu-utils libnbd-bin xz-utils openssl openssh-client acl ovmf swtpm swtpm-tools)
+               qemu-utils libnbd-bin xz-utils openssl openssh-client acl ovmf swtpm swtpm-tools
+               util-linux mount e2fsprogs fdisk)
 
 pkg_installed() {
     [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == "install ok installed" ]]
@@ -54,7 +57,8 @@ else
     log "packages: all present"
 fi
 
-for cmd in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img qemu-io nbdinfo setfacl swtpm swtpm_setup; do
+for cmd in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img qemu-io nbdinfo nbdfuse setfacl swtpm swtpm_setup \
+           blkid partx losetup mount mkfs.ext4 debugfs sfdisk; do
     command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found on PATH after package installation"
 done
 for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do

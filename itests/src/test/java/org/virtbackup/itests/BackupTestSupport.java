@@ -18,6 +18,7 @@ import org.osgi.framework.BundleException;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.files.BackupFiles;
 import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.Images;
@@ -42,6 +43,11 @@ public abstract class BackupTestSupport extends VirtBackupTestSupport {
 
     protected BackupService backupService() {
         return service(BackupService.class, SERVICE_TIMEOUT_MS);
+    }
+
+    /** The files inside backups: listed and copied out. */
+    protected BackupFiles backupFiles() {
+        return service(BackupFiles.class, SERVICE_TIMEOUT_MS);
     }
 
     /** The default target of the configuration: {@code ${karaf.data}/virt-backup}. */

@@ -40,6 +40,9 @@ import org.virtbackup.api.RestoreResult;
 import org.virtbackup.api.UndefineFlag;
 import org.virtbackup.api.VerifyResult;
 import org.virtbackup.api.XmlFlag;
+import org.virtbackup.api.files.BackupFiles;
+import org.virtbackup.api.files.ExtractResult;
+import org.virtbackup.api.files.GuestFile;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.jobs.DomainLocks;
@@ -55,13 +58,14 @@ import org.virtbackup.spi.StorageTarget;
  * The {@link BackupService} facade: turns XML into typed requests, checks what only the facade
  * can, and delegates: starting to the {@code BackupStarter}, tree edits to the
  * {@code ChainEditor}, jobs to the {@code JobTracker}, queries to the {@code Catalogue},
- * targets to the {@code StorageRouter}, restores to the {@code Restorer}. Providers come and go
+ * targets to the {@code StorageRouter}, restores to the {@code Restorer}; and, as {@link BackupFiles}
+ * (one component: the same catalogue and locks), single files to the {@code FileRestore}. Providers come and go
  * (hot swap): a missing one makes the operations that need it fail with
  * {@link ErrorCode#NO_PROVIDER}; jobs it left running are resumed when one comes back.
  */
-@Component(service = BackupService.class, configurationPid = VirtBackupConfig.PID)
+@Component(service = {BackupService.class, BackupFiles.class}, configurationPid = VirtBackupConfig.PID)
 @Designate(ocd = VirtBackupConfig.class)
-public final class BackupServiceImpl implements BackupService {
+public final class BackupServiceImpl implements BackupService, BackupFiles {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackupServiceImpl.class);
 
@@ -83,6 +87,10 @@ public final class BackupServiceImpl implements BackupService {
         parts.mergeRecovery.recover(directories);
         parts.restorer.recover(directories);
         parts.sweep.sweep(directories);
+        int mounts = parts.files.sweep();
+        if (mounts > 0) {
+            LOG.info("Took {} file restore work directories a stopped JVM left, with their mounts", mounts);
+        }
         active = true;
         for (BackupMode mode : BackupMode.values()) {
             parts.resumer.resume(mode);
@@ -210,6 +218,16 @@ public final class BackupServiceImpl implements BackupService {
     @Override
     public List<Backup> listChildren(UUID uuid, Set<ListFlag> flags) {
         return parts.catalogue.children(uuid, flags);
+    }
+
+    @Override
+    public List<GuestFile> listFiles(UUID backup, String disk, String path) {
+        return parts.files.listFiles(backup, disk, path);
+    }
+
+    @Override
+    public ExtractResult extract(UUID backup, String disk, String path, Path directory) {
+        return parts.files.extract(backup, disk, path, directory);
     }
 
     @Override

@@ -14,6 +14,7 @@ import org.virtbackup.impl.chain.Undefiner;
 import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.files.FileRestore;
 import org.virtbackup.impl.firmware.FirmwareRestore;
 import org.virtbackup.impl.jobs.CopyTracker;
 import org.virtbackup.impl.jobs.DomainLocks;
@@ -67,6 +68,7 @@ final class ServiceWiring {
     final RepositoryMaintenance maintenance;
     final org.virtbackup.impl.repository.RepositoryRefresh repositoryRefresh;
     final org.virtbackup.impl.repository.RepositoryCopy repositoryCopies;
+    final FileRestore files;
     /** The threads of repository restores: started on demand, gone when idle. */
     final ExecutorService restoreWorkers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "virt-backup-restore");
@@ -115,5 +117,7 @@ final class ServiceWiring {
                 Duration.ofSeconds(config.process_stall_seconds())), Paths.resolve(config.runtime_directory()), restoreWorkers);
         this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,
                 instantRestoreAccess, faults, chunks, new FirmwareRestore(Paths.resolve(config.firmware_tpm_directory())));
+        this.files = new FileRestore(catalogue, locks, Paths.resolve(config.scratch_directory()).resolve("files"), chunks,
+                Paths.list(config.restore_roots()));
     }
 }

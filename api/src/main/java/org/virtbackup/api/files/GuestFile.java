@@ -1,0 +1,24 @@
+package org.virtbackup.api.files;
+
+import java.time.Instant;
+
+/**
+ * An entry of a directory of a backed-up disk.
+ *
+ * @param name the entry's name in its directory
+ * @param type what it is
+ * @param size its size in bytes (a disk's or partition's capacity)
+ * @param modified when it was last modified, or {@code null} for a disk or a partition
+ * @param detail a link's target, a partition's file system type ({@code ext4}), or {@code null}
+ */
+public record GuestFile(String name, Type type, long size, Instant modified, String detail) {
+
+    /** What an entry is. */
+    public enum Type {
+        FILE, DIRECTORY, LINK,
+        /** A disk or a partition: a directory to list. */
+        VOLUME,
+        /** A device file, a pipe, a socket, or a partition without a file system read here. */
+        OTHER
+    }
+}

@@ -1,0 +1,34 @@
+package org.virtbackup.impl.files;
+
+import java.util.Set;
+
+/**
+ * A part of a disk that may hold a file system: a partition ({@code p1}, {@code p2} …), or the
+ * whole disk when it has no partition table (named {@code ""}).
+ *
+ * @param type what blkid found in it ({@code ext4}, {@code swap}, {@code LVM2_member}), or {@code null}
+ */
+record Volume(String name, long offset, long size, String type) {
+
+    /**
+     * The file systems mounted, with the kernel driver of each: widely used, read by drivers that
+     * are fuzzed and maintained upstream. Not btrfs: a copy carrying the fsid of a mounted one
+     * confuses the kernel's device registry. Not LVM or RAID members: assembling them on the host
+     * would bring the guest's volume groups beside the host's own.
+     */
+    static final Set<String> READ = Set.of("ext2", "ext3", "ext4", "xfs", "vfat", "ntfs");
+
+    boolean readable() {
+        return type != null && READ.contains(type);
+    }
+
+    /** The kernel's driver for the type: ntfs3 reads what blkid calls ntfs. */
+    String driver() {
+        return type.equals("ntfs") ? "ntfs3" : type;
+    }
+
+    /** Mount options: read-only, nothing of the guest's executable or a device; xfs's uuid may equal a mounted one's. */
+    String options() {
+        return "ro,nosuid,nodev,noexec" + (type.equals("xfs") ? ",nouuid" : "");
+    }
+}
