@@ -98,6 +98,51 @@ public class ChainFaultIT {
         killedRestore("restore.between-renames", true);
     }
 
+    /**
+     * Killed while a file restore holds a disk open: its file system and nbdfuse's FUSE mount
+     * stay mounted (and nbdfuse and qemu-nbd running) until the next start takes them.
+     */
+    @Test
+    public void files1KilledWithADiskMountedLeavesNothingMountedOnceStarted() throws Exception {
+        byte[] hostname = "files-fault\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        org.virtbackup.itests.support.GuestFileSystem fs = org.virtbackup.itests.support.GuestFileSystem
+                .partitioned(Files.createTempDirectory(f.dir, "fs"), DISK).file("etc/hostname", hostname);
+        try (Guest guest = Guest.startFilled(f.guests(), "fault-files", DISK, fs::writeTo)) {
+            String uuid = last(f.karaf.run("backup:create --wait " + guest.name()));
+            Path work = f.karaf.home().resolve("data/virt-backup-scratch/files");
+            f.karaf.arm("files.read");
+            Process files = f.karaf.runInBackground("backup:files " + uuid + " vda p1/etc");
+            f.karaf.killAt("files.read", STEP);
+            f.ended(files);
+            List<String> left = mountsUnder(work);
+            assertEquals("the killed JVM left the FUSE and the file system mounted: " + left, 2, left.size());
+
+            f.karaf.start();
+            awaitThat("the start unmounts what the killed JVM left", () -> mountsUnder(work).isEmpty());
+            awaitThat("and removes its work directory", () -> {
+                try (Stream<Path> dirs = Files.list(work)) {
+                    return dirs.findAny().isEmpty();
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            assertTrue("no nbdfuse of it runs", ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine()
+                    .map(c -> c.contains("nbdfuse") && c.contains(work.toString())).orElse(false)));
+            String listed = f.karaf.run("backup:files " + uuid + " vda p1/etc");
+            assertTrue("and files are read again: " + listed, listed.contains("hostname"));
+            f.karaf.run("backup:delete " + uuid);
+        }
+    }
+
+    private static List<String> mountsUnder(Path dir) {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" ")[4])
+                    .filter(m -> m.startsWith(dir.toString() + "/")).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private void killedDelete(String step) throws Exception {
         List<String> chain = f.listed();
         String leaf = chain.get(chain.size() - 1);

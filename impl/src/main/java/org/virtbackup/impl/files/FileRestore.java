@@ -17,6 +17,7 @@ import org.virtbackup.api.files.BackupFiles;
 import org.virtbackup.api.files.ExtractResult;
 import org.virtbackup.api.files.GuestFile;
 import org.virtbackup.impl.catalogue.Catalogue;
+import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.restore.RestoreSource;
@@ -33,17 +34,20 @@ public final class FileRestore implements BackupFiles {
     private final WorkDirectories works;
     private final RestoreSource chunks;
     private final List<Path> restoreRoots;
+    private final FaultPoints faults;
 
     /**
      * @param work where disks are opened ({@code files/} in the scratch directory)
      * @param chunks reads a repository backup's disks
      */
-    public FileRestore(Catalogue catalogue, DomainLocks locks, Path work, RestoreSource chunks, List<Path> restoreRoots) {
+    public FileRestore(Catalogue catalogue, DomainLocks locks, Path work, RestoreSource chunks, List<Path> restoreRoots,
+            FaultPoints faults) {
         this.catalogue = catalogue;
         this.locks = locks;
         this.works = new WorkDirectories(work);
         this.chunks = chunks;
         this.restoreRoots = restoreRoots;
+        this.faults = faults;
     }
 
     /** Takes what a killed JVM left mounted; returns how many work directories. */
@@ -124,7 +128,9 @@ public final class FileRestore implements BackupFiles {
                     .orElseThrow(() -> new BackupException(ErrorCode.NO_DISK, "backup " + now.uuid() + " has no disk "
                             + diskName + "; it has " + now.disks().stream().map(BackupDisk::name).toList()));
             try (OpenDisk open = OpenDisk.open(works, disk, opener(now, disk))) {
-                return reader.read(open, disk);
+                T read = reader.read(open, disk);
+                faults.reach("files.read"); // the fault suite: killed with the disk open and mounted
+                return read;
             }
         }
     }
