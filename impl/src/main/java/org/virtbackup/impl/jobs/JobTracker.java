@@ -64,14 +64,18 @@ public final class JobTracker {
             }
             JobResult outcome = error == null ? result
                     : new JobResult(JobState.FAILED, String.valueOf(error.getMessage()), List.of());
+            // Unwatched before finishJob's caller wakes: a create right after it must not find the job still here.
+            JobState state;
             try {
-                r.recorded().complete(record(backup, outcome));
+                state = record(backup, outcome);
             } catch (RuntimeException e) {
                 LOG.error("Recording the end of backup {} failed", backup, e);
-                r.recorded().completeExceptionally(e);
-            } finally {
                 running.remove(backup, r);
+                r.recorded().completeExceptionally(e);
+                return;
             }
+            running.remove(backup, r);
+            r.recorded().complete(state);
         });
         return r;
     }
