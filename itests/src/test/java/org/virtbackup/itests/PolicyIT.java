@@ -34,6 +34,7 @@ import org.osgi.service.event.EventConstants;
 import org.osgi.service.event.EventHandler;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.CollectResult;
@@ -233,9 +234,13 @@ public class PolicyIT extends RepositoryTestSupport {
             Path smallMoment = smallDisk.snapshot();
             policy("it-cut", "domains", "it-pol-cut-*", "max.concurrent", "1");
             PolicyRun run = policies().run("it-cut");
+            // Running and watched (elapsed time counts): its start is over. A backup merely recorded as
+            // running is still starting, and a stop then undoes its start, rightly: there is nothing to take over.
             waitUntil("the first domain's backup runs", 60, () -> Optional.ofNullable(status("it-cut").lastRun())
                     .map(r -> r.outcomes().get(0).backup()).flatMap(u -> backupService().lookup(u))
-                    .filter(b -> b.state() == JobState.RUNNING).isPresent());
+                    .filter(b -> b.state() == JobState.RUNNING)
+                    .filter(b -> (Long) backupService().getParameters(b.uuid()).get(BackupParameters.ELAPSED_MS) > 0)
+                    .isPresent());
             UUID cutShort = status("it-cut").lastRun().outcomes().get(0).backup();
 
             restartImplementation();
