@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +64,7 @@ public final class FirmwareRestore {
             List<FirmwareFile> files) {
         FirmwareState original = FirmwareState.of(domainXml, swtpm);
         UUID uuid = UUID.randomUUID();
-        Path nvram = requireFree(domainXml, name);
+        Path nvram = requireFree(original, name);
         NewDomain placed = new NewDomain(uuid, nvram, new ArrayList<>());
         try {
             for (FirmwareFile f : files) {
@@ -100,7 +99,11 @@ public final class FirmwareRestore {
      * {@code INVALID_ARGUMENT} if a file is there.
      */
     public Path requireFree(String domainXml, String name) {
-        Path original = FirmwareState.of(domainXml, swtpm).nvram();
+        return requireFree(FirmwareState.of(domainXml, swtpm), name);
+    }
+
+    private static Path requireFree(FirmwareState state, String name) {
+        Path original = state.nvram();
         Path nvram = original == null ? null : original.resolveSibling(name + "_VARS.fd");
         if (nvram != null && Files.exists(nvram, LinkOption.NOFOLLOW_LINKS)) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, nvram + " exists: the restored domain's NVRAM is "
@@ -136,14 +139,10 @@ public final class FirmwareRestore {
         List<Path> newestFirst = new ArrayList<>(placed.written());
         Collections.reverse(newestFirst);
         for (Path p : newestFirst) {
-            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                try (var walk = Files.walk(p)) {
-                    walk.sorted(Comparator.reverseOrder()).forEach(Paths::deleteQuietly);
-                } catch (IOException e) {
-                    LOG.warn("Cannot remove {}: {}", p, e.getMessage());
-                }
-            } else {
-                Paths.deleteQuietly(p);
+            try {
+                Paths.deleteTree(p);
+            } catch (IOException e) {
+                LOG.warn("Cannot remove {}: {}", p, e.getMessage());
             }
         }
     }

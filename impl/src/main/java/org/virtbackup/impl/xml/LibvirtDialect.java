@@ -23,20 +23,17 @@ public final class LibvirtDialect {
     /** What the caller does with the document: libvirt's {@code mode} must agree. */
     public enum Mode {
         /** create: virt-backup writes the copies. */
-        PUSH("push", "pull", "asks for an export that a third party reads: that is startUnmanaged (backup:export), "
-                + "not create"),
+        PUSH("pull", "asks for an export that a third party reads: that is startUnmanaged (backup:export), not create"),
         /** startUnmanaged: a third party reads the export. */
-        PULL("pull", "push", "asks for copies that virt-backup writes: that is create (backup:create), not "
-                + "startUnmanaged"),
+        PULL("push", "asks for copies that virt-backup writes: that is create (backup:create), not startUnmanaged"),
         /** restore: our dialect alone; libvirt's words belong to the start of a backup. */
-        RESTORE("restore", null, null);
+        RESTORE(null, null);
 
-        private final String word;
+        /** The mode a document given to this call must not name, and why. */
         private final String opposite;
         private final String why;
 
-        Mode(String word, String opposite, String why) {
-            this.word = word;
+        Mode(String opposite, String why) {
             this.opposite = opposite;
             this.why = why;
         }
@@ -47,11 +44,6 @@ public final class LibvirtDialect {
             } else if (opposite.equals(e.dialectMode)) {
                 throw new BackupException(ErrorCode.INVALID_ARGUMENT, "backup XML: mode='" + e.dialectMode + "' " + why);
             }
-        }
-
-        @Override
-        public String toString() {
-            return word;
         }
     }
 

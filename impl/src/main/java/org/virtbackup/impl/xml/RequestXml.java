@@ -1,11 +1,14 @@
 package org.virtbackup.impl.xml;
 
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.BackupTarget;
+import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.RestoreRequest;
 
@@ -28,6 +31,16 @@ public final class RequestXml {
      *        libvirt, where no full backup is made instead ({@code STRICT_INCREMENTAL})
      */
     public record Start(BackupRequest request, boolean sinceCheckpoint) {
+
+        /** The caller's flags; with libvirt's {@code <incremental>}, strict: an incremental or an error, never a full instead. */
+        public Set<CreateFlag> flags(Set<CreateFlag> given) {
+            if (!sinceCheckpoint) {
+                return given;
+            }
+            Set<CreateFlag> strict = given == null || given.isEmpty() ? EnumSet.noneOf(CreateFlag.class) : EnumSet.copyOf(given);
+            strict.add(CreateFlag.STRICT_INCREMENTAL);
+            return strict;
+        }
     }
 
     /**
