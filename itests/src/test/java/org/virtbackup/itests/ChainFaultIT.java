@@ -7,6 +7,9 @@ import static org.virtbackup.itests.support.FaultFixture.*;
 import static org.virtbackup.itests.support.Sizes.GiB;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -27,6 +30,7 @@ import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.DiskHistory;
 import org.virtbackup.itests.support.FaultFixture;
 import org.virtbackup.itests.support.Guest;
+import org.virtbackup.itests.support.GuestFileSystem;
 import org.virtbackup.itests.support.Images;
 import org.virtbackup.itests.support.Libvirtd;
 import org.virtbackup.itests.support.Tmpfs;
@@ -104,9 +108,8 @@ public class ChainFaultIT {
      */
     @Test
     public void files1KilledWithADiskMountedLeavesNothingMountedOnceStarted() throws Exception {
-        byte[] hostname = "files-fault\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        org.virtbackup.itests.support.GuestFileSystem fs = org.virtbackup.itests.support.GuestFileSystem
-                .partitioned(Files.createTempDirectory(f.dir, "fs"), DISK).file("etc/hostname", hostname);
+        byte[] hostname = "files-fault\n".getBytes(StandardCharsets.UTF_8);
+        GuestFileSystem fs = GuestFileSystem.partitioned(Files.createTempDirectory(f.dir, "fs"), DISK).file("etc/hostname", hostname);
         try (Guest guest = Guest.startFilled(f.guests(), "fault-files", DISK, fs::writeTo)) {
             String uuid = last(f.karaf.run("backup:create --wait " + guest.name()));
             Path work = f.karaf.home().resolve("data/virt-backup-scratch/files");
@@ -116,18 +119,23 @@ public class ChainFaultIT {
             f.ended(files);
             List<String> left = mountsUnder(work);
             assertEquals("the killed JVM left the FUSE and the file system mounted: " + left, 2, left.size());
+            List<ProcessHandle> servers = ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
+                    .map(c -> c.contains("nbdfuse") && c.contains(work.toString())).orElse(false))
+                    .flatMap(p -> Stream.concat(Stream.of(p), p.descendants())).toList();
+            assertTrue("nbdfuse and its qemu-nbd outlive the JVM: " + servers, servers.size() >= 2);
 
             f.karaf.start();
             awaitThat("the start unmounts what the killed JVM left", () -> mountsUnder(work).isEmpty());
             awaitThat("and removes its work directory", () -> {
                 try (Stream<Path> dirs = Files.list(work)) {
                     return dirs.findAny().isEmpty();
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     return false;
                 }
             });
-            assertTrue("no nbdfuse of it runs", ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine()
-                    .map(c -> c.contains("nbdfuse") && c.contains(work.toString())).orElse(false)));
+            awaitThat("nbdfuse and its qemu-nbd end", () -> servers.stream().noneMatch(ProcessHandle::isAlive));
+            assertFalse("no loop device is left over its disk file", Cmd.ok("losetup", "--list", "--noheadings",
+                    "--output", "BACK-FILE").contains(work.toString()));
             String listed = f.karaf.run("backup:files " + uuid + " vda p1/etc");
             assertTrue("and files are read again: " + listed, listed.contains("hostname"));
             f.karaf.run("backup:delete " + uuid);
@@ -138,8 +146,8 @@ public class ChainFaultIT {
         try {
             return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" ")[4])
                     .filter(m -> m.startsWith(dir.toString() + "/")).toList();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

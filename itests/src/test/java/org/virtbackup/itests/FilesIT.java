@@ -8,6 +8,7 @@ import static org.junit.Assert.assertTrue;
 import static org.virtbackup.api.ErrorCode.INVALID_ARGUMENT;
 import static org.virtbackup.api.ErrorCode.NO_BACKUP;
 import static org.virtbackup.api.ErrorCode.NO_DISK;
+import static org.virtbackup.api.ErrorCode.NOT_SUPPORTED;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
 import java.io.IOException;
@@ -105,6 +106,7 @@ public class FilesIT extends RepositoryTestSupport {
             expectError(INVALID_ARGUMENT, () -> files.extract(full, "vda", "p1/nope", out));
             expectError(INVALID_ARGUMENT, () -> files.listFiles(full, "vda", "p1/nope"));
             assertEquals(copied, filesUnder(out));
+            assertNothingLeftOpen();
             Path outside = Files.createTempDirectory(Path.of("/tmp"), "files-outside-restore-roots");
             try {
                 expectError(INVALID_ARGUMENT, () -> files.extract(full, "vda", "p1/random.bin", outside));
@@ -140,8 +142,9 @@ public class FilesIT extends RepositoryTestSupport {
         BackupFiles files = backupFiles();
         byte[] original = random(4 * MiB);
         // As a crashed guest leaves it, and a backup of a running one holds it: its journal to replay.
-        GuestFileSystem fs = GuestFileSystem.partitioned(scratchDir("fs"), SIZE).file("random.bin", original)
-                .needingRecovery();
+        // On GPT with a swap partition after it.
+        GuestFileSystem fs = GuestFileSystem.partitioned(scratchDir("fs"), SIZE).gpt().swap(8 * MiB)
+                .file("random.bin", original).needingRecovery();
         try (Guest guest = Guest.startFilled(workDir(), "it-files-chain", SIZE, fs::writeTo)) {
             Backup full = backup(backups, guest, null, Set.of());
             Path fullImage = Path.of(full.disks().get(0).target());
@@ -149,6 +152,10 @@ public class FilesIT extends RepositoryTestSupport {
             byte[] changed = overwrite(guest, fs, "random.bin", original, 0x5a, 1 * MiB, 64 * KiB);
             Backup incremental = backup(backups, guest, null, EnumSet.of(CreateFlag.INCREMENTAL));
             assertEquals(full.uuid(), incremental.parent());
+            assertEquals(List.of("p1 VOLUME " + fs.size() + " ext4", "p2 OTHER swap"),
+                    describe(files.listFiles(incremental.uuid(), "vda", null)));
+            expectError(NOT_SUPPORTED, () -> files.listFiles(incremental.uuid(), "vda", "p2"));
+            assertNothingLeftOpen();
 
             assertArrayEquals("the file at the incremental's point", changed,
                     extracted(files, incremental.uuid(), "p1/random.bin"));
@@ -156,6 +163,7 @@ public class FilesIT extends RepositoryTestSupport {
                     extracted(files, full.uuid(), "p1/random.bin"));
             assertEquals("the journal was replayed into a throw-away overlay, not into the backup", fullBefore,
                     sha256(fullImage));
+            assertNothingLeftOpen();
             backups.delete(full.uuid(), EnumSet.of(DeleteFlag.ALL_CHILDREN));
         }
     }
@@ -183,6 +191,7 @@ public class FilesIT extends RepositoryTestSupport {
             assertEquals(full.uuid(), incremental.parent());
             assertArrayEquals(changed, extracted(files, incremental.uuid(), "random.bin"));
             assertArrayEquals(original, extracted(files, full.uuid(), "random.bin"));
+            assertNothingLeftOpen();
             backups.delete(full.uuid(), EnumSet.of(DeleteFlag.ALL));
             backups.collect(url);
         }
@@ -232,6 +241,22 @@ public class FilesIT extends RepositoryTestSupport {
         return entries.stream().map(e -> e.name() + " " + e.type()
                 + (e.type() == Type.FILE || e.type() == Type.VOLUME ? " " + e.size() : "")
                 + (e.detail() == null ? "" : " " + e.detail())).toList();
+    }
+
+    /**
+     * Every call closed what it opened: no work directory, no mount (FUSE or file system), no
+     * loop device over a disk file, no nbdfuse or qemu-nbd of ours.
+     */
+    private static void assertNothingLeftOpen() throws IOException {
+        Path work = Path.of(System.getProperty("karaf.data"), "virt-backup-scratch", "files");
+        assertEquals(List.of(), filesUnder(work));
+        String real = (Files.exists(work) ? work.toRealPath() : work).toString();
+        assertEquals(List.of(), Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .filter(l -> l.contains(real)).toList());
+        assertTrue(Cmd.ok("losetup", "--list", "--noheadings", "--output", "BACK-FILE"),
+                !Cmd.ok("losetup", "--list", "--noheadings", "--output", "BACK-FILE").contains(real));
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine()
+                .map(c -> c.contains(real) || c.contains("qemu-nbd") && c.contains("--snapshot")).orElse(false)));
     }
 
     private static String sha256(Path file) {

@@ -12,6 +12,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.virtbackup.api.files.BackupFiles;
 import org.virtbackup.api.files.ExtractResult;
+import org.virtbackup.api.files.GuestFile;
 
 @Service
 @Command(scope = "backup", name = "extract", description = "Copies a file or a directory out of a backup point "
@@ -52,8 +53,9 @@ public class ExtractCommand implements Action {
             throw new IllegalArgumentException("say where to copy to: --to DIR (a directory inside restore.roots)");
         }
         ExtractResult r = files.extract(Uuids.parse(uuid), disk, path, Path.of(into));
-        System.out.println("extracted " + r.path() + ": " + r.files() + " files, " + Sizes.bytes(r.bytes()));
-        r.skipped().forEach(s -> System.out.println("skipped (device, pipe or socket): " + s));
+        System.out.println("extracted " + GuestFile.printable(r.path().toString()) + ": " + r.files() + " files, "
+                + Sizes.bytes(r.bytes()));
+        r.skipped().forEach(s -> System.out.println("skipped (device, pipe or socket): " + GuestFile.printable(s)));
         return null;
     }
 }

@@ -45,8 +45,8 @@ public class FilesCommand implements Action {
         FittedTable table = new FittedTable().column("Type", FittedTable.ALWAYS, false)
                 .column("Size", 3, true).column("Modified", 2, false).flexible("Name");
         for (GuestFile f : entries) {
-            String name = f.type() == GuestFile.Type.LINK ? f.name() + " -> " + f.detail()
-                    : f.detail() != null ? f.name() + " (" + f.detail() + ")" : f.name();
+            String name = GuestFile.printable(f.name()) + (f.type() == GuestFile.Type.LINK ? " -> " + GuestFile.printable(f.detail())
+                    : f.detail() != null ? " (" + GuestFile.printable(f.detail()) + ")" : "");
             table.row(f.type().name().toLowerCase(), Sizes.bytes(f.size()),
                     f.modified() == null ? "" : WHEN.format(f.modified()), name);
         }

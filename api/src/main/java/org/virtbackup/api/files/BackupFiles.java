@@ -17,9 +17,11 @@ import org.osgi.annotation.versioning.ProviderType;
  * symbolic link in the guest is listed, never followed: a path through one is refused.
  *
  * <p>Errors are {@link org.virtbackup.api.BackupException}s: {@code NO_BACKUP}, {@code NO_DISK},
- * {@code INVALID_ARGUMENT} (a path that does not exist, or a destination outside the configured
- * restore roots or already there), {@code NOT_SUPPORTED} (an unmanaged backup, a partition
- * holding no file system that is read, such as swap or an LVM volume), {@code DOMAIN_BUSY}.
+ * {@code INVALID_STATE} (a backup not completed), {@code INVALID_ARGUMENT} (a path that does not
+ * exist or passes through a link, a destination outside the configured restore roots or already
+ * there), {@code NOT_SUPPORTED} (an unmanaged backup; a partition holding no file system that is
+ * read, such as swap or an LVM volume), {@code NO_SPACE} (the copy, or a repository disk
+ * assembled for reading, does not fit), {@code DOMAIN_BUSY}, {@code IO_ERROR}.
  */
 @ProviderType
 public interface BackupFiles {
@@ -27,7 +29,7 @@ public interface BackupFiles {
     /**
      * Lists a directory of a disk of the backup.
      *
-     * @param disk the disk's name ({@code vda}); {@code null} lists the backup's disks
+     * @param disk the disk's name ({@code vda}); {@code null} lists the backup's disks (and takes no path)
      * @param path a directory of the disk, or {@code null}, empty or {@code /} for its root
      * @return the directory's entries, sorted by name (a file names itself alone)
      */
@@ -35,7 +37,8 @@ public interface BackupFiles {
 
     /**
      * Copies a file, or a directory with everything below it, out of a disk of the backup into
-     * {@code directory} under its own name. Links are copied as links, device files and pipes
+     * {@code directory} under its own name (a whole file system under the disk's, {@code vda}, or
+     * the partition's, {@code vda-p1}). Links are copied as links, device files and pipes
      * are skipped (and named in the result). What is copied is readable by its owner only; it
      * appears under its name only once whole.
      *

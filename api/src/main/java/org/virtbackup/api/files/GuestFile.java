@@ -13,6 +13,25 @@ import java.time.Instant;
  */
 public record GuestFile(String name, Type type, long size, Instant modified, String detail) {
 
+    /**
+     * A guest's name or link target as a terminal or a log may show it: control characters,
+     * which a hostile guest could use to move the cursor or forge a line, written as {@code \xNN}.
+     */
+    public static String printable(String text) {
+        if (text == null) {
+            return null;
+        }
+        StringBuilder s = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                s.append(String.format("\\x%02x", c));
+            } else {
+                s.appendCodePoint(c);
+            }
+        });
+        return s.toString();
+    }
+
     /** What an entry is. */
     public enum Type {
         FILE, DIRECTORY, LINK,

@@ -2,6 +2,7 @@ package org.virtbackup.impl.files;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -26,7 +27,8 @@ import org.virtbackup.impl.config.Paths;
 
 /**
  * Copies a file or a tree out of a guest file system into a directory: under a hidden partial
- * name first, renamed to its own once whole and on disk, removed if the copy fails. Links are
+ * name first, given its own once whole and on disk, removed if the copy fails (a JVM killed
+ * meanwhile leaves the {@code .NAME.partial-…} name, never taken for a copy). Links are
  * copied as links (never followed), device files, pipes and sockets are skipped; what is copied
  * is its owner's only (the owner's execute bit kept), its modification time kept.
  */
@@ -42,6 +44,11 @@ final class Extraction {
      * @param shown how the source is named in the result's skipped paths ({@code vda/p1/etc})
      */
     static ExtractResult copy(Path source, String name, String shown, Path directory) {
+        BasicFileAttributes top = attributes(source, shown);
+        if (!top.isRegularFile() && !top.isDirectory() && !top.isSymbolicLink()) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, shown + " is a device file, a pipe or a socket: "
+                    + "nothing to copy");
+        }
         Path dest = directory.resolve(name);
         if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, dest + " exists; extract into another directory");
@@ -59,17 +66,51 @@ final class Extraction {
         Path partial = directory.resolve("." + name + ".partial-" + UUID.randomUUID());
         Copier copier = new Copier(source, partial, shown);
         try {
+            requireStill(directory);
             Files.walkFileTree(source, copier);
-            Paths.syncDirectory(partial.getParent());
-            Files.move(partial, dest); // not over a file that appeared meanwhile
+            requireStill(directory); // no link swapped in for a part of it meanwhile
+            Paths.syncDirectory(directory);
+            publish(partial, dest, top);
             Paths.syncDirectory(directory);
             return new ExtractResult(dest, copier.files.get(), copier.bytes.get(), copier.skipped);
-        } catch (FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
             removeQuietly(partial);
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, dest + " exists; extract into another directory");
         } catch (IOException e) {
             removeQuietly(partial);
             throw new BackupException(ErrorCode.IO_ERROR, "cannot copy " + shown + " to " + directory + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            removeQuietly(partial);
+            throw e;
+        }
+    }
+
+    /**
+     * Gives the copy its name, never over anything: a file or link by a hard link (refused if the
+     * name exists), then the partial name goes; a directory by a rename, which can only replace
+     * an empty directory made meanwhile.
+     */
+    private static void publish(Path partial, Path dest, BasicFileAttributes top) throws IOException {
+        if (top.isDirectory()) {
+            Files.move(partial, dest);
+        } else {
+            Files.createLink(dest, partial);
+            Files.delete(partial);
+        }
+    }
+
+    private static void requireStill(Path directory) throws IOException {
+        if (!directory.toRealPath().equals(directory)) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, directory + " now leads to " + directory.toRealPath()
+                    + "; nothing is copied there");
+        }
+    }
+
+    private static BasicFileAttributes attributes(Path source, String shown) {
+        try {
+            return Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + shown + ": " + e.getMessage());
         }
     }
 
@@ -93,21 +134,7 @@ final class Extraction {
 
     private static void removeQuietly(Path tree) {
         try {
-            if (Files.exists(tree, LinkOption.NOFOLLOW_LINKS)) {
-                Files.walkFileTree(tree, new SimpleFileVisitor<>() {
-                    @Override
-                    public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                        Files.delete(f);
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                        Files.delete(d);
-                        return FileVisitResult.CONTINUE;
-                    }
-                });
-            }
+            Paths.deleteTree(tree);
         } catch (IOException e) {
             // a hidden .partial name, never taken for a copy
         }
@@ -128,8 +155,9 @@ final class Extraction {
             this.shown = shown;
         }
 
+        /** The place of a source path in the copy; Paths, not strings: a guest's name keeps its bytes, UTF-8 or not. */
         private Path to(Path p) {
-            return target.resolve(source.relativize(p).toString());
+            return target.resolve(source.relativize(p));
         }
 
         @Override
@@ -144,6 +172,7 @@ final class Extraction {
                 throw e;
             }
             Files.setLastModifiedTime(to(dir), Files.getLastModifiedTime(dir, LinkOption.NOFOLLOW_LINKS));
+            Paths.syncDirectory(to(dir)); // its entries on disk before the copy is named
             return FileVisitResult.CONTINUE;
         }
 
@@ -161,8 +190,8 @@ final class Extraction {
                 try (FileChannel in = FileChannel.open(f, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
                         FileChannel o = FileChannel.open(out, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                                 PosixFilePermissions.asFileAttribute(mode))) {
-                    for (long at = 0, size = in.size(); at < size; ) {
-                        at += in.transferTo(at, size - at, o);
+                    for (long at = 0, size = in.size(), n = 1; at < size && n > 0; at += n) {
+                        n = in.transferTo(at, size - at, o);
                     }
                     o.force(true);
                 }

@@ -6,7 +6,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
@@ -29,11 +32,14 @@ import org.virtbackup.impl.restore.RestoreSource;
  */
 public final class FileRestore implements BackupFiles {
 
+    private static final Logger LOG = LoggerFactory.getLogger(FileRestore.class);
+
     private final Catalogue catalogue;
     private final DomainLocks locks;
     private final WorkDirectories works;
     private final RestoreSource chunks;
     private final List<Path> restoreRoots;
+    private final String qemuNbd;
     private final FaultPoints faults;
 
     /**
@@ -41,28 +47,39 @@ public final class FileRestore implements BackupFiles {
      * @param chunks reads a repository backup's disks
      */
     public FileRestore(Catalogue catalogue, DomainLocks locks, Path work, RestoreSource chunks, List<Path> restoreRoots,
-            FaultPoints faults) {
+            String qemuNbd, FaultPoints faults) {
         this.catalogue = catalogue;
         this.locks = locks;
         this.works = new WorkDirectories(work);
         this.chunks = chunks;
         this.restoreRoots = restoreRoots;
+        this.qemuNbd = qemuNbd;
         this.faults = faults;
     }
 
-    /** Takes what a killed JVM left mounted; returns how many work directories. */
-    public int sweep() {
-        return works.sweep();
+    /** Takes what a killed JVM left mounted; a failure is logged (backups go on, the next start tries again). */
+    public void sweep() {
+        try {
+            int swept = works.sweep();
+            if (swept > 0) {
+                LOG.info("Took {} file restore work directories a stopped JVM left, with their mounts", swept);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot take what a stopped JVM's file restores left: {}", e.getMessage());
+        }
     }
 
     @Override
     public List<GuestFile> listFiles(UUID backup, String disk, String path) {
         Backup b = readable(backup);
+        List<String> parts = GuestTree.parts(path);
         if (disk == null) {
+            if (!parts.isEmpty()) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a path is inside a disk: name the disk too");
+            }
             return b.disks().stream().map(d -> new GuestFile(d.name(), GuestFile.Type.VOLUME, d.capacity(), null, null))
                     .toList();
         }
-        List<String> parts = GuestTree.parts(path);
         return read(b, disk, (open, d) -> {
             if (open.partitioned() && parts.isEmpty()) {
                 return open.volumes().stream().map(v -> new GuestFile(v.name(),
@@ -81,7 +98,7 @@ public final class FileRestore implements BackupFiles {
         Path into = destination(directory);
         return read(readable(backup), disk, (open, d) -> {
             Path source = locate(open, d, parts);
-            String shown = d.name() + "/" + String.join("/", parts);
+            String shown = String.join("/", Stream.concat(Stream.of(d.name()), parts.stream()).toList());
             String name = parts.isEmpty() ? d.name() : open.partitioned() && parts.size() == 1
                     ? d.name() + "-" + parts.get(0) : parts.get(parts.size() - 1);
             return Extraction.copy(source, name, shown, into);
@@ -108,10 +125,14 @@ public final class FileRestore implements BackupFiles {
         Volume volume;
         List<String> rest = parts;
         if (open.partitioned()) {
-            String first = parts.isEmpty() ? "" : parts.get(0);
-            volume = open.volumes().stream().filter(v -> v.name().equals(first)).findFirst()
+            List<String> names = open.volumes().stream().map(Volume::name).toList();
+            if (parts.isEmpty()) {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + disk.name() + " has a partition table: "
+                        + "name one of its partitions " + names + " first (p1/etc)");
+            }
+            volume = open.volumes().stream().filter(v -> v.name().equals(parts.get(0))).findFirst()
                     .orElseThrow(() -> new BackupException(ErrorCode.INVALID_ARGUMENT, "disk " + disk.name()
-                            + " has no partition " + first + "; it has " + open.volumes().stream().map(Volume::name).toList()));
+                            + " has no partition " + GuestFile.printable(parts.get(0)) + "; it has " + names));
             rest = parts.subList(1, parts.size());
         } else {
             volume = open.volumes().get(0);
@@ -143,7 +164,7 @@ public final class FileRestore implements BackupFiles {
             throw new BackupException(ErrorCode.NOT_SUPPORTED, "disk " + disk.name() + " of backup " + backup.uuid()
                     + " is kept as " + disk.format() + "; files are read from qcow2 images and repositories");
         }
-        return work -> ServedImage.open(Path.of(disk.target()), work);
+        return work -> ServedImage.open(Path.of(disk.target()), work, qemuNbd);
     }
 
     private Backup readable(UUID uuid) {

@@ -50,11 +50,11 @@ final class GuestTree {
         StringBuilder walked = new StringBuilder(shown);
         for (int i = 0; i < parts.size(); i++) {
             p = p.resolve(parts.get(i));
-            walked.append('/').append(parts.get(i));
+            walked.append('/').append(GuestFile.printable(parts.get(i)));
             BasicFileAttributes a = attributes(p, walked);
             if (i < parts.size() - 1 && !a.isDirectory()) {
                 throw new BackupException(ErrorCode.INVALID_ARGUMENT, walked + (a.isSymbolicLink()
-                        ? " is a link to " + linkTarget(p) + ", not followed: give the path of what it names"
+                        ? " is a link to " + GuestFile.printable(linkTarget(p)) + ", not followed: give the path of what it names"
                         : " is not a directory"));
             }
         }

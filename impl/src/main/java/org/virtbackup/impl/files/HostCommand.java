@@ -1,14 +1,21 @@
 package org.virtbackup.impl.files;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 
-/** Runs a short host program (blkid, partx, losetup, mount, umount) and returns what it printed. */
+/**
+ * Runs a short host program (blkid, partx, losetup, mount, umount): its standard output apart
+ * from its errors (a warning never lands in what is parsed), killed when it outlives the limit
+ * (a mount stuck on a broken file system must not hold the domain for ever).
+ */
 final class HostCommand {
 
     private static final long LIMIT_SECONDS = 120;
@@ -21,31 +28,59 @@ final class HostCommand {
         Result r = attempt(command);
         if (r.exit() != 0) {
             throw new BackupException(ErrorCode.IO_ERROR, String.join(" ", command) + " failed (exit " + r.exit() + "): "
-                    + r.output().strip());
+                    + r.errors().strip());
         }
         return r.output();
     }
 
-    /** Its exit code and output (standard error after standard output), whatever the exit code. */
+    /**
+     * Its exit code, output and errors, whatever the exit code. An interrupt (a command's Ctrl-C)
+     * does not cut a cleanup short: the program is waited for, and the interrupt kept for the caller.
+     */
     static Result attempt(String... command) {
+        boolean interrupted = Thread.interrupted();
         try {
-            Process p = new ProcessBuilder(List.of(command)).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(List.of(command)).start();
             p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(LIMIT_SECONDS, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new BackupException(ErrorCode.IO_ERROR, command[0] + " did not end within " + LIMIT_SECONDS + " s");
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LIMIT_SECONDS);
+            while (true) {
+                try {
+                    if (!p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                        p.destroyForcibly();
+                        throw new BackupException(ErrorCode.IO_ERROR, String.join(" ", command) + " did not end within "
+                                + LIMIT_SECONDS + " s and was killed");
+                    }
+                    return new Result(p.exitValue(), out.join(), err.join());
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + command[0] + " (install it; "
                     + "scripts/setup-host.sh does): " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BackupException(ErrorCode.IO_ERROR, "interrupted while " + command[0] + " ran");
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    record Result(int exit, String output) {
+    private static String read(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What a program did: its exit code, its standard output, its standard error. */
+    record Result(int exit, String output, String errors) {
+
+        /** Both, for an error message. */
+        String said() {
+            return (output + errors).strip();
+        }
     }
 }

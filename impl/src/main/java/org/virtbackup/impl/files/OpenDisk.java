@@ -63,10 +63,31 @@ final class OpenDisk implements AutoCloseable {
                 work.resolve("volume" + (n.isEmpty() ? "" : "-" + n)))).root();
     }
 
+    /** Unmounts, stops the disk file's programs and removes the work directory: each step whatever the others did. */
     @Override
     public void close() {
-        mounts.values().forEach(VolumeMount::close);
-        file.close();
-        works.remove(work);
+        RuntimeException failed = null;
+        for (Runnable step : steps()) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    private List<Runnable> steps() {
+        List<Runnable> steps = new java.util.ArrayList<>();
+        mounts.values().forEach(m -> steps.add(m::close));
+        steps.add(file::close);
+        steps.add(() -> works.remove(work));
+        return steps;
     }
 }

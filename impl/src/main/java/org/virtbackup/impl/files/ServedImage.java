@@ -28,15 +28,17 @@ final class ServedImage implements DiskFile {
         this.file = mountpoint.resolve("disk");
     }
 
-    static ServedImage open(Path image, Path work) {
+    /** @param qemuNbd the qemu-nbd program ({@code qemu.nbd}) */
+    static ServedImage open(Path image, Path work, String qemuNbd) {
+        ServedImage served = null;
         try {
             Path mountpoint = Files.createDirectory(work.resolve("fuse"));
             Path log = work.resolve("nbdfuse.log");
             ProcessBuilder pb = new ProcessBuilder(List.of("nbdfuse", mountpoint.resolve("disk").toString(),
-                    "--socket-activation", "qemu-nbd", "--snapshot", "--format=qcow2", image.toString()))
+                    "--socket-activation", qemuNbd, "--snapshot", "--format=qcow2", image.toString()))
                     .redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put("TMPDIR", work.toString()); // qemu-nbd's overlay: removed with the work directory
-            ServedImage served = new ServedImage(pb.start(), mountpoint);
+            served = new ServedImage(pb.start(), mountpoint);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
             while (!Files.exists(served.file)) {
                 if (!served.nbdfuse.isAlive() || System.nanoTime() > deadline) {
@@ -49,9 +51,13 @@ final class ServedImage implements DiskFile {
             }
             return served;
         } catch (IOException e) {
+            if (served != null) {
+                served.close();
+            }
             throw new BackupException(ErrorCode.IO_ERROR, "cannot start nbdfuse (install libnbd-bin; "
                     + "scripts/setup-host.sh does) for " + image + ": " + e.getMessage());
         } catch (InterruptedException e) {
+            served.close();
             Thread.currentThread().interrupt();
             throw new BackupException(ErrorCode.IO_ERROR, "interrupted while nbdfuse started");
         }
@@ -62,18 +68,29 @@ final class ServedImage implements DiskFile {
         return file;
     }
 
+    /**
+     * Unmounts the FUSE mount (nbdfuse then ends, and stops its qemu-nbd); one nbdfuse that does
+     * not end is killed with its qemu-nbd, which would otherwise keep the image locked.
+     */
     @Override
     public void close() {
-        if (nbdfuse.isAlive()) {
-            HostCommand.attempt("umount", mountpoint.toString()); // nbdfuse ends, and stops its qemu-nbd
+        if (!WorkDirectories.mountsUnder(mountpoint).isEmpty()) {
+            WorkDirectories.unmount(mountpoint);
         }
+        boolean interrupted = Thread.interrupted();
         try {
             if (!nbdfuse.waitFor(30, TimeUnit.SECONDS)) {
+                nbdfuse.descendants().forEach(ProcessHandle::destroyForcibly);
                 nbdfuse.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
+            nbdfuse.descendants().forEach(ProcessHandle::destroyForcibly);
             nbdfuse.destroyForcibly();
-            Thread.currentThread().interrupt();
+            interrupted = true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -27,8 +27,12 @@ record Volume(String name, long offset, long size, String type) {
         return type.equals("ntfs") ? "ntfs3" : type;
     }
 
-    /** Mount options: read-only, nothing of the guest's executable or a device; xfs's uuid may equal a mounted one's. */
+    /**
+     * Mount options: read-only, nothing of the guest's executable or a device; xfs's uuid may equal
+     * a mounted one's; vfat and ntfs, which keep no Unix modes, not every file executable.
+     */
     String options() {
-        return "ro,nosuid,nodev,noexec" + (type.equals("xfs") ? ",nouuid" : "");
+        String masks = type.equals("vfat") || type.equals("ntfs") ? ",fmask=0133,dmask=0022" : "";
+        return "ro,nosuid,nodev,noexec" + (type.equals("xfs") ? ",nouuid" : "") + masks;
     }
 }

@@ -30,12 +30,13 @@ final class VolumeMount implements AutoCloseable {
         String loop = HostCommand.run("losetup", "--find", "--show", "--offset", Long.toString(volume.offset()),
                 "--sizelimit", Long.toString(volume.size()), file.toString()).strip();
         try {
-            HostCommand.Result r = HostCommand.attempt("mount", "-t", volume.driver(), "-o", volume.options(), loop,
+            // -i: no mount helper program (/sbin/mount.TYPE) runs on the guest's file system.
+            HostCommand.Result r = HostCommand.attempt("mount", "-i", "-t", volume.driver(), "-o", volume.options(), loop,
                     mountpoint.toString());
             if (r.exit() != 0) {
                 throw new BackupException(ErrorCode.IO_ERROR, "the " + volume.type() + " file system of "
                         + (volume.name().isEmpty() ? "the disk" : "partition " + volume.name())
-                        + " does not mount read-only: " + r.output().strip());
+                        + " does not mount read-only: " + r.said());
             }
         } finally {
             HostCommand.attempt("losetup", "--detach", loop); // a mounted one goes when unmounted
@@ -49,9 +50,6 @@ final class VolumeMount implements AutoCloseable {
 
     @Override
     public void close() {
-        HostCommand.Result r = HostCommand.attempt("umount", root.toString());
-        if (r.exit() != 0) {
-            HostCommand.attempt("umount", "--lazy", root.toString()); // busy: detached now, gone when released
-        }
+        WorkDirectories.unmount(root);
     }
 }

@@ -1,11 +1,10 @@
 package org.virtbackup.impl.files;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -19,8 +18,10 @@ import org.virtbackup.impl.config.Paths;
 
 /**
  * The private directories where disks are opened ({@code files/} in the scratch directory), one
- * per open disk, holding its FUSE and file system mounts. Removed when the disk closes; what a
- * killed JVM left (mounts, and with them nbdfuse and qemu-nbd) is taken at the next start.
+ * per open disk, holding its FUSE and file system mounts. Each is named after the JVM that made
+ * it (pid and start time: a restarted container's JVM may get the same pid), removed when its
+ * disk closes; what a killed JVM left (mounts, loop devices, and with them nbdfuse and
+ * qemu-nbd) is taken at the next start.
  */
 final class WorkDirectories {
 
@@ -32,11 +33,18 @@ final class WorkDirectories {
         this.root = root;
     }
 
+    /** A new work directory, 0700, in a root that is ours alone (refused, not changed, when it is not). */
     Path create() {
         try {
             Paths.privateDirectory(root);
-            // Named after this JVM: a sweep takes only what a JVM that is gone left.
-            return Files.createDirectory(root.resolve(ProcessHandle.current().pid() + "-" + UUID.randomUUID()));
+            if (Files.isSymbolicLink(root) || !Files.getOwner(root, LinkOption.NOFOLLOW_LINKS).getName()
+                    .equals(System.getProperty("user.name"))
+                    || !PosixFilePermissions.toString(Files.getPosixFilePermissions(root)).endsWith("------")) {
+                throw new BackupException(ErrorCode.INVALID_STATE, root + " is not a directory of this service's user "
+                        + "alone (0700, no link); remove it, or make it so: guest disks are opened in it");
+            }
+            return Files.createDirectory(root.resolve(jvm() + "-" + UUID.randomUUID()),
+                    PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_DIR));
         } catch (IOException | java.io.UncheckedIOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot create a work directory in " + root + ": "
                     + e.getMessage());
@@ -45,34 +53,22 @@ final class WorkDirectories {
 
     /** Removes a work directory; one still holding a mount (an unmount failed) is left for the next start's sweep. */
     void remove(Path work) {
-        List<Path> left = mountsUnder(work);
+        List<Mount> left = mountsUnder(work);
         if (!left.isEmpty()) {
             LOG.warn("{} still holds mounts {}; it is removed at the next start", work, left);
             return;
         }
         try {
-            Files.walkFileTree(work, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            Paths.deleteTree(work);
         } catch (IOException e) {
             LOG.warn("Cannot remove {}: {}", work, e.getMessage());
         }
     }
 
     /**
-     * Unmounts what a killed JVM left (file systems first, then the FUSE mounts, which ends
-     * nbdfuse and its qemu-nbd) and removes it all; returns how many directories it took.
-     * Directories of a JVM still running (this one, another Karaf sharing the directory) stay.
+     * Takes what JVMs that are gone left: unmounts their file systems, detaches their loop
+     * devices (one attached before its mount), unmounts their FUSE mounts last (which ends
+     * nbdfuse and its qemu-nbd), and removes their directories; returns how many.
      */
     int sweep() {
         if (!Files.isDirectory(root)) {
@@ -80,45 +76,74 @@ final class WorkDirectories {
         }
         List<Path> orphans;
         try (var dirs = Files.list(root)) {
-            orphans = dirs.filter(WorkDirectories::orphaned).toList();
+            orphans = dirs.filter(d -> !d.getFileName().toString().startsWith(jvm() + "-"))
+                    .filter(WorkDirectories::ownerGone).toList();
         } catch (IOException e) {
             LOG.warn("Cannot list {}: {}", root, e.getMessage());
             return 0;
         }
         for (Path work : orphans) {
-            List<Path> mounts = mountsUnder(work);
-            mounts.sort(Comparator.comparingInt(Path::getNameCount).reversed());
-            for (Path m : mounts) {
-                if (HostCommand.attempt("umount", m.toString()).exit() != 0) {
-                    HostCommand.attempt("umount", "--lazy", m.toString());
-                }
-            }
+            List<Mount> mounts = new ArrayList<>(mountsUnder(work));
+            mounts.sort(Comparator.comparing(Mount::fuse).thenComparing(m -> -m.point().getNameCount()));
+            mounts.stream().filter(m -> !m.fuse()).forEach(m -> unmount(m.point()));
+            detachLoops(work);
+            mounts.stream().filter(Mount::fuse).forEach(m -> unmount(m.point()));
             remove(work);
         }
         return orphans.size();
     }
 
-    private static boolean orphaned(Path work) {
-        String name = work.getFileName().toString();
-        int dash = name.indexOf('-');
+    /** This JVM: its pid and start time. */
+    private static String jvm() {
+        ProcessHandle self = ProcessHandle.current();
+        return self.pid() + "-" + self.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+    }
+
+    /** Whether the JVM a directory is named after is gone: no process of that pid started at that time. */
+    private static boolean ownerGone(Path work) {
+        String[] f = work.getFileName().toString().split("-", 3);
         try {
-            return dash < 0 || ProcessHandle.of(Long.parseLong(name.substring(0, dash))).map(p -> !p.isAlive()).orElse(true);
-        } catch (NumberFormatException e) {
+            long start = Long.parseLong(f[1]);
+            return ProcessHandle.of(Long.parseLong(f[0])).filter(ProcessHandle::isAlive)
+                    .flatMap(p -> p.info().startInstant()).map(i -> i.toEpochMilli() != start).orElse(true);
+        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
             return true;
         }
     }
 
-    /** The mount points at or below the directory, from the kernel's table of this process's mounts. */
-    static List<Path> mountsUnder(Path dir) {
-        List<Path> found = new ArrayList<>();
+    private static void detachLoops(Path work) {
+        HostCommand.Result r = HostCommand.attempt("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE");
+        for (String line : r.output().split("\n")) {
+            String[] f = line.strip().split("\\s+", 2);
+            if (f.length == 2 && f[1].startsWith(work + "/")) {
+                HostCommand.attempt("losetup", "--detach", f[0]);
+            }
+        }
+    }
+
+    /** Unmounts; a busy mount is detached now and goes when released. */
+    static void unmount(Path point) {
+        if (HostCommand.attempt("umount", point.toString()).exit() != 0) {
+            HostCommand.attempt("umount", "--lazy", point.toString());
+        }
+    }
+
+    /** A mount point and whether it is a FUSE mount (nbdfuse's). */
+    record Mount(Path point, boolean fuse) {
+    }
+
+    /** The mounts at or below the directory, from the kernel's table of this process's mounts. */
+    static List<Mount> mountsUnder(Path dir) {
+        List<Mount> found = new ArrayList<>();
         try {
             Path real = Files.exists(dir) ? dir.toRealPath() : dir; // the kernel's table names real paths
             for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
                 String[] f = line.split(" ");
-                if (f.length > 4) {
+                int dash = line.indexOf(" - ");
+                if (f.length > 4 && dash > 0) {
                     Path point = Path.of(unescape(f[4]));
                     if (point.startsWith(real)) {
-                        found.add(point);
+                        found.add(new Mount(point, line.substring(dash + 3).startsWith("fuse")));
                     }
                 }
             }
@@ -133,7 +158,8 @@ final class WorkDirectories {
         StringBuilder s = new StringBuilder();
         for (int i = 0; i < field.length(); i++) {
             char c = field.charAt(i);
-            if (c == '\\' && i + 3 < field.length() && field.substring(i + 1, i + 4).chars().allMatch(d -> d >= '0' && d <= '7')) {
+            if (c == '\\' && i + 3 < field.length()
+                    && field.substring(i + 1, i + 4).chars().allMatch(d -> d >= '0' && d <= '7')) {
                 s.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
                 i += 3;
             } else {

@@ -1,7 +1,6 @@
 package org.virtbackup.impl.service;
 
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -87,10 +86,7 @@ public final class BackupServiceImpl implements BackupService, BackupFiles {
         parts.mergeRecovery.recover(directories);
         parts.restorer.recover(directories);
         parts.sweep.sweep(directories);
-        int mounts = parts.files.sweep();
-        if (mounts > 0) {
-            LOG.info("Took {} file restore work directories a stopped JVM left, with their mounts", mounts);
-        }
+        parts.files.sweep();
         active = true;
         for (BackupMode mode : BackupMode.values()) {
             parts.resumer.resume(mode);
@@ -158,7 +154,7 @@ public final class BackupServiceImpl implements BackupService, BackupFiles {
     @Override
     public Backup create(String domain, String backupXml, Set<CreateFlag> flags) {
         RequestXml.Start start = parts.requests.backup(backupXml, Checkpoints::backupNamed);
-        return create(domain, start.request(), strictIf(start, flags));
+        return create(domain, start.request(), start.flags(flags));
     }
 
     @Override
@@ -173,18 +169,7 @@ public final class BackupServiceImpl implements BackupService, BackupFiles {
     @Override
     public Backup startUnmanaged(String domain, String backupXml, Set<CreateFlag> flags) {
         RequestXml.Start start = parts.requests.export(backupXml, Checkpoints::backupNamed);
-        return startUnmanaged(domain, start.request(), strictIf(start, flags));
-    }
-
-    /** libvirt's {@code <incremental>} is an incremental or an error, never a full backup instead. */
-    private static Set<CreateFlag> strictIf(RequestXml.Start start, Set<CreateFlag> flags) {
-        if (!start.sinceCheckpoint()) {
-            return flags;
-        }
-        Set<CreateFlag> strict = flags == null || flags.isEmpty() ? EnumSet.noneOf(CreateFlag.class)
-                : EnumSet.copyOf(flags);
-        strict.add(CreateFlag.STRICT_INCREMENTAL);
-        return strict;
+        return startUnmanaged(domain, start.request(), start.flags(flags));
     }
 
     @Override

@@ -109,6 +109,27 @@ class ExtractionTest {
     }
 
     @Test
+    void aLinkItselfIsCopiedAsALinkAndAPipeItselfIsRefused() throws Exception {
+        ExtractResult link = Extraction.copy(guest.resolve("etc/passwd"), "passwd", "vda/etc/passwd", out);
+        assertEquals(new ExtractResult(out.resolve("passwd"), 1, 0, List.of()), link);
+        assertEquals(Path.of("/etc/shadow"), Files.readSymbolicLink(out.resolve("passwd")));
+
+        BackupException pipe = assertThrows(BackupException.class,
+                () -> Extraction.copy(guest.resolve("etc/pipe"), "pipe", "vda/etc/pipe", out));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, pipe.code());
+        assertTrue(pipe.getMessage().contains("vda/etc/pipe is a device file, a pipe or a socket"), pipe.getMessage());
+        try (var left = Files.list(out)) {
+            assertEquals(List.of(out.resolve("passwd")), left.toList());
+        }
+    }
+
+    @Test
+    void aGuestsNameCannotDriveTheTerminal() {
+        assertEquals("a\\x1b[2Jb\\x0aextracted", GuestFile.printable("a\u001b[2Jb\nextracted"));
+        assertEquals("ünïcode stays", GuestFile.printable("ünïcode stays"));
+    }
+
+    @Test
     void mountPointsAreReadAsTheKernelEscapesThem() {
         assertEquals("/run/a b\\c", WorkDirectories.unescape("/run/a\\040b\\134c"));
         assertEquals("/plain\\x", WorkDirectories.unescape("/plain\\x"));

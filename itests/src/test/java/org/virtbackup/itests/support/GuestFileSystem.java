@@ -45,6 +45,8 @@ public final class GuestFileSystem {
     private final long diskSize;
     private final long start;
     private boolean needsRecovery;
+    private boolean gpt;
+    private long swapBytes;
 
     private GuestFileSystem(Path dir, long diskSize, long start) throws IOException {
         this.dir = dir;
@@ -65,7 +67,20 @@ public final class GuestFileSystem {
 
     /** The file system's size in bytes: partition 1's, or the disk's. */
     public long size() {
-        return diskSize - start;
+        // GPT keeps a copy of its table at the disk's end: 1 MiB is left there.
+        return diskSize - start - swapBytes - (gpt ? Sizes.MiB : 0);
+    }
+
+    /** A GPT partition table rather than an MBR one (a partitioned disk only). */
+    public GuestFileSystem gpt() {
+        gpt = true;
+        return this;
+    }
+
+    /** A swap partition of this size after the file system's (a partitioned disk only): p2. */
+    public GuestFileSystem swap(long bytes) {
+        swapBytes = bytes;
+        return this;
     }
 
     /**
@@ -126,7 +141,22 @@ public final class GuestFileSystem {
                 try (FileChannel disk = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                     disk.write(ByteBuffer.allocate(1), diskSize - 1);
                 }
-                Cmd.ok("sh", "-c", "echo 'start=" + start / 512 + ", type=83' | " + sfdisk + " --quiet --label dos " + raw);
+                String table = "start=" + start / 512 + ", size=" + size() / 512 + ", type=L\n"
+                        + (swapBytes > 0 ? "start=" + (start + size()) / 512 + ", size=" + swapBytes / 512 + ", type=S\n" : "");
+                Cmd.ok("sh", "-c", "printf '" + table + "' | " + sfdisk + " --quiet --label " + (gpt ? "gpt " : "dos ") + raw);
+                if (swapBytes > 0) {
+                    Path swap = dir.resolve("swap.img");
+                    try (FileChannel ch = FileChannel.open(swap, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                        ch.write(ByteBuffer.allocate(1), swapBytes - 1);
+                    }
+                    Cmd.ok(tool("mkswap"), "-q", swap.toString());
+                    try (FileChannel disk = FileChannel.open(raw, StandardOpenOption.WRITE);
+                            FileChannel part = FileChannel.open(swap, StandardOpenOption.READ)) {
+                        for (long done = 0; done < swapBytes; ) {
+                            done += part.transferTo(done, swapBytes - done, disk.position(start + size() + done));
+                        }
+                    }
+                }
                 try (FileChannel disk = FileChannel.open(raw, StandardOpenOption.WRITE);
                         FileChannel part = FileChannel.open(fs, StandardOpenOption.READ)) {
                     disk.write(ByteBuffer.wrap(HALT), 0);
