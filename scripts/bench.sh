@@ -24,6 +24,12 @@
 #                equal to the disk); then restore(NEW_DOMAIN, INSTANT) of the tip, wall time of
 #                the call, the new domain removed after each (RESULT instant-restore seconds,
 #                n/a when the service does not support it yet).
+#   files        a guest whose 4 GiB disk is one ext4 file system holding 1.25 GiB of random files
+#                (mkfs.ext4 -d), a full backup: BackupFiles.extract of a 256 MiB file vs.
+#                `qemu-img convert -t none` of the backup's image, what restoring the disk to reach
+#                the file costs at the least (RESULT files extract-ratio); listing the root, which
+#                opens, mounts and closes the disk (RESULT files list-seconds); the extracted file
+#                is checked equal to the one written
 #   nbd-export   the same guest and disk: a third-party client reading an unmanaged backup's full
 #                NBD export (BackupService.startUnmanaged, then `qemu-img convert -W -m 8 -t none
 #                -f raw -O qcow2 <uri> out`, then finishJob; wall time of the three) vs.

@@ -9,6 +9,7 @@ import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
+import org.virtbackup.api.files.BackupFiles;
 import org.virtbackup.impl.config.Configurations;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.service.StandaloneService;
@@ -55,13 +56,25 @@ final class BackupFixture {
     /** {@link #start(BenchContext, String, Map)} with object stores' endpoints (S3). */
     static BackupFixture start(BenchContext ctx, String benchmark, Map<String, Object> extra,
             java.util.List<org.virtbackup.repository.ObjectStoreProvider> stores) throws Exception {
+        return start(ctx, benchmark, extra, stores, disk -> {
+            ctx.say("%s: creating %s (%d GiB qcow2, %d GiB from /dev/urandom)", benchmark, disk, DISK_SIZE / Host.GIB,
+                    DATA_SIZE / Host.GIB);
+            Host.randomImage(ctx.qemuImg(), disk, DATA_SIZE, DISK_SIZE);
+        });
+    }
+
+    /** Makes the guest's disk, a qcow2 image, at the path given. */
+    interface DiskMaker {
+        void make(Path disk) throws Exception;
+    }
+
+    /** {@link #start(BenchContext, String, Map, java.util.List)} on a disk of the benchmark's own making. */
+    static BackupFixture start(BenchContext ctx, String benchmark, Map<String, Object> extra,
+            java.util.List<org.virtbackup.repository.ObjectStoreProvider> stores, DiskMaker maker) throws Exception {
         Cleanup cleanup = ctx.cleanup();
         Path disk = ctx.workDir().resolve("disk.qcow2");
         String guestName = TestGuest.uniqueName("bench");
-
-        ctx.say("%s: creating %s (%d GiB qcow2, %d GiB from /dev/urandom)", benchmark, disk, DISK_SIZE / Host.GIB,
-                DATA_SIZE / Host.GIB);
-        Host.randomImage(ctx.qemuImg(), disk, DATA_SIZE, DISK_SIZE);
+        maker.make(disk);
         TestGuest guest = TestGuest.start(ctx.libvirtUri(), guestName, disk, cleanup);
         ctx.say("%s: guest %s running (%s)", benchmark, guest.name(), Host.virtType());
 
@@ -106,6 +119,11 @@ final class BackupFixture {
 
     BackupService service() {
         return service;
+    }
+
+    /** The same service as {@link BackupFiles}: the implementation registers both. */
+    BackupFiles files() {
+        return (BackupFiles) service;
     }
 
     Path backups() {

@@ -23,7 +23,7 @@ public final class Benchmarks {
 
     /** Every benchmark, in the order they run. A new benchmark is a new class listed here. */
     static final List<Benchmark> ALL = List.of(new FullBackupBenchmark(), new IncrementalBackupBenchmark(),
-            new RestoreBenchmark(), new NbdExportBenchmark(), new ChunkSizeBenchmark(),
+            new RestoreBenchmark(), new FilesBenchmark(), new NbdExportBenchmark(), new ChunkSizeBenchmark(),
             new RepositoryBenchmark(), new RepositorySpaceBenchmark(), new ObjectCostBenchmark(), new S3Benchmark(),
             new FleetCatalogueBenchmark());
 
