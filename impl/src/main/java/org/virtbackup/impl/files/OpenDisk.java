@@ -1,6 +1,7 @@
 package org.virtbackup.impl.files;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +85,7 @@ final class OpenDisk implements AutoCloseable {
     }
 
     private List<Runnable> steps() {
-        List<Runnable> steps = new java.util.ArrayList<>();
+        List<Runnable> steps = new ArrayList<>();
         mounts.values().forEach(m -> steps.add(m::close));
         steps.add(file::close);
         steps.add(() -> works.remove(work));
