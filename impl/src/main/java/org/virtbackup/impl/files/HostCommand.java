@@ -1,20 +1,22 @@
 package org.virtbackup.impl.files;
 
+import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.config.Paths;
 
 /**
  * Runs a short host program (blkid, partx, losetup, mount, umount): its standard output apart
  * from its errors (a warning never lands in what is parsed), killed when it outlives the limit
- * (a mount stuck on a broken file system must not hold the domain for ever).
+ * (a mount stuck on a broken file system must not hold the domain for ever). Both go to owner-only
+ * temporary files rather than pipes: the wait keeps its limit without a reader thread per stream.
  */
 final class HostCommand {
 
@@ -39,11 +41,13 @@ final class HostCommand {
      */
     static Result attempt(String... command) {
         boolean interrupted = Thread.interrupted();
+        Path out = null;
+        Path err = null;
         try {
-            Process p = new ProcessBuilder(List.of(command)).start();
-            p.getOutputStream().close();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            out = Files.createTempFile("virtbackup-out-", ".txt"); // 0600 on POSIX
+            err = Files.createTempFile("virtbackup-err-", ".txt");
+            Process p = new ProcessBuilder(List.of(command)).redirectInput(new File("/dev/null"))
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LIMIT_SECONDS);
             while (true) {
                 try {
@@ -52,7 +56,7 @@ final class HostCommand {
                         throw new BackupException(ErrorCode.IO_ERROR, String.join(" ", command) + " did not end within "
                                 + LIMIT_SECONDS + " s and was killed");
                     }
-                    return new Result(p.exitValue(), out.join(), err.join());
+                    return new Result(p.exitValue(), text(out), text(err));
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
@@ -61,18 +65,20 @@ final class HostCommand {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + command[0] + " (install it; "
                     + "scripts/setup-host.sh does): " + e.getMessage());
         } finally {
+            for (Path said : new Path[] {out, err}) {
+                if (said != null) {
+                    Paths.deleteQuietly(said);
+                }
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
     }
 
-    private static String read(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** Decoded leniently: a guest's label in another encoding must not fail the command. */
+    private static String text(Path said) throws IOException {
+        return new String(Files.readAllBytes(said), StandardCharsets.UTF_8);
     }
 
     /** What a program did: its exit code, its standard output, its standard error. */
