@@ -11,6 +11,7 @@ import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.files.BackupFiles;
 import org.virtbackup.impl.config.Configurations;
+import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.service.StandaloneService;
 
@@ -81,7 +82,7 @@ final class BackupFixture {
         // Short runtime directory: it holds the NBD unix sockets (107-byte path limit).
         Path runtime = Path.of("/run/virt-backup-bench-" + guestName.substring(guestName.lastIndexOf('-') + 1));
         Path backups = ctx.workDir().resolve("backups");
-        cleanup.add("removing " + runtime, () -> Host.deleteTree(runtime));
+        cleanup.add("removing " + runtime, () -> Paths.deleteTree(runtime));
         // Restores may write anywhere in the benchmark's own work directory, nowhere else.
         // Exports listen on private unix sockets, as by default; a benchmark ends its exports itself.
         Map<String, Object> settings = new java.util.HashMap<>(Map.of("libvirt.uri", ctx.libvirtUri(),

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import org.virtbackup.impl.config.Paths;
+
 /**
  * Runs the benchmarks (all, or those named) one after the other and prints, at the very end,
  * one {@code RESULT <benchmark> <key>=<value>} line per result. Exit code 0 when every
@@ -107,7 +109,7 @@ public final class Benchmarks {
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
                 Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx--x--x"));
                 cleanup.add("removing " + work, () -> {
-                    Host.deleteTree(work);
+                    Paths.deleteTree(work);
                     if (createdRoot) {
                         deleteIfEmpty(root);
                     }

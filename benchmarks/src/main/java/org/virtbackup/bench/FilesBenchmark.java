@@ -12,6 +12,7 @@ import org.virtbackup.api.DeleteFlag;
 import org.virtbackup.api.files.BackupFiles;
 import org.virtbackup.api.files.ExtractResult;
 import org.virtbackup.api.files.GuestFile;
+import org.virtbackup.impl.config.Paths;
 
 /**
  * A single file out of a full backup, against restoring the whole disk to get at it.
@@ -66,7 +67,7 @@ public final class FilesBenchmark implements Benchmark {
             Files.delete(raw);
             Files.delete(tree.resolve("big.bin"));
         });
-        ctx.cleanup().add("removing " + tree, () -> Host.deleteTree(tree));
+        ctx.cleanup().add("removing " + tree, () -> Paths.deleteTree(tree));
         UUID full = fixture.backup(null).backup().uuid();
         ctx.cleanup().add("deleting the backup", () -> fixture.service().delete(full, EnumSet.noneOf(DeleteFlag.class)));
         Path image = Path.of(fixture.service().lookup(full).orElseThrow().disks().get(0).target());
