@@ -8,7 +8,6 @@ import static org.virtbackup.itests.support.Sizes.GiB;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +32,7 @@ import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.GuestFileSystem;
 import org.virtbackup.itests.support.Images;
 import org.virtbackup.itests.support.Libvirtd;
+import org.virtbackup.itests.support.Mounts;
 import org.virtbackup.itests.support.Tmpfs;
 
 /**
@@ -117,7 +117,7 @@ public class ChainFaultIT {
             Process files = f.karaf.runInBackground("backup:files " + uuid + " vda p1/etc");
             f.karaf.killAt("files.read", STEP);
             f.ended(files);
-            List<String> left = mountsUnder(work);
+            List<String> left = Mounts.under(work);
             assertEquals("the killed JVM left the FUSE and the file system mounted: " + left, 2, left.size());
             List<ProcessHandle> servers = ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
                     .map(c -> c.contains("nbdfuse") && c.contains(work.toString())).orElse(false))
@@ -125,7 +125,7 @@ public class ChainFaultIT {
             assertTrue("nbdfuse and its qemu-nbd outlive the JVM: " + servers, servers.size() >= 2);
 
             f.karaf.start();
-            awaitThat("the start unmounts what the killed JVM left", () -> mountsUnder(work).isEmpty());
+            awaitThat("the start unmounts what the killed JVM left", () -> Mounts.under(work).isEmpty());
             awaitThat("and removes its work directory", () -> {
                 try (Stream<Path> dirs = Files.list(work)) {
                     return dirs.findAny().isEmpty();
@@ -134,20 +134,10 @@ public class ChainFaultIT {
                 }
             });
             awaitThat("nbdfuse and its qemu-nbd end", () -> servers.stream().noneMatch(ProcessHandle::isAlive));
-            assertFalse("no loop device is left over its disk file", Cmd.ok("losetup", "--list", "--noheadings",
-                    "--output", "BACK-FILE").contains(work.toString()));
+            assertEquals("no loop device is left over its disk file", List.of(), Mounts.loopsOver(work));
             String listed = f.karaf.run("backup:files " + uuid + " vda p1/etc");
             assertTrue("and files are read again: " + listed, listed.contains("hostname"));
             f.karaf.run("backup:delete " + uuid);
-        }
-    }
-
-    private static List<String> mountsUnder(Path dir) {
-        try {
-            return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" ")[4])
-                    .filter(m -> m.startsWith(dir.toString() + "/")).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

@@ -21,10 +21,7 @@ public final class Tmpfs implements AutoCloseable {
 
     /** Unmounts what a run cut short left mounted under a directory (deepest first). */
     public static void unmountUnder(Path dir) throws IOException {
-        String prefix = dir.toAbsolutePath().normalize() + "/";
-        java.util.List<String> points = Files.readAllLines(Path.of("/proc/mounts")).stream().map(l -> l.split(" ")[1])
-                .filter(p -> p.startsWith(prefix)).sorted(java.util.Comparator.reverseOrder()).toList();
-        for (String p : points) {
+        for (String p : Mounts.under(dir).stream().sorted(java.util.Comparator.reverseOrder()).toList()) {
             Cmd.ok("umount", p);
         }
     }
