@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import org.apache.karaf.scheduler.Scheduler;
-import org.apache.karaf.scheduler.SchedulerError;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -51,10 +50,9 @@ import org.virtbackup.impl.config.VirtBackupConfig;
 public final class PolicyEngine implements PolicyService {
 
     private static final Logger LOG = LoggerFactory.getLogger(PolicyEngine.class);
-    private static final String JOB_PREFIX = "virt-backup-policy-";
 
     private final BackupService backups;
-    private final Scheduler scheduler;
+    private final PolicySchedules schedules;
     private final Path directory;
     private final Clock clock;
     private final Duration poll;
@@ -70,8 +68,8 @@ public final class PolicyEngine implements PolicyService {
     private final Map<String, List<PolicyRunner>> running = new ConcurrentHashMap<>();
     /** Names taken up (runs finished, a missed one caught up) since this engine started. */
     private final Set<String> takenUp = ConcurrentHashMap.newKeySet();
-    /** Why the scheduler did not take a policy's schedule, by policy. */
-    private final Map<String, String> unscheduled = new ConcurrentHashMap<>();
+    /** Why a policy's state could not be opened, by policy. */
+    private final Map<String, String> unopened = new ConcurrentHashMap<>();
     private final ExecutorService runs = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "virt-backup-policy-run");
         t.setDaemon(true);
@@ -85,7 +83,7 @@ public final class PolicyEngine implements PolicyService {
 
     PolicyEngine(BackupService backups, Scheduler scheduler, Path directory, Clock clock, Duration poll) {
         this.backups = backups;
-        this.scheduler = scheduler;
+        this.schedules = new PolicySchedules(scheduler);
         this.directory = directory;
         this.clock = clock;
         this.poll = poll;
@@ -93,7 +91,7 @@ public final class PolicyEngine implements PolicyService {
 
     @Deactivate
     public void deactivate() {
-        active.keySet().forEach(name -> scheduler.unschedule(JOB_PREFIX + name));
+        active.keySet().forEach(schedules::unschedule);
         runs.shutdownNow(); // runs in flight stay open in their journals, finished at the next start
         try {
             if (!runs.awaitTermination(PolicyRunner.STOP_WAIT.toSeconds() + 5, TimeUnit.SECONDS)) {
@@ -121,8 +119,7 @@ public final class PolicyEngine implements PolicyService {
     synchronized void unbindPolicy(PolicyDefinition definition) {
         definitions.remove(definition);
         if (active.remove(definition.name(), definition)) {
-            scheduler.unschedule(JOB_PREFIX + definition.name());
-            unscheduled.remove(definition.name());
+            schedules.unschedule(definition.name());
             definitions.stream().filter(d -> d.name().equals(definition.name()) && d.policy().isPresent()).findFirst()
                     .ifPresent(next -> {
                         active.put(next.name(), next);
@@ -148,7 +145,7 @@ public final class PolicyEngine implements PolicyService {
             journal = journals.computeIfAbsent(policy.name(), n -> PolicyJournal.open(directory, n, clock.instant()));
         } catch (RuntimeException e) {
             LOG.error("Policy {} does not run: {}", policy.name(), e.getMessage());
-            unscheduled.put(policy.name(), e.getMessage());
+            unopened.put(policy.name(), e.getMessage());
             return; // listed with the problem; run() refuses it
         }
         // A new limit applies once no run of the policy holds the old one's permits.
@@ -156,28 +153,13 @@ public final class PolicyEngine implements PolicyService {
         if (held == null || runners(policy.name()).isEmpty()) {
             slots.put(policy.name(), new Semaphore(policy.maxConcurrent()));
         }
-        policy.cron().ifPresent(cron -> schedule(policy, cron, journal));
+        unopened.remove(policy.name());
+        policy.cron().ifPresent(cron -> schedules.schedule(policy.name(), cron, clock.instant(), () -> fire(policy, journal)));
         if (takenUp.add(policy.name())) { // once per engine, even if it fails: never a run resumed twice
             takeUp(policy, journal);
         }
         LOG.info("Policy {} ready: domains {}, schedule {}", policy.name(), policy.domains(),
                 policy.cron().map(CronSchedule::expression).orElse("none (on demand)"));
-    }
-
-    private void schedule(Policy policy, CronSchedule cron, PolicyJournal journal) {
-        if (cron.next(clock.instant()).isEmpty()) {
-            // Quartz refuses a trigger that never fires; a missed run may still be caught up.
-            LOG.info("Policy {}: its schedule '{}' fires no more", policy.name(), cron);
-            return;
-        }
-        try {
-            scheduler.schedule((Runnable) () -> fire(policy, journal),
-                    scheduler.EXPR(cron.expression()).name(JOB_PREFIX + policy.name()).canRunConcurrently(true));
-            unscheduled.remove(policy.name());
-        } catch (SchedulerError | RuntimeException e) {
-            LOG.error("Policy {}: Karaf's scheduler refused its schedule '{}': {}", policy.name(), cron, e.getMessage());
-            unscheduled.put(policy.name(), "Karaf's scheduler refused the schedule: " + e.getMessage());
-        }
     }
 
     /**
@@ -254,7 +236,7 @@ public final class PolicyEngine implements PolicyService {
             Optional<Policy> p = d.policy();
             String problem = !d.problem().isEmpty() ? d.problem() : !runs
                     ? "another configuration is named " + d.name() + ": only the first one runs"
-                    : unscheduled.getOrDefault(d.name(), "");
+                    : unopened.getOrDefault(d.name(), schedules.refusal(d.name()).orElse(""));
             Optional<PolicyRun> last = !runs ? Optional.empty() : runners(d.name()).stream().map(PolicyRunner::snapshot)
                     .max(Comparator.comparing(PolicyRun::started))
                     .or(() -> Optional.ofNullable(journals.get(d.name())).flatMap(PolicyJournal::lastRun));
@@ -271,7 +253,7 @@ public final class PolicyEngine implements PolicyService {
         PolicyJournal journal = journals.get(name);
         if (journal == null) {
             throw new BackupException(ErrorCode.INVALID_STATE, "policy " + name + " does not run: "
-                    + unscheduled.getOrDefault(name, "its state could not be read"));
+                    + unopened.getOrDefault(name, "its state could not be read"));
         }
         return start(policy, journal, "demand");
     }

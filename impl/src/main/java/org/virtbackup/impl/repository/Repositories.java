@@ -1,6 +1,5 @@
 package org.virtbackup.impl.repository;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +34,8 @@ import org.virtbackup.repository.Sharing;
 
 /**
  * The repositories this process uses, one {@link Repository} per URL (it keeps the pins of the
- * backups being written, which collections respect), opened with the configured key; and the
- * writers of backups whose jobs ended but whose manifests the catalogue has yet to write. A
+ * backups being written, which collections respect), opened with the configured key where
+ * {@link RepositoryLocator} says the URL leads; and the writers of backups whose jobs ended but whose manifests the catalogue has yet to write. A
  * service of its own, shared by the service and the managed provider. Immediate: activated
  * lazily inside the service's activation, it would be asked for again by the provider that
  * activation binds, and SCR refuses such a re-entrant activation (the provider would be lost).
@@ -47,8 +46,7 @@ public final class Repositories {
 
     private static final Logger LOG = LoggerFactory.getLogger(Repositories.class);
 
-    private final List<Path> roots;
-    private final Path defaultTarget;
+    private final RepositoryLocator locator;
     private final String defaultUrl;
     private final String keyFile;
     private final int chunkSize;
@@ -96,8 +94,7 @@ public final class Repositories {
     private Repositories(List<Path> roots, Path defaultTarget, String defaultUrl, String keyFile, int chunkSize, int streams,
             boolean collectAfterDelete, Sharing sharing) {
         this.sharing = sharing;
-        this.roots = List.copyOf(roots);
-        this.defaultTarget = defaultTarget;
+        this.locator = new RepositoryLocator(roots, defaultTarget, () -> providers);
         this.defaultUrl = defaultUrl == null || defaultUrl.isBlank() ? "" : RepositoryUrl.parse(defaultUrl).url();
         this.keyFile = keyFile == null ? "" : keyFile.strip();
         this.chunkSize = chunkSize;
@@ -130,9 +127,9 @@ public final class Repositories {
         if (validateOnly && !exists(url)) {
             key(); // the key must be usable for the repository it would make
             if (url.local()) {
-                requireEmpty(url, inRoots(url));
+                RepositoryLocator.requireEmpty(url, locator.directory(url));
             } else {
-                requireEmpty(url, store(url, provider(url)));
+                RepositoryLocator.requireEmpty(url, RepositoryLocator.store(url, locator.provider(url)));
             }
             return url.url();
         }
@@ -153,7 +150,7 @@ public final class Repositories {
      */
     private Repository open(String text, boolean create) {
         RepositoryUrl url = RepositoryUrl.parse(text);
-        String id = url.local() ? inRoots(url).toString() : url.url();
+        String id = url.local() ? locator.directory(url).toString() : url.url();
         Repository known = open.get(id);
         if (known != null && (url.local() || providers.contains(openedThrough.get(id)))) {
             return known;
@@ -166,19 +163,19 @@ public final class Repositories {
             ObjectStore store;
             boolean make;
             if (url.local()) {
-                Path dir = inRoots(url);
+                Path dir = locator.directory(url);
                 make = create && !Files.exists(dir.resolve("config"));
                 if (make) {
-                    requireEmpty(url, Paths.privateDirectory(dir));
+                    RepositoryLocator.requireEmpty(url, Paths.privateDirectory(dir));
                 }
-                requirePrivate(url, dir);
+                RepositoryLocator.requirePrivate(url, dir);
                 store = new FileObjectStore(dir);
             } else {
-                ObjectStoreProvider provider = provider(url);
-                store = store(url, provider);
-                make = create && !exists(url, store);
+                ObjectStoreProvider provider = locator.provider(url);
+                store = RepositoryLocator.store(url, provider);
+                make = create && !RepositoryLocator.holdsRepository(url, store);
                 if (make) {
-                    requireEmpty(url, store);
+                    RepositoryLocator.requireEmpty(url, store);
                 }
                 openedThrough.put(id, provider);
             }
@@ -199,43 +196,11 @@ public final class Repositories {
 
     private boolean exists(RepositoryUrl url) {
         if (url.local()) {
-            Path dir = inRoots(url);
+            Path dir = locator.directory(url);
             return open.containsKey(dir.toString()) || Files.exists(dir.resolve("config"));
         }
-        return open.containsKey(url.url()) || exists(url, store(url, provider(url)));
-    }
-
-    private static boolean exists(RepositoryUrl url, ObjectStore store) {
-        try {
-            return store.exists("config");
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "repository " + url.url() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The endpoint that serves an object-storage URL: exactly one must. */
-    private ObjectStoreProvider provider(RepositoryUrl url) {
-        List<ObjectStoreProvider> serving = providers.stream().filter(p -> p.serves(url.uri())).toList();
-        if (serving.isEmpty()) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + ": no S3 endpoint is configured for its bucket "
-                    + "(a factory configuration org.virtbackup.s3, in Karaf etc/org.virtbackup.s3-NAME.cfg, with the "
-                    + "feature virt-backup-s3 installed)");
-        }
-        if (serving.size() > 1) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + ": several S3 endpoints serve its bucket ("
-                    + serving.stream().map(ObjectStoreProvider::describe).toList() + "): narrow their buckets settings");
-        }
-        return serving.get(0);
-    }
-
-    private static ObjectStore store(RepositoryUrl url, ObjectStoreProvider provider) {
-        try {
-            return provider.open(url.uri());
-        } catch (IllegalArgumentException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "repository URL " + url.url() + ": " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "repository " + url.url() + ": " + e.getMessage(), e);
-        }
+        return open.containsKey(url.url())
+                || RepositoryLocator.holdsRepository(url, RepositoryLocator.store(url, locator.provider(url)));
     }
 
     /** The repositories opened so far, by URL (one per directory). */
@@ -289,74 +254,6 @@ public final class Repositories {
         } catch (RepositoryException e) {
             throw new BackupException(ErrorCode.INVALID_TARGET, "the repository key (repository.key.file): "
                     + e.getMessage(), e);
-        }
-    }
-
-    /** A new repository goes under an empty prefix only: objects without a {@code config} are someone's. */
-    private static void requireEmpty(RepositoryUrl url, ObjectStore store) {
-        try {
-            List<String> found = new ArrayList<>();
-            store.forEach("", n -> {
-                if (found.size() < 3) {
-                    found.add(n);
-                }
-            });
-            if (!found.isEmpty()) {
-                throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + " holds objects but no repository (no "
-                        + "config object), for instance " + found + ": a repository is made only under an empty prefix");
-            }
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "repository " + url.url() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** A new repository goes into an empty directory only: files without a {@code config} are someone's. */
-    private static void requireEmpty(RepositoryUrl url, Path dir) {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (var entries = Files.list(dir)) {
-            if (entries.findAny().isPresent()) {
-                throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + " holds files but no repository (no "
-                        + "config object): a repository is made only in an empty directory; is a file system not mounted?");
-            }
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Only its owner may write in a repository's directory: another user could redirect our writes and deletes. */
-    private static void requirePrivate(RepositoryUrl url, Path dir) {
-        try {
-            var perms = Files.getPosixFilePermissions(dir);
-            if (perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
-                    || perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE)) {
-                throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + ": its directory is writable by others ("
-                        + java.nio.file.attribute.PosixFilePermissions.toString(perms) + "): chmod 700 it");
-            }
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, url.url() + ": no such directory (is its file system "
-                    + "mounted?)", e);
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    private Path inRoots(RepositoryUrl url) {
-        try {
-            Path real = Paths.realInside(url.directory(), roots).orElseThrow(() -> new BackupException(
-                    ErrorCode.INVALID_TARGET, url.directory() + " is outside the allowed target roots " + roots
-                            + " (configuration key target.roots; symlinks are followed)"));
-            if (real.startsWith(Paths.realInside(defaultTarget, List.of(Path.of("/"))).orElse(defaultTarget))) {
-                throw new BackupException(ErrorCode.INVALID_TARGET, url.directory() + " is in the default target "
-                        + "directory (target.directory), whose directories are backups: choose one beside it");
-            }
-            if (Files.exists(real) && !Files.isDirectory(real)) {
-                throw new BackupException(ErrorCode.INVALID_TARGET, real + " exists and is not a directory");
-            }
-            return real;
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot resolve " + url.directory() + ": " + e.getMessage(), e);
         }
     }
 }

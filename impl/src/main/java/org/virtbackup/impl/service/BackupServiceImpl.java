@@ -25,6 +25,7 @@ import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.CollectResult;
+import org.virtbackup.api.CopyResult;
 import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.DeleteFlag;
 import org.virtbackup.api.DomainRef;
@@ -33,6 +34,7 @@ import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.ListFlag;
 import org.virtbackup.api.ModifyFlag;
+import org.virtbackup.api.RefreshResult;
 import org.virtbackup.api.RestoreFlag;
 import org.virtbackup.api.RestoreRequest;
 import org.virtbackup.api.RestoreResult;
@@ -80,32 +82,16 @@ public final class BackupServiceImpl implements BackupService, BackupFiles {
 
     BackupServiceImpl(ServiceWiring parts) {
         this.parts = parts;
-        List<Path> directories = parts.storage.backups();
-        parts.catalogue.load(directories);
-        parts.catalogue.loadRepositories(parts.storage.repositories());
-        parts.mergeRecovery.recover(directories);
-        parts.restorer.recover(directories);
-        parts.sweep.sweep(directories);
-        parts.files.sweep();
+        parts.recover();
         active = true;
-        for (BackupMode mode : BackupMode.values()) {
-            parts.resumer.resume(mode);
-        }
-        parts.progressEvents.start();
-        parts.instantRestoreAccess.start();
-        parts.repositoryRefresh.start();
+        parts.start();
         LOG.info("virt-backup catalogue loaded: {} backups", parts.catalogue.all().size());
     }
 
     @Deactivate
     public void deactivate() {
         active = false;
-        parts.resumer.close();
-        parts.progressEvents.close();
-        parts.instantRestoreAccess.close();
-        parts.repositoryRefresh.close();
-        parts.jobs.close();
-        parts.restoreWorkers.shutdown();
+        parts.close();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -288,12 +274,12 @@ public final class BackupServiceImpl implements BackupService, BackupFiles {
     }
 
     @Override
-    public List<org.virtbackup.api.RefreshResult> refresh(String repositoryUrl) {
+    public List<RefreshResult> refresh(String repositoryUrl) {
         return parts.maintenance.refresh(repositoryUrl);
     }
 
     @Override
-    public org.virtbackup.api.CopyResult copy(UUID backup, String repositoryUrl) {
+    public CopyResult copy(UUID backup, String repositoryUrl) {
         return parts.repositoryCopies.copy(backup, repositoryUrl);
     }
 

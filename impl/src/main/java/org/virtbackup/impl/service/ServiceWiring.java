@@ -2,9 +2,11 @@ package org.virtbackup.impl.service;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
+import org.virtbackup.api.BackupMode;
 import org.virtbackup.impl.backup.BackupStarter;
 import org.virtbackup.impl.backup.ParentChoice;
 import org.virtbackup.impl.catalogue.Catalogue;
@@ -29,8 +31,10 @@ import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.impl.qemu.QemuNbd;
 import org.virtbackup.impl.repository.ChunkSource;
 import org.virtbackup.impl.repository.ManifestCatalogue;
+import org.virtbackup.impl.repository.RepositoryCopy;
 import org.virtbackup.impl.repository.Repositories;
 import org.virtbackup.impl.repository.RepositoryMaintenance;
+import org.virtbackup.impl.repository.RepositoryRefresh;
 import org.virtbackup.impl.restore.InstantRestoreAccess;
 import org.virtbackup.impl.restore.InstantRestores;
 import org.virtbackup.impl.restore.Restorer;
@@ -43,7 +47,8 @@ import org.virtbackup.spi.StorageTarget;
 /**
  * The one place where the facade's collaborators are built and wired: each gets what it needs
  * through its constructor, so each can be built on its own in a unit test. Building starts
- * nothing: {@link BackupServiceImpl} loads the catalogue and starts the progress events.
+ * nothing: {@link #recover()} and {@link #start()} do, at the facade's activation, and
+ * {@link #close()} ends the background work at its deactivation.
  */
 final class ServiceWiring {
 
@@ -66,8 +71,8 @@ final class ServiceWiring {
     final InstantRestoreAccess instantRestoreAccess;
     final StartupSweep sweep;
     final RepositoryMaintenance maintenance;
-    final org.virtbackup.impl.repository.RepositoryRefresh repositoryRefresh;
-    final org.virtbackup.impl.repository.RepositoryCopy repositoryCopies;
+    final RepositoryRefresh repositoryRefresh;
+    final RepositoryCopy repositoryCopies;
     final FileRestore files;
     /** The threads of repository restores: started on demand, gone when idle. */
     final ExecutorService restoreWorkers = Executors.newCachedThreadPool(r -> {
@@ -110,8 +115,8 @@ final class ServiceWiring {
         this.sweep = new StartupSweep(catalogue, storage, libvirt, checkpoints,
                 domainLocks.waiting(Duration.ZERO), Paths.resolve(config.runtime_directory()));
         this.maintenance = new RepositoryMaintenance(catalogue, storage, repositories, locks);
-        this.repositoryCopies = new org.virtbackup.impl.repository.RepositoryCopy(catalogue, repositories, locks);
-        this.repositoryRefresh = new org.virtbackup.impl.repository.RepositoryRefresh(maintenance,
+        this.repositoryCopies = new RepositoryCopy(catalogue, repositories, locks);
+        this.repositoryRefresh = new RepositoryRefresh(maintenance,
                 Duration.ofSeconds(config.repository_refresh_seconds()));
         ChunkSource chunks = new ChunkSource(repositories, qemuImg, new QemuNbd(config.qemu_nbd(),
                 Duration.ofSeconds(config.process_stall_seconds())), Paths.resolve(config.runtime_directory()), restoreWorkers);
@@ -119,5 +124,38 @@ final class ServiceWiring {
                 instantRestoreAccess, faults, chunks, new FirmwareRestore(Paths.resolve(config.firmware_tpm_directory())));
         this.files = new FileRestore(catalogue, locks, Paths.resolve(config.scratch_directory()).resolve("files"), chunks,
                 Paths.list(config.restore_roots()), config.qemu_nbd(), faults);
+    }
+
+    /**
+     * The catalogue loaded from every target and repository; then what a stopped process left
+     * half done: merges finished, restores rolled back or on, leftovers swept.
+     */
+    void recover() {
+        List<Path> directories = storage.backups();
+        catalogue.load(directories);
+        catalogue.loadRepositories(storage.repositories());
+        mergeRecovery.recover(directories);
+        restorer.recover(directories);
+        sweep.sweep(directories);
+        files.sweep();
+    }
+
+    /** The background work: jobs left running resumed, progress events, instant restores' access, repository refresh. */
+    void start() {
+        for (BackupMode mode : BackupMode.values()) {
+            resumer.resume(mode);
+        }
+        progressEvents.start();
+        instantRestoreAccess.start();
+        repositoryRefresh.start();
+    }
+
+    void close() {
+        resumer.close();
+        progressEvents.close();
+        instantRestoreAccess.close();
+        repositoryRefresh.close();
+        jobs.close();
+        restoreWorkers.shutdown();
     }
 }

@@ -59,4 +59,17 @@ final class DirectoryCheck {
             throw new BackupException(ErrorCode.INVALID_TARGET, "cannot write in " + asked + ": " + e.getMessage(), e);
         }
     }
+
+    /** Bytes free where a directory is, or would be made (checked but not made yet: VALIDATE_ONLY). */
+    static long usableSpace(String target, Path dir) {
+        try {
+            while (!Files.exists(dir) && dir.getParent() != null) {
+                dir = dir.getParent();
+            }
+            return Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read the free space of " + target + ": "
+                    + e.getMessage(), e);
+        }
+    }
 }

@@ -1,6 +1,5 @@
 package org.virtbackup.impl.storage;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,7 +49,6 @@ public final class StorageRouter {
     private final StoragePools pools;
     private final BackupImages images;
     private final PlacedImages placed;
-    private final Map<UUID, BackupTarget> byDomain = new ConcurrentHashMap<>();
     /** Every directory target in use, by its root directory. */
     private final Map<Path, StorageTarget> directories = new ConcurrentHashMap<>();
     /** StorageTarget services, by kind. */
@@ -78,9 +76,9 @@ public final class StorageRouter {
         this.qemu = qemu;
         directories.put(globalRoot, global);
         Set<Path> used = new HashSet<>();
-        settings.load(byDomain, used);
+        settings.load(used);
         used.stream().filter(Files::isDirectory).forEach(this::directory);
-        byDomain.values().stream().filter(t -> t.type().equals(BackupTarget.DIRECTORY))
+        settings.all().stream().filter(t -> t.type().equals(BackupTarget.DIRECTORY))
                 .forEach(t -> directory(Path.of(t.value())));
     }
 
@@ -89,7 +87,7 @@ public final class StorageRouter {
      * domain's target, checked again first: it may have become unusable since it was set.
      */
     public Path create(DomainRef domain, UUID backup) {
-        BackupTarget t = byDomain.get(domain.uuid());
+        BackupTarget t = settings.get(domain.uuid()).orElse(null);
         if (t != null) {
             check(t, true);
         }
@@ -106,7 +104,7 @@ public final class StorageRouter {
      * pool named after the backup (created now, through libvirt).
      */
     public Path image(DomainRef domain, Path backupDirectory, UUID backup, String disk, long capacity) {
-        BackupTarget t = byDomain.get(domain.uuid());
+        BackupTarget t = settings.get(domain.uuid()).orElse(null);
         if (t == null || !t.type().equals(BackupTarget.POOL)) {
             return backupDirectory.resolve(disk + ".qcow2");
         }
@@ -120,7 +118,7 @@ public final class StorageRouter {
 
     /** The repository the domain's next backup goes into: its own target, else {@code repository.url}; empty: none. */
     public Optional<String> repositoryFor(UUID domain) {
-        BackupTarget t = byDomain.get(domain);
+        BackupTarget t = settings.get(domain).orElse(null);
         if (t != null) {
             return t.type().equals(BackupTarget.REPOSITORY) ? Optional.of(t.value()) : Optional.empty();
         }
@@ -131,7 +129,7 @@ public final class StorageRouter {
     public Set<String> repositories() {
         Set<String> urls = new java.util.LinkedHashSet<>();
         repositories.defaultUrl().ifPresent(urls::add);
-        byDomain.values().stream().filter(t -> t.type().equals(BackupTarget.REPOSITORY)).map(BackupTarget::value)
+        settings.all().stream().filter(t -> t.type().equals(BackupTarget.REPOSITORY)).map(BackupTarget::value)
                 .forEach(urls::add);
         return urls;
     }
@@ -155,7 +153,7 @@ public final class StorageRouter {
 
     /** The domain's own target, if one is set. */
     public Optional<BackupTarget> get(UUID domain) {
-        return Optional.ofNullable(byDomain.get(domain));
+        return settings.get(domain);
     }
 
     /**
@@ -179,7 +177,7 @@ public final class StorageRouter {
 
     /** Bytes free where the domain's next backup images go. */
     public long available(DomainRef domain) {
-        BackupTarget own = byDomain.get(domain.uuid());
+        BackupTarget own = settings.get(domain.uuid()).orElse(null);
         return available(own != null ? own : repositories.defaultUrl().map(BackupTarget::repository)
                 .orElse(BackupTarget.directory(globalRoot.toString())));
     }
@@ -195,16 +193,8 @@ public final class StorageRouter {
         if (t.type().equals(BackupTarget.REPOSITORY) && !RepositoryUrl.parse(t.value()).local()) {
             return Long.MAX_VALUE; // object storage tells no free space: a quota shows as a failed upload
         }
-        try {
-            Path dir = t.type().equals(BackupTarget.REPOSITORY) ? RepositoryUrl.parse(t.value()).directory() : Path.of(t.value());
-            while (!Files.exists(dir) && dir.getParent() != null) {
-                dir = dir.getParent(); // checked but not made yet (VALIDATE_ONLY): where it would be
-            }
-            return Files.getFileStore(dir).getUsableSpace();
-        } catch (IOException e) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "cannot read the free space of " + t.value() + ": "
-                    + e.getMessage(), e);
-        }
+        return DirectoryCheck.usableSpace(t.value(), t.type().equals(BackupTarget.REPOSITORY)
+                ? RepositoryUrl.parse(t.value()).directory() : Path.of(t.value()));
     }
 
     /**
@@ -230,16 +220,12 @@ public final class StorageRouter {
 
     /** Sets (a checked target) or clears ({@link BackupTarget#global()}) the domain's target, and persists it. */
     synchronized void set(UUID domain, BackupTarget t) {
-        if (t.type().equals(BackupTarget.GLOBAL)
-                || t.type().equals(BackupTarget.DIRECTORY) && Path.of(t.value()).equals(globalRoot)) {
-            byDomain.remove(domain);
-        } else {
-            byDomain.put(domain, t);
-            if (t.type().equals(BackupTarget.DIRECTORY)) {
-                directory(Path.of(t.value()));
-            }
+        boolean global = t.type().equals(BackupTarget.GLOBAL)
+                || t.type().equals(BackupTarget.DIRECTORY) && Path.of(t.value()).equals(globalRoot);
+        if (!global && t.type().equals(BackupTarget.DIRECTORY)) {
+            directory(Path.of(t.value()));
         }
-        settings.save(byDomain, directories.keySet().stream().filter(d -> !d.equals(globalRoot)).toList());
+        settings.put(domain, global ? null : t, directories.keySet().stream().filter(d -> !d.equals(globalRoot)).toList());
     }
 
     /**

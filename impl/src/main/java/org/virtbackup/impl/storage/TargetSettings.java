@@ -8,10 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,26 +23,46 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.config.Paths;
 
 /**
- * The per-domain targets and every directory ever used, in {@value #NAME} in the global target's
- * root (0600, replaced atomically), so that backups left in a directory that is no longer any
- * domain's target are still found at start-up.
+ * The per-domain targets, and every directory ever used, persisted in {@value #NAME} in the
+ * global target's root (0600, replaced atomically) at each change, so that backups left in a
+ * directory that is no longer any domain's target are still found at start-up.
  */
 final class TargetSettings {
 
     private static final Logger LOG = LoggerFactory.getLogger(TargetSettings.class);
 
-
     static final String NAME = "default-targets.properties";
     private static final String USED = "used.";
 
     private final Path file;
+    private final Map<UUID, BackupTarget> byDomain = new ConcurrentHashMap<>();
 
     TargetSettings(Path globalRoot) {
         this.file = globalRoot.resolve(NAME);
     }
 
-    /** What was saved: each domain's target into {@code byDomain}, every directory used into {@code used}. */
-    void load(Map<UUID, BackupTarget> byDomain, Set<Path> used) {
+    /** The domain's own target, if one is set. */
+    Optional<BackupTarget> get(UUID domain) {
+        return Optional.ofNullable(byDomain.get(domain));
+    }
+
+    /** Every domain's own target. */
+    Collection<BackupTarget> all() {
+        return byDomain.values();
+    }
+
+    /** Sets ({@code null}: clears) the domain's target and saves it, with the directories used. */
+    synchronized void put(UUID domain, BackupTarget target, Collection<Path> used) {
+        if (target == null) {
+            byDomain.remove(domain);
+        } else {
+            byDomain.put(domain, target);
+        }
+        save(used);
+    }
+
+    /** What was saved: each domain's target, and into {@code used} every directory used. */
+    void load(Set<Path> used) {
         if (!Files.exists(file)) {
             return;
         }
@@ -67,7 +89,7 @@ final class TargetSettings {
         }
     }
 
-    void save(Map<UUID, BackupTarget> byDomain, Collection<Path> used) {
+    private void save(Collection<Path> used) {
         Map<String, String> out = new TreeMap<>();
         byDomain.forEach((domain, t) -> out.put(domain.toString(), t.type() + ":" + t.value()));
         int i = 0;
