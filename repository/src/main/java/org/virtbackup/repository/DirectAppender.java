@@ -64,6 +64,17 @@ final class DirectAppender implements AutoCloseable {
 
     /** Writes what is staged, waits for every write, and syncs the file. */
     void sync() throws IOException {
+        finish();
+        force();
+    }
+
+    /** Makes what {@link #finish} wrote durable. */
+    void force() throws IOException {
+        channel.force(true);
+    }
+
+    /** Writes what is staged and waits for every write: the file is whole, not yet durable. */
+    void finish() throws IOException {
         awaitAll();
         if (direct && staging.position() > 0) {
             channel.close(); // the last partial block cannot go with O_DIRECT
@@ -75,7 +86,6 @@ final class DirectAppender implements AutoCloseable {
             written += channel.write(staging, written);
         }
         staging.clear();
-        channel.force(true);
     }
 
     /** Hands the full staging buffer to a writer thread and takes a fresh one. */

@@ -16,9 +16,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -33,6 +35,8 @@ public final class FileObjectStore implements ObjectStore {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
     private static final String TEMPORARY = ".tmp-";
+    /** Files committed together: 16 packs, 256 MiB (each holds a 1 MiB staging buffer until then). */
+    private static final int COMMIT_GROUP = 16;
 
     private final Path root;
     private final DirectWrites writes;
@@ -165,39 +169,100 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     private NewObject pending(Path file, Path dir, Path tmp, DirectAppender out) {
-        return new NewObject() {
-            private boolean committed;
+        return new Pending(file, dir, tmp, out);
+    }
 
-            @Override
-            public void write(byte[] data, int offset, int length) throws IOException {
-                out.write(data, offset, length);
+    /**
+     * Commits new files together: each written whole, then each synced (the first sync commits
+     * the file system's journal for all of them, and the others cost little), then each renamed,
+     * then each directory synced once. One at a time, each sync waited for the device while the
+     * next file's writes waited behind it: a backup writing 2 GiB as 128 packs took 10-20 % longer
+     * (README, Performance).
+     */
+    @Override
+    public void commit(List<NewObject> objects) throws IOException {
+        List<Pending> files = new ArrayList<>();
+        for (NewObject o : objects) {
+            if (!(o instanceof Pending p) || p.store() != this) {
+                ObjectStore.super.commit(objects);
+                return;
             }
+            files.add(p);
+        }
+        for (Pending p : files) {
+            p.out.finish();
+        }
+        for (Pending p : files) {
+            p.out.force();
+        }
+        Set<Path> directories = new LinkedHashSet<>();
+        for (Pending p : files) {
+            p.publish();
+            directories.add(p.dir);
+        }
+        for (Path d : directories) {
+            sync(d);
+        }
+    }
 
-            @Override
-            public long size() {
-                return out.size();
-            }
+    @Override
+    public int commitGroup() {
+        return COMMIT_GROUP;
+    }
 
-            @Override
-            public void commit() throws IOException {
-                out.sync();
-                out.close();
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                sync(dir);
-                committed = true;
-            }
+    /** A temporary file, renamed to its name when committed. */
+    private final class Pending implements NewObject {
+        private final Path file;
+        private final Path dir;
+        private final Path tmp;
+        private final DirectAppender out;
+        private boolean committed;
 
-            @Override
-            public void close() throws IOException {
-                if (!committed) {
-                    try {
-                        out.close();
-                    } finally {
-                        Files.deleteIfExists(tmp);
-                    }
+        Pending(Path file, Path dir, Path tmp, DirectAppender out) {
+            this.file = file;
+            this.dir = dir;
+            this.tmp = tmp;
+            this.out = out;
+        }
+
+        FileObjectStore store() {
+            return FileObjectStore.this;
+        }
+
+        @Override
+        public void write(byte[] data, int offset, int length) throws IOException {
+            out.write(data, offset, length);
+        }
+
+        @Override
+        public long size() {
+            return out.size();
+        }
+
+        @Override
+        public void commit() throws IOException {
+            out.sync();
+            publish();
+            sync(dir);
+        }
+
+        /** Its synced content under its name (the directory not yet synced). */
+        void publish() throws IOException {
+            out.close();
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            committed = true;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!committed) {
+                try {
+                    out.close();
+                } finally {
+                    Files.deleteIfExists(tmp);
                 }
             }
-        };
+        }
     }
 
     @Override

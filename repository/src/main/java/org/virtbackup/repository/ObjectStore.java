@@ -87,6 +87,26 @@ public interface ObjectStore {
         };
     }
 
+    /**
+     * Commits several new objects of this store, each as {@link NewObject#commit} does: when this
+     * returns, each is whole and durable under its name. A store may make them durable together,
+     * which costs less than one at a time; when it throws, some may be committed and the others
+     * are not (close them all).
+     */
+    default void commit(List<NewObject> objects) throws IOException {
+        for (NewObject o : objects) {
+            o.commit();
+        }
+    }
+
+    /**
+     * How many new objects are best committed together by {@link #commit(List)}: 1 where that
+     * saves nothing, or where each holds memory until it is committed (an upload's last part).
+     */
+    default int commitGroup() {
+        return 1;
+    }
+
     /** An object being written: appended to, then committed; closed uncommitted, it leaves nothing. */
     interface NewObject extends AutoCloseable {
 

@@ -10,11 +10,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * Puts stored chunks into new packs of about {@value #TARGET} bytes, one filling at a time: the
  * threads of a backup append to it in turn (a copy into its staging buffer, a write of 1 MiB
- * when that fills), and the thread that fills it commits it while the others go on into the next.
- * (A pack per thread left a small backup a pack per chunk: 7 packs for 8 chunks.) A pack is
- * committed when full or flushed: its table appended, synced, renamed to its name, and only then
- * put in the index, so whatever the index finds is durable. Packs not committed when the writer
- * closes are removed.
+ * when that fills), and the thread that fills it closes it with its table while the others go on
+ * into the next. (A pack per thread left a small backup a pack per chunk: 7 packs for 8 chunks.)
+ * Closed packs are committed as many at a time as their store commits best together (16 in a
+ * directory: 256 MiB, synced one by one the packs' syncs held up the writes, README Performance;
+ * one on object storage), or all when flushed: synced, renamed to their names, and only then put
+ * in the index, so whatever the index finds is durable. Until then another backup does not find
+ * their chunks, and may store one again: a duplicate, which collections count as dead space. Packs not
+ * committed when the writer closes are removed.
  */
 final class PackWriter implements AutoCloseable {
 
@@ -27,7 +30,8 @@ final class PackWriter implements AutoCloseable {
     private final Set<OpenPack> open = ConcurrentHashMap.newKeySet();
     private final Set<ChunkId> pending = ConcurrentHashMap.newKeySet();
     private OpenPack filling; // guarded by this
-    private volatile long fillingSince; // System.nanoTime() when the pack filling was opened; 0: none
+    private final List<OpenPack> closed = new ArrayList<>(); // guarded by this
+    private volatile long oldestSince; // System.nanoTime() when the oldest pack not committed was opened; 0: none
     private volatile RuntimeException failure;
 
     PackWriter(Packs packs) {
@@ -48,27 +52,35 @@ final class PackWriter implements AutoCloseable {
             }
             if (filling == null) {
                 filling = new OpenPack(packs.newName());
-                fillingSince = System.nanoTime();
                 open.add(filling);
+                noteOldest();
             }
             try {
                 filling.append(id, stored, length);
             } catch (RuntimeException e) {
                 pending.remove(id);
-                abandon(filling);
+                fail(List.of(filling), e);
                 filling = null;
-                fillingSince = 0;
-                failure = failure != null ? failure : e;
+                noteOldest();
                 throw e;
             }
             if (filling.full()) {
                 full = filling;
                 filling = null;
-                fillingSince = 0;
             }
         }
         if (full != null) {
-            commit(full);
+            finish(full);
+            List<OpenPack> group = null;
+            synchronized (this) {
+                closed.add(full);
+                if (closed.size() >= packs.commitGroup()) {
+                    group = takeClosed();
+                }
+            }
+            if (group != null) {
+                commit(group);
+            }
         }
         return true;
     }
@@ -79,32 +91,59 @@ final class PackWriter implements AutoCloseable {
     }
 
     /**
-     * Commits the pack filling; call when no {@link #add} is running. Throws if a pack of this
-     * writer could not be written: chunks it was given are not stored, and no index may name them.
+     * Commits every pack of this writer; call when no {@link #add} is running. Throws if a pack of
+     * this writer could not be written: chunks it was given are not stored, and no index may name them.
      */
     void flush() {
-        commitFilling();
+        commitAll();
         failIfFailed();
     }
 
-    /** Commits the pack filling if it has been open for {@link #MAX_OPEN_NANOS} (a backup finding nearly all stored). */
+    /** Commits every pack if the oldest has been open for {@link #MAX_OPEN_NANOS} (a backup finding nearly all stored). */
     void commitIfOld() {
-        long since = fillingSince;
+        long since = oldestSince;
         if (since != 0 && System.nanoTime() - since >= MAX_OPEN_NANOS) {
-            commitFilling();
+            commitAll();
         }
     }
 
-    private void commitFilling() {
+    private void commitAll() {
         OpenPack last;
+        List<OpenPack> group;
         synchronized (this) {
             last = filling;
             filling = null;
-            fillingSince = 0;
+            group = takeClosed();
         }
         if (last != null) {
-            commit(last);
+            try {
+                finish(last);
+            } catch (RuntimeException e) {
+                fail(group, e);
+                throw e;
+            }
+            group.add(last);
         }
+        if (!group.isEmpty()) {
+            commit(group);
+        }
+    }
+
+    /** The closed packs, handed to the caller to commit; guarded by this. */
+    private List<OpenPack> takeClosed() {
+        List<OpenPack> group = new ArrayList<>(closed);
+        closed.clear();
+        noteOldest();
+        return group;
+    }
+
+    /** Guarded by this: when the oldest pack still filling or closed was opened. */
+    private void noteOldest() {
+        long oldest = filling != null ? filling.opened : 0;
+        for (OpenPack p : closed) {
+            oldest = oldest == 0 ? p.opened : Math.min(oldest, p.opened);
+        }
+        oldestSince = oldest;
     }
 
     private void failIfFailed() {
@@ -120,21 +159,40 @@ final class PackWriter implements AutoCloseable {
     public void close() {
         synchronized (this) {
             filling = null;
+            closed.clear();
+            oldestSince = 0;
         }
         open.forEach(this::abandon);
     }
 
-    private void commit(OpenPack pack) {
+    /** Appends its table: the pack is whole, to be committed. */
+    private void finish(OpenPack pack) {
         try {
-            pack.commit();
+            pack.finish();
         } catch (RuntimeException e) {
-            abandon(pack);
-            failure = failure != null ? failure : e;
+            fail(List.of(pack), e);
             throw e;
         }
-        open.remove(pack);
-        packs.committed(pack.name, pack.table);
-        pack.entries.forEach(e -> pending.remove(e.id()));
+    }
+
+    private void commit(List<OpenPack> group) {
+        try {
+            packs.commit(group.stream().map(p -> p.object).toList());
+        } catch (RuntimeException e) {
+            fail(group, e);
+            throw e;
+        }
+        for (OpenPack pack : group) {
+            open.remove(pack);
+            packs.committed(pack.name, pack.table);
+            pack.entries.forEach(e -> pending.remove(e.id()));
+        }
+    }
+
+    /** These packs are lost (their chunks no longer pending), and so is the writer: its backup cannot be whole. */
+    private void fail(List<OpenPack> lost, RuntimeException e) {
+        lost.forEach(this::abandon);
+        failure = failure != null ? failure : e;
     }
 
     private void abandon(OpenPack pack) {
@@ -147,11 +205,12 @@ final class PackWriter implements AutoCloseable {
         }
     }
 
-    /** A pack being filled, then committed. */
+    /** A pack being filled, then closed with its table, then committed. */
     private final class OpenPack {
         final String name;
         final ObjectStore.NewObject object;
         final List<PackEntry> entries = new ArrayList<>();
+        final long opened = System.nanoTime();
         PackIndex.Table table;
 
         OpenPack(String name) {
@@ -173,13 +232,11 @@ final class PackWriter implements AutoCloseable {
             return object.size() >= TARGET || entries.size() >= Packs.MAX_ENTRIES;
         }
 
-        void commit() {
+        void finish() {
             try {
                 table = new PackIndex.Table(System.currentTimeMillis(), entries);
                 byte[] sealed = packs.sealTable(name, table);
                 object.write(sealed, 0, sealed.length);
-                object.commit();
-                object.close();
             } catch (IOException e) {
                 throw SealedObjects.failed("cannot write " + name, e);
             }

@@ -211,6 +211,20 @@ final class Packs {
     }
 
     /** A committed pack: durable, so its chunks may now be named. */
+    /** Commits new packs together ({@link ObjectStore#commit(List)}): whole and durable when this returns. */
+    void commit(List<ObjectStore.NewObject> packs) {
+        try {
+            store.commit(packs);
+        } catch (IOException e) {
+            throw SealedObjects.failed("cannot write " + packs.size() + " packs to " + store.describe(), e);
+        }
+    }
+
+    /** How many closed packs a writer commits together ({@link ObjectStore#commitGroup()}). */
+    int commitGroup() {
+        return Math.max(1, store.commitGroup());
+    }
+
     void committed(String pack, PackIndex.Table table) {
         index.add(Map.of(pack, table));
     }

@@ -5,7 +5,7 @@
  * {@code docs/repository-format.md}. A repository lives in an {@link org.virtbackup.repository.ObjectStore}:
  * a directory ({@link org.virtbackup.repository.FileObjectStore}) or, through another bundle, object storage.
  */
-@Version("2.2.0")
+@Version("2.3.0")
 @Export
 package org.virtbackup.repository;
 

@@ -181,6 +181,97 @@ class PackTest {
         assertTrue(new Verifier(Repository.open(store("newest"), null), 1).verify(b, x -> { }).whole());
     }
 
+    /**
+     * Closed packs wait for their group (two here; sixteen in a directory) and are then committed
+     * through the file store's grouped commit; until then no pack is under its name or in the
+     * index, and a flush commits the rest.
+     */
+    @Test
+    void closedPacksAreCommittedAsAGroupAndFoundOnlyThen() throws IOException {
+        FileObjectStore files = store("grouped");
+        ObjectStore grouped = new ForwardingStore(files) {
+            @Override
+            public NewObject create(String name) throws IOException {
+                return files.create(name);
+            }
+
+            @Override
+            public void commit(List<NewObject> objects) throws IOException {
+                files.commit(objects);
+            }
+
+            @Override
+            public int commitGroup() {
+                return 2;
+            }
+        };
+        Repository repo = Repository.create(grouped, CHUNK, null);
+        int perPack = (int) (PackWriter.TARGET / CHUNK); // the chunk that brings a pack to its target closes it
+        byte[] disk = disk(2 * perPack + 3, 95);
+        try (PackWriter w = repo.packs().writer()) {
+            int i = 0;
+            for (; i < perPack; i++) {
+                w.add(ChunkId.of(sha256(disk, i), 0), chunk(disk, i), CHUNK);
+            }
+            assertEquals(List.of(), packFiles("grouped"), "one closed pack waits for its group");
+            assertEquals(1, RepositoryTest.tmpFiles(tmp.resolve("grouped")).size());
+            for (; i < 2 * perPack; i++) {
+                w.add(ChunkId.of(sha256(disk, i), 0), chunk(disk, i), CHUNK);
+            }
+            assertEquals(2, packFiles("grouped").size(), "the group of two is committed");
+            assertEquals(2, repo.packs().names().size(), "and in the index");
+            for (; i < 2 * perPack + 3; i++) {
+                w.add(ChunkId.of(sha256(disk, i), 0), chunk(disk, i), CHUNK);
+            }
+            w.flush();
+        }
+        assertEquals(3, packFiles("grouped").size());
+        assertEquals(List.of(), RepositoryTest.tmpFiles(tmp.resolve("grouped")));
+        assertEquals(2 * perPack + 3, copies(Repository.open(store("grouped"), null)));
+    }
+
+    /** Objects committed together are each whole under their names; a foreign object is committed on its own. */
+    @Test
+    void aFileStoreCommitsObjectsTogether() throws IOException {
+        FileObjectStore files = store("together");
+        byte[] a = disk(3, 96);
+        byte[] b = disk(40, 97); // past a staging buffer: written with O_DIRECT where the file system allows it
+        List<ObjectStore.NewObject> objects = new java.util.ArrayList<>();
+        objects.add(files.create("p/one"));
+        objects.add(files.create("q/two"));
+        objects.get(0).write(a, 0, a.length);
+        objects.get(1).write(b, 0, b.length);
+        files.commit(objects);
+        for (ObjectStore.NewObject o : objects) {
+            o.close(); // committed: nothing removed
+        }
+        assertArrayEquals(a, files.get("p/one").orElseThrow());
+        assertArrayEquals(b, files.get("q/two").orElseThrow());
+        assertEquals(List.of(), RepositoryTest.tmpFiles(tmp.resolve("together")));
+        ObjectStore.NewObject foreign = new ForwardingStore(files).create("r/three"); // the default: held in memory
+        foreign.write(a, 0, a.length);
+        files.commit(List.of(foreign));
+        assertArrayEquals(a, files.get("r/three").orElseThrow());
+    }
+
+    private List<Path> packFiles(String store) throws IOException {
+        try (java.util.stream.Stream<Path> all = Files.walk(tmp.resolve(store).resolve("packs"))) {
+            return all.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".tmp-")).toList();
+        }
+    }
+
+    private static byte[] chunk(byte[] disk, int i) {
+        return Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK);
+    }
+
+    private static byte[] sha256(byte[] disk, int i) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(chunk(disk, i));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A pack that cannot be written fails the backup at its index: no index names chunks that were lost. */
     @Test
     void aPackThatCannotBeWrittenFailsTheIndexNotJustTheThreadThatWroteIt() {
