@@ -9,6 +9,7 @@ import static org.virtbackup.api.ErrorCode.INVALID_ARGUMENT;
 import static org.virtbackup.api.ErrorCode.NO_BACKUP;
 import static org.virtbackup.api.ErrorCode.NO_DISK;
 import static org.virtbackup.api.ErrorCode.NOT_SUPPORTED;
+import static org.virtbackup.api.ErrorCode.NO_SPACE;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
 import java.io.IOException;
@@ -31,6 +32,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.CreateFlag;
@@ -43,6 +45,7 @@ import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.GuestFileSystem;
 import org.virtbackup.itests.support.Mounts;
+import org.virtbackup.itests.support.Tmpfs;
 
 /**
  * Single files out of a backup ({@link BackupFiles}): a guest's ext4 file system, made offline in
@@ -115,6 +118,19 @@ public class FilesIT extends RepositoryTestSupport {
             } finally {
                 Cmd.run("rm", "-rf", outside.toString());
             }
+            // No room: refused before a byte is written when the bytes do not fit; a copy that runs out partway
+            // (inodes here, as when another writer takes the space) is removed whole, partial name included.
+            try (Tmpfs small = Tmpfs.mount(scratchDir("files-small"), MiB)) {
+                expectError(NO_SPACE, () -> files.extract(full, "vda", "p1/random.bin", small.path()));
+                assertEquals(List.of(), filesUnder(small.path()));
+            }
+            try (Tmpfs few = Tmpfs.mount(scratchDir("files-few-inodes"), 64 * MiB, 4)) {
+                BackupException e = expectError(NO_SPACE, () -> files.extract(full, "vda", "p1/docs", few.path()));
+                assertTrue(e.getMessage(), e.getMessage().contains("nothing of it was kept"));
+                assertEquals(List.of(), filesUnder(few.path()));
+                assertEquals("and the file system has its inodes back", 4, inodesFree(few.path()) + 1);
+            }
+            assertNothingLeftOpen();
             // The operator's commands; a viewer, who reads the catalogue, reads no backup's files.
             String listed = executeCommand("backup:files " + full + " vda p1/docs");
             assertTrue(listed, listed.contains("latest -> a.txt") && listed.contains("b.bin") && listed.contains("directory"));
@@ -256,6 +272,10 @@ public class FilesIT extends RepositoryTestSupport {
         assertEquals(List.of(), Mounts.loopsOver(Path.of(real)));
         assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine()
                 .map(c -> c.contains(real) || c.contains("qemu-nbd") && c.contains("--snapshot")).orElse(false)));
+    }
+
+    private static long inodesFree(Path mount) {
+        return Long.parseLong(Cmd.ok("stat", "--file-system", "--format=%d", mount.toString()).strip());
     }
 
     private static String sha256(Path file) {

@@ -78,7 +78,11 @@ final class Extraction {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, dest + " exists; extract into another directory");
         } catch (IOException e) {
             removeQuietly(partial);
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot copy " + shown + " to " + directory + ": " + e.getMessage());
+            // Room checked before, yet gone: another writer took it, or the file system ran out of inodes.
+            ErrorCode code = String.valueOf(e.getMessage()).contains("No space left on device") ? ErrorCode.NO_SPACE
+                    : ErrorCode.IO_ERROR;
+            throw new BackupException(code, "cannot copy " + shown + " to " + directory + ": " + e.getMessage()
+                    + "; nothing of it was kept");
         } catch (RuntimeException e) {
             removeQuietly(partial);
             throw e;

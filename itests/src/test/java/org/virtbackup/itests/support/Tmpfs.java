@@ -14,8 +14,17 @@ public final class Tmpfs implements AutoCloseable {
     }
 
     public static Tmpfs mount(Path path, long bytes) throws IOException {
+        return mount(path, bytes, "");
+    }
+
+    /** One that also runs out of inodes (a file, a directory or a link each; the root takes one): no space, with bytes free. */
+    public static Tmpfs mount(Path path, long bytes, int inodes) throws IOException {
+        return mount(path, bytes, ",nr_inodes=" + inodes);
+    }
+
+    private static Tmpfs mount(Path path, long bytes, String more) throws IOException {
         Files.createDirectories(path);
-        Cmd.ok("mount", "-t", "tmpfs", "-o", "size=" + bytes + ",mode=0711", "virt-backup-test", path.toString());
+        Cmd.ok("mount", "-t", "tmpfs", "-o", "size=" + bytes + ",mode=0711" + more, "virt-backup-test", path.toString());
         return new Tmpfs(path);
     }
 
