@@ -1,5 +1,6 @@
 package org.virtbackup.itests;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
@@ -100,6 +101,41 @@ public class ChainFaultIT {
     @Test
     public void restore3KilledBetweenTheRenamesIsFinished() throws Exception {
         killedRestore("restore.between-renames", true);
+    }
+
+    /**
+     * Killed after a UEFI guest's disks took their places and before its NVRAM and TPM state were
+     * put back: the next start finishes the restore with them, so the machine's disks and firmware
+     * are from one moment.
+     */
+    @Test
+    public void restore4KilledBeforeTheFirmwareWasPutBackIsFinishedWithIt() throws Exception {
+        try (Guest guest = Guest.startUefiWithTpm(f.guests(), "fault-uefi", 16 * MiB)) {
+            guest.shutOff(); // libvirt made the NVRAM, swtpm its state
+            Path nvram = guest.workDir().resolve(guest.name() + "_VARS.fd");
+            String domain = Cmd.ok("virsh", "-c", Guest.URI, "domuuid", guest.name()).strip();
+            Path tpm = Path.of("/var/lib/libvirt/swtpm", domain, "tpm2", "tpm2-00.permall");
+            byte[] nvramAtBackup = Files.readAllBytes(nvram);
+            nvramAtBackup[nvramAtBackup.length - 5] ^= 0x5a; // variables unlike the template's
+            Files.write(nvram, nvramAtBackup);
+            byte[] tpmAtBackup = Files.readAllBytes(tpm);
+            String uuid = last(f.karaf.run("backup:create --wait " + guest.name()));
+            Files.write(nvram, new byte[nvramAtBackup.length]); // the guest's firmware state after the backup
+            Files.write(tpm, new byte[tpmAtBackup.length]);
+
+            f.karaf.arm("restore.before-firmware");
+            Process restore = f.karaf.runInBackground("backup:restore --overwrite " + uuid);
+            f.karaf.killAt("restore.before-firmware", STEP);
+            f.ended(restore);
+            f.karaf.start();
+            assertArrayEquals("the NVRAM of the backup's moment, as its disks", nvramAtBackup, Files.readAllBytes(nvram));
+            assertArrayEquals("and its TPM state", tpmAtBackup, Files.readAllBytes(tpm));
+            try (Stream<Path> left = Files.list(guest.workDir())) {
+                assertEquals("no disk moved aside (.NAME.before-restore), no temporary (.NAME.restoring)", List.of(),
+                        left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList());
+            }
+            f.karaf.run("backup:delete " + uuid);
+        }
     }
 
     /**

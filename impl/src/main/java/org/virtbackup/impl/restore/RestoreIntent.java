@@ -17,26 +17,40 @@ import org.virtbackup.impl.config.Paths;
  * A restore under way, recorded durably in the restored backup's directory before its first
  * write: the files it writes. A restore cut short by a crash is finished or undone from it at the
  * next start, as a whole: once every image was copied ({@link #copied}) the restored images take
- * their places; before, every temporary goes and every disk moved aside comes back. So a domain's
- * disks are never from two moments, and no full-size temporary is left behind.
+ * their places, and the backup's firmware state (NVRAM, TPM) is put back when the restore was to
+ * put it back; before, every temporary goes and every disk moved aside comes back. So a domain's
+ * disks and firmware are never from two moments, and no full-size temporary is left behind.
  */
 public final class RestoreIntent {
 
     private static final String PREFIX = "restore-";
     private static final String SUFFIX = ".intent";
 
+    private static final String FIRMWARE = "firmware";
+
     private final Path file;
     private final List<Path> targets;
+    private final boolean firmware;
 
-    private RestoreIntent(Path file, List<Path> targets) {
+    private RestoreIntent(Path file, List<Path> targets, boolean firmware) {
         this.file = file;
         this.targets = targets;
+        this.firmware = firmware;
     }
 
-    /** Records the restore's targets, before anything is written or moved. */
-    static RestoreIntent begin(Path backupDirectory, List<RestoreTarget> plan) {
+    /** What puts the restored backup's firmware state back, when a restore is finished at start. */
+    interface FirmwareStep {
+        void putBack() throws IOException;
+    }
+
+    /**
+     * Records the restore's targets, before anything is written or moved.
+     *
+     * @param firmware whether the restore puts the backup's firmware state back after its disks
+     */
+    static RestoreIntent begin(Path backupDirectory, List<RestoreTarget> plan, boolean firmware) {
         Path file = backupDirectory.resolve(PREFIX + UUID.randomUUID() + SUFFIX);
-        RestoreIntent intent = new RestoreIntent(file, plan.stream().map(RestoreTarget::target).toList());
+        RestoreIntent intent = new RestoreIntent(file, plan.stream().map(RestoreTarget::target).toList(), firmware);
         intent.write(false);
         return intent;
     }
@@ -67,8 +81,12 @@ public final class RestoreIntent {
         }
     }
 
-    /** Finishes or undoes every restore recorded in the backup's directory; returns what it did, for the log. */
-    static List<String> recover(Path backupDirectory) throws IOException {
+    /**
+     * Finishes or undoes every restore recorded in the backup's directory; returns what it did, for
+     * the log. A finished one puts the firmware back before its record goes: cut short again, it
+     * is finished again.
+     */
+    static List<String> recover(Path backupDirectory, FirmwareStep firmware) throws IOException {
         List<String> done = new ArrayList<>();
         for (Path f : records(backupDirectory)) {
             List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
@@ -90,8 +108,12 @@ public final class RestoreIntent {
                 }
                 Files.deleteIfExists(temporary.resolveSibling(temporary.getFileName() + ".log"));
             }
-            new RestoreIntent(f, targets).end();
-            done.add((copied ? "finished" : "undone") + " a restore of " + targets);
+            boolean withFirmware = copied && lines.contains(FIRMWARE);
+            if (withFirmware) {
+                firmware.putBack();
+            }
+            Paths.deleteQuietly(f);
+            done.add((copied ? "finished" : "undone") + " a restore of " + targets + (withFirmware ? " with its firmware" : ""));
         }
         return done;
     }
@@ -99,6 +121,9 @@ public final class RestoreIntent {
     private void write(boolean copied) {
         StringBuilder text = new StringBuilder();
         targets.forEach(t -> text.append("target ").append(t).append('\n'));
+        if (firmware) {
+            text.append(FIRMWARE).append('\n');
+        }
         if (copied) {
             text.append("copied\n");
         }

@@ -139,7 +139,9 @@ public final class Restorer {
         if (Catalogue.inRepository(entry)) {
             Paths.privateDirectory(entry.directory()); // a repository backup's records go where it ran
         }
-        RestoreIntent intent = RestoreIntent.begin(entry.directory(), plan);
+        // The whole machine back as it was, firmware with its disks (a subset of disks leaves it as it is).
+        boolean withFirmware = existing != null && !backup.firmware().isEmpty() && plan.size() == backup.disks().size();
+        RestoreIntent intent = RestoreIntent.begin(entry.directory(), plan, withFirmware);
         copies.started(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
         try {
             if (existing != null) {
@@ -174,8 +176,8 @@ public final class Restorer {
                 faults.reach("restore.between-renames");
             }
             written.clear();
-            if (existing != null && !backup.firmware().isEmpty() && plan.size() == backup.disks().size()) {
-                // The whole machine back as it was, firmware with its disks (a subset of disks leaves it as it is).
+            if (withFirmware) {
+                faults.reach("restore.before-firmware");
                 // Before the old disks go: if this fails, they are put back, and the firmware files too.
                 firmware.putBack(existing.xml(), firmwareOf(entry), backup.firmware());
             }
@@ -206,17 +208,23 @@ public final class Restorer {
 
     /** Finishes or undoes the restores a crash cut short (at activation, before anything else runs). */
     public void recover(List<Path> backupDirectories) {
-        Map<Path, DomainRef> domains = new HashMap<>();
-        catalogue.all().forEach(e -> domains.put(e.directory(), e.backup().domain()));
+        Map<Path, CatalogueEntry> entries = new HashMap<>();
+        catalogue.all().forEach(e -> entries.put(e.directory(), e));
         for (Path dir : backupDirectories) {
             if (!RestoreIntent.pendingIn(dir)) {
                 continue;
             }
-            Optional<DomainRef> domain = Optional.ofNullable(domains.get(dir));
+            Optional<CatalogueEntry> entry = Optional.ofNullable(entries.get(dir));
+            Optional<DomainRef> domain = entry.map(e -> e.backup().domain());
             // A restore an older instance of the service still runs holds the domain: it is not ours to undo.
             try (DomainLocks.Held held = domain.map(d -> locks.hold(d, DomainLocks.Access.EDIT,
                     "the recovery of restores cut short")).orElse(() -> { })) {
-                RestoreIntent.recover(dir).forEach(done -> LOG.warn("A restore from {} was cut short: {}", dir, done));
+                RestoreIntent.recover(dir, () -> {
+                    CatalogueEntry e = entry.orElseThrow(() -> new IOException("no backup in the catalogue holds " + dir
+                            + ": its firmware state cannot be put back"));
+                    firmware.putBack(libvirt.domain(e.backup().domain().uuid().toString()).xml(), firmwareOf(e),
+                            e.backup().firmware());
+                }).forEach(done -> LOG.warn("A restore from {} was cut short: {}", dir, done));
             } catch (IOException | RuntimeException e) {
                 LOG.error("Cannot recover a restore recorded in {}: {}", dir, e.getMessage());
             }

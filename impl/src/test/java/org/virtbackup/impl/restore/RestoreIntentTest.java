@@ -2,7 +2,10 @@ package org.virtbackup.impl.restore;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,14 +24,14 @@ class RestoreIntentTest {
     void cutWhileCopyingTheOriginalDisksComeBackAndNoTemporaryStays() throws Exception {
         Path backup = Files.createDirectory(tmp.resolve("backup"));
         List<RestoreTarget> plan = List.of(target("vda", "old a"), target("vdb", "old b"));
-        RestoreIntent.begin(backup, plan);
+        RestoreIntent.begin(backup, plan, true);
         for (RestoreTarget t : plan) { // parked, and half a copy written
             Files.move(t.target(), t.parked());
             Files.writeString(t.temporary(), "half");
             Files.writeString(t.temporary().resolveSibling(t.temporary().getFileName() + ".log"), "(50.00/100%)");
         }
 
-        assertEquals(1, RestoreIntent.recover(backup).size());
+        assertEquals(1, RestoreIntent.recover(backup, RestoreIntentTest::noFirmwareExpected).size());
 
         assertEquals("old a", Files.readString(plan.get(0).target()));
         assertEquals("old b", Files.readString(plan.get(1).target()));
@@ -40,7 +43,7 @@ class RestoreIntentTest {
     void cutBetweenTheRenamesTheRestoreIsFinishedSoNoDiskIsFromAnotherMoment() throws Exception {
         Path backup = Files.createDirectory(tmp.resolve("backup"));
         List<RestoreTarget> plan = List.of(target("vda", "old a"), target("vdb", "old b"));
-        RestoreIntent intent = RestoreIntent.begin(backup, plan);
+        RestoreIntent intent = RestoreIntent.begin(backup, plan, false);
         for (RestoreTarget t : plan) {
             Files.move(t.target(), t.parked());
             Files.writeString(t.temporary(), "new " + t.disk().name());
@@ -48,7 +51,7 @@ class RestoreIntentTest {
         intent.copied();
         Files.move(plan.get(0).temporary(), plan.get(0).target()); // the first rename, then the crash
 
-        RestoreIntent.recover(backup);
+        RestoreIntent.recover(backup, RestoreIntentTest::noFirmwareExpected);
 
         assertEquals("new vda", Files.readString(plan.get(0).target()));
         assertEquals("new vdb", Files.readString(plan.get(1).target()));
@@ -60,13 +63,48 @@ class RestoreIntentTest {
         Path backup = Files.createDirectory(tmp.resolve("backup"));
         Path disks = Files.createDirectories(tmp.resolve("disks"));
         RestoreTarget t = new RestoreTarget(disk("vda"), disks.resolve("new.qcow2"), "qcow2");
-        RestoreIntent.begin(backup, List.of(t));
+        RestoreIntent.begin(backup, List.of(t), false);
         Files.writeString(t.temporary(), "half");
 
-        RestoreIntent.recover(backup);
+        RestoreIntent.recover(backup, RestoreIntentTest::noFirmwareExpected);
 
         assertEquals(List.of(), names(disks));
         assertFalse(Files.exists(t.target()));
+    }
+
+    /**
+     * Cut after its disks took their places but before the firmware state was put back: finishing
+     * it puts the firmware back before the record goes; a failure to keeps the record, for the next start.
+     */
+    @Test
+    void cutBeforeTheFirmwareWasPutBackTheRestoreIsFinishedWithIt() throws Exception {
+        Path backup = Files.createDirectory(tmp.resolve("backup"));
+        List<RestoreTarget> plan = List.of(target("vda", "old a"));
+        RestoreIntent intent = RestoreIntent.begin(backup, plan, true);
+        Files.move(plan.get(0).target(), plan.get(0).parked());
+        Files.writeString(plan.get(0).temporary(), "new vda");
+        intent.copied();
+        Files.move(plan.get(0).temporary(), plan.get(0).target()); // renamed, then the crash
+
+        assertThrows(IOException.class, () -> RestoreIntent.recover(backup, () -> {
+            throw new IOException("libvirtd is not there (a test)");
+        }));
+        assertEquals(1, names(backup).size(), "not finished: the record stays");
+        int[] putBack = {0};
+        List<String> done = RestoreIntent.recover(backup, () -> {
+            assertEquals(1, names(backup).size(), "the firmware goes back before the record goes");
+            putBack[0]++;
+        });
+
+        assertEquals(1, putBack[0]);
+        assertTrue(done.get(0).endsWith("with its firmware"), done.get(0));
+        assertEquals("new vda", Files.readString(plan.get(0).target()));
+        assertEquals(List.of("vda.qcow2"), names(tmp.resolve("disks")));
+        assertEquals(List.of(), names(backup));
+    }
+
+    private static void noFirmwareExpected() {
+        throw new AssertionError("the firmware is put back only when a restore that was to put it back is finished");
     }
 
     private RestoreTarget target(String name, String content) throws Exception {
@@ -79,7 +117,7 @@ class RestoreIntentTest {
         return new BackupDisk(name, "qcow2", "/backups/" + name + ".qcow2", 1024, 0);
     }
 
-    private static List<String> names(Path dir) throws Exception {
+    private static List<String> names(Path dir) throws IOException {
         try (var s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
