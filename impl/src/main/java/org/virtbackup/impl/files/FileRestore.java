@@ -22,6 +22,7 @@ import org.virtbackup.api.files.GuestFile;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.jobs.CopyTracker;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.restore.RestoreSource;
 
@@ -38,6 +39,7 @@ public final class FileRestore implements BackupFiles {
     private final DomainLocks locks;
     private final WorkDirectories works;
     private final RestoreSource chunks;
+    private final CopyTracker copies;
     private final List<Path> restoreRoots;
     private final String qemuNbd;
     private final FaultPoints faults;
@@ -45,13 +47,15 @@ public final class FileRestore implements BackupFiles {
     /**
      * @param work where disks are opened ({@code files/} in the scratch directory)
      * @param chunks reads a repository backup's disks
+     * @param copies where assembling such a disk shows its progress
      */
-    public FileRestore(Catalogue catalogue, DomainLocks locks, Path work, RestoreSource chunks, List<Path> restoreRoots,
-            String qemuNbd, FaultPoints faults) {
+    public FileRestore(Catalogue catalogue, DomainLocks locks, Path work, RestoreSource chunks, CopyTracker copies,
+            List<Path> restoreRoots, String qemuNbd, FaultPoints faults) {
         this.catalogue = catalogue;
         this.locks = locks;
         this.works = new WorkDirectories(work);
         this.chunks = chunks;
+        this.copies = copies;
         this.restoreRoots = restoreRoots;
         this.qemuNbd = qemuNbd;
         this.faults = faults;
@@ -158,7 +162,7 @@ public final class FileRestore implements BackupFiles {
 
     private Function<Path, DiskFile> opener(Backup backup, BackupDisk disk) {
         if (disk.format().equals(BackupDisk.REPOSITORY)) {
-            return work -> AssembledDisk.assemble(chunks, backup, disk, work);
+            return work -> AssembledDisk.assemble(chunks, copies, backup, disk, work);
         }
         if (!disk.format().equals("qcow2")) {
             throw new BackupException(ErrorCode.NOT_SUPPORTED, "disk " + disk.name() + " of backup " + backup.uuid()

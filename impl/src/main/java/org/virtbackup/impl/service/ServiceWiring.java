@@ -123,7 +123,7 @@ final class ServiceWiring {
         this.restorer = new Restorer(libvirt, catalogue, qemuImg, Paths.list(config.restore_roots()), jobs, copies, locks,
                 instantRestoreAccess, faults, chunks, new FirmwareRestore(Paths.resolve(config.firmware_tpm_directory())));
         this.files = new FileRestore(catalogue, locks, Paths.resolve(config.scratch_directory()).resolve("files"), chunks,
-                Paths.list(config.restore_roots()), config.qemu_nbd(), faults);
+                copies, Paths.list(config.restore_roots()), config.qemu_nbd(), faults);
     }
 
     /**
