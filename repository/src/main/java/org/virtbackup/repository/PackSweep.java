@@ -109,6 +109,7 @@ final class PackSweep {
                 return false;
             }
             copies.add(e.id(), stored, stored.length);
+            copies.commitIfOld(); // a long sweep's packs must not look abandoned either
         }
         return true;
     }

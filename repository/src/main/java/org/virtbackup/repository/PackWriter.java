@@ -74,6 +74,7 @@ final class PackWriter implements AutoCloseable {
             List<OpenPack> group = null;
             synchronized (this) {
                 closed.add(full);
+                noteOldest(); // a commitIfOld meanwhile may have cleared it while this pack was being finished
                 if (closed.size() >= packs.commitGroup()) {
                     group = takeClosed();
                 }

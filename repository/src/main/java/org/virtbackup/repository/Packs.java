@@ -210,7 +210,6 @@ final class Packs {
         return PREFIX + hex.substring(0, 2) + "/" + hex;
     }
 
-    /** A committed pack: durable, so its chunks may now be named. */
     /** Commits new packs together ({@link ObjectStore#commit(List)}): whole and durable when this returns. */
     void commit(List<ObjectStore.NewObject> packs) {
         try {
@@ -225,6 +224,7 @@ final class Packs {
         return Math.max(1, store.commitGroup());
     }
 
+    /** A committed pack: durable, so its chunks may now be named. */
     void committed(String pack, PackIndex.Table table) {
         index.add(Map.of(pack, table));
     }

@@ -206,6 +206,7 @@ class PackTest {
             }
         };
         Repository repo = Repository.create(grouped, CHUNK, null);
+        assertEquals(Set.of(), repo.packs().names(), "the index, loaded (empty) before any pack");
         int perPack = (int) (PackWriter.TARGET / CHUNK); // the chunk that brings a pack to its target closes it
         byte[] disk = disk(2 * perPack + 3, 95);
         try (PackWriter w = repo.packs().writer()) {
@@ -214,6 +215,7 @@ class PackTest {
                 w.add(ChunkId.of(sha256(disk, i), 0), chunk(disk, i), CHUNK);
             }
             assertEquals(List.of(), packFiles("grouped"), "one closed pack waits for its group");
+            assertEquals(Set.of(), repo.packs().names(), "and is not in the index");
             assertEquals(1, RepositoryTest.tmpFiles(tmp.resolve("grouped")).size());
             for (; i < 2 * perPack; i++) {
                 w.add(ChunkId.of(sha256(disk, i), 0), chunk(disk, i), CHUNK);
