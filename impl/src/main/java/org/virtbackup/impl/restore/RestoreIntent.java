@@ -60,6 +60,11 @@ public final class RestoreIntent {
         write(true);
     }
 
+    /** The restore failed and is being undone in-process: a crash meanwhile is undone too, not finished. */
+    void undoing() {
+        write(false);
+    }
+
     /** The restore ended (done, or undone in-process): the record goes. */
     void end() {
         Paths.deleteQuietly(file);

@@ -5,11 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
@@ -62,6 +60,7 @@ public final class Restorer {
     private final FirmwareRestore firmware;
     private final RestoreSource images;
     private final RestoreSource chunks;
+    private final RestoreRecovery recovery;
 
     /** @param chunks how repository backups are read */
     public Restorer(Libvirt libvirt, Catalogue catalogue, QemuImg qemuImg, List<Path> roots, JobTracker jobs,
@@ -79,6 +78,7 @@ public final class Restorer {
         this.locks = locks;
         this.instantRestores = instantRestores;
         this.faults = faults;
+        this.recovery = new RestoreRecovery(catalogue, locks, libvirt, firmware, this::firmwareOf);
     }
 
     /** Restores the backup the request names; returns what was written, and the domain restored into. */
@@ -190,14 +190,14 @@ public final class Restorer {
             LOG.info("Backup {} restored: {}{}", backup.uuid(), result, domain == null ? "" : " into " + domain.name());
             return new RestoreResult(domain, result);
         } catch (IOException e) {
-            throw parked.putBackFor(new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid()
+            throw undo(intent, parked, new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid()
                     + " failed: " + e.getMessage(), e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw parked.putBackFor(new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid()
+            throw undo(intent, parked, new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid()
                     + " was interrupted"));
         } catch (RuntimeException e) {
-            throw parked.putBackFor(e);
+            throw undo(intent, parked, e);
         } finally {
             copies.ended(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
             written.addAll(logs); // the images' temporaries only on failure, the logs always
@@ -206,29 +206,22 @@ public final class Restorer {
         }
     }
 
+    /**
+     * Puts the old disks back; first the record says the restore is being undone, so a crash
+     * meanwhile is undone at the next start too, never finished over disks already put back.
+     */
+    private static RuntimeException undo(RestoreIntent intent, ParkedDisks parked, RuntimeException failure) {
+        try {
+            intent.undoing();
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+        return parked.putBackFor(failure);
+    }
+
     /** Finishes or undoes the restores a crash cut short (at activation, before anything else runs). */
     public void recover(List<Path> backupDirectories) {
-        Map<Path, CatalogueEntry> entries = new HashMap<>();
-        catalogue.all().forEach(e -> entries.put(e.directory(), e));
-        for (Path dir : backupDirectories) {
-            if (!RestoreIntent.pendingIn(dir)) {
-                continue;
-            }
-            Optional<CatalogueEntry> entry = Optional.ofNullable(entries.get(dir));
-            Optional<DomainRef> domain = entry.map(e -> e.backup().domain());
-            // A restore an older instance of the service still runs holds the domain: it is not ours to undo.
-            try (DomainLocks.Held held = domain.map(d -> locks.hold(d, DomainLocks.Access.EDIT,
-                    "the recovery of restores cut short")).orElse(() -> { })) {
-                RestoreIntent.recover(dir, () -> {
-                    CatalogueEntry e = entry.orElseThrow(() -> new IOException("no backup in the catalogue holds " + dir
-                            + ": its firmware state cannot be put back"));
-                    firmware.putBack(libvirt.domain(e.backup().domain().uuid().toString()).xml(), firmwareOf(e),
-                            e.backup().firmware());
-                }).forEach(done -> LOG.warn("A restore from {} was cut short: {}", dir, done));
-            } catch (IOException | RuntimeException e) {
-                LOG.error("Cannot recover a restore recorded in {}: {}", dir, e.getMessage());
-            }
-        }
+        recovery.recover(backupDirectories);
     }
 
     private LibvirtDomain shutOffDomain(DomainRef ref) {

@@ -103,6 +103,30 @@ class RestoreIntentTest {
         assertEquals(List.of(), names(backup));
     }
 
+    /** Failed after its copies and being undone in-process when the crash came: undone at start, not finished. */
+    @Test
+    void cutWhileAFailedRestoreWasUndoneItIsUndoneNotFinished() throws Exception {
+        Path backup = Files.createDirectory(tmp.resolve("backup"));
+        List<RestoreTarget> plan = List.of(target("vda", "old a"), target("vdb", "old b"));
+        RestoreIntent intent = RestoreIntent.begin(backup, plan, true);
+        for (RestoreTarget t : plan) {
+            Files.move(t.target(), t.parked());
+            Files.writeString(t.temporary(), "new " + t.disk().name());
+        }
+        intent.copied();
+        for (RestoreTarget t : plan) {
+            Files.move(t.temporary(), t.target());
+        }
+        intent.undoing(); // the firmware could not be put back: the old disks go back
+        Files.move(plan.get(0).parked(), plan.get(0).target(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+
+        RestoreIntent.recover(backup, RestoreIntentTest::noFirmwareExpected);
+
+        assertEquals("old a", Files.readString(plan.get(0).target()));
+        assertEquals("old b", Files.readString(plan.get(1).target()), "never disks from two moments");
+        assertEquals(List.of("vda.qcow2", "vdb.qcow2"), names(tmp.resolve("disks")));
+    }
+
     private static void noFirmwareExpected() {
         throw new AssertionError("the firmware is put back only when a restore that was to put it back is finished");
     }
