@@ -71,21 +71,26 @@ final class Extraction {
             requireStill(directory); // no link swapped in for a part of it meanwhile
             Paths.syncDirectory(directory);
             publish(partial, dest, top);
-            Paths.syncDirectory(directory);
-            return new ExtractResult(dest, copier.files.get(), copier.bytes.get(), copier.skipped);
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
             removeQuietly(partial);
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, dest + " exists; extract into another directory");
         } catch (IOException e) {
-            removeQuietly(partial);
+            String left = removeQuietly(partial) ? "nothing of it was kept" : "what was copied is left as " + partial;
             // Room checked before, yet gone: another writer took it, or the file system ran out of inodes.
             ErrorCode code = String.valueOf(e.getMessage()).contains("No space left on device") ? ErrorCode.NO_SPACE
                     : ErrorCode.IO_ERROR;
-            throw new BackupException(code, "cannot copy " + shown + " to " + directory + ": " + e.getMessage()
-                    + "; nothing of it was kept");
+            throw new BackupException(code, "cannot copy " + shown + " to " + directory + ": " + e.getMessage() + "; "
+                    + left);
         } catch (RuntimeException e) {
             removeQuietly(partial);
             throw e;
+        }
+        try {
+            Paths.syncDirectory(directory);
+            return new ExtractResult(dest, copier.files.get(), copier.bytes.get(), copier.skipped);
+        } catch (IOException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "copied " + shown + " to " + dest + ", but " + directory
+                    + " could not be synced: " + e.getMessage() + "; the copy may not survive a crash of the host");
         }
     }
 
@@ -136,11 +141,13 @@ final class Extraction {
         return sum.get();
     }
 
-    private static void removeQuietly(Path tree) {
+    /** Whether it is gone; if not, it stays under its hidden .partial name, never taken for a copy. */
+    private static boolean removeQuietly(Path tree) {
         try {
             Paths.deleteTree(tree);
+            return true;
         } catch (IOException e) {
-            // a hidden .partial name, never taken for a copy
+            return false;
         }
     }
 
