@@ -43,12 +43,7 @@ class RestoreIntentTest {
     void cutBetweenTheRenamesTheRestoreIsFinishedSoNoDiskIsFromAnotherMoment() throws Exception {
         Path backup = Files.createDirectory(tmp.resolve("backup"));
         List<RestoreTarget> plan = List.of(target("vda", "old a"), target("vdb", "old b"));
-        RestoreIntent intent = RestoreIntent.begin(backup, plan, false);
-        for (RestoreTarget t : plan) {
-            Files.move(t.target(), t.parked());
-            Files.writeString(t.temporary(), "new " + t.disk().name());
-        }
-        intent.copied();
+        copied(RestoreIntent.begin(backup, plan, false), plan);
         Files.move(plan.get(0).temporary(), plan.get(0).target()); // the first rename, then the crash
 
         RestoreIntent.recover(backup, RestoreIntentTest::noFirmwareExpected);
@@ -108,12 +103,7 @@ class RestoreIntentTest {
     void cutWhileAFailedRestoreWasUndoneItIsUndoneNotFinished() throws Exception {
         Path backup = Files.createDirectory(tmp.resolve("backup"));
         List<RestoreTarget> plan = List.of(target("vda", "old a"), target("vdb", "old b"));
-        RestoreIntent intent = RestoreIntent.begin(backup, plan, true);
-        for (RestoreTarget t : plan) {
-            Files.move(t.target(), t.parked());
-            Files.writeString(t.temporary(), "new " + t.disk().name());
-        }
-        intent.copied();
+        RestoreIntent intent = copied(RestoreIntent.begin(backup, plan, true), plan);
         for (RestoreTarget t : plan) {
             Files.move(t.temporary(), t.target());
         }
@@ -125,6 +115,16 @@ class RestoreIntentTest {
         assertEquals("old a", Files.readString(plan.get(0).target()));
         assertEquals("old b", Files.readString(plan.get(1).target()), "never disks from two moments");
         assertEquals(List.of("vda.qcow2", "vdb.qcow2"), names(tmp.resolve("disks")));
+    }
+
+    /** Each disk moved aside and its copy written beside it, then recorded as copied. */
+    private static RestoreIntent copied(RestoreIntent intent, List<RestoreTarget> plan) throws IOException {
+        for (RestoreTarget t : plan) {
+            Files.move(t.target(), t.parked());
+            Files.writeString(t.temporary(), "new " + t.disk().name());
+        }
+        intent.copied();
+        return intent;
     }
 
     private static void noFirmwareExpected() {
