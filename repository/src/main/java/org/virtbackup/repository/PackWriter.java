@@ -6,12 +6,17 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Puts stored chunks into new packs of about {@value #TARGET} bytes, one filling at a time: the
- * threads of a backup append to it in turn (a copy into its staging buffer, a write of 1 MiB
- * when that fills), and the thread that fills it closes it with its table while the others go on
- * into the next. (A pack per thread left a small backup a pack per chunk: 7 packs for 8 chunks.)
+ * Puts stored chunks into new packs of about {@value #TARGET} bytes, up to {@value #LANES}
+ * filling at once: a thread appends to the first pack no other thread is appending to (a copy
+ * into its staging buffer, a write of 1 MiB when that fills), and the thread that fills a pack
+ * closes it with its table. One pack filling at a time made every thread of a backup wait
+ * behind the one whose append waited for the disk: 8 threads spent a third of their time on
+ * that lock, and a full backup took as long as reading it plus writing it (README, Performance).
+ * A thread finding no other thread appending uses the first pack, so a small backup fills one.
+ * (A pack per thread left a small backup a pack per chunk: 7 packs for 8 chunks.)
  * Closed packs are committed as many at a time as their store commits best together (16 in a
  * directory: 256 MiB, synced one by one the packs' syncs held up the writes, README Performance;
  * one on object storage), or all when flushed: synced, renamed to their names, and only then put
@@ -23,58 +28,72 @@ final class PackWriter implements AutoCloseable {
 
     /** 16 MiB: 128 such objects took a quarter of the CPU of 2048 of 1 MiB (RESULT repository-objects). */
     static final long TARGET = 16 << 20;
+    /** Packs filling at once: enough for the 8 to 16 threads of a backup not to queue on one (README, Performance). */
+    static final int LANES = 4;
     /** A pack open longer is committed: its temporary must not look abandoned (a collection removes those an hour old). */
     static final long MAX_OPEN_NANOS = TimeUnit.MINUTES.toNanos(10);
 
     private final Packs packs;
+    private final Lane[] lanes = new Lane[LANES];
+    /** Packs not yet committed or removed. */
     private final Set<OpenPack> open = ConcurrentHashMap.newKeySet();
+    /** Packs not yet handed to a commit: filling or closed. */
+    private final Set<OpenPack> waiting = ConcurrentHashMap.newKeySet();
     private final Set<ChunkId> pending = ConcurrentHashMap.newKeySet();
-    private OpenPack filling; // guarded by this
     private final List<OpenPack> closed = new ArrayList<>(); // guarded by this
-    private volatile long oldestSince; // System.nanoTime() when the oldest pack not committed was opened; 0: none
     private volatile RuntimeException failure;
 
     PackWriter(Packs packs) {
         this.packs = packs;
+        for (int i = 0; i < LANES; i++) {
+            lanes[i] = new Lane();
+        }
+    }
+
+    /** A pack filling, appended to by one thread at a time. */
+    private static final class Lane {
+        final ReentrantLock lock = new ReentrantLock();
+        OpenPack filling; // guarded by lock
     }
 
     /**
-     * Adds a chunk's stored envelope to the pack filling; it is durable once that pack is
+     * Adds a chunk's stored envelope to a pack filling; it is durable once that pack is
      * committed. False when a pack of this writer holds the chunk already (two threads read equal
      * data at once): nothing was added.
      */
     boolean add(ChunkId id, byte[] stored, int length) {
         failIfFailed();
+        if (!pending.add(id)) {
+            return false;
+        }
         OpenPack full = null;
-        synchronized (this) {
-            if (!pending.add(id)) {
-                return false;
-            }
-            if (filling == null) {
-                filling = new OpenPack(packs.newName());
-                open.add(filling);
-                noteOldest();
+        Lane lane = lock();
+        try {
+            if (lane.filling == null) {
+                lane.filling = new OpenPack(packs.newName());
+                open.add(lane.filling);
+                waiting.add(lane.filling);
             }
             try {
-                filling.append(id, stored, length);
+                lane.filling.append(id, stored, length);
             } catch (RuntimeException e) {
                 pending.remove(id);
-                fail(List.of(filling), e);
-                filling = null;
-                noteOldest();
+                fail(List.of(lane.filling), e);
+                lane.filling = null;
                 throw e;
             }
-            if (filling.full()) {
-                full = filling;
-                filling = null;
+            if (lane.filling.full()) {
+                full = lane.filling;
+                lane.filling = null;
             }
+        } finally {
+            lane.lock.unlock();
         }
         if (full != null) {
             finish(full);
             List<OpenPack> group = null;
             synchronized (this) {
                 closed.add(full);
-                noteOldest(); // a commitIfOld meanwhile may have cleared it while this pack was being finished
                 if (closed.size() >= packs.commitGroup()) {
                     group = takeClosed();
                 }
@@ -84,6 +103,18 @@ final class PackWriter implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** The first lane no other thread holds, else this thread's own: locked. */
+    private Lane lock() {
+        for (Lane l : lanes) {
+            if (l.lock.tryLock()) {
+                return l;
+            }
+        }
+        Lane l = lanes[(int) (Thread.currentThread().getId() % LANES)];
+        l.lock.lock();
+        return l;
     }
 
     /** Whether a pack of this writer, not yet committed, holds the chunk. */
@@ -102,29 +133,45 @@ final class PackWriter implements AutoCloseable {
 
     /** Commits every pack if the oldest has been open for {@link #MAX_OPEN_NANOS} (a backup finding nearly all stored). */
     void commitIfOld() {
-        long since = oldestSince;
-        if (since != 0 && System.nanoTime() - since >= MAX_OPEN_NANOS) {
-            commitAll();
+        long now = System.nanoTime();
+        for (OpenPack p : waiting) {
+            if (now - p.opened >= MAX_OPEN_NANOS) {
+                commitAll();
+                return;
+            }
         }
     }
 
     private void commitAll() {
-        OpenPack last;
+        List<OpenPack> last = new ArrayList<>();
+        for (Lane lane : lanes) {
+            lane.lock.lock();
+            try {
+                if (lane.filling != null) {
+                    last.add(lane.filling);
+                    lane.filling = null;
+                }
+            } finally {
+                lane.lock.unlock();
+            }
+        }
         List<OpenPack> group;
         synchronized (this) {
-            last = filling;
-            filling = null;
             group = takeClosed();
         }
-        if (last != null) {
+        for (int i = 0; i < last.size(); i++) {
             try {
-                finish(last);
+                finish(last.get(i));
             } catch (RuntimeException e) {
-                fail(group, e);
+                List<OpenPack> lost = new ArrayList<>(group);
+                lost.addAll(last);
+                lost.remove(i + group.size()); // removed by finish already
+                fail(lost, e);
                 throw e;
             }
-            group.add(last);
         }
+        waiting.removeAll(last);
+        group.addAll(last);
         if (!group.isEmpty()) {
             commit(group);
         }
@@ -134,17 +181,8 @@ final class PackWriter implements AutoCloseable {
     private List<OpenPack> takeClosed() {
         List<OpenPack> group = new ArrayList<>(closed);
         closed.clear();
-        noteOldest();
+        waiting.removeAll(group);
         return group;
-    }
-
-    /** Guarded by this: when the oldest pack still filling or closed was opened. */
-    private void noteOldest() {
-        long oldest = filling != null ? filling.opened : 0;
-        for (OpenPack p : closed) {
-            oldest = oldest == 0 ? p.opened : Math.min(oldest, p.opened);
-        }
-        oldestSince = oldest;
     }
 
     private void failIfFailed() {
@@ -158,11 +196,18 @@ final class PackWriter implements AutoCloseable {
     /** Removes the packs not committed; call when no {@link #add} or commit is running. */
     @Override
     public void close() {
-        synchronized (this) {
-            filling = null;
-            closed.clear();
-            oldestSince = 0;
+        for (Lane lane : lanes) {
+            lane.lock.lock();
+            try {
+                lane.filling = null;
+            } finally {
+                lane.lock.unlock();
+            }
         }
+        synchronized (this) {
+            closed.clear();
+        }
+        waiting.clear();
         open.forEach(this::abandon);
     }
 
@@ -198,6 +243,7 @@ final class PackWriter implements AutoCloseable {
 
     private void abandon(OpenPack pack) {
         open.remove(pack);
+        waiting.remove(pack);
         pack.entries.forEach(e -> pending.remove(e.id()));
         try {
             pack.object.close();

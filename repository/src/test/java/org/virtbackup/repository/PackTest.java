@@ -333,6 +333,91 @@ class PackTest {
         assertEquals(List.of(), RepositoryTest.tmpFiles(tmp.resolve("failing")));
     }
 
+    /** One thread whose append waits for the disk leaves the others a pack of their own to fill. */
+    @Test
+    void aThreadWaitingForTheDiskDoesNotHoldUpTheOthers() throws Exception {
+        FileObjectStore files = store("lanes");
+        java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ObjectStore slow = new ForwardingStore(files) {
+            @Override
+            public NewObject create(String name) throws IOException {
+                NewObject real = files.create(name);
+                boolean stall = first.getAndSet(false); // the first pack's first write waits
+                return new NewObject() {
+                    private boolean waited;
+
+                    @Override
+                    public void write(byte[] data, int offset, int length) throws IOException {
+                        if (stall && !waited) {
+                            waited = true;
+                            stalled.countDown();
+                            try {
+                                release.await();
+                            } catch (InterruptedException e) {
+                                throw new java.io.InterruptedIOException();
+                            }
+                        }
+                        real.write(data, offset, length);
+                    }
+
+                    @Override
+                    public long size() {
+                        return real.size();
+                    }
+
+                    @Override
+                    public void commit() throws IOException {
+                        real.commit();
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        real.close();
+                    }
+                };
+            }
+        };
+        Repository repo = Repository.create(slow, CHUNK, null);
+        byte[] disk = disk(2, 17);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        PackWriter w = repo.packs().writer();
+        try {
+            Future<Boolean> waiting = pool.submit(() -> w.add(ChunkId.of(sha256(disk, 0), 0), chunk(disk, 0), CHUNK));
+            assertTrue(stalled.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first append reached the disk");
+            Future<Boolean> other = pool.submit(() -> w.add(ChunkId.of(sha256(disk, 1), 0), chunk(disk, 1), CHUNK));
+            assertTrue(other.get(10, java.util.concurrent.TimeUnit.SECONDS),
+                    "another thread stores while the first waits, not after it");
+            assertFalse(waiting.isDone(), "the first still waits");
+            release.countDown();
+            assertTrue(waiting.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            w.flush();
+        } finally {
+            release.countDown(); // before the close, which may wait for the stalled thread
+            pool.shutdown();
+            w.close();
+        }
+        assertEquals(2, packFiles("lanes").size(), "two packs filled at once");
+        assertEquals(2, copies(Repository.open(store("lanes"), null)));
+    }
+
+    /** A backup stored by one thread fills one pack at a time: no pack per lane. */
+    @Test
+    void oneThreadFillsOnePackAtATime() throws IOException {
+        Repository repo = Repository.create(store("one"), CHUNK, null);
+        int perPack = (int) (PackWriter.TARGET / CHUNK);
+        byte[] disk = disk(perPack + 3, 23);
+        try (PackWriter w = repo.packs().writer()) {
+            for (int i = 0; i < perPack + 3; i++) {
+                w.add(ChunkId.of(sha256(disk, i), 0), chunk(disk, i), CHUNK);
+            }
+            w.flush();
+        }
+        assertEquals(2, packFiles("one").size(), "a full pack and one of three chunks");
+        assertEquals(perPack + 3, copies(Repository.open(store("one"), null)));
+    }
+
     /** An object store that passes everything to another. */
     private static class ForwardingStore implements ObjectStore {
         private final ObjectStore to;
