@@ -46,8 +46,16 @@ final class HostCommand {
         try {
             out = Files.createTempFile("virtbackup-out-", ".txt"); // 0600 on POSIX
             err = Files.createTempFile("virtbackup-err-", ".txt");
-            Process p = new ProcessBuilder(List.of(command)).redirectInput(new File("/dev/null"))
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process p;
+            try {
+                ProcessBuilder pb = new ProcessBuilder(List.of(command)).redirectInput(new File("/dev/null"))
+                        .redirectOutput(out.toFile()).redirectError(err.toFile());
+                pb.environment().put("LC_ALL", "C"); // what it says is parsed and matched
+                p = pb.start();
+            } catch (IOException e) {
+                throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + command[0] + " (install it; "
+                        + "scripts/setup-host.sh does): " + e.getMessage());
+            }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LIMIT_SECONDS);
             while (true) {
                 try {
@@ -62,8 +70,8 @@ final class HostCommand {
                 }
             }
         } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + command[0] + " (install it; "
-                    + "scripts/setup-host.sh does): " + e.getMessage());
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot keep what " + command[0]
+                    + " says in a temporary file (java.io.tmpdir): " + e.getMessage());
         } finally {
             for (Path said : new Path[] {out, err}) {
                 if (said != null) {

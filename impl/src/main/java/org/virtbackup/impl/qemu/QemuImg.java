@@ -44,7 +44,7 @@ public final class QemuImg {
         List<String> cmd = new ArrayList<>(List.of("setsid", program, "convert", "-p", "-t", "none", "-W",
                 "-m", Integer.toString(parallelism), "-f", sourceFormat, "-O", "qcow2", source, target.toString()));
         try {
-            return new ProcessBuilder(cmd)
+            return process(cmd)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
@@ -100,7 +100,7 @@ public final class QemuImg {
         }
         cmd.add(image.toString());
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+            Process p = process(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             if (ChildProcess.await(p, stall, "qemu-img rebase " + image) != 0) {
                 throw failure("qemu-img rebase " + image, errors(log));
@@ -192,7 +192,7 @@ public final class QemuImg {
         List<String> cmd = List.of(program, "convert", "-p", "-t", "none", "-W", "-m", Integer.toString(parallelism),
                 "-f", sourceFormat, "-O", targetFormat, source, target.toString());
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+            Process p = process(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             if (ChildProcess.await(p, stall, "qemu-img convert " + source) != 0) {
                 throw failure("qemu-img convert " + source, errors(log));
@@ -212,10 +212,20 @@ public final class QemuImg {
         return Long.parseLong(m.group(1));
     }
 
+    /**
+     * A qemu-img process in the C locale: its messages are matched ({@link #NO_SPACE} is
+     * strerror's text, which a German locale, say, translates).
+     */
+    private static ProcessBuilder process(List<String> cmd) {
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("LC_ALL", "C");
+        return pb;
+    }
+
     /** Runs a qemu-img command and returns its exit code and output (read meanwhile, so a full pipe never blocks it). */
     public Result run(List<String> cmd) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+            Process p = process(cmd).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
                 try {
