@@ -2,24 +2,18 @@ package org.virtbackup.impl.storage;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
-import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.DomainRef;
-import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.libvirt.StoragePools;
 import org.virtbackup.impl.qemu.QemuAccess;
@@ -43,19 +37,12 @@ public final class StorageRouter {
 
     private final StorageTarget global;
     private final Path globalRoot;
-    private final List<Path> roots;
     private final TargetSettings settings;
     private final DirectoryCheck directoryCheck;
     private final StoragePools pools;
     private final BackupImages images;
     private final PlacedImages placed;
-    /** Every directory target in use, by its root directory. */
-    private final Map<Path, StorageTarget> directories = new ConcurrentHashMap<>();
-    /** StorageTarget services, by kind. */
-    private final Map<String, StorageTarget> kinds = new ConcurrentHashMap<>();
-    /** Which target keeps each backup directory that was listed or created. */
-    private final Map<Path, StorageTarget> owners = new ConcurrentHashMap<>();
-    private final QemuAccess qemu;
+    private final TargetRegistry targets;
     private final Repositories repositories;
 
     /**
@@ -67,19 +54,17 @@ public final class StorageRouter {
         this.repositories = repositories;
         this.global = global;
         this.globalRoot = globalRoot;
-        this.roots = List.copyOf(roots);
         this.settings = new TargetSettings(globalRoot);
         this.directoryCheck = new DirectoryCheck(globalRoot, roots);
         this.pools = pools;
         this.images = new BackupImages(pools);
-        this.placed = new PlacedImages(roots, () -> Set.copyOf(directories.keySet()), pools, qemu);
-        this.qemu = qemu;
-        directories.put(globalRoot, global);
+        this.targets = new TargetRegistry(globalRoot, global, qemu);
+        this.placed = new PlacedImages(roots, targets::directoryRoots, pools, qemu);
         Set<Path> used = new HashSet<>();
         settings.load(used);
-        used.stream().filter(Files::isDirectory).forEach(this::directory);
+        used.stream().filter(Files::isDirectory).forEach(targets::directory);
         settings.all().stream().filter(t -> t.type().equals(BackupTarget.DIRECTORY))
-                .forEach(t -> directory(Path.of(t.value())));
+                .forEach(t -> targets.directory(Path.of(t.value())));
     }
 
     /**
@@ -93,9 +78,9 @@ public final class StorageRouter {
         }
         StorageTarget target = t == null || t.type().equals(BackupTarget.POOL) || t.type().equals(BackupTarget.REPOSITORY)
                 ? global
-                : t.isService() ? kind(t.type()) : directory(Path.of(t.value()));
+                : t.isService() ? targets.kind(t.type()) : targets.directory(Path.of(t.value()));
         Path dir = target.create(domain, backup).toAbsolutePath().normalize();
-        owners.put(dir, target);
+        targets.made(dir, target);
         return dir;
     }
 
@@ -141,14 +126,12 @@ public final class StorageRouter {
 
     /** Adds a StorageTarget service; returns the backup directories it holds that are not known yet. */
     public List<Path> addKind(String kind, StorageTarget target) {
-        kinds.put(kind, target);
-        return list(target);
+        return targets.addKind(kind, target);
     }
 
     /** Removes a StorageTarget service: its kind is refused until one is registered again. */
     public void removeKind(String kind, StorageTarget target) {
-        kinds.remove(kind, target);
-        owners.values().removeIf(t -> t == target);
+        targets.removeKind(kind, target);
     }
 
     /** The domain's own target, if one is set. */
@@ -162,7 +145,7 @@ public final class StorageRouter {
      */
     private BackupTarget check(BackupTarget t, boolean create) {
         if (t.isService()) {
-            kind(t.type());
+            targets.kind(t.type());
             return t;
         }
         if (t.type().equals(BackupTarget.POOL)) {
@@ -185,7 +168,7 @@ public final class StorageRouter {
     /** Bytes free in a (checked) target. */
     public long available(BackupTarget t) {
         if (t.isService()) {
-            return kind(t.type()).usableSpace();
+            return targets.kind(t.type()).usableSpace();
         }
         if (t.type().equals(BackupTarget.POOL)) {
             return pools.available(t.value());
@@ -223,9 +206,9 @@ public final class StorageRouter {
         boolean global = t.type().equals(BackupTarget.GLOBAL)
                 || t.type().equals(BackupTarget.DIRECTORY) && Path.of(t.value()).equals(globalRoot);
         if (!global && t.type().equals(BackupTarget.DIRECTORY)) {
-            directory(Path.of(t.value()));
+            targets.directory(Path.of(t.value()));
         }
-        settings.put(domain, global ? null : t, directories.keySet().stream().filter(d -> !d.equals(globalRoot)).toList());
+        settings.put(domain, global ? null : t, targets.directoryRoots().stream().filter(d -> !d.equals(globalRoot)).toList());
     }
 
     /**
@@ -233,28 +216,21 @@ public final class StorageRouter {
      * service that this router has neither listed nor created before: what the catalogue has yet to load.
      */
     public List<Path> backups() {
-        List<Path> all = new ArrayList<>();
-        directories.values().forEach(t -> all.addAll(list(t)));
-        kinds.values().forEach(t -> all.addAll(list(t)));
-        return all;
+        return targets.unlisted();
     }
 
     /** QEMU's user may pass into a backup's directory (our directory targets only; pools are libvirt's). */
     public void openToQemu(List<Path> backupDirectories) {
-        directoryTargets().forEach(t -> t.openToQemu(backupDirectories.stream().filter(t::holds).toList()));
+        targets.directoryTargets().forEach(t -> t.openToQemu(backupDirectories.stream().filter(t::holds).toList()));
     }
 
     /** QEMU's user no longer needs the backup's directory (its job ended, or its instant restores). */
     public void closeToQemu(Path backupDirectory) {
         try {
-            directoryTargets().filter(t -> t.holds(backupDirectory)).forEach(t -> t.closeToQemu(backupDirectory));
+            targets.directoryTargets().filter(t -> t.holds(backupDirectory)).forEach(t -> t.closeToQemu(backupDirectory));
         } catch (RuntimeException e) { // the backup is whole; QEMU's user may only still pass
             LOG.warn("Cannot take back QEMU's access to {}: {}", backupDirectory, e.getMessage());
         }
-    }
-
-    private Stream<DirectoryTarget> directoryTargets() {
-        return directories.values().stream().filter(DirectoryTarget.class::isInstance).map(DirectoryTarget.class::cast);
     }
 
     /** Removes a backup's images, and then its directory with what is left in it, through the target keeping it. */
@@ -265,47 +241,14 @@ public final class StorageRouter {
     /** {@link #remove(Backup, Path)} for a backup not yet recorded. */
     public void remove(UUID backup, List<BackupDisk> disks, Path backupDirectory) {
         Path dir = backupDirectory.toAbsolutePath().normalize();
-        StorageTarget owner = owners.get(dir);
-        if (owner == null) { // found before owners were kept, or its StorageTarget service has gone
-            owner = directories.keySet().stream().filter(dir::startsWith)
-                    .max((a, b) -> Integer.compare(a.getNameCount(), b.getNameCount()))
-                    .map(directories::get)
-                    .orElseThrow(() -> new BackupException(ErrorCode.INVALID_TARGET, dir + " is in no known target "
-                            + "(is the bundle of the StorageTarget service that keeps it active?)"));
-        }
+        StorageTarget owner = targets.owner(dir);
         images.remove(backup, disks, dir);
         owner.remove(dir);
-        owners.remove(dir);
+        targets.removed(dir);
     }
 
     /** Removes a backup's images ({@link BackupImages}), leaving its directory. */
     public void removeImages(Backup backup, Path backupDirectory) {
         images.remove(backup.uuid(), backup.disks(), backupDirectory);
-    }
-
-    private StorageTarget kind(String kind) {
-        StorageTarget t = kinds.get(kind);
-        if (t == null) {
-            throw new BackupException(ErrorCode.INVALID_TARGET, "no StorageTarget service of kind '" + kind
-                    + "' is registered (service property " + StorageTarget.KIND + "=" + kind
-                    + "): is the bundle providing it active?");
-        }
-        return t;
-    }
-
-    /** The target's backup directories not listed before, now owned by it. */
-    private List<Path> list(StorageTarget target) {
-        List<Path> found = new ArrayList<>();
-        for (Path p : target.backups()) {
-            Path dir = p.toAbsolutePath().normalize();
-            if (owners.putIfAbsent(dir, target) == null) {
-                found.add(dir);
-            }
-        }
-        return found;
-    }
-
-    private StorageTarget directory(Path dir) {
-        return directories.computeIfAbsent(dir, d -> DirectoryTarget.at(d, qemu));
     }
 }
