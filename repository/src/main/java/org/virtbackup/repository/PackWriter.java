@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -37,8 +38,9 @@ final class PackWriter implements AutoCloseable {
     private final Lane[] lanes = new Lane[LANES];
     /** Packs not yet committed or removed. */
     private final Set<OpenPack> open = ConcurrentHashMap.newKeySet();
-    /** Packs not yet handed to a commit: filling or closed. */
+    /** Packs a commit may take: filling in a lane, or closed; what the ten-minute rule looks at. */
     private final Set<OpenPack> waiting = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean committingOld = new AtomicBoolean();
     private final Set<ChunkId> pending = ConcurrentHashMap.newKeySet();
     private final List<OpenPack> closed = new ArrayList<>(); // guarded by this
     private volatile RuntimeException failure;
@@ -70,22 +72,19 @@ final class PackWriter implements AutoCloseable {
         Lane lane = lock();
         try {
             if (lane.filling == null) {
-                lane.filling = new OpenPack(packs.newName());
-                open.add(lane.filling);
-                waiting.add(lane.filling);
+                lane.filling = newPack();
             }
-            try {
-                lane.filling.append(id, stored, length);
-            } catch (RuntimeException e) {
-                pending.remove(id);
-                fail(List.of(lane.filling), e);
-                lane.filling = null;
-                throw e;
-            }
+            lane.filling.append(id, stored, length);
             if (lane.filling.full()) {
                 full = lane.filling;
                 lane.filling = null;
+                waiting.remove(full); // no commit can take it until it is closed: then it waits again
             }
+        } catch (RuntimeException e) { // a pack that cannot be made or written: the writer fails
+            pending.remove(id);
+            fail(lane.filling == null ? List.of() : List.of(lane.filling), e);
+            lane.filling = null;
+            throw e;
         } finally {
             lane.lock.unlock();
         }
@@ -94,6 +93,7 @@ final class PackWriter implements AutoCloseable {
             List<OpenPack> group = null;
             synchronized (this) {
                 closed.add(full);
+                waiting.add(full);
                 if (closed.size() >= packs.commitGroup()) {
                     group = takeClosed();
                 }
@@ -103,6 +103,13 @@ final class PackWriter implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    private OpenPack newPack() {
+        OpenPack p = new OpenPack(packs.newName());
+        open.add(p);
+        waiting.add(p);
+        return p;
     }
 
     /** The first lane no other thread holds, else this thread's own: locked. */
@@ -134,10 +141,11 @@ final class PackWriter implements AutoCloseable {
     /** Commits every pack if the oldest has been open for {@link #MAX_OPEN_NANOS} (a backup finding nearly all stored). */
     void commitIfOld() {
         long now = System.nanoTime();
-        for (OpenPack p : waiting) {
-            if (now - p.opened >= MAX_OPEN_NANOS) {
-                commitAll();
-                return;
+        if (waiting.stream().anyMatch(p -> now - p.opened >= MAX_OPEN_NANOS) && committingOld.compareAndSet(false, true)) {
+            try {
+                commitAll(); // one thread at a time: the others would each commit the few chunks added meanwhile
+            } finally {
+                committingOld.set(false);
             }
         }
     }
@@ -149,6 +157,7 @@ final class PackWriter implements AutoCloseable {
             try {
                 if (lane.filling != null) {
                     last.add(lane.filling);
+                    waiting.remove(lane.filling);
                     lane.filling = null;
                 }
             } finally {
@@ -170,7 +179,6 @@ final class PackWriter implements AutoCloseable {
                 throw e;
             }
         }
-        waiting.removeAll(last);
         group.addAll(last);
         if (!group.isEmpty()) {
             commit(group);

@@ -3,6 +3,7 @@ package org.virtbackup.repository;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.virtbackup.repository.RepositoryTest.CHUNK;
 import static org.virtbackup.repository.RepositoryTest.backup;
@@ -394,12 +395,34 @@ class PackTest {
             assertTrue(waiting.get(10, java.util.concurrent.TimeUnit.SECONDS));
             w.flush();
         } finally {
-            release.countDown(); // before the close, which may wait for the stalled thread
+            release.countDown(); // before the close: the stalled thread ends its add first
             pool.shutdown();
+            pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
             w.close();
         }
         assertEquals(2, packFiles("lanes").size(), "two packs filled at once");
         assertEquals(2, copies(Repository.open(store("lanes"), null)));
+    }
+
+    /** A pack that cannot even be made fails the writer, and leaves no chunk looking stored. */
+    @Test
+    void aPackThatCannotBeMadeFailsTheWriter() {
+        FileObjectStore files = store("unmade");
+        ObjectStore full = new ForwardingStore(files) {
+            @Override
+            public NewObject create(String name) throws IOException {
+                throw new IOException("no space left on device (a test)");
+            }
+        };
+        Repository repo = Repository.create(full, CHUNK, null);
+        byte[] disk = disk(1, 29);
+        ChunkId id = ChunkId.of(sha256(disk, 0), 0);
+        try (PackWriter w = repo.packs().writer()) {
+            assertThrows(RepositoryException.class, () -> w.add(id, chunk(disk, 0), CHUNK));
+            assertFalse(w.holds(id), "the chunk is not pending in a pack that was never made");
+            RepositoryException e = assertThrows(RepositoryException.class, w::flush);
+            assertTrue(e.getMessage().contains("could not be written"), e.getMessage());
+        }
     }
 
     /** A backup stored by one thread fills one pack at a time: no pack per lane. */
