@@ -50,11 +50,12 @@ final class HostCommand {
             try {
                 ProcessBuilder pb = new ProcessBuilder(List.of(command)).redirectInput(new File("/dev/null"))
                         .redirectOutput(out.toFile()).redirectError(err.toFile());
-                pb.environment().put("LC_ALL", "C"); // what it says is parsed and matched
+                pb.environment().put("LC_ALL", "C.UTF-8"); // untranslated, as parsed and matched; paths printed as they are
                 p = pb.start();
-            } catch (IOException e) {
-                throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + command[0] + " (install it; "
-                        + "scripts/setup-host.sh does): " + e.getMessage());
+            } catch (IOException e) { // error=2: ENOENT, the program is not there
+                throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + command[0]
+                        + (String.valueOf(e.getMessage()).contains("error=2,") ? " (install it; scripts/setup-host.sh does)" : "")
+                        + ": " + e.getMessage());
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LIMIT_SECONDS);
             while (true) {

@@ -213,12 +213,12 @@ public final class QemuImg {
     }
 
     /**
-     * A qemu-img process in the C locale: its messages are matched ({@link #NO_SPACE} is
-     * strerror's text, which a German locale, say, translates).
+     * A qemu-img process in the C locale (C.UTF-8: file names as they are): its messages are
+     * matched ({@link #NO_SPACE} is strerror's text, which a German locale, say, translates).
      */
     private static ProcessBuilder process(List<String> cmd) {
         ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().put("LC_ALL", "C");
+        pb.environment().put("LC_ALL", "C.UTF-8");
         return pb;
     }
 
