@@ -283,29 +283,13 @@ class PackTest {
         ObjectStore failing = new ForwardingStore(files) {
             @Override
             public NewObject create(String name) throws IOException {
-                NewObject real = files.create(name);
-                return new NewObject() {
-                    @Override
-                    public void write(byte[] data, int offset, int length) throws IOException {
-                        real.write(data, offset, length);
-                    }
-
-                    @Override
-                    public long size() {
-                        return real.size();
-                    }
-
+                return new ForwardingObject(files.create(name)) {
                     @Override
                     public void commit() throws IOException {
                         if (fail.get()) {
                             throw new IOException("no space left on device (a test)");
                         }
-                        real.commit();
-                    }
-
-                    @Override
-                    public void close() throws IOException {
-                        real.close();
+                        super.commit();
                     }
                 };
             }
@@ -344,9 +328,8 @@ class PackTest {
         ObjectStore slow = new ForwardingStore(files) {
             @Override
             public NewObject create(String name) throws IOException {
-                NewObject real = files.create(name);
                 boolean stall = first.getAndSet(false); // the first pack's first write waits
-                return new NewObject() {
+                return new ForwardingObject(files.create(name)) {
                     private boolean waited;
 
                     @Override
@@ -360,22 +343,7 @@ class PackTest {
                                 throw new java.io.InterruptedIOException();
                             }
                         }
-                        real.write(data, offset, length);
-                    }
-
-                    @Override
-                    public long size() {
-                        return real.size();
-                    }
-
-                    @Override
-                    public void commit() throws IOException {
-                        real.commit();
-                    }
-
-                    @Override
-                    public void close() throws IOException {
-                        real.close();
+                        super.write(data, offset, length);
                     }
                 };
             }
@@ -439,6 +407,35 @@ class PackTest {
         }
         assertEquals(2, packFiles("one").size(), "a full pack and one of three chunks");
         assertEquals(perPack + 3, copies(Repository.open(store("one"), null)));
+    }
+
+    /** A new object that passes everything to another. */
+    private static class ForwardingObject implements ObjectStore.NewObject {
+        private final ObjectStore.NewObject real;
+
+        ForwardingObject(ObjectStore.NewObject real) {
+            this.real = real;
+        }
+
+        @Override
+        public void write(byte[] data, int offset, int length) throws IOException {
+            real.write(data, offset, length);
+        }
+
+        @Override
+        public long size() {
+            return real.size();
+        }
+
+        @Override
+        public void commit() throws IOException {
+            real.commit();
+        }
+
+        @Override
+        public void close() throws IOException {
+            real.close();
+        }
     }
 
     /** An object store that passes everything to another. */
