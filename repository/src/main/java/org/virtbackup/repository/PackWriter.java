@@ -16,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * closes it with its table. One pack filling at a time made every thread of a backup wait
  * behind the one whose append waited for the disk: 8 threads spent a third of their time on
  * that lock, and a full backup took as long as reading it plus writing it (README, Performance).
- * A thread finding no other thread appending uses the first pack, so a small backup fills one.
+ * Until one pack is full, only the first is used, so a backup smaller than a pack fills one.
  * (A pack per thread left a small backup a pack per chunk: 7 packs for 8 chunks.)
  * Closed packs are committed as many at a time as their store commits best together (16 in a
  * directory: 256 MiB, synced one by one the packs' syncs held up the writes, README Performance;
@@ -41,6 +41,8 @@ final class PackWriter implements AutoCloseable {
     /** Packs a commit may take: filling in a lane, or closed; what the ten-minute rule looks at. */
     private final Set<OpenPack> waiting = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean committingOld = new AtomicBoolean();
+    /** Whether a pack of this writer was full: from then on, the lanes are used. */
+    private volatile boolean spread;
     private final Set<ChunkId> pending = ConcurrentHashMap.newKeySet();
     private final List<OpenPack> closed = new ArrayList<>(); // guarded by this
     private volatile RuntimeException failure;
@@ -78,6 +80,7 @@ final class PackWriter implements AutoCloseable {
             if (lane.filling.full()) {
                 full = lane.filling;
                 lane.filling = null;
+                spread = true;
                 waiting.remove(full); // no commit can take it until it is closed: then it waits again
             }
         } catch (RuntimeException e) { // a pack that cannot be made or written: the writer fails
@@ -112,8 +115,18 @@ final class PackWriter implements AutoCloseable {
         return p;
     }
 
-    /** The first lane no other thread holds, else this thread's own: locked. */
+    /**
+     * The first lane no other thread holds, else this thread's own: locked. Until a pack of this
+     * writer is full, the first lane only: a backup smaller than a pack stays in one.
+     */
     private Lane lock() {
+        if (!spread) {
+            lanes[0].lock.lock();
+            if (!spread) {
+                return lanes[0];
+            }
+            lanes[0].lock.unlock();
+        }
         for (Lane l : lanes) {
             if (l.lock.tryLock()) {
                 return l;

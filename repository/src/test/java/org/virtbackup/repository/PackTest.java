@@ -318,17 +318,20 @@ class PackTest {
         assertEquals(List.of(), RepositoryTest.tmpFiles(tmp.resolve("failing")));
     }
 
-    /** One thread whose append waits for the disk leaves the others a pack of their own to fill. */
+    /**
+     * Once a backup has filled a pack, one thread whose append waits for the disk leaves the
+     * others a pack of their own to fill.
+     */
     @Test
     void aThreadWaitingForTheDiskDoesNotHoldUpTheOthers() throws Exception {
         FileObjectStore files = store("lanes");
         java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
         ObjectStore slow = new ForwardingStore(files) {
             @Override
             public NewObject create(String name) throws IOException {
-                boolean stall = first.getAndSet(false); // the first pack's first write waits
+                boolean stall = made.incrementAndGet() == 2; // the second pack's first write waits
                 return new ForwardingObject(files.create(name)) {
                     private boolean waited;
 
@@ -349,13 +352,19 @@ class PackTest {
             }
         };
         Repository repo = Repository.create(slow, CHUNK, null);
-        byte[] disk = disk(2, 17);
+        int perPack = (int) (PackWriter.TARGET / CHUNK);
+        byte[] disk = disk(perPack + 2, 17);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         PackWriter w = repo.packs().writer();
         try {
-            Future<Boolean> waiting = pool.submit(() -> w.add(ChunkId.of(sha256(disk, 0), 0), chunk(disk, 0), CHUNK));
+            for (int i = 0; i < perPack; i++) { // one pack full: the lanes open
+                w.add(ChunkId.of(sha256(disk, i), 0), chunk(disk, i), CHUNK);
+            }
+            Future<Boolean> waiting = pool.submit(() -> w.add(ChunkId.of(sha256(disk, perPack), 0), chunk(disk, perPack),
+                    CHUNK));
             assertTrue(stalled.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first append reached the disk");
-            Future<Boolean> other = pool.submit(() -> w.add(ChunkId.of(sha256(disk, 1), 0), chunk(disk, 1), CHUNK));
+            Future<Boolean> other = pool.submit(() -> w.add(ChunkId.of(sha256(disk, perPack + 1), 0),
+                    chunk(disk, perPack + 1), CHUNK));
             assertTrue(other.get(10, java.util.concurrent.TimeUnit.SECONDS),
                     "another thread stores while the first waits, not after it");
             assertFalse(waiting.isDone(), "the first still waits");
@@ -368,8 +377,8 @@ class PackTest {
             pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
             w.close();
         }
-        assertEquals(2, packFiles("lanes").size(), "two packs filled at once");
-        assertEquals(2, copies(Repository.open(store("lanes"), null)));
+        assertEquals(3, packFiles("lanes").size(), "the full one, and two filled at once");
+        assertEquals(perPack + 2, copies(Repository.open(store("lanes"), null)));
     }
 
     /** A pack that cannot even be made fails the writer, and leaves no chunk looking stored. */
@@ -391,6 +400,34 @@ class PackTest {
             RepositoryException e = assertThrows(RepositoryException.class, w::flush);
             assertTrue(e.getMessage().contains("could not be written"), e.getMessage());
         }
+    }
+
+    /** A backup smaller than a pack, stored by several threads at once, fills one pack. */
+    @Test
+    void aSmallBackupStoredByManyThreadsFillsOnePack() throws Exception {
+        Repository repo = Repository.create(store("small"), CHUNK, null);
+        int n = 64;
+        byte[] disk = disk(n, 37);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try (PackWriter w = repo.packs().writer()) {
+            List<Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int first = t;
+                done.add(pool.submit(() -> {
+                    for (int i = first; i < n; i += 8) {
+                        w.add(ChunkId.of(sha256(disk, i), 0), chunk(disk, i), CHUNK);
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+            w.flush();
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(1, packFiles("small").size());
+        assertEquals(n, copies(Repository.open(store("small"), null)));
     }
 
     /** A backup stored by one thread fills one pack at a time: no pack per lane. */
