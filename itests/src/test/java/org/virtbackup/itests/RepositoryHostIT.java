@@ -211,13 +211,15 @@ public class RepositoryHostIT {
     }
 
     /**
-     * A guest of 512 MiB, 320 of them random: it fills packs of 16 MiB (patterns compress into
+     * A guest of 1 GiB, 768 MiB of it random: it fills packs of 16 MiB (patterns compress into
      * one), so a backup commits some before it ends.
      */
     private static Guest randomGuest(String name) throws Exception {
-        Path data = Images.randomFile(dir.resolve(name + ".bin"), 320);
+        // 48 packs: the first 16 are committed while two thirds are still to be read, so a kill at
+        // the first committed pack comes mid-backup (with 320 MiB it raced the end once lanes sped it up)
+        Path data = Images.randomFile(dir.resolve(name + ".bin"), 768);
         try {
-            return Guest.startFilled(dir.resolve("guests"), name, 512 * MiB, image -> Images.writeFile(image, data, 0));
+            return Guest.startFilled(dir.resolve("guests"), name, 1024 * MiB, image -> Images.writeFile(image, data, 0));
         } finally {
             Files.deleteIfExists(data);
         }
