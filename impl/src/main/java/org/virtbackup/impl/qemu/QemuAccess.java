@@ -5,12 +5,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
-import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.virtbackup.api.BackupException;
@@ -30,10 +31,18 @@ import org.virtbackup.impl.config.Paths;
 public final class QemuAccess {
 
     private final Supplier<OptionalInt> qemuUid;
+    /** Runs getfacl or setfacl and returns what it printed. */
+    private final Function<List<String>, String> programs;
 
     /** @param qemuUid the user QEMU runs as, asked each time (libvirt's {@code Libvirt::qemuUid}); empty: root */
     public QemuAccess(Supplier<OptionalInt> qemuUid) {
+        this(qemuUid, QemuAccess::run);
+    }
+
+    /** For tests that count the programs run. */
+    QemuAccess(Supplier<OptionalInt> qemuUid, Function<List<String>, String> programs) {
         this.qemuUid = qemuUid;
+        this.programs = programs;
     }
 
     /** QEMU may pass through the directories to files it is named (x), and list nothing: one setfacl for all. */
@@ -50,7 +59,7 @@ public final class QemuAccess {
     public void revoke(Path dir) {
         OptionalInt uid = qemuUid.get();
         if (uid.isPresent() && Files.isDirectory(dir)) {
-            run("setfacl", "-x", "u:" + uid.getAsInt(), dir.toString());
+            programs.apply(List.of("setfacl", "-x", "u:" + uid.getAsInt(), dir.toString()));
         }
     }
 
@@ -62,69 +71,133 @@ public final class QemuAccess {
      * @param key the configuration key naming it, for the error
      */
     public Path privateDirectory(Path dir, String key) {
-        if (!Files.isDirectory(dir)) {
-            return Paths.privateDirectory(dir);
-        }
-        Set<PosixFilePermission> mode;
-        try {
-            mode = Files.getPosixFilePermissions(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the mode of " + dir, e);
-        }
-        String others = otherThanOwnerAndQemu(dir, mode);
-        if (others != null) {
-            throw new BackupException(ErrorCode.INVALID_STATE, key + " " + dir + " is open to others (" + others
-                    + "); make it 0700 (chmod 700 " + dir + ") or point " + key
-                    + " at a directory of its own: it holds sockets and copies of guest data");
-        }
+        checkPrivate(new LinkedHashMap<>(Map.of(dir, key)), qemuUid.get());
         return dir;
     }
 
     /**
      * The directories a pull-mode job's QEMU works in, checked private and opened to QEMU's user:
-     * it creates its NBD socket in the first and opens its scratch files in the second.
+     * it creates its NBD socket in the first and opens its scratch files in the second. They
+     * outlive the job, so what a job before granted is usually there: one getfacl reads both,
+     * and setfacl runs only where QEMU's entry is missing (each program costs a backup ~10 ms).
      */
     public void workDirectories(Path runtimeDirectory, Path scratchDirectory) {
-        enter(privateDirectory(runtimeDirectory, "runtime.directory"));
-        traverse(List.of(privateDirectory(scratchDirectory, "scratch.directory")));
+        OptionalInt uid = qemuUid.get();
+        Map<Path, String> keys = new LinkedHashMap<>();
+        keys.put(runtimeDirectory, "runtime.directory");
+        keys.putIfAbsent(scratchDirectory, "scratch.directory");
+        Map<Path, String> wanted = new LinkedHashMap<>();
+        wanted.put(runtimeDirectory, "-wx");
+        wanted.putIfAbsent(scratchDirectory, "--x"); // one directory for both: -wx lets QEMU through too
+        Map<Path, List<String>> entries = checkPrivate(keys, uid);
+        if (uid.isPresent()) {
+            wanted.forEach((dir, permissions) -> {
+                // The entry as getfacl prints it when the mask lets all of it through (else "#effective:" follows).
+                if (!entries.get(dir).contains("user:" + uid.getAsInt() + ":" + permissions)) {
+                    grant(uid, List.of(dir), permissions);
+                }
+            });
+        }
     }
 
-    /** Who else than the owner and QEMU may enter the directory, or {@code null}. */
-    private String otherThanOwnerAndQemu(Path dir, Set<PosixFilePermission> mode) {
-        String bits = PosixFilePermissions.toString(mode);
-        if (!bits.endsWith("---")) {
-            return bits;
-        }
-        if (bits.substring(3, 6).equals("---")) {
-            return null;
-        }
-        // Group bits without a group entry of their own are an ACL's mask: ask who the ACL names.
-        OptionalInt uid = qemuUid.get();
-        List<String> foreign = new ArrayList<>();
-        for (String entry : run("getfacl", "--omit-header", "--numeric", "--absolute-names", dir.toString()).split("\n")) {
-            String e = entry.strip();
-            if (e.isEmpty() || e.startsWith("user::") || e.startsWith("mask::") || e.startsWith("other::")
-                    || e.equals("group::---") || e.startsWith("default:")) {
+    /**
+     * Creates the missing directories 0700 and refuses any other may enter; returns each one's
+     * named ACL entries (QEMU's, if it has one), read by one getfacl for all that have an ACL.
+     */
+    private Map<Path, List<String>> checkPrivate(Map<Path, String> keys, OptionalInt uid) {
+        Map<Path, List<String>> entries = new LinkedHashMap<>();
+        List<Path> withAcl = new ArrayList<>();
+        for (Map.Entry<Path, String> k : keys.entrySet()) {
+            Path dir = k.getKey();
+            entries.put(dir, List.of());
+            if (!Files.isDirectory(dir)) {
+                Paths.privateDirectory(dir);
                 continue;
             }
-            if (uid.isPresent() && e.startsWith("user:" + uid.getAsInt() + ":")) {
+            String bits;
+            try {
+                bits = PosixFilePermissions.toString(Files.getPosixFilePermissions(dir));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the mode of " + dir, e);
+            }
+            if (!bits.endsWith("---")) {
+                throw openToOthers(dir, k.getValue(), bits);
+            }
+            if (!bits.substring(3, 6).equals("---")) {
+                withAcl.add(dir); // group bits without a group entry of their own are an ACL's mask
+            }
+        }
+        if (withAcl.isEmpty()) {
+            return entries;
+        }
+        List<String> blocks = blocks(programs.apply(concat(List.of("getfacl", "--numeric", "--absolute-names"), withAcl)));
+        if (blocks.size() != withAcl.size()) {
+            throw new BackupException(ErrorCode.IO_ERROR, "getfacl printed " + blocks.size() + " ACLs for "
+                    + withAcl.size() + " directories " + withAcl);
+        }
+        for (int i = 0; i < withAcl.size(); i++) {
+            Path dir = withAcl.get(i);
+            List<String> named = named(blocks.get(i));
+            List<String> foreign = named.stream()
+                    .filter(e -> uid.isEmpty() || !e.startsWith("user:" + uid.getAsInt() + ":")).toList();
+            if (!foreign.isEmpty()) {
+                throw openToOthers(dir, keys.get(dir), withAclBits(dir) + ", ACL " + String.join(" ", foreign));
+            }
+            entries.put(dir, named);
+        }
+        return entries;
+    }
+
+    private static BackupException openToOthers(Path dir, String key, String others) {
+        return new BackupException(ErrorCode.INVALID_STATE, key + " " + dir + " is open to others (" + others
+                + "); make it 0700 (chmod 700 " + dir + ") or point " + key
+                + " at a directory of its own: it holds sockets and copies of guest data");
+    }
+
+    private static String withAclBits(Path dir) {
+        try {
+            return PosixFilePermissions.toString(Files.getPosixFilePermissions(dir));
+        } catch (IOException e) {
+            return "mode unreadable";
+        }
+    }
+
+    /** getfacl's output for several files: one block each, in the order named, blank lines between. */
+    private static List<String> blocks(String out) {
+        return java.util.Arrays.stream(out.split("\n\s*\n")).filter(b -> !b.isBlank()).toList();
+    }
+
+    /** The named user and group entries of one ACL (the owner's, the group's if empty, mask, others and defaults left out). */
+    private static List<String> named(String block) {
+        List<String> named = new ArrayList<>();
+        for (String line : block.split("\n")) {
+            String e = line.strip();
+            if (e.isEmpty() || e.startsWith("#") || e.startsWith("user::") || e.startsWith("mask::")
+                    || e.startsWith("other::") || e.equals("group::---") || e.startsWith("default:")) {
                 continue;
             }
-            foreign.add(e);
+            named.add(e);
         }
-        return foreign.isEmpty() ? null : bits + ", ACL " + String.join(" ", foreign);
+        return named;
+    }
+
+    private static List<String> concat(List<String> head, List<Path> dirs) {
+        List<String> all = new ArrayList<>(head);
+        dirs.forEach(d -> all.add(d.toString()));
+        return all;
     }
 
     private void grant(List<Path> dirs, String permissions) {
-        OptionalInt uid = qemuUid.get();
+        grant(qemuUid.get(), dirs, permissions);
+    }
+
+    private void grant(OptionalInt uid, List<Path> dirs, String permissions) {
         if (uid.isPresent() && !dirs.isEmpty()) {
-            List<String> command = new ArrayList<>(List.of("setfacl", "-m", "u:" + uid.getAsInt() + ":" + permissions));
-            dirs.forEach(d -> command.add(d.toString()));
-            run(command.toArray(new String[0]));
+            programs.apply(concat(List.of("setfacl", "-m", "u:" + uid.getAsInt() + ":" + permissions), dirs));
         }
     }
 
-    private static String run(String... command) {
+    static String run(List<String> command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -135,11 +208,11 @@ public final class QemuAccess {
             }
             return out;
         } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + command[0] + " (package acl): " + e.getMessage()
-                    + "; QEMU runs as another user than root and must be let through " + command[command.length - 1]);
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + command.get(0) + " (package acl): " + e.getMessage()
+                    + "; QEMU runs as another user than root and must be let through " + command.get(command.size() - 1));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new BackupException(ErrorCode.IO_ERROR, "interrupted while running " + command[0]);
+            throw new BackupException(ErrorCode.IO_ERROR, "interrupted while running " + command.get(0));
         }
     }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalInt;
 
 import org.junit.jupiter.api.Test;
@@ -30,7 +32,7 @@ class QemuAccessTest {
     void qemusUserAloneMayPassAndLosesItAgain() throws Exception {
         libvirt.qemuUid = OptionalInt.of(QEMU_UID);
         Path dir = access.privateDirectory(tmp.resolve("backups/vm"), "target.directory");
-        access.traverse(java.util.List.of(dir));
+        access.traverse(List.of(dir));
         String acl = getfacl(dir);
         assertTrue(acl.contains("user:" + QEMU_UID + ":--x"), acl);
         assertTrue(acl.contains("group::---") && acl.contains("other::---"), acl);
@@ -51,6 +53,49 @@ class QemuAccessTest {
     }
 
     @Test
+    void aJobAfterTheFirstFindsItsEntriesWithOneGetfacl() throws Exception {
+        libvirt.qemuUid = OptionalInt.of(QEMU_UID);
+        List<String> ran = new ArrayList<>();
+        QemuAccess counted = new QemuAccess(libvirt::qemuUid, command -> {
+            ran.add(String.join(" ", command));
+            return QemuAccess.run(command);
+        });
+        Path run = tmp.resolve("run");
+        Path scratch = tmp.resolve("scratch");
+        counted.workDirectories(run, scratch);
+        assertEquals(List.of("setfacl -m u:" + QEMU_UID + ":-wx " + run, "setfacl -m u:" + QEMU_UID + ":--x " + scratch), ran);
+
+        ran.clear();
+        counted.workDirectories(run, scratch);
+        assertEquals(List.of("getfacl --numeric --absolute-names " + run + " " + scratch), ran);
+        assertTrue(getfacl(run).contains("user:" + QEMU_UID + ":-wx"), getfacl(run));
+    }
+
+    @Test
+    void anEntryTheMaskCutsOrOfOtherPermissionsIsMadeRight() throws Exception {
+        libvirt.qemuUid = OptionalInt.of(QEMU_UID);
+        Path run = Files.createDirectory(tmp.resolve("run"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        Path scratch = Files.createDirectory(tmp.resolve("scratch"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        setfacl(run, "-m", "u:" + QEMU_UID + ":-wx,m::--x"); // QEMU could pass but not create its socket
+        setfacl(scratch, "-m", "u:" + QEMU_UID + ":r-x"); // QEMU could list the scratch files
+
+        access.workDirectories(run, scratch);
+        assertTrue(getfacl(run).contains("user:" + QEMU_UID + ":-wx\n"), getfacl(run));
+        assertFalse(getfacl(run).contains("effective"), getfacl(run));
+        assertTrue(getfacl(scratch).contains("user:" + QEMU_UID + ":--x\n"), getfacl(scratch));
+    }
+
+    @Test
+    void oneDirectoryForSocketsAndScratchLetsQemuCreate() throws Exception {
+        libvirt.qemuUid = OptionalInt.of(QEMU_UID);
+        Path both = tmp.resolve("work");
+        access.workDirectories(both, both);
+        assertTrue(getfacl(both).contains("user:" + QEMU_UID + ":-wx"), getfacl(both));
+    }
+
+    @Test
     void aDirectoryOthersMayEnterIsRefusedNotChangedWhateverGaveThemIn() throws Exception {
         libvirt.qemuUid = OptionalInt.of(QEMU_UID);
         Path open = Files.createDirectory(tmp.resolve("open"));
@@ -61,9 +106,16 @@ class QemuAccessTest {
 
         Path shared = Files.createDirectory(tmp.resolve("shared"), PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
-        new ProcessBuilder("setfacl", "-m", "u:" + (QEMU_UID + 1) + ":rx", shared.toString()).start().waitFor();
+        setfacl(shared, "-m", "u:" + (QEMU_UID + 1) + ":rx");
         e = assertThrows(BackupException.class, () -> access.privateDirectory(shared, "runtime.directory"));
         assertTrue(e.getMessage().contains("user:" + (QEMU_UID + 1) + ":r-x"), e.getMessage());
+
+        // Read with another directory's ACL in one getfacl: the entry is laid at the right door.
+        Path run = tmp.resolve("run");
+        access.workDirectories(run, tmp.resolve("scratch"));
+        e = assertThrows(BackupException.class, () -> access.workDirectories(run, shared));
+        assertTrue(e.getMessage().startsWith("scratch.directory " + shared + " is open to others (rwxr-x---, ACL user:"
+                + (QEMU_UID + 1) + ":r-x"), e.getMessage());
     }
 
     @Test
@@ -72,6 +124,13 @@ class QemuAccessTest {
         access.enter(dir);
         String acl = getfacl(dir);
         assertFalse(acl.replace("user::", "").contains("user:"), acl);
+    }
+
+    private static void setfacl(Path dir, String... args) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("setfacl"));
+        cmd.addAll(java.util.List.of(args));
+        cmd.add(dir.toString());
+        assertEquals(0, new ProcessBuilder(cmd).inheritIO().start().waitFor(), String.join(" ", cmd));
     }
 
     private static String getfacl(Path dir) throws Exception {
