@@ -189,7 +189,7 @@ public final class ManagedBackupProvider implements BackupProvider {
             JobJournal journal = JobJournal.create(spec.directory(), JobJournal.Source.REPOSITORY);
             faults.reach("create.after-journal");
             RepositoryJob job = new RepositoryJob(spec, journal, export, socket(spec), writer, repositories, chunker(),
-                    qemuNbd, runtimeDirectory, () -> stopping);
+                    qemuNbd, runtimeDirectory, () -> stopping, executor);
             executor.execute(job::run);
             return job;
         } catch (RuntimeException e) {

@@ -170,7 +170,7 @@ public final class PullExport {
                 LOG.debug("Ending the backup job of {}: {}", marker, e.getMessage());
             }
             try {
-                Thread.sleep(20);
+                Thread.sleep(5); // it goes 20-50 ms after the abort, and a backup waits for it
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
