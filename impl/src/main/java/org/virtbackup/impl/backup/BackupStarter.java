@@ -124,7 +124,8 @@ public final class BackupStarter {
             requireRoomForPlaced(domain, chosen, placed);
         } else if (plan.managed() && parent != null && domain.isActive()) {
             // Offline, the bitmaps' counts are not at hand: a target filling midway fails the job with NO_SPACE.
-            RoomCheck.require(storage.available(ref), Checkpoints.dirtyBytes(domain, parent.checkpoint()), "the target",
+            long dirty = decision.dirtyBytes() >= 0 ? decision.dirtyBytes() : Checkpoints.dirtyBytes(domain, parent.checkpoint());
+            RoomCheck.require(storage.available(ref), dirty, "the target",
                     "an incremental backup of the domain", "what the guest wrote since backup " + parent.uuid());
         }
         Path dir = storage.create(ref, uuid);

@@ -40,8 +40,22 @@ public final class ParentChoice {
     /**
      * @param parent the parent, {@code null} for a full backup
      * @param note why a requested incremental became a full backup, empty otherwise
+     * @param dirtyBytes what the guest wrote since the parent's checkpoint, counted by the bitmaps
+     *        read to check them (a running domain's), else -1
      */
-    public record Decision(CatalogueEntry parent, String note) {
+    public record Decision(CatalogueEntry parent, String note, long dirtyBytes) {
+
+        Decision(CatalogueEntry parent, String note) {
+            this(parent, note, -1);
+        }
+    }
+
+    /** Why a parent cannot serve ({@code null} if it can), and what its bitmaps count if they were read. */
+    private record Check(String problem, long dirtyBytes) {
+
+        Check(String problem) {
+            this(problem, -1);
+        }
     }
 
     private final Catalogue catalogue;
@@ -89,8 +103,8 @@ public final class ParentChoice {
                 ? "parent " + candidate.backup().uuid() + " is unmanaged: its data is with the third party that read "
                         + "its export, so there is no image to build a managed incremental on"
                 : mode == BackupMode.MANAGED ? storageProblem(candidate.backup(), plan) : null;
-        problem = problem != null ? problem : problem(candidate, plan.domain(), plan.disks());
-        return problem == null ? new Decision(candidate, "") : fallback(strict, problem);
+        Check check = problem != null ? new Check(problem) : check(candidate, plan.domain(), plan.disks());
+        return check.problem() == null ? new Decision(candidate, "", check.dirtyBytes()) : fallback(strict, check.problem());
     }
 
     private static Decision fallback(boolean strict, String why) {
@@ -116,7 +130,19 @@ public final class ParentChoice {
                 + (plan.repository() == null ? "into images" : "into repository " + plan.repository());
     }
 
-    /** Why this parent cannot serve, or {@code null}. */
+    /** Whether this parent can serve; a running domain's bitmaps are read once, for that and for their count. */
+    private Check check(CatalogueEntry parent, LibvirtDomain live, List<DomainDisk> chosen) {
+        String problem = problem(parent, live, chosen);
+        if (problem != null || !live.isActive()) {
+            return new Check(problem);
+        }
+        String checkpoint = parent.backup().checkpoint();
+        List<String> bitmaps = Checkpoints.liveBitmaps(live, checkpoint);
+        String bitmapProblem = Checkpoints.bitmapProblem(bitmaps, checkpoint);
+        return bitmapProblem != null ? new Check(bitmapProblem) : new Check(null, Checkpoints.dirtyBytes(bitmaps));
+    }
+
+    /** Why this parent cannot serve, or {@code null}; a running domain's bitmaps are the caller's to check. */
     private String problem(CatalogueEntry parent, LibvirtDomain live, List<DomainDisk> chosen) {
         Backup p = parent.backup();
         if (p.state() != JobState.COMPLETED) {
@@ -144,7 +170,7 @@ public final class ParentChoice {
             return "checkpoint " + p.checkpoint() + " of parent " + p.uuid() + " is gone from libvirt";
         }
         if (live.isActive()) {
-            return Checkpoints.bitmapProblem(live, p.checkpoint());
+            return null;
         }
         for (DomainDisk now : chosen) {
             String problem = qemuImg.bitmapProblem(now.source(), p.checkpoint());

@@ -121,9 +121,14 @@ public final class Checkpoints {
      * size of an incremental backup on it), summed over the disks that record it.
      */
     public static long dirtyBytes(LibvirtDomain domain, String name) {
+        return dirtyBytes(liveBitmaps(domain, name));
+    }
+
+    /** {@link #dirtyBytes(LibvirtDomain, String)} of bitmaps read already. */
+    public static long dirtyBytes(List<String> bitmaps) {
         Pattern count = Pattern.compile("\"count\":\\s*(\\d+)");
         long bytes = 0;
-        for (String bitmap : liveBitmaps(domain, name)) {
+        for (String bitmap : bitmaps) {
             Matcher c = count.matcher(bitmap);
             if (c.find()) {
                 bytes += Long.parseLong(c.group(1));
@@ -137,7 +142,11 @@ public final class Checkpoints {
      * {@code null} if they can: each must exist and be recording.
      */
     public static String bitmapProblem(LibvirtDomain domain, String name) {
-        List<String> bitmaps = liveBitmaps(domain, name);
+        return bitmapProblem(liveBitmaps(domain, name), name);
+    }
+
+    /** {@link #bitmapProblem(LibvirtDomain, String)} of bitmaps read already. */
+    public static String bitmapProblem(List<String> bitmaps, String name) {
         if (bitmaps.isEmpty()) {
             return "the dirty bitmap " + name + " is missing from the disk images";
         }
@@ -149,7 +158,7 @@ public final class Checkpoints {
      * The block layer's live entries of a checkpoint's bitmaps (one per disk recording it), as
      * JSON objects; the qcow2 header's view of a bitmap (image info) has no "recording" and is left out.
      */
-    private static List<String> liveBitmaps(LibvirtDomain domain, String name) {
+    public static List<String> liveBitmaps(LibvirtDomain domain, String name) {
         String nodes = domain.qmp("{\"execute\":\"query-named-block-nodes\",\"arguments\":{\"flat\":true}}");
         Matcher m = Pattern.compile("\\{[^{}]*\"name\":\\s*\"" + Pattern.quote(name) + "\"[^{}]*\\}").matcher(nodes);
         List<String> live = new ArrayList<>();

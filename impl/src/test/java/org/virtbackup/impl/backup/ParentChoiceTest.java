@@ -105,6 +105,16 @@ class ParentChoiceTest {
     }
 
     @Test
+    void theBitmapsReadToCheckARunningParentTellWhatTheIncrementalHoldsToo() {
+        Backup full = trees.full();
+        trees.domain.active = true;
+        trees.domain.blockNodes = "{\"return\":[{\"dirty-bitmaps\":[{\"name\":\"" + full.checkpoint()
+                + "\",\"recording\":true,\"count\":67108864,\"persistent\":true}]}]}";
+        assertEquals(67108864L, decide(BackupMode.MANAGED, full).dirtyBytes(), "the room check needs no second query");
+        assertEquals(-1L, decide(BackupMode.MANAGED, null).dirtyBytes(), "a full backup has no bitmaps to count");
+    }
+
+    @Test
     void aShutOffDomainsBitmapIsReadFromItsImage() {
         Backup full = trees.full();
         trees.domain.active = false;
