@@ -145,7 +145,9 @@ public final class JobTracker {
             case COMPLETED -> {
                 Backup done = b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), b.message());
                 faults.reach("create.before-completed");
-                storage.closeToQemu(entry.directory()); // its job's QEMU wrote what it had to
+                if (!done.inRepository()) {
+                    storage.closeToQemu(entry.directory()); // its job's QEMU wrote what it had to
+                }
                 try {
                     catalogue.put(entry.with(done));
                 } catch (RuntimeException e) {
@@ -176,7 +178,9 @@ public final class JobTracker {
             default -> {
                 checkpoints.drop(b);
                 storage.removeImages(b, entry.directory());
-                storage.closeToQemu(entry.directory());
+                if (!b.inRepository()) {
+                    storage.closeToQemu(entry.directory());
+                }
                 Backup ended = b.withState(result.state(), Instant.now(), result.message());
                 catalogue.put(entry.with(ended));
                 events.ended(ended);

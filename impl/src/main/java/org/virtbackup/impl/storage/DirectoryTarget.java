@@ -69,7 +69,6 @@ public final class DirectoryTarget implements StorageTarget {
         Path dir = domainDir.resolve(backup.toString());
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_DIR));
-            openToQemu(List.of(dir)); // until its job ends: a push-mode job's QEMU writes the images
             return dir;
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "backup " + backup + " already exists in " + root);

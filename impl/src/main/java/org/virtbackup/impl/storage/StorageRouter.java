@@ -72,6 +72,26 @@ public final class StorageRouter {
      * domain's target, checked again first: it may have become unusable since it was set.
      */
     public Path create(DomainRef domain, UUID backup) {
+        Path dir = workDirectory(domain, backup);
+        try {
+            openToQemu(List.of(dir)); // until its job ends: a push-mode job's QEMU writes the images
+        } catch (RuntimeException e) {
+            try {
+                remove(backup, List.of(), dir);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        return dir;
+    }
+
+    /**
+     * The directory of a new backup into a repository: it holds the backup's descriptor and
+     * journal while it runs, and QEMU never enters it (its scratch files and socket have
+     * directories of their own), so no ACL entry is made here, nor taken back at the end.
+     */
+    public Path workDirectory(DomainRef domain, UUID backup) {
         BackupTarget t = settings.get(domain.uuid()).orElse(null);
         if (t != null) {
             check(t, true);

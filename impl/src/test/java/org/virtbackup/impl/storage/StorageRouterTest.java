@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.UUID;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -23,6 +24,7 @@ import org.virtbackup.api.BackupTarget;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.fakes.FakeDomain;
 import org.virtbackup.impl.fakes.FakeLibvirt;
+import org.virtbackup.impl.qemu.QemuAccess;
 
 /** Where backups go, on real directories; a StorageTarget service is a second directory target. */
 class StorageRouterTest {
@@ -67,6 +69,26 @@ class StorageRouterTest {
         assertEquals(dir.resolve("vda.qcow2"), router.image(domain.ref(), dir, backup, "vda", 1 << 20));
         assertEquals(List.of(), router.backups(), "listed once: it made the directory");
         assertEquals(List.of(dir), router().backups(), "after a restart");
+    }
+
+    @Test
+    void qemuMayEnterADirectoryForImagesButNotTheWorkDirectoryOfARepositoryBackup() throws Exception {
+        int qemuUid = 64123;
+        QemuAccess qemu = new QemuAccess(() -> OptionalInt.of(qemuUid));
+        StorageRouter withQemuUser = new StorageRouter(DirectoryTarget.at(global, qemu), global, List.of(roots),
+                new FakeLibvirt().pools(), qemu, new Repositories(List.of(roots), global, "", "", 1 << 20, 2, false));
+        Path images = withQemuUser.create(domain.ref(), UUID.randomUUID());
+        assertTrue(getfacl(images).contains("user:" + qemuUid + ":--x"), getfacl(images));
+        Path work = withQemuUser.workDirectory(domain.ref(), UUID.randomUUID());
+        assertFalse(getfacl(work).contains("user:" + qemuUid), getfacl(work));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(work)));
+    }
+
+    private static String getfacl(Path dir) throws Exception {
+        Process p = new ProcessBuilder("getfacl", "--omit-header", "--numeric", dir.toString()).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), "getfacl (package acl) " + dir);
+        return out;
     }
 
     @Test
