@@ -1,6 +1,5 @@
 package org.virtbackup.impl.files;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.qemu.HostProcesses;
 
 /**
  * Runs a short host program (blkid, partx, losetup, mount, umount): its standard output apart
@@ -48,10 +48,7 @@ final class HostCommand {
             err = Files.createTempFile("virtbackup-err-", ".txt");
             Process p;
             try {
-                ProcessBuilder pb = new ProcessBuilder(List.of(command)).redirectInput(new File("/dev/null"))
-                        .redirectOutput(out.toFile()).redirectError(err.toFile());
-                pb.environment().put("LC_ALL", "C.UTF-8"); // untranslated, as parsed and matched; paths printed as they are
-                p = pb.start();
+                p = HostProcesses.builder(List.of(command)).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             } catch (IOException e) { // error=2: ENOENT, the program is not there
                 throw new BackupException(ErrorCode.IO_ERROR, "cannot run " + command[0]
                         + (String.valueOf(e.getMessage()).contains("error=2,") ? " (install it; scripts/setup-host.sh does)" : "")

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.qemu.HostProcesses;
 
 /**
  * A qcow2 backup image, read through its backing chain, shown as a raw file: qemu-nbd serves it
@@ -34,7 +35,7 @@ final class ServedImage implements DiskFile {
         try {
             Path mountpoint = Files.createDirectory(work.resolve("fuse"));
             Path log = work.resolve("nbdfuse.log");
-            ProcessBuilder pb = new ProcessBuilder(List.of("nbdfuse", mountpoint.resolve("disk").toString(),
+            ProcessBuilder pb = HostProcesses.builder(List.of("nbdfuse", mountpoint.resolve("disk").toString(),
                     "--socket-activation", qemuNbd, "--snapshot", "--format=qcow2", image.toString()))
                     .redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put("TMPDIR", work.toString()); // qemu-nbd's overlay: removed with the work directory

@@ -199,7 +199,7 @@ public final class QemuAccess {
 
     static String run(List<String> command) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Process p = HostProcesses.builder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) {
                 throw new BackupException(ErrorCode.IO_ERROR, String.join(" ", command) + " failed: " + out.strip()

@@ -1,6 +1,5 @@
 package org.virtbackup.impl.qemu;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,7 +44,6 @@ public final class QemuImg {
                 "-m", Integer.toString(parallelism), "-f", sourceFormat, "-O", "qcow2", source, target.toString()));
         try {
             return process(cmd)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .start();
@@ -100,8 +98,7 @@ public final class QemuImg {
         }
         cmd.add(image.toString());
         try {
-            Process p = process(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            Process p = process(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (ChildProcess.await(p, stall, "qemu-img rebase " + image) != 0) {
                 throw failure("qemu-img rebase " + image, errors(log));
             }
@@ -192,8 +189,7 @@ public final class QemuImg {
         List<String> cmd = List.of(program, "convert", "-p", "-t", "none", "-W", "-m", Integer.toString(parallelism),
                 "-f", sourceFormat, "-O", targetFormat, source, target.toString());
         try {
-            Process p = process(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            Process p = process(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (ChildProcess.await(p, stall, "qemu-img convert " + source) != 0) {
                 throw failure("qemu-img convert " + source, errors(log));
             }
@@ -212,21 +208,15 @@ public final class QemuImg {
         return Long.parseLong(m.group(1));
     }
 
-    /**
-     * A qemu-img process in the C locale (C.UTF-8: file names as they are): its messages are
-     * matched ({@link #NO_SPACE} is strerror's text, which a German locale, say, translates).
-     */
+    /** A qemu-img process: its messages are matched ({@link #NO_SPACE} is strerror's text, untranslated in C.UTF-8). */
     private static ProcessBuilder process(List<String> cmd) {
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().put("LC_ALL", "C.UTF-8");
-        return pb;
+        return HostProcesses.builder(cmd);
     }
 
     /** Runs a qemu-img command and returns its exit code and output (read meanwhile, so a full pipe never blocks it). */
     public Result run(List<String> cmd) {
         try {
-            Process p = process(cmd).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            Process p = process(cmd).redirectErrorStream(true).start();
             CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
                 try {
                     return p.getInputStream().readAllBytes();

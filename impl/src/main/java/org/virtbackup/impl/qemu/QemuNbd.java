@@ -130,7 +130,7 @@ public final class QemuNbd {
             cmd.add("--bitmap=" + bitmap);
         }
         cmd.add(image.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = HostProcesses.builder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Server server = new Server(p, socket, log);
         long deadline = System.nanoTime() + startLimit.toNanos();
         try {

@@ -40,7 +40,7 @@ public final class StorageDaemon {
         Files.deleteIfExists(socket);
         // Its messages go to a file beside the socket: a pipe nobody reads would block it when full.
         Path log = socket.resolveSibling(socket.getFileName() + ".log");
-        Process daemon = new ProcessBuilder(List.of(program,
+        Process daemon = HostProcesses.builder(List.of(program,
                 "--chardev", "socket,path=" + socket + ",server=on,wait=off,id=qmp0", "--monitor", "chardev=qmp0"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try (Qmp qmp = Qmp.connect(socket, daemon, log, stall)) {
