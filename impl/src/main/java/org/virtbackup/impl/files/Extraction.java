@@ -24,6 +24,7 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.files.ExtractResult;
 import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.storage.NoSpace;
 
 /**
  * Copies a file or a tree out of a guest file system into a directory: under a hidden partial
@@ -77,7 +78,7 @@ final class Extraction {
         } catch (IOException e) {
             String left = removeQuietly(partial) ? "nothing of it was kept" : "what was copied is left as " + partial;
             // Room checked before, yet gone: another writer took it, or the file system ran out of inodes.
-            ErrorCode code = String.valueOf(e.getMessage()).contains("No space left on device") ? ErrorCode.NO_SPACE
+            ErrorCode code = NoSpace.in(e.getMessage()) ? ErrorCode.NO_SPACE
                     : ErrorCode.IO_ERROR;
             throw new BackupException(code, "cannot copy " + shown + " to " + directory + ": " + e.getMessage() + "; "
                     + left);

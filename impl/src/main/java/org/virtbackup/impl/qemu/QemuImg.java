@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.storage.NoSpace;
 
 /**
  * Runs {@code qemu-img} as a child process with an argument array (never a shell string).
@@ -19,9 +20,6 @@ import org.virtbackup.api.ErrorCode;
  * copy goes on when the bundle or Karaf stops and can be adopted by the next activation.
  */
 public final class QemuImg {
-
-    /** What ENOSPC reads as in the messages of qemu-img and QEMU. */
-    public static final String NO_SPACE = "No space left on device";
 
     private final String program;
     private final int parallelism;
@@ -208,7 +206,7 @@ public final class QemuImg {
         return Long.parseLong(m.group(1));
     }
 
-    /** A qemu-img process: its messages are matched ({@link #NO_SPACE} is strerror's text, untranslated in C.UTF-8). */
+    /** A qemu-img process: its messages are matched (ENOSPC's text, {@link NoSpace}). */
     private static ProcessBuilder process(List<String> cmd) {
         return HostProcesses.builder(cmd);
     }
@@ -261,7 +259,7 @@ public final class QemuImg {
      * qemu-img prints as strerror), else {@code IO_ERROR}.
      */
     public static BackupException failure(String what, String errors) {
-        return errors.contains(NO_SPACE)
+        return NoSpace.in(errors)
                 ? new BackupException(ErrorCode.NO_SPACE, what + " ran out of space (NO_SPACE): " + errors)
                 : new BackupException(ErrorCode.IO_ERROR, what + " failed: " + errors);
     }

@@ -23,6 +23,7 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
+import org.virtbackup.impl.storage.NoSpace;
 import org.virtbackup.repository.BackupWriter;
 import org.virtbackup.repository.FileObjectStore;
 import org.virtbackup.repository.ObjectStore;
@@ -239,7 +240,7 @@ public final class Repositories {
             case NOT_A_REPOSITORY, KEY_MISSING, KEY_MISMATCH -> ErrorCode.INVALID_TARGET;
             case NOT_FOUND -> ErrorCode.NO_BACKUP;
             case BUSY -> ErrorCode.INVALID_STATE;
-            case DAMAGED, IO -> String.valueOf(e.getMessage()).contains("No space left on device") ? ErrorCode.NO_SPACE
+            case DAMAGED, IO -> NoSpace.in(e.getMessage()) ? ErrorCode.NO_SPACE
                     : ErrorCode.IO_ERROR;
         };
         return new BackupException(code, "repository " + url + ": " + e.getMessage(), e);

@@ -19,6 +19,7 @@ import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.libvirt.JobStats;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.qemu.QemuImg;
+import org.virtbackup.impl.storage.NoSpace;
 import org.virtbackup.impl.xml.SafeXml;
 import org.virtbackup.spi.JobProgress;
 import org.virtbackup.spi.JobSpec;
@@ -171,7 +172,7 @@ final class PushIncrementalJob extends JournaledJob {
             finish(JobState.COMPLETED, "");
         } else {
             String why = done.text("errmsg");
-            finish(JobState.FAILED, "the incremental backup job " + (why.contains(QemuImg.NO_SPACE)
+            finish(JobState.FAILED, "the incremental backup job " + (NoSpace.in(why)
                     ? "ran out of space (NO_SPACE)" : "failed") + (why.isEmpty() ? "" : ": " + why));
         }
     }
