@@ -128,7 +128,7 @@ public final class BackupStarter {
             RoomCheck.require(storage.available(ref), dirty, "the target",
                     "an incremental backup of the domain", "what the guest wrote since backup " + parent.uuid());
         }
-        Path dir = repository != null ? storage.workDirectory(ref, uuid) : storage.create(ref, uuid);
+        Path dir = repository != null ? storage.createForRepository(ref, uuid) : storage.create(ref, uuid);
         List<BackupDisk> disks = new ArrayList<>();
         try {
             DirectoryMarks.starting(dir, ref);

@@ -132,8 +132,9 @@ public final class ParentChoice {
 
     /** Whether this parent can serve; a running domain's bitmaps are read once, for that and for their count. */
     private Check check(CatalogueEntry parent, LibvirtDomain live, List<DomainDisk> chosen) {
-        String problem = problem(parent, live, chosen);
-        if (problem != null || !live.isActive()) {
+        boolean active = live.isActive(); // asked once: a guest shutting off meanwhile must not skip both checks
+        String problem = problem(parent, live, active, chosen);
+        if (problem != null || !active) {
             return new Check(problem);
         }
         String checkpoint = parent.backup().checkpoint();
@@ -143,7 +144,7 @@ public final class ParentChoice {
     }
 
     /** Why this parent cannot serve, or {@code null}; a running domain's bitmaps are the caller's to check. */
-    private String problem(CatalogueEntry parent, LibvirtDomain live, List<DomainDisk> chosen) {
+    private String problem(CatalogueEntry parent, LibvirtDomain live, boolean active, List<DomainDisk> chosen) {
         Backup p = parent.backup();
         if (p.state() != JobState.COMPLETED) {
             return "parent " + p.uuid() + " is " + p.state().name().toLowerCase();
@@ -169,7 +170,7 @@ public final class ParentChoice {
         if (!Checkpoints.exists(live, p.checkpoint())) {
             return "checkpoint " + p.checkpoint() + " of parent " + p.uuid() + " is gone from libvirt";
         }
-        if (live.isActive()) {
+        if (active) {
             return null;
         }
         for (DomainDisk now : chosen) {

@@ -2,6 +2,7 @@ package org.virtbackup.impl.qemu;
 
 import java.io.File;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Starts every program the service runs on the host (qemu-img, qemu-nbd, qemu-storage-daemon,
@@ -18,7 +19,17 @@ public final class HostProcesses {
     /** A process of the command, its environment set as above; redirect its output as needed. */
     public static ProcessBuilder builder(List<String> command) {
         ProcessBuilder pb = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.environment().put("LC_ALL", "C.UTF-8");
+        untranslated(pb.environment());
         return pb;
+    }
+
+    /**
+     * The environment, untranslated: LC_ALL C.UTF-8, and no LANGUAGE, which gettext honours over
+     * LC_ALL in every locale but plain C (Debian's installer writes it to /etc/default/locale).
+     */
+    static Map<String, String> untranslated(Map<String, String> environment) {
+        environment.put("LC_ALL", "C.UTF-8");
+        environment.remove("LANGUAGE");
+        return environment;
     }
 }

@@ -50,12 +50,7 @@ public final class QemuAccess {
         grant(dirs, "--x");
     }
 
-    /** QEMU may create files in the directory, such as its NBD server's socket (wx), and list nothing. */
-    public void enter(Path dir) {
-        grant(List.of(dir), "-wx");
-    }
-
-    /** Takes back what {@link #traverse} or {@link #enter} gave; the directory is its owner's alone again. */
+    /** Takes back what {@link #traverse} or {@link #workDirectories} gave; the directory is its owner's alone again. */
     public void revoke(Path dir) {
         OptionalInt uid = qemuUid.get();
         if (uid.isPresent() && Files.isDirectory(dir)) {
@@ -71,7 +66,7 @@ public final class QemuAccess {
      * @param key the configuration key naming it, for the error
      */
     public Path privateDirectory(Path dir, String key) {
-        checkPrivate(new LinkedHashMap<>(Map.of(dir, key)), qemuUid.get());
+        checkPrivate(new LinkedHashMap<>(Map.of(dir, key)), qemuUid);
         return dir;
     }
 
@@ -89,7 +84,7 @@ public final class QemuAccess {
         Map<Path, String> wanted = new LinkedHashMap<>();
         wanted.put(runtimeDirectory, "-wx");
         wanted.putIfAbsent(scratchDirectory, "--x"); // one directory for both: -wx lets QEMU through too
-        Map<Path, List<String>> entries = checkPrivate(keys, uid);
+        Map<Path, List<String>> entries = checkPrivate(keys, () -> uid);
         if (uid.isPresent()) {
             wanted.forEach((dir, permissions) -> {
                 // The entry as getfacl prints it when the mask lets all of it through (else "#effective:" follows).
@@ -104,7 +99,7 @@ public final class QemuAccess {
      * Creates the missing directories 0700 and refuses any other may enter; returns each one's
      * named ACL entries (QEMU's, if it has one), read by one getfacl for all that have an ACL.
      */
-    private Map<Path, List<String>> checkPrivate(Map<Path, String> keys, OptionalInt uid) {
+    private Map<Path, List<String>> checkPrivate(Map<Path, String> keys, Supplier<OptionalInt> qemu) {
         Map<Path, List<String>> entries = new LinkedHashMap<>();
         List<Path> withAcl = new ArrayList<>();
         for (Map.Entry<Path, String> k : keys.entrySet()) {
@@ -130,6 +125,7 @@ public final class QemuAccess {
         if (withAcl.isEmpty()) {
             return entries;
         }
+        OptionalInt uid = qemu.get(); // asked only here: libvirt's capabilities are a call
         List<String> blocks = blocks(programs.apply(concat(List.of("getfacl", "--numeric", "--absolute-names"), withAcl)));
         if (blocks.size() != withAcl.size()) {
             throw new BackupException(ErrorCode.IO_ERROR, "getfacl printed " + blocks.size() + " ACLs for "
@@ -164,7 +160,7 @@ public final class QemuAccess {
 
     /** getfacl's output for several files: one block each, in the order named, blank lines between. */
     private static List<String> blocks(String out) {
-        return java.util.Arrays.stream(out.split("\n\s*\n")).filter(b -> !b.isBlank()).toList();
+        return java.util.Arrays.stream(out.split("\n\\s*\n")).filter(b -> !b.isBlank()).toList();
     }
 
     /** The named user and group entries of one ACL (the owner's, the group's if empty, mask, others and defaults left out). */

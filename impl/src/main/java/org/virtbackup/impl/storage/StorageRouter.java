@@ -69,12 +69,13 @@ public final class StorageRouter {
 
     /**
      * Creates a new backup's directory (descriptor, journal, and images unless in a pool) in the
-     * domain's target, checked again first: it may have become unusable since it was set.
+     * domain's target, checked again first: it may have become unusable since it was set. It is
+     * opened to QEMU's user until its job ends: a push-mode job's QEMU writes the images.
      */
     public Path create(DomainRef domain, UUID backup) {
-        Path dir = workDirectory(domain, backup);
+        Path dir = make(domain, backup);
         try {
-            openToQemu(List.of(dir)); // until its job ends: a push-mode job's QEMU writes the images
+            openToQemu(List.of(dir));
         } catch (RuntimeException e) {
             try {
                 remove(backup, List.of(), dir);
@@ -87,11 +88,15 @@ public final class StorageRouter {
     }
 
     /**
-     * The directory of a new backup into a repository: it holds the backup's descriptor and
-     * journal while it runs, and QEMU never enters it (its scratch files and socket have
-     * directories of their own), so no ACL entry is made here, nor taken back at the end.
+     * {@link #create} for a backup into a repository, not opened to QEMU: the directory holds
+     * the backup's descriptor and journal while it runs, and QEMU never enters it (its scratch
+     * files and socket have directories of their own).
      */
-    public Path workDirectory(DomainRef domain, UUID backup) {
+    public Path createForRepository(DomainRef domain, UUID backup) {
+        return make(domain, backup);
+    }
+
+    private Path make(DomainRef domain, UUID backup) {
         BackupTarget t = settings.get(domain.uuid()).orElse(null);
         if (t != null) {
             check(t, true);

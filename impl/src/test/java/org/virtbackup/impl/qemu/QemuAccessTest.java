@@ -121,9 +121,12 @@ class QemuAccessTest {
     @Test
     void nothingIsGrantedWhenQemuRunsAsRoot() throws Exception {
         Path dir = access.privateDirectory(tmp.resolve("d"), "runtime.directory");
-        access.enter(dir);
-        String acl = getfacl(dir);
-        assertFalse(acl.replace("user::", "").contains("user:"), acl);
+        access.workDirectories(dir, tmp.resolve("scratch"));
+        access.traverse(List.of(dir));
+        for (Path d : List.of(dir, tmp.resolve("scratch"))) {
+            String acl = getfacl(d);
+            assertFalse(acl.replace("user::", "").contains("user:"), acl);
+        }
     }
 
     private static void setfacl(Path dir, String... args) throws Exception {

@@ -79,7 +79,7 @@ class StorageRouterTest {
                 new FakeLibvirt().pools(), qemu, new Repositories(List.of(roots), global, "", "", 1 << 20, 2, false));
         Path images = withQemuUser.create(domain.ref(), UUID.randomUUID());
         assertTrue(getfacl(images).contains("user:" + qemuUid + ":--x"), getfacl(images));
-        Path work = withQemuUser.workDirectory(domain.ref(), UUID.randomUUID());
+        Path work = withQemuUser.createForRepository(domain.ref(), UUID.randomUUID());
         assertFalse(getfacl(work).contains("user:" + qemuUid), getfacl(work));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(work)));
     }

@@ -12,6 +12,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.JobState;
@@ -38,6 +40,8 @@ import org.virtbackup.spi.JobSpec;
  * catalogue writes the manifest with it, and until then no collection takes its chunks.
  */
 final class RepositoryJob extends JournaledJob {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RepositoryJob.class);
 
     private final JobSpec spec;
     private final PullExport export;
@@ -140,7 +144,9 @@ final class RepositoryJob extends JournaledJob {
         try {
             exportEnding.join();
         } catch (CompletionException e) {
-            export.end(); // what threw on the other thread is thrown here, as if run here
+            LOG.warn("Ending the libvirt job of backup {} failed; trying again: {}", spec.backup().uuid(),
+                    String.valueOf(e.getCause()));
+            export.end(); // again, here: what it throws now fails the backup as before
         }
     }
 
