@@ -95,6 +95,37 @@ public abstract class BackupTestSupport extends VirtBackupTestSupport {
         }
     }
 
+    /**
+     * {@link #filesUnder(Path)} without entering one directory, whose running job renames files
+     * in it meanwhile (a walk into it may find a file gone between listing and reading it).
+     */
+    protected static List<String> filesUnder(Path root, Path busy) throws IOException {
+        List<String> found = new java.util.ArrayList<>();
+        if (!Files.exists(root)) {
+            return found;
+        }
+        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
+                if (dir.equals(busy)) {
+                    return java.nio.file.FileVisitResult.SKIP_SUBTREE;
+                }
+                if (!dir.equals(root)) {
+                    found.add(root.relativize(dir).toString());
+                }
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+                found.add(root.relativize(file).toString());
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
+        found.sort(null);
+        return found;
+    }
+
     /** The processes (qemu-img copies) working on files in this directory. */
     protected static List<ProcessHandle> copiesOf(Path dir) {
         String prefix = dir.toString() + "/";
