@@ -96,7 +96,7 @@ public final class QemuAccess {
     }
 
     /**
-     * Creates the missing directories 0700 and refuses any other may enter; returns each one's
+     * Creates the missing directories 0700 and refuses one that others may enter; returns each one's
      * named ACL entries (QEMU's, if it has one), read by one getfacl for all that have an ACL.
      */
     private Map<Path, List<String>> checkPrivate(Map<Path, String> keys, Supplier<OptionalInt> qemu) {
