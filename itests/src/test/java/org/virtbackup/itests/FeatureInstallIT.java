@@ -9,15 +9,27 @@ import static org.junit.Assert.fail;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.List;
+import java.util.Set;
 
 import org.apache.karaf.features.BundleInfo;
 import org.apache.karaf.features.Feature;
 import org.apache.karaf.features.FeaturesService;
 import org.junit.Test;
 import org.osgi.framework.Bundle;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.ErrorCode;
 
-/** Smoke test: the feature installs into a plain Karaf, every bundle is active, the shell sees it. */
+/**
+ * Smoke test: the feature installs into a plain Karaf, every bundle is active, the shell sees it,
+ * and the feature's own configurations guard the service (this Karaf boots without our ACL files).
+ */
 public class FeatureInstallIT extends VirtBackupTestSupport {
+
+    @Override
+    protected boolean aclFilesAtBoot() {
+        return false;
+    }
 
     /** Symbolic names of the bundles the feature must bring up. */
     private static final List<String> BUNDLES = List.of(
@@ -52,5 +64,23 @@ public class FeatureInstallIT extends VirtBackupTestSupport {
     public void shellSeesTheFeature() {
         String out = executeCommand("feature:list -i");
         assertTrue("feature:list -i does not list virt-backup:\n" + out, out.contains("virt-backup"));
+    }
+
+    @Test
+    public void theFeaturesConfigurationsGuardTheService() throws Exception {
+        BackupService backups = service(BackupService.class, SERVICE_TIMEOUT_MS);
+        assertNotNull(as(subject("viewer"), backups::domains));
+        try {
+            as(subject("viewer"), () -> backups.create("it-no-such-domain", (String) null, Set.of()));
+            fail("a viewer started a backup");
+        } catch (SecurityException expected) {
+            assertEquals("Insufficient credentials.", expected.getMessage());
+        }
+        try {
+            backups.create("it-no-such-domain", (String) null, Set.of()); // as the test: an administrator
+            fail("a backup of a domain that does not exist started");
+        } catch (BackupException passedTheGuard) {
+            assertEquals(passedTheGuard.getMessage(), ErrorCode.NO_DOMAIN, passedTheGuard.code());
+        }
     }
 }

@@ -42,7 +42,6 @@ import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.jaas.boot.principal.RolePrincipal;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
-import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
 import org.junit.rules.TestRule;
@@ -110,6 +109,11 @@ public abstract class VirtBackupTestSupport {
                 Subject.doAs(subject(ADMIN_ROLES), (PrivilegedExceptionAction<Void>) () -> {
                     try {
                         base.evaluate();
+                    } catch (SecurityException e) {
+                        // Without a cause: Pax Exam reports the root cause of a failure, not its message.
+                        throw new AssertionError(e + ", refused at "
+                                + List.of(e.getStackTrace()).subList(0, Math.min(6, e.getStackTrace().length))
+                                + "; " + guardState());
                     } catch (Exception | Error e) {
                         throw e;
                     } catch (Throwable t) {
@@ -119,9 +123,30 @@ public abstract class VirtBackupTestSupport {
                 });
             } catch (PrivilegedActionException e) {
                 throw e.getException();
+            } finally {
+                executor.shutdownNow(); // after the report above, which runs a command
             }
         }
     };
+
+    /**
+     * What Karaf's service guard decided from when it refused a call: the test's principals (a call
+     * made {@link #as} somebody else had that Subject's), and the service ACLs Configuration Admin
+     * lists now (the guard lists them at every call).
+     */
+    private String guardState() {
+        StringBuilder s = new StringBuilder("the test's principals: ");
+        Subject subject = Subject.getSubject(java.security.AccessController.getContext());
+        s.append(subject == null ? "no Subject" : subject.getPrincipals().stream()
+                .map(p -> p.getClass().getSimpleName() + " " + p.getName()).toList());
+        try {
+            s.append("; the service ACLs listed:\n")
+                    .append(executeCommand("config:list '(service.pid=org.apache.karaf.service.acl.*)'"));
+        } catch (Exception | Error e) {
+            s.append("; the service ACLs could not be listed: ").append(e);
+        }
+        return s.toString();
+    }
 
     /** Runs the call as this Subject, on this thread; its exceptions are thrown as they are. */
     protected static <T> T as(Subject subject, java.util.concurrent.Callable<T> call) throws Exception {
@@ -149,6 +174,14 @@ public abstract class VirtBackupTestSupport {
     /** Options a test class adds to the base configuration; none by default. */
     protected Option[] additionalOptions() {
         return new Option[0];
+    }
+
+    /**
+     * Whether Karaf boots with our ACL files in etc/, as our distribution does; without them, the
+     * feature's own configurations guard the services, as in a Karaf of one's own.
+     */
+    protected boolean aclFilesAtBoot() {
+        return true;
     }
 
     private Option[] baseOptions() {
@@ -195,6 +228,15 @@ public abstract class VirtBackupTestSupport {
                 // The services Karaf guards by role, as our distribution ships them: BackupService among them.
                 editConfigurationFilePut("etc/system.properties", "karaf.secured.services", distributionProperty(
                         "karaf.secured.services")),
+
+                // The roles that guard our services and commands, as files in etc/ when Karaf boots,
+                // as in our distribution: fileinstall creates those configurations at boot, before
+                // any bundle of ours, and the feature's own copies are then skipped.
+                when(aclFilesAtBoot()).useOptions(
+                        assembledFile("etc/org.apache.karaf.service.acl.backup.cfg"),
+                        assembledFile("etc/org.apache.karaf.service.acl.files.cfg"),
+                        assembledFile("etc/org.apache.karaf.service.acl.policy.cfg"),
+                        assembledFile("etc/org.apache.karaf.command.acl.backup.cfg")),
 
                 // Changing a configuration takes admin, as in our distribution.
                 distributionFile("etc/org.apache.karaf.command.acl.config.cfg"),
@@ -251,11 +293,6 @@ public abstract class VirtBackupTestSupport {
     @Before
     public void awaitBoot() {
         service(BootFinished.class, BOOT_TIMEOUT_MS);
-    }
-
-    @After
-    public void shutdownExecutor() {
-        executor.shutdownNow();
     }
 
     /** The scratch directory of the tests, inside the container. */
@@ -438,6 +475,16 @@ public abstract class VirtBackupTestSupport {
     /** A file of the distribution's etc/, from the source tree, in place of the stock Karaf's. */
     private static Option distributionFile(String path) {
         return replaceConfigurationFile(path, Path.of("..", "distribution", "src", "main", "resources").resolve(path).toFile());
+    }
+
+    /** A file of the assembled distribution (written by its build from the feature, which the reactor builds first). */
+    private static Option assembledFile(String path) {
+        Path file = Path.of("..", "distribution", "target", "assembly").resolve(path);
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException(file.toAbsolutePath() + " is missing: build the distribution first"
+                    + " (mvn install -pl distribution -am -DskipTests)");
+        }
+        return replaceConfigurationFile(path, file.toFile());
     }
 
     /** A property of the distribution's etc/system.properties (read in the test JVM, from the source tree). */
