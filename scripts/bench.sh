@@ -53,7 +53,10 @@
 #                GiB for chunk sizes 64 KiB..4 MiB (docs/repository-format.md)
 #   repository-objects  no guest: 2 GiB through the repository's file store as 2048 objects of
 #                1 MiB vs. 128 of 16 MiB, wall time and process CPU (RESULT repository-objects,
-#                repository-objects-cpu: what one object per chunk costs)
+#                repository-objects-cpu: what one object per chunk costs); and the 128 objects vs.
+#                `qemu-img convert -t none` of the same 2 GiB from a raw file in the page cache
+#                (RESULT repository-objects-copy: how much of the full backup's baseline writing
+#                alone takes)
 #
 # How to read it: the last lines are `RESULT <benchmark> <key>=<value>`. A ratio is
 # median(service) / median(baseline): 1.00 means as fast as the host's own copy, 1.30 means
