@@ -1,6 +1,7 @@
 package org.virtbackup.itests;
 
 import static org.junit.Assert.fail;
+import static org.ops4j.pax.exam.CoreOptions.composite;
 import static org.ops4j.pax.exam.CoreOptions.maven;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.CoreOptions.when;
@@ -111,9 +112,9 @@ public abstract class VirtBackupTestSupport {
                         base.evaluate();
                     } catch (SecurityException e) {
                         // Without a cause: Pax Exam reports the root cause of a failure, not its message.
-                        throw new AssertionError(e + ", refused at "
-                                + List.of(e.getStackTrace()).subList(0, Math.min(6, e.getStackTrace().length))
-                                + "; " + guardState());
+                        AssertionError refused = new AssertionError(e + "; " + serviceAcls());
+                        refused.setStackTrace(e.getStackTrace());
+                        throw refused;
                     } catch (Exception | Error e) {
                         throw e;
                     } catch (Throwable t) {
@@ -130,22 +131,17 @@ public abstract class VirtBackupTestSupport {
     };
 
     /**
-     * What Karaf's service guard decided from when it refused a call: the test's principals (a call
-     * made {@link #as} somebody else had that Subject's), and the service ACLs Configuration Admin
-     * lists now (the guard lists them at every call).
+     * The service ACLs Configuration Admin lists, after a test was refused: the guard lists them
+     * at every call, and refuses an administrator only when those matching the service give its
+     * method no role.
      */
-    private String guardState() {
-        StringBuilder s = new StringBuilder("the test's principals: ");
-        Subject subject = Subject.getSubject(java.security.AccessController.getContext());
-        s.append(subject == null ? "no Subject" : subject.getPrincipals().stream()
-                .map(p -> p.getClass().getSimpleName() + " " + p.getName()).toList());
+    private String serviceAcls() {
         try {
-            s.append("; the service ACLs listed:\n")
-                    .append(executeCommand("config:list '(service.pid=org.apache.karaf.service.acl.*)'"));
+            return "the service ACLs listed now:\n"
+                    + executeCommand("config:list '(service.pid=org.apache.karaf.service.acl.*)'");
         } catch (Exception | Error e) {
-            s.append("; the service ACLs could not be listed: ").append(e);
+            return "the service ACLs could not be listed: " + e;
         }
-        return s.toString();
     }
 
     /** Runs the call as this Subject, on this thread; its exceptions are thrown as they are. */
@@ -232,11 +228,11 @@ public abstract class VirtBackupTestSupport {
                 // The roles that guard our services and commands, as files in etc/ when Karaf boots,
                 // as in our distribution: fileinstall creates those configurations at boot, before
                 // any bundle of ours, and the feature's own copies are then skipped.
-                when(aclFilesAtBoot()).useOptions(
+                aclFilesAtBoot() ? composite(
                         assembledFile("etc/org.apache.karaf.service.acl.backup.cfg"),
                         assembledFile("etc/org.apache.karaf.service.acl.files.cfg"),
                         assembledFile("etc/org.apache.karaf.service.acl.policy.cfg"),
-                        assembledFile("etc/org.apache.karaf.command.acl.backup.cfg")),
+                        assembledFile("etc/org.apache.karaf.command.acl.backup.cfg")) : composite(),
 
                 // Changing a configuration takes admin, as in our distribution.
                 distributionFile("etc/org.apache.karaf.command.acl.config.cfg"),
