@@ -28,7 +28,7 @@ public final class BackupWriter implements AutoCloseable {
     private final Set<ChunkId> repaired = ConcurrentHashMap.newKeySet();
     private final PackWriter packs;
     private final Lease lease;
-    /** Arrays to seal into, one per thread storing at once, reused: a new 1 MiB array per chunk costs (see Envelope). */
+    /** Scratches to seal into, one per thread storing at once, reused (see Envelope); closed with the writer. */
     private final Queue<Envelope.Scratch> scratches = new ConcurrentLinkedQueue<>();
     private final AtomicLong stored = new AtomicLong();
     private final AtomicLong deduplicated = new AtomicLong();
@@ -137,6 +137,9 @@ public final class BackupWriter implements AutoCloseable {
     public void close() {
         try {
             packs.close();
+            for (Envelope.Scratch s = scratches.poll(); s != null; s = scratches.poll()) {
+                s.close();
+            }
             repository.pins().release(pinned);
             repository.closed(this);
         } finally {

@@ -11,6 +11,7 @@ import javax.crypto.ShortBufferException;
 import javax.crypto.spec.GCMParameterSpec;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdException;
 
 /**
@@ -56,21 +57,50 @@ final class Envelope {
         return key != null;
     }
 
-    /** Arrays to seal into, reused from object to object: a chunk's output is larger than half a G1 region. */
-    static final class Scratch {
+    /**
+     * Arrays to seal into and a zstd context, reused from object to object by one thread at a
+     * time: a chunk's output is larger than half a G1 region, and a new context per call sets up
+     * and clears its tables each time (the samples of a 2 GiB backup, 2048 of 64 KiB of random
+     * data: 0.64 s of CPU with a context and an array each, 0.023 s with one context; a probe,
+     * JDK 17, zstd-jni 1.5.7). Close it: the context's memory is native.
+     */
+    static final class Scratch implements AutoCloseable {
         final byte[] packed;
         final byte[] out;
+        private ZstdCompressCtx zstd;
 
         Scratch(int maxPlain) {
             packed = new byte[(int) Zstd.compressBound(maxPlain)];
             out = new byte[storedBound(maxPlain)];
         }
+
+        /** Compresses {@code plain[0, length)} into {@link #packed}; its length, or -1 when zstd fails. */
+        int compress(byte[] plain, int length, int level, boolean checksum) {
+            if (zstd == null) {
+                zstd = new ZstdCompressCtx();
+            }
+            try {
+                return zstd.setLevel(level).setChecksum(checksum).setContentSize(true)
+                        .compressByteArray(packed, 0, packed.length, plain, 0, length);
+            } catch (ZstdException e) {
+                return -1;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (zstd != null) {
+                zstd.close();
+                zstd = null;
+            }
+        }
     }
 
     /** The stored form of an object (allocated: for metadata; chunks go through {@link #seal(byte, String, byte[], int, Scratch)}). */
     byte[] seal(byte type, String name, byte[] plain, int length) {
-        Scratch s = new Scratch(length);
-        return Arrays.copyOf(s.out, seal(type, name, plain, length, s));
+        try (Scratch s = new Scratch(length)) {
+            return Arrays.copyOf(s.out, seal(type, name, plain, length, s));
+        }
     }
 
     /**
@@ -82,11 +112,11 @@ final class Envelope {
         byte[] body = plain;
         int bodyLength = length;
         int flags = 0;
-        if (worthCompressing(plain, length)) {
-            long n = Zstd.compressByteArray(scratch.packed, 0, scratch.packed.length, plain, 0, length, level, true);
-            if (!Zstd.isError(n) && n < length) {
+        if (worthCompressing(plain, length, scratch)) {
+            int n = scratch.compress(plain, length, level, true);
+            if (n >= 0 && n < length) {
                 body = scratch.packed;
-                bodyLength = (int) n;
+                bodyLength = n;
                 flags |= COMPRESSED;
             }
         }
@@ -123,13 +153,12 @@ final class Envelope {
      * encrypted volumes) is then stored as it is without a compression attempt, which on such data
      * costs as much time as hashing and sealing together.
      */
-    private boolean worthCompressing(byte[] plain, int length) {
+    private boolean worthCompressing(byte[] plain, int length, Scratch scratch) {
         if (length <= SAMPLE) {
             return true;
         }
-        byte[] packed = new byte[(int) Zstd.compressBound(SAMPLE)];
-        long n = Zstd.compressByteArray(packed, 0, packed.length, plain, 0, SAMPLE, level, false);
-        return !Zstd.isError(n) && n <= SAMPLE * 9L / 10;
+        int n = scratch.compress(plain, SAMPLE, level, false); // into the scratch's array: the real attempt overwrites it
+        return n >= 0 && n <= SAMPLE * 9L / 10;
     }
 
     /**

@@ -1,0 +1,66 @@
+package org.virtbackup.repository;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Objects sealed one after another through one reused scratch (its arrays and zstd context) open as they were. */
+class EnvelopeTest {
+
+    private static final int MIB = 1 << 20;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aReusedScratchSealsEachObjectOnItsOwn() {
+        sealAndOpen(new Envelope(null, 3));
+        sealAndOpen(new Envelope(RepositoryKey.generate(tmp.resolve("key")), 3));
+    }
+
+    private static void sealAndOpen(Envelope envelope) {
+        byte[][] objects = {text(MIB, 1), random(MIB, 2), text(MIB, 3), text(MIB - 4096, 4), random(MIB, 5),
+            text(1000, 6), random(MIB, 7), text(MIB, 8)};
+        Envelope.Scratch scratch = new Envelope.Scratch(MIB);
+        try {
+            for (int i = 0; i < objects.length; i++) {
+                if (i == 5) {
+                    scratch.close(); // a closed scratch takes a new context at its next use
+                }
+                byte[] plain = objects[i];
+                String name = "object-" + i;
+                byte[] stored = Arrays.copyOf(scratch.out, envelope.seal(Envelope.TYPE_CHUNK, name, plain, plain.length,
+                        scratch));
+                assertArrayEquals(plain, envelope.open(Envelope.TYPE_CHUNK, name, stored, MIB), name);
+                boolean compressible = i != 1 && i != 4 && i != 6;
+                assertTrue(compressible ? stored.length < plain.length / 2 : stored.length > plain.length,
+                        name + ": " + stored.length + " bytes stored for " + plain.length);
+            }
+        } finally {
+            scratch.close();
+        }
+    }
+
+    /** Lines of numbered text: zstd shrinks it to a fraction. */
+    private static byte[] text(int size, int seed) {
+        StringBuilder b = new StringBuilder();
+        Random r = new Random(seed);
+        while (b.length() < size) {
+            b.append("line ").append(r.nextInt(1000)).append(" of object ").append(seed).append('\n');
+        }
+        return Arrays.copyOf(b.toString().getBytes(StandardCharsets.US_ASCII), size);
+    }
+
+    private static byte[] random(int size, int seed) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+}
