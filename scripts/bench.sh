@@ -3,7 +3,8 @@
 #
 # What it measures: each benchmark times the service doing real work on a real guest and
 # compares it with a reference measured in the same run and interleaved with it (A, B, A, B, ...;
-# one warm-up round first, not counted): the fastest thing the host itself can do, or for the
+# one warm-up round first, not counted; three for the repository's full backups, whose JIT
+# compilation a fresh JVM still pays after one): the fastest thing the host itself can do, or for the
 # incremental backup the full backup it builds on:
 #   full-backup  full backup (BackupService.create + finishJob) of a running guest whose 4 GiB
 #                qcow2 disk holds 2 GiB of random data, vs. `qemu-img convert -t none` of the
@@ -37,7 +38,9 @@
 #                less); the client's last copy is checked equal to the disk.
 #   repository   the same guest: full backups into an encrypted and a plain repository vs.
 #                qemu-img convert -t none, and reading + hashing the same chunks over NBD without
-#                storing them (RESULT repository-full-floor: the best a backup could do); an incremental after 64 scattered 1 MiB writes of random
+#                storing them (RESULT repository-full-floor: the best a backup could do), and the
+#                share of the host's cores the encrypted backup and the guest's QEMU used meanwhile
+#                (RESULT repository-full-busy share: near 1 means bound by CPU); an incremental after 64 scattered 1 MiB writes of random
 #                data vs. the full (and its stored bytes / 64 MiB); a restore into a new qcow2 vs.
 #                qemu-img convert; verify vs. reading the stored chunk files (RESULT repository-*)
 #   repository-space  what a repository stores: a clone of the guest with 64 MiB of its own
@@ -54,9 +57,9 @@
 #   repository-objects  no guest: 2 GiB through the repository's file store as 2048 objects of
 #                1 MiB vs. 128 of 16 MiB, wall time and process CPU (RESULT repository-objects,
 #                repository-objects-cpu: what one object per chunk costs); and the 128 objects vs.
-#                `qemu-img convert -t none` of the same 2 GiB from a raw file in the page cache
-#                (RESULT repository-objects-copy: how much of the full backup's baseline writing
-#                alone takes)
+#                the repository benchmark's baseline, `qemu-img convert -U -t none -O qcow2` of a
+#                4 GiB qcow2 holding 2 GiB of random data (RESULT repository-objects-copy: how much
+#                of the full backup's baseline writing alone takes)
 #
 # How to read it: the last lines are `RESULT <benchmark> <key>=<value>`. A ratio is
 # median(service) / median(baseline): 1.00 means as fast as the host's own copy, 1.30 means

@@ -97,7 +97,7 @@ public final class Benchmarks {
         List<Result> results = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         for (Benchmark b : chosen) {
-            out.printf(Locale.ROOT, "== %s: %s (%d rounds + 1 warm-up)%n", b.name(), b.description(), rounds);
+            out.printf(Locale.ROOT, "== %s: %s (%d rounds after warm-up)%n", b.name(), b.description(), rounds);
             long start = System.nanoTime();
             Cleanup cleanup = new Cleanup();
             try {

@@ -7,8 +7,8 @@ import java.util.Map;
 
 /**
  * Runs several measurements in turn, round by round (A, B, A, B, ...), so that slow drifts of
- * the host (page cache, write-back, other load) hit all of them alike. One warm-up round first,
- * printed but not counted. Prints every sample and then the median, min and max of each.
+ * the host (page cache, write-back, other load) hit all of them alike. Warm-up rounds first (one
+ * unless told), printed but not counted. Prints every sample and then the median, min and max of each.
  */
 public final class Interleaved {
 
@@ -35,13 +35,19 @@ public final class Interleaved {
     /** Runs 1 warm-up + {@code rounds} rounds; returns the counted seconds by label, in order. */
     public static Map<String, List<Double>> run(BenchContext ctx, String benchmark, int rounds, List<Series> series)
             throws Exception {
+        return run(ctx, benchmark, 1, rounds, series);
+    }
+
+    /** Runs {@code warmUps} warm-up rounds + {@code rounds} rounds; returns the counted seconds by label, in order. */
+    public static Map<String, List<Double>> run(BenchContext ctx, String benchmark, int warmUps, int rounds,
+            List<Series> series) throws Exception {
         Map<String, List<Double>> times = new LinkedHashMap<>();
         int width = series.stream().mapToInt(s -> s.label().length()).max().orElse(8);
         for (Series s : series) {
             times.put(s.label(), new ArrayList<>());
         }
-        for (int round = 0; round <= rounds; round++) {
-            String roundName = round == 0 ? "warm-up" : "round " + round;
+        for (int round = 1 - warmUps; round <= rounds; round++) {
+            String roundName = round <= 0 ? "warm-up" : "round " + round;
             for (Series s : series) {
                 Sample sample = s.measurement().measure();
                 if (round > 0) {

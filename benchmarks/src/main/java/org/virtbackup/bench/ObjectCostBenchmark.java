@@ -21,10 +21,10 @@ import org.virtbackup.repository.FileObjectStore;
  * a sealed 1 MiB chunk's size, against the same bytes as 128 objects of 16 MiB (the size of a
  * pack of chunks), 8 threads each, in the same rounds. Wall time and the process's CPU (user and
  * kernel) are both compared: a backup shares the host's cores with QEMU, so the store's CPU is
- * taken from the reading and hashing. A third series copies the same 2 GiB of random data from a
- * raw file in the page cache with {@code qemu-img convert -t none -O qcow2}, the full backup's
- * baseline: the packs' write over it tells how much of that baseline writing alone takes on this
- * host (RESULT repository-objects-copy). Needs no guest.
+ * taken from the reading and hashing. A third series is the repository benchmark's baseline on an
+ * image like its guest's disk (4 GiB qcow2, 2 GiB of random data, in the page cache):
+ * {@code qemu-img convert -U -t none -O qcow2}. The packs' write over it tells how much of that
+ * baseline writing alone takes on this host (RESULT repository-objects-copy). Needs no guest.
  */
 final class ObjectCostBenchmark implements Benchmark {
 
@@ -53,7 +53,8 @@ final class ObjectCostBenchmark implements Benchmark {
         List<Double> smallCpu = new ArrayList<>();
         List<Double> largeCpu = new ArrayList<>();
         int[] round = {0};
-        Path source = randomRaw(ctx.workDir().resolve("source.raw"), (long) CHUNKS << 20);
+        Path source = ctx.workDir().resolve("source.qcow2");
+        Host.randomImage(ctx.qemuImg(), source, (long) CHUNKS << 20, 2L * CHUNKS << 20);
         Map<String, List<Double>> times = Interleaved.run(ctx, name(), ctx.rounds(), List.of(
                 new Interleaved.Series("2048 objects of 1 MiB", () -> write(ctx, "small-" + round[0]++, chunk, CHUNKS, smallCpu)),
                 new Interleaved.Series("128 objects of 16 MiB", () -> write(ctx, "large-" + round[0]++, pack,
@@ -67,25 +68,12 @@ final class ObjectCostBenchmark implements Benchmark {
                         / Stats.median(times.get("qemu-img convert"))));
     }
 
-    /** A file of random data (untimed), left in the page cache as the backup benchmark's image is. */
-    private static Path randomRaw(Path file, long size) throws Exception {
-        byte[] block = new byte[1 << 20];
-        Random random = new Random(3);
-        try (var out = Files.newOutputStream(file)) {
-            for (long done = 0; done < size; done += block.length) {
-                random.nextBytes(block);
-                out.write(block);
-            }
-        }
-        return file;
-    }
-
     /** The full backup's baseline on the same bytes: a durable copy into a new qcow2; seconds. */
     private static Interleaved.Sample convert(BenchContext ctx, Path source, Path copy) throws Exception {
         Files.deleteIfExists(copy);
         Cmd.run("sync"); // as before the store's series
         long t0 = System.nanoTime();
-        Cmd.run(ctx.qemuImg(), "convert", "-t", "none", "-f", "raw", "-O", "qcow2", source.toString(), copy.toString());
+        Cmd.run(ctx.qemuImg(), "convert", "-U", "-t", "none", "-O", "qcow2", source.toString(), copy.toString());
         double seconds = (System.nanoTime() - t0) / 1e9;
         Files.delete(copy);
         return new Interleaved.Sample(seconds, "");

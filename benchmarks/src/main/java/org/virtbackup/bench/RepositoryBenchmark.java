@@ -25,7 +25,9 @@ import org.virtbackup.api.RestoreResult;
  * <li>{@code repository-full}: full backup into an encrypted repository (zstd on, AES-256-GCM on)
  * vs. {@code qemu-img convert -t none} of the image; {@code repository-full-plain}: the same
  * into a repository without a key. Before each backup the previous one is deleted and collected,
- * so each stores every chunk; {@code repository-full-floor}: reading and hashing the same chunks
+ * so each stores every chunk; {@code repository-full-busy}: the share of the host's cores the
+ * encrypted backup and the guest's QEMU used meanwhile (near 1: bound by CPU; see {@link CpuUse});
+ * {@code repository-full-floor}: reading and hashing the same chunks
  * over NBD, storing nothing ({@link ReadAndHash}), the best a repository backup could do here;</li>
  * <li>{@code repository-incremental}: per round a full backup, then 64 scattered 1 MiB writes
  * (untimed, as the incremental-backup benchmark), then an incremental: incremental / full, and
@@ -37,6 +39,9 @@ import org.virtbackup.api.RestoreResult;
  * </ul>
  */
 final class RepositoryBenchmark implements Benchmark {
+
+    /** Warm-up rounds before the full backups are counted (see {@link CpuUse}'s JIT figure). */
+    private static final int FULL_WARM_UPS = 3;
 
     /** The service's default {@code repository.streams}. */
     private static final int STREAMS = 8;
@@ -71,6 +76,7 @@ final class RepositoryBenchmark implements Benchmark {
                 out.toString());
         ctx.say("%s: baseline: %s", name(), String.join(" ", convert));
 
+        List<Double> busy = new ArrayList<>(); // the encrypted backups' CPU share, the warm-ups' first
         UUID[] lastSealed = new UUID[1];
         UUID[] lastPlain = new UUID[1];
         Interleaved.Measurement baseline = () -> {
@@ -78,10 +84,12 @@ final class RepositoryBenchmark implements Benchmark {
             Cmd.run("sync");
             return Interleaved.Sample.of(Cmd.exec(convert).requireSuccess().seconds());
         };
-        var full = Interleaved.run(ctx, name(), ctx.rounds(), List.of(
+        // Three warm-up rounds: a fresh JVM's JIT compilers still took 1.5-4.2 s of CPU in the first
+        // rounds after one (printed per backup), on cores the backup shares; a service in Karaf compiles once.
+        var full = Interleaved.run(ctx, name(), FULL_WARM_UPS, ctx.rounds(), List.of(
                 new Interleaved.Series("qemu-img convert", baseline),
-                new Interleaved.Series("full, encrypted", () -> fresh(fixture, sealedUrl, lastSealed)),
-                new Interleaved.Series("full, plain", () -> fresh(plainFixture, plainUrl, lastPlain)),
+                new Interleaved.Series("full, encrypted", () -> fresh(fixture, sealedUrl, lastSealed, busy)),
+                new Interleaved.Series("full, plain", () -> fresh(plainFixture, plainUrl, lastPlain, new ArrayList<>())),
                 new Interleaved.Series("read and hash only", () -> {
                     Cmd.run("sync");
                     return Interleaved.Sample.of(ReadAndHash.seconds(ctx, disk, STREAMS));
@@ -164,6 +172,7 @@ final class RepositoryBenchmark implements Benchmark {
                 Result.of(name() + "-full", "ratio", Stats.median(full.get("full, encrypted")) / convertFull),
                 Result.of(name() + "-full-plain", "ratio", Stats.median(full.get("full, plain")) / convertFull),
                 Result.of(name() + "-full-floor", "ratio", Stats.median(full.get("read and hash only")) / convertFull),
+                Result.of(name() + "-full-busy", "share", Stats.median(busy.subList(FULL_WARM_UPS, busy.size()))),
                 Result.of(name() + "-incremental", "ratio",
                         Stats.median(incremental.get("incremental")) / Stats.median(incremental.get("full"))),
                 Result.of(name() + "-incremental-bytes", "ratio",
@@ -183,16 +192,20 @@ final class RepositoryBenchmark implements Benchmark {
     }
 
     /** A full backup into a repository emptied of the previous one first (deleted, collected): it stores every chunk. */
-    private static Interleaved.Sample fresh(BackupFixture fixture, String url, UUID[] last) {
+    private static Interleaved.Sample fresh(BackupFixture fixture, String url, UUID[] last, List<Double> busy)
+            throws java.io.IOException {
         BackupService service = fixture.service();
         if (last[0] != null) {
             service.delete(last[0], EnumSet.noneOf(DeleteFlag.class));
             service.collect(url);
         }
         Cmd.run("sync");
+        CpuUse cpu = CpuUse.start(fixture.guest().name());
         BackupFixture.Timed t = fixture.backup(null);
+        CpuUse.Used used = cpu.stop();
+        busy.add(used.busy());
         last[0] = t.backup().uuid();
         Backup b = t.backup();
-        return new Interleaved.Sample(t.seconds(), "stored " + b.disks().get(0).stored() + " bytes");
+        return new Interleaved.Sample(t.seconds(), "stored " + b.disks().get(0).stored() + " bytes; " + used);
     }
 }
