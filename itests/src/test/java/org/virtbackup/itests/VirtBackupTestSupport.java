@@ -228,11 +228,8 @@ public abstract class VirtBackupTestSupport {
                 // The roles that guard our services and commands, as files in etc/ when Karaf boots,
                 // as in our distribution: fileinstall creates those configurations at boot, before
                 // any bundle of ours, and the feature's own copies are then skipped.
-                aclFilesAtBoot() ? composite(
-                        assembledFile("etc/org.apache.karaf.service.acl.backup.cfg"),
-                        assembledFile("etc/org.apache.karaf.service.acl.files.cfg"),
-                        assembledFile("etc/org.apache.karaf.service.acl.policy.cfg"),
-                        assembledFile("etc/org.apache.karaf.command.acl.backup.cfg")) : composite(),
+                aclFilesAtBoot() ? composite(featureAcls().stream()
+                        .map(pid -> assembledFile("etc/" + pid + ".cfg")).toArray(Option[]::new)) : composite(),
 
                 // Changing a configuration takes admin, as in our distribution.
                 distributionFile("etc/org.apache.karaf.command.acl.config.cfg"),
@@ -481,6 +478,27 @@ public abstract class VirtBackupTestSupport {
                     + " (mvn install -pl distribution -am -DskipTests)");
         }
         return replaceConfigurationFile(path, file.toFile());
+    }
+
+    /**
+     * The ACL configurations our feature declares (its {@code <config>} elements for Karaf's service
+     * and command guards), read from the feature's source: every one of them is booted from etc/.
+     */
+    private static List<String> featureAcls() {
+        Path feature = Path.of("..", "features", "src", "main", "feature", "feature.xml");
+        String xml;
+        try {
+            xml = Files.readString(feature);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + feature.toAbsolutePath(), e);
+        }
+        List<String> pids = java.util.regex.Pattern.compile(
+                "<config\\s+name=\"(org\\.apache\\.karaf\\.(?:service|command)\\.acl\\.[^\"]+)\"")
+                .matcher(xml).results().map(m -> m.group(1)).toList();
+        if (pids.isEmpty()) {
+            throw new IllegalStateException(feature.toAbsolutePath() + " declares no ACL configuration");
+        }
+        return pids;
     }
 
     /** A property of the distribution's etc/system.properties (read in the test JVM, from the source tree). */
