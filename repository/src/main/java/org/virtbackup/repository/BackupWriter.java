@@ -33,6 +33,7 @@ public final class BackupWriter implements AutoCloseable {
     private final AtomicLong stored = new AtomicLong();
     private final AtomicLong deduplicated = new AtomicLong();
     private volatile boolean committed;
+    private volatile boolean closed;
 
     BackupWriter(Repository repository, UUID backup, Lease lease) {
         this.repository = repository;
@@ -51,6 +52,9 @@ public final class BackupWriter implements AutoCloseable {
      * anyone knows (a chunk recorded damaged is written again, which repairs it).
      */
     public Stored store(byte[] data, int length) {
+        if (closed) {
+            throw new IllegalStateException("the writer of backup " + backup + " is closed");
+        }
         packs.commitIfOld();
         if (isZero(data, length)) {
             return new Stored(ChunkId.ZERO, 0);
@@ -73,6 +77,9 @@ public final class BackupWriter implements AutoCloseable {
                 return (long) n;
             } finally {
                 scratches.offer(scratch);
+                if (closed) {
+                    closeScratches(); // a store that outran close(): its context is freed all the same
+                }
             }
         });
         (added == 0 ? deduplicated : stored).addAndGet(added == 0 ? length : added);
@@ -136,14 +143,20 @@ public final class BackupWriter implements AutoCloseable {
     @Override
     public void close() {
         try {
+            closed = true;
             packs.close();
-            for (Envelope.Scratch s = scratches.poll(); s != null; s = scratches.poll()) {
-                s.close();
-            }
+            closeScratches();
             repository.pins().release(pinned);
             repository.closed(this);
         } finally {
             lease.close();
+        }
+    }
+
+    /** Frees the scratches' native zstd contexts. */
+    private void closeScratches() {
+        for (Envelope.Scratch s = scratches.poll(); s != null; s = scratches.poll()) {
+            s.close();
         }
     }
 

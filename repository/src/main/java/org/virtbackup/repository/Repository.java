@@ -387,7 +387,7 @@ public final class Repository {
         return ChunkId.of(mac.doFinal(), 0);
     }
 
-    /** A chunk as stored: its envelope, for a pack (allocated; a backup seals into {@link #scratch()}). */
+    /** A chunk as stored: its envelope, for a pack (allocated; a backup seals into an {@link Envelope.Scratch}). */
     byte[] sealChunk(ChunkId id, byte[] data, int length) {
         return envelope.seal(Envelope.TYPE_CHUNK, id.objectName(), data, length);
     }

@@ -15,6 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 class EnvelopeTest {
 
     private static final int MIB = 1 << 20;
+    /** Where a plain object's zstd frame starts: after the envelope's 6-byte header. */
+    private static final int FRAME = 6;
+    /** The Content_Checksum_flag of the frame header descriptor (the byte after zstd's 4-byte magic). */
+    private static final int CHECKSUM_FLAG = 0x04;
 
     @TempDir
     Path tmp;
@@ -42,6 +46,10 @@ class EnvelopeTest {
                 boolean compressible = i != 1 && i != 4 && i != 6;
                 assertTrue(compressible ? stored.length < plain.length / 2 : stored.length > plain.length,
                         name + ": " + stored.length + " bytes stored for " + plain.length);
+                if (compressible && !envelope.sealed()) {
+                    // The sample before it was compressed without zstd's checksum: the stored frame has it again.
+                    assertTrue((stored[FRAME + 4] & CHECKSUM_FLAG) != 0, name + ": its zstd frame has no checksum");
+                }
             }
         } finally {
             scratch.close();

@@ -48,6 +48,18 @@ class RepositoryTest {
     }
 
     @Test
+    void aClosedWriterStoresNothingMore() {
+        Repository repo = Repository.create(store("closed"), CHUNK, null);
+        byte[] disk = disk(2, 5);
+        BackupWriter w = repo.writer(UUID.randomUUID());
+        w.store(Arrays.copyOfRange(disk, 0, CHUNK), CHUNK);
+        w.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> w.store(Arrays.copyOfRange(disk, CHUNK, 2 * CHUNK), CHUNK));
+        assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+    }
+
+    @Test
     void equalChunksAreStoredOnceAcrossBackups() {
         Repository repo = Repository.create(store("dedup"), CHUNK, null);
         byte[] disk = disk(8, 2);
