@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * What every benchmark gets.
  *
  * @param workDir a fresh directory of this benchmark's own, removed after it ran
- * @param rounds measured rounds (after one warm-up round that is not counted)
+ * @param rounds measured rounds (after warm-up rounds that are not counted: one unless a benchmark says otherwise)
  * @param libvirtUri the libvirt connection, normally {@code qemu:///system}
  * @param qemuImg the qemu-img program
  * @param phases whether to also time the phases inside the service (a little extra polling)

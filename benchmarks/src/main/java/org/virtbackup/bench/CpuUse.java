@@ -6,9 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The CPU a stretch of work used: by this JVM (the service, its JIT compilers included), of which
- * the JIT compilers' own time, and by the guest's QEMU process (its NBD server), against the CPU
- * the host's cores had over the same wall time. A share near 1 means the work was bound by CPU.
+ * The CPU a stretch of work used: by this JVM (the service, its JIT compilers included) and by the
+ * guest's QEMU process (its NBD server, and its vCPUs: the benchmark's guest idles), against the
+ * CPU the host's cores had over the same wall time. A share near 1 means the work was bound by
+ * CPU. Beside them, the JIT compilers' time as the JVM counts it: elapsed, summed over the
+ * compiler threads, so it includes their waits for a core.
  */
 final class CpuUse {
 
@@ -30,8 +32,26 @@ final class CpuUse {
 
     /** Starts counting; {@code guest} is the libvirt name of the running guest whose QEMU serves the disk. */
     static CpuUse start(String guest) throws IOException {
-        long pid = Long.parseLong(Files.readString(Path.of("/run/libvirt/qemu", guest + ".pid")).strip());
-        return new CpuUse(pid, Integer.parseInt(Cmd.run("getconf", "CLK_TCK").strip()));
+        return new CpuUse(qemuPid(guest), Integer.parseInt(Cmd.run("getconf", "CLK_TCK").strip()));
+    }
+
+    /** The QEMU process libvirt started for the guest: its command line names it {@code -name guest=NAME,...}. */
+    private static long qemuPid(String guest) throws IOException {
+        String wanted = "guest=" + guest + ",";
+        try (var procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path p : procs) {
+                String cmdline;
+                try {
+                    cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), java.nio.charset.StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    continue; // ended meanwhile
+                }
+                if (cmdline.contains("\0-name\0" + wanted)) { // arguments are separated by NULs
+                    return Long.parseLong(p.getFileName().toString());
+                }
+            }
+        }
+        throw new IllegalStateException("no QEMU process runs the guest " + guest);
     }
 
     /** What was used since the start. */
@@ -43,7 +63,7 @@ final class CpuUse {
         return new Used(wall, service, jit, qemu, Runtime.getRuntime().availableProcessors());
     }
 
-    /** CPU seconds over a wall time; {@code jit} is the compilers' time as the JVM counts it (part of {@code service}). */
+    /** CPU seconds over a wall time; {@code jit} is the compilers' elapsed time as the JVM counts it (their CPU is in {@code service}). */
     record Used(double wall, double service, double jit, double qemu, int cores) {
 
         /** The share of the cores' time the service and QEMU took together. */
@@ -53,8 +73,8 @@ final class CpuUse {
 
         @Override
         public String toString() {
-            return String.format("cpu: service %.2f s (JIT %.2f s), QEMU %.2f s: %.0f %% of %d cores", service, jit, qemu,
-                    100 * busy(), cores);
+            return String.format(java.util.Locale.ROOT, "cpu: service %.2f s (JIT %.2f s elapsed), QEMU %.2f s: %.0f %% of %d cores",
+                    service, jit, qemu, 100 * busy(), cores);
         }
     }
 

@@ -47,7 +47,7 @@ public final class Interleaved {
             times.put(s.label(), new ArrayList<>());
         }
         for (int round = 1 - warmUps; round <= rounds; round++) {
-            String roundName = round <= 0 ? "warm-up" : "round " + round;
+            String roundName = round > 0 ? "round " + round : warmUps == 1 ? "warm-up" : "warm-up " + (round + warmUps);
             for (Series s : series) {
                 Sample sample = s.measurement().measure();
                 if (round > 0) {

@@ -41,7 +41,7 @@ final class ObjectCostBenchmark implements Benchmark {
     @Override
     public String description() {
         return "2 GiB as 2048 objects of 1 MiB vs. 128 objects of 16 MiB through the repository's file store,"
-                + " and the 128 vs. qemu-img convert -t none of the same bytes";
+                + " and the 128 vs. the repository benchmark's qemu-img convert of a like image";
     }
 
     @Override

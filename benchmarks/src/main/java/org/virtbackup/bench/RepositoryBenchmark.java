@@ -84,8 +84,9 @@ final class RepositoryBenchmark implements Benchmark {
             Cmd.run("sync");
             return Interleaved.Sample.of(Cmd.exec(convert).requireSuccess().seconds());
         };
-        // Three warm-up rounds: a fresh JVM's JIT compilers still took 1.5-4.2 s of CPU in the first
-        // rounds after one (printed per backup), on cores the backup shares; a service in Karaf compiles once.
+        // Three warm-up rounds: a fresh JVM's JIT compilers were still at work 1.5-4.2 s (elapsed, summed
+        // over them; printed per backup) in the first rounds after one, on cores the backup shares; a
+        // service in Karaf compiles once.
         var full = Interleaved.run(ctx, name(), FULL_WARM_UPS, ctx.rounds(), List.of(
                 new Interleaved.Series("qemu-img convert", baseline),
                 new Interleaved.Series("full, encrypted", () -> fresh(fixture, sealedUrl, lastSealed, busy)),
