@@ -486,15 +486,22 @@ public abstract class VirtBackupTestSupport {
      */
     private static List<String> featureAcls() {
         Path feature = Path.of("..", "features", "src", "main", "feature", "feature.xml");
-        String xml;
+        List<String> pids = new ArrayList<>();
         try {
-            xml = Files.readString(feature);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + feature.toAbsolutePath(), e);
+            javax.xml.parsers.DocumentBuilderFactory f = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+            f.setNamespaceAware(true);
+            f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+            org.w3c.dom.NodeList configs = f.newDocumentBuilder().parse(feature.toFile())
+                    .getElementsByTagNameNS("*", "config");
+            for (int i = 0; i < configs.getLength(); i++) {
+                String pid = ((org.w3c.dom.Element) configs.item(i)).getAttribute("name");
+                if (pid.startsWith("org.apache.karaf.service.acl.") || pid.startsWith("org.apache.karaf.command.acl.")) {
+                    pids.add(pid);
+                }
+            }
+        } catch (IOException | javax.xml.parsers.ParserConfigurationException | org.xml.sax.SAXException e) {
+            throw new IllegalStateException("cannot read " + feature.toAbsolutePath() + ": " + e, e);
         }
-        List<String> pids = java.util.regex.Pattern.compile(
-                "<config\\s+name=\"(org\\.apache\\.karaf\\.(?:service|command)\\.acl\\.[^\"]+)\"")
-                .matcher(xml).results().map(m -> m.group(1)).toList();
         if (pids.isEmpty()) {
             throw new IllegalStateException(feature.toAbsolutePath() + " declares no ACL configuration");
         }
