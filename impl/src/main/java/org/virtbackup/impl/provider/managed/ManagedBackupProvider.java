@@ -5,9 +5,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import org.osgi.service.component.annotations.Activate;
@@ -58,6 +55,9 @@ import com.sun.jna.Native;
         configurationPolicy = ConfigurationPolicy.OPTIONAL, property = BackupProvider.MODE + "=managed")
 public final class ManagedBackupProvider implements BackupProvider {
 
+    /** How long stopping waits for a job's thread: one between starting a copy and journaling it takes milliseconds. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(30);
+
     private final Libvirt libvirt;
     private final QemuImg qemuImg;
     private final StorageDaemon storageDaemon;
@@ -65,7 +65,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     private final Path runtimeDirectory;
     private final Path scratchDirectory;
     private final int scratchReserve;
-    private final ExecutorService executor;
+    private final JobThreads executor;
     private volatile boolean stopping;
     private final FaultPoints faults = FaultPoints.fromSystemProperties();
 
@@ -85,19 +85,17 @@ public final class ManagedBackupProvider implements BackupProvider {
         this.runtimeDirectory = Paths.resolve(config.runtime_directory());
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
         this.scratchReserve = config.scratch_reserve_percent();
-        AtomicInteger n = new AtomicInteger();
-        this.executor = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "virt-backup-managed-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor = new JobThreads("virt-backup-managed", STOP_WAIT);
     }
 
-    /** Stops watching jobs but leaves their copies and libvirt jobs running for the next provider. */
+    /**
+     * Stops watching jobs but leaves their copies and libvirt jobs running for the next provider;
+     * returns once no job thread of this instance writes a journal any more.
+     */
     @Deactivate
     public void deactivate() {
         stopping = true;
-        executor.shutdownNow();
+        executor.stop();
     }
 
     @Override
