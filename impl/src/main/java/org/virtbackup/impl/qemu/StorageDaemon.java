@@ -43,6 +43,7 @@ public final class StorageDaemon {
         Process daemon = HostProcesses.builder(List.of(program,
                 "--chardev", "socket,path=" + socket + ",server=on,wait=off,id=qmp0", "--monitor", "chardev=qmp0"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean quit = false;
         try (Qmp qmp = Qmp.connect(socket, daemon, log, stall)) {
             qmp.execute(add("file", "src-file", "\"filename\":" + quote(source.toString())));
             qmp.execute(add("qcow2", "src", "\"file\":\"src-file\""));
@@ -75,12 +76,40 @@ public final class StorageDaemon {
                 qmp.execute("{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"" + node + "\"}}");
             }
             qmp.execute("{\"execute\":\"quit\"}");
+            quit = true;
         } finally {
-            if (!daemon.waitFor(30, TimeUnit.SECONDS)) {
-                daemon.destroyForcibly().waitFor();
-            }
+            stop(daemon, quit);
             Files.deleteIfExists(socket);
             Files.deleteIfExists(log);
+        }
+    }
+
+    /**
+     * Waits for the daemon to end. One not told to quit (an error, or its job's thread interrupted
+     * by a stopping provider) is sent SIGTERM first: it does not end on its own, and waiting the
+     * full 30 s held the provider's stop. An interrupt does not cut the wait short (the daemon
+     * would stay, holding the images' locks); it is kept for the caller.
+     */
+    private static void stop(Process daemon, boolean quit) {
+        if (!quit) {
+            daemon.destroy();
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            while (true) {
+                try {
+                    if (!daemon.waitFor(30, TimeUnit.SECONDS)) {
+                        daemon.destroyForcibly().waitFor();
+                    }
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -55,7 +55,11 @@ import com.sun.jna.Native;
         configurationPolicy = ConfigurationPolicy.OPTIONAL, property = BackupProvider.MODE + "=managed")
 public final class ManagedBackupProvider implements BackupProvider {
 
-    /** How long stopping waits for a job's thread: one between starting a copy and journaling it takes milliseconds. */
+    /**
+     * How long stopping waits for a job's thread: one between starting a copy and journaling it
+     * takes milliseconds, a repository backup's streams a chunk each, an offline incremental its
+     * storage daemon's end.
+     */
     private static final Duration STOP_WAIT = Duration.ofSeconds(30);
 
     private final Libvirt libvirt;
@@ -90,7 +94,7 @@ public final class ManagedBackupProvider implements BackupProvider {
 
     /**
      * Stops watching jobs but leaves their copies and libvirt jobs running for the next provider;
-     * returns once no job thread of this instance writes a journal any more.
+     * returns once this instance's job threads have returned, or after {@link #STOP_WAIT} (logged).
      */
     @Deactivate
     public void deactivate() {

@@ -137,6 +137,9 @@ final class ManagedJob extends JournaledJob {
                 return;
             }
         }
+        if (stopping.getAsBoolean()) {
+            throw new InterruptedException("the provider is stopping: the next one starts this copy");
+        }
         Paths.privateFile(target); // 0600 before the first byte is written
         Process p = qemuImg.startConvert(source, format, target, log(disk));
         copy = p.toHandle();

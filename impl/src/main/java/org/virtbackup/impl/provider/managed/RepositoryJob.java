@@ -114,15 +114,22 @@ final class RepositoryJob extends JournaledJob {
             repositories.awaitCommit(writer);
             exportEnded();
             finish(JobState.COMPLETED, "", disks);
-        } catch (DiskChunker.CancellationException e) {
-            end(JobState.CANCELLED, "cancelled");
         } catch (RuntimeException e) {
             if (stopping.getAsBoolean() && !cancelled) {
                 writer.close();
                 return; // the provider is being replaced; the next one fails the job at resume
             }
-            end(cancelled ? JobState.CANCELLED : JobState.FAILED, String.valueOf(e.getMessage()));
+            if (e instanceof DiskChunker.CancellationException) {
+                end(JobState.CANCELLED, "cancelled");
+            } else {
+                end(cancelled ? JobState.CANCELLED : JobState.FAILED, String.valueOf(e.getMessage()));
+            }
         }
+    }
+
+    /** Whether the disk's streams stop at their next chunk: cancelled, or the provider stopping (it waits for them). */
+    private boolean stopReading() {
+        return cancelled || stopping.getAsBoolean();
     }
 
     /** Starts ending the libvirt job, if one runs, on another thread. */
@@ -155,7 +162,7 @@ final class RepositoryJob extends JournaledJob {
         if (export != null) {
             String context = parent == null ? Libnbd.ALLOCATION : "qemu:dirty-bitmap:" + PullExport.bitmap(disk.name());
             return chunker.copy(exportSocket, disk.name(), context, parent, chunkSize, writer, done::addAndGet,
-                    () -> cancelled);
+                    this::stopReading);
         }
         DomainDisk source = sources.get(disk.name());
         Path socket = runtimeDirectory.resolve(spec.backup().uuid() + "-" + disk.name() + ".sock");
@@ -164,7 +171,7 @@ final class RepositoryJob extends JournaledJob {
                 repositories.streams() + 1)) {
             String context = parent == null ? Libnbd.ALLOCATION : "qemu:dirty-bitmap:" + bitmap;
             return chunker.copy(server.socket(), QemuNbd.EXPORT, context, parent, chunkSize, writer, done::addAndGet,
-                    () -> cancelled);
+                    this::stopReading);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot export " + source.source() + ": " + e.getMessage(), e);
         }

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** A stopped instance's job threads have returned before the next instance reads their journals. */
 class JobThreadsTest {
@@ -44,6 +45,28 @@ class JobThreadsTest {
     }
 
     @Test
+    void stopInterruptsAJobWaitingForItsCopy() throws Exception {
+        JobThreads threads = new JobThreads("test", Duration.ofSeconds(30));
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch copyEnds = new CountDownLatch(1); // a copy that outlives the provider
+        AtomicInteger interrupted = new AtomicInteger();
+        threads.execute(() -> {
+            started.countDown();
+            try {
+                copyEnds.await();
+            } catch (InterruptedException e) {
+                interrupted.incrementAndGet(); // the copy goes on; the next instance adopts it
+            }
+        });
+        started.await();
+        long begin = System.nanoTime();
+        threads.stop();
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
+        assertEquals(1, interrupted.get(), "the job was interrupted");
+        assertTrue(waited < 10_000, "stop waited " + waited + " ms for a job it could interrupt");
+    }
+
+    @Test
     void aStoppedInstanceRunsNoNewJob() {
         JobThreads threads = new JobThreads("test", Duration.ofSeconds(1));
         threads.stop();
@@ -51,6 +74,7 @@ class JobThreadsTest {
     }
 
     @Test
+    @Timeout(60)
     void stopGivesUpOnAThreadThatDoesNotReturn() throws Exception {
         JobThreads threads = new JobThreads("test", Duration.ofMillis(200));
         CountDownLatch started = new CountDownLatch(1);
