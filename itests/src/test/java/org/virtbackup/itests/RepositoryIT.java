@@ -332,6 +332,42 @@ public class RepositoryIT extends RepositoryTestSupport {
     }
 
     @Test
+    public void aStopOfTheImplementationMidBackupIsPromptAndTheNextInstanceFailsTheBackup() throws Exception {
+        BackupService backups = backupService();
+        String url = repository("stop");
+        // One pattern throughout: after the first chunk every read finds its chunk stored, so the
+        // streams never write; they must stop at their next chunk, not when the disk is read.
+        try (Guest guest = Guest.startWithData(workDir(), "it-repo-stop", 4096 * MiB, 3072 * MiB)) {
+            backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
+            Backup b = backups.create(guest.name(), (String) null, Set.of());
+            waitUntil("the backup reads", 60, () -> (Long) backups.getParameters(b.uuid())
+                    .get(BackupParameters.BYTES_PROCESSED) > 0);
+            org.osgi.framework.Bundle impl = implementationBundle();
+            long begin = System.nanoTime();
+            impl.stop();
+            long stopping = (System.nanoTime() - begin) / 1_000_000;
+            impl.start();
+            // The provider waits up to 30 s for its job threads: a stop that waited that out fails here.
+            assertTrue("stopping the implementation took " + stopping + " ms", stopping < 15_000);
+
+            BackupService service = backupService();
+            waitUntil("the backup is recorded failed (it must still read when the bundle stops)", 60,
+                    () -> service.lookup(b.uuid()).orElseThrow().state() == JobState.FAILED);
+            Backup failed = service.lookup(b.uuid()).orElseThrow();
+            assertTrue(failed.message(), failed.message().contains("interrupted by a restart"));
+            assertTrue("no libvirt job is left", Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", guest.name())
+                    .contains("None"));
+            assertEquals("no manifest names it", List.of(), filesUnder(repositoryDirectory(url).resolve("manifests")));
+
+            Backup next = backup(service, guest, null, Set.of());
+            assertTrue("the next backup is whole", service.verify(next.uuid()).whole());
+            service.delete(next.uuid(), Set.of());
+            service.delete(b.uuid(), Set.of());
+            service.collect(url);
+        }
+    }
+
+    @Test
     public void twoGuestsClonedFromOneImageShareTheirChunks() throws Exception {
         BackupService backups = backupService();
         String url = repository("dedup");
