@@ -69,7 +69,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     private final Path runtimeDirectory;
     private final Path scratchDirectory;
     private final int scratchReserve;
-    private final JobThreads executor;
+    private final JobThreads jobThreads;
     private volatile boolean stopping;
     private final FaultPoints faults = FaultPoints.fromSystemProperties();
 
@@ -89,7 +89,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         this.runtimeDirectory = Paths.resolve(config.runtime_directory());
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
         this.scratchReserve = config.scratch_reserve_percent();
-        this.executor = new JobThreads("virt-backup-managed", STOP_WAIT);
+        this.jobThreads = new JobThreads("virt-backup-managed", STOP_WAIT);
     }
 
     /**
@@ -99,7 +99,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     @Deactivate
     public void deactivate() {
         stopping = true;
-        executor.stop();
+        jobThreads.stop();
     }
 
     @Override
@@ -129,7 +129,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         }
         if (spec.parent() != null && running) {
             PushIncrementalJob job = PushIncrementalJob.begin(spec, domain, qemuImg, quiesce, () -> stopping, faults);
-            executor.execute(job::run);
+            jobThreads.execute(job::run);
             return job;
         }
         Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
@@ -137,7 +137,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         if (spec.parent() != null) {
             qemuAccess.privateDirectory(runtimeDirectory, "runtime.directory");
             OfflineIncrementalJob job = new OfflineIncrementalJob(spec, domain, qemuImg, storageDaemon, runtimeDirectory);
-            executor.execute(job::run);
+            jobThreads.execute(job::run);
             return job;
         }
         if (!running && spec.backup().checkpoint() != null) {
@@ -191,8 +191,8 @@ public final class ManagedBackupProvider implements BackupProvider {
             JobJournal journal = JobJournal.create(spec.directory(), JobJournal.Source.REPOSITORY);
             faults.reach("create.after-journal");
             RepositoryJob job = new RepositoryJob(spec, journal, export, socket(spec), writer, repositories, chunker(),
-                    qemuNbd, runtimeDirectory, () -> stopping, executor);
-            executor.execute(job::run);
+                    qemuNbd, runtimeDirectory, () -> stopping, jobThreads);
+            jobThreads.execute(job::run);
             return job;
         } catch (RuntimeException e) {
             writer.close();
@@ -205,7 +205,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         DiskChunker c = chunker;
         if (c == null) {
             try {
-                c = new DiskChunker(Native.load("nbd", Libnbd.class), repositories.streams(), executor);
+                c = new DiskChunker(Native.load("nbd", Libnbd.class), repositories.streams(), jobThreads);
             } catch (UnsatisfiedLinkError e) {
                 throw new BackupException(ErrorCode.NOT_SUPPORTED, "repository backups need libnbd (Debian: apt-get "
                         + "install libnbd0): " + e.getMessage());
@@ -263,7 +263,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         if (journal.source() == JobJournal.Source.PUSH) {
             PushIncrementalJob job = PushIncrementalJob.attach(spec,
                     libvirt.domain(spec.backup().domain().uuid().toString()), journal, () -> stopping);
-            executor.execute(job::run);
+            jobThreads.execute(job::run);
             return Optional.of(job);
         }
         PullExport export = null;
@@ -279,7 +279,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     }
 
     private ManagedJob launch(ManagedJob job) {
-        executor.execute(job::run);
+        jobThreads.execute(job::run);
         return job;
     }
 
