@@ -1,6 +1,7 @@
 package org.virtbackup.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
@@ -15,9 +17,11 @@ import org.junit.Before;
 import org.ops4j.pax.exam.Option;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
+import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
 import org.virtbackup.api.files.BackupFiles;
 import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
@@ -143,6 +147,24 @@ public abstract class BackupTestSupport extends VirtBackupTestSupport {
             }
             Thread.sleep(100);
         }
+    }
+
+    /**
+     * Waits for a backup to be recorded failed (a provider binds and resumes on its own time) and
+     * checks that its message gives the reason.
+     */
+    protected static Backup awaitFailed(BackupService service, UUID backup, String reason) throws InterruptedException {
+        waitUntil("backup " + backup + " is recorded failed, " + reason, 60,
+                () -> service.lookup(backup).orElseThrow().state() == JobState.FAILED);
+        Backup failed = service.lookup(backup).orElseThrow();
+        assertTrue(failed.message(), failed.message().contains(reason));
+        return failed;
+    }
+
+    /** Asserts that libvirt runs no job on the domain. */
+    protected static void assertNoLibvirtJob(String domain) {
+        String info = Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", domain);
+        assertTrue("libvirt still runs a job on " + domain + ":\n" + info, info.contains("None"));
     }
 
     protected static void assertIdentical(Path actual, Path expected) {

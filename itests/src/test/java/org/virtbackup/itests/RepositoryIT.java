@@ -336,7 +336,8 @@ public class RepositoryIT extends RepositoryTestSupport {
         BackupService backups = backupService();
         String url = repository("stop");
         // One pattern throughout: after the first chunk every read finds its chunk stored, so the
-        // streams never write; they must stop at their next chunk, not when the disk is read.
+        // streams never write. The bound below catches a stop that waits out the provider's 30 s;
+        // on a disk this small it cannot tell a stop at the next chunk from one at the disk's end.
         try (Guest guest = Guest.startWithData(workDir(), "it-repo-stop", 4096 * MiB, 3072 * MiB)) {
             backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
             Backup b = backups.create(guest.name(), (String) null, Set.of());
@@ -351,12 +352,9 @@ public class RepositoryIT extends RepositoryTestSupport {
             assertTrue("stopping the implementation took " + stopping + " ms", stopping < 15_000);
 
             BackupService service = backupService();
-            waitUntil("the backup is recorded failed (it must still read when the bundle stops)", 60,
-                    () -> service.lookup(b.uuid()).orElseThrow().state() == JobState.FAILED);
-            Backup failed = service.lookup(b.uuid()).orElseThrow();
-            assertTrue(failed.message(), failed.message().contains("interrupted by a restart"));
-            assertTrue("no libvirt job is left", Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", guest.name())
-                    .contains("None"));
+            // It must still have been reading when the bundle stopped.
+            awaitFailed(service, b.uuid(), "interrupted by a restart");
+            assertNoLibvirtJob(guest.name());
             assertEquals("no manifest names it", List.of(), filesUnder(repositoryDirectory(url).resolve("manifests")));
 
             Backup next = backup(service, guest, null, Set.of());

@@ -22,7 +22,6 @@ import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
-import org.virtbackup.itests.support.Cmd;
 import org.virtbackup.itests.support.Guest;
 import org.virtbackup.itests.support.Images;
 
@@ -67,8 +66,7 @@ public class RestartIT extends BackupTestSupport {
             assertEquals(JobState.COMPLETED, service.finishJob(backup.uuid(), Set.of()));
             Backup done = service.lookup(backup.uuid()).orElseThrow();
             assertEquals(JobState.COMPLETED, done.state());
-            assertTrue("the libvirt job has ended",
-                    Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", guest.name()).contains("None"));
+            assertNoLibvirtJob(guest.name());
             assertBackupEqualsSourceWithPattern(guest, done, 0x5a);
             service.delete(backup.uuid(), Set.of());
         }
@@ -86,13 +84,8 @@ public class RestartIT extends BackupTestSupport {
             impl.start();
 
             BackupService service = backupService();
-            // The managed provider binds and resumes on its own time.
-            waitUntil("the cut-short job is recorded failed", 60,
-                    () -> service.lookup(backup.uuid()).orElseThrow().state() == JobState.FAILED);
-            Backup failed = service.lookup(backup.uuid()).orElseThrow();
-            assertTrue(failed.message(), failed.message().contains("cut short before its job was recorded"));
-            assertTrue("no libvirt job is left", Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", guest.name())
-                    .contains("None"));
+            awaitFailed(service, backup.uuid(), "cut short before its job was recorded");
+            assertNoLibvirtJob(guest.name());
             assertFalse("its checkpoint is gone", guest.checkpoints().contains(backup.checkpoint()));
             waitUntil("its copy ends", 60, () -> copiesOf(dir).isEmpty());
             assertFalse(Files.exists(Path.of(backup.disks().get(0).target())));

@@ -103,7 +103,7 @@ public class UnmanagedIT extends BackupTestSupport {
             assertEquals(JobState.COMPLETED, backups.finishJob(full.uuid(), Set.of()));
             assertFalse("the socket is gone", Files.exists(socket));
             assertTrue("the scratch file is gone", filesUnder(scratch).stream().noneMatch(f -> f.startsWith(full.uuid().toString())));
-            assertTrue("libvirt's job has ended", Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", guest.name()).contains("None"));
+            assertNoLibvirtJob(guest.name());
             assertTrue("the checkpoint stays for the next incremental", guest.checkpoints().contains(full.checkpoint()));
             assertEquals(JobState.COMPLETED, backups.lookup(full.uuid()).orElseThrow().state());
             expectError(ErrorCode.NOT_SUPPORTED, () -> backups.restore("<domainbackup><uuid>" + full.uuid()
@@ -216,7 +216,7 @@ public class UnmanagedIT extends BackupTestSupport {
             Backup expired = backups.lookup(open.uuid()).orElseThrow();
             assertEquals(JobState.EXPIRED, expired.state());
             assertTrue(expired.message(), expired.message().contains("export.expiry.seconds"));
-            assertTrue("libvirt's job has ended", Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", guest.name()).contains("None"));
+            assertNoLibvirtJob(guest.name());
             assertFalse("its checkpoint is dropped", guest.checkpoints().contains(open.checkpoint()));
             assertEquals(JobState.EXPIRED, backups.finishJob(open.uuid(), Set.of()));
         }
