@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,11 +15,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -29,7 +26,7 @@ import java.util.stream.Stream;
 /**
  * An object store in a local directory: an object is a file (0600) under directories (0700)
  * named after its name's parts. A put writes a temporary file, syncs it, renames it over the
- * name and syncs the directory, so a crash leaves the old object or the new one, never a torn one.
+ * name and syncs its directory (with its parents: {@link StoreDirectories}), so a crash leaves the old object or the new one, never a torn one.
  */
 public final class FileObjectStore implements ObjectStore {
 
@@ -40,11 +37,13 @@ public final class FileObjectStore implements ObjectStore {
 
     private final Path root;
     private final DirectWrites writes;
+    private final StoreDirectories directories;
 
     /** A store in this directory, which must exist. */
     public FileObjectStore(Path root) {
         this.root = root.toAbsolutePath().normalize();
         this.writes = new DirectWrites(this.root);
+        this.directories = new StoreDirectories(this.root);
     }
 
     public Path root() {
@@ -54,7 +53,7 @@ public final class FileObjectStore implements ObjectStore {
     @Override
     public void put(String name, byte[] data) throws IOException {
         putUnsynced(name, data);
-        sync(file(name).getParent());
+        directories.sync(List.of(file(name).getParent()));
     }
 
     /** The file is synced, its name in its directory not yet: {@link #sync(Collection)} does that for many at once. */
@@ -73,7 +72,7 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     private void write(Path file, byte[] data) throws IOException {
-        Path dir = directories(file.getParent());
+        Path dir = directories.make(file.getParent());
         Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
         try {
             writes.write(tmp, data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -87,20 +86,7 @@ public final class FileObjectStore implements ObjectStore {
     /** Syncs the directories of these objects (each once, several at a time): their names are durable. */
     @Override
     public void sync(Collection<String> names) throws IOException {
-        List<Path> dirs = names.stream().map(n -> file(n).getParent()).distinct().toList();
-        try {
-            dirs.parallelStream().forEach(d -> {
-                try {
-                    sync(d);
-                } catch (NoSuchFileException e) {
-                    // emptied and removed since: nothing named in it to keep
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
-        }
+        directories.sync(names.stream().map(n -> file(n).getParent()).toList());
     }
 
     @Override
@@ -153,7 +139,7 @@ public final class FileObjectStore implements ObjectStore {
         Path tmp;
         DirectAppender out;
         for (int attempt = 1;; attempt++) {
-            dir = directories(file.getParent());
+            dir = directories.make(file.getParent());
             tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
             try {
                 out = new DirectAppender(writes, tmp, PosixFilePermissions.asFileAttribute(
@@ -195,25 +181,23 @@ public final class FileObjectStore implements ObjectStore {
         for (Pending p : files) {
             p.out.force();
         }
-        Set<Path> directories = new LinkedHashSet<>();
+        List<Path> renamed = new ArrayList<>();
         IOException failed = null;
         try {
             for (Pending p : files) {
                 p.publish();
-                directories.add(p.dir);
+                renamed.add(p.dir);
             }
         } catch (IOException e) {
             failed = e; // those renamed are whole under their names: their directories are synced all the same
         }
-        for (Path d : directories) {
-            try {
-                sync(d);
-            } catch (IOException e) {
-                if (failed == null) {
-                    failed = e;
-                } else {
-                    failed.addSuppressed(e);
-                }
+        try {
+            directories.sync(renamed);
+        } catch (IOException e) {
+            if (failed == null) {
+                failed = e;
+            } else {
+                failed.addSuppressed(e);
             }
         }
         if (failed != null) {
@@ -259,7 +243,7 @@ public final class FileObjectStore implements ObjectStore {
         public void commit() throws IOException {
             out.sync();
             publish();
-            sync(dir);
+            directories.sync(List.of(dir));
         }
 
         /** Its synced content under its name (the directory not yet synced). */
@@ -392,25 +376,5 @@ public final class FileObjectStore implements ObjectStore {
             throw new IllegalArgumentException("not an object name: " + name);
         }
         return root.resolve(name);
-    }
-
-    private Path directories(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return dir;
-        }
-        directories(dir.getParent());
-        try {
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            sync(dir.getParent());
-        } catch (FileAlreadyExistsException e) {
-            // made by another writer meanwhile
-        }
-        return dir;
-    }
-
-    private static void sync(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
     }
 }
