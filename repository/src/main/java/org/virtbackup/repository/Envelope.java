@@ -45,7 +45,6 @@ final class Envelope {
 
     private final RepositoryKey key;
     private final int level;
-    private final SecureRandom random = new SecureRandom();
 
     /** @param key {@code null} for a plain repository */
     Envelope(RepositoryKey key, int level) {
@@ -62,12 +61,15 @@ final class Envelope {
      * time: a chunk's output is larger than half a G1 region, and a new context per call sets up
      * and clears its tables each time (the samples of a 2 GiB backup, 2048 of 64 KiB of random
      * data: 0.64 s of CPU with a context and an array each, 0.023 s with one context; a probe,
-     * JDK 17, zstd-jni 1.5.7). Close it: the context's memory is native.
+     * JDK 17, zstd-jni 1.5.7). Close it: the context's memory is native. It draws the nonces
+     * too: one {@code SecureRandom} shared by a backup's threads was a lock they queued on
+     * (NativePRNG instances all share one, so each scratch has its own DRBG).
      */
     static final class Scratch implements AutoCloseable {
         final byte[] packed;
         final byte[] out;
         private ZstdCompressCtx zstd;
+        private SecureRandom nonces;
 
         Scratch(int maxPlain) {
             packed = new byte[(int) Zstd.compressBound(maxPlain)];
@@ -85,6 +87,19 @@ final class Envelope {
             } catch (ZstdException e) {
                 return -1;
             }
+        }
+
+        byte[] nonce() {
+            if (nonces == null) {
+                try {
+                    nonces = SecureRandom.getInstance("DRBG");
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException("DRBG is missing from this JVM", e);
+                }
+            }
+            byte[] nonce = new byte[NONCE];
+            nonces.nextBytes(nonce);
+            return nonce;
         }
 
         @Override
@@ -127,8 +142,7 @@ final class Envelope {
             return HEADER + bodyLength;
         }
         flags |= SEALED;
-        byte[] nonce = new byte[NONCE];
-        random.nextBytes(nonce);
+        byte[] nonce = scratch.nonce();
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(Cipher.ENCRYPT_MODE, key.sealingKey(), new GCMParameterSpec(TAG_BITS, nonce));

@@ -7,6 +7,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * Which pack holds each chunk, in memory: every chunk as the first 16 bytes of its id and its
@@ -33,9 +36,23 @@ final class PackIndex {
     private long[] created = new long[64]; // by number
     private final Map<String, Integer> numbers = new HashMap<>();
     private final List<Segment> segments = new ArrayList<>();
+    /**
+     * A backup's threads each look up every chunk they read: behind one monitor they queued on
+     * each other whenever its holder lost its core (about 1.5 s of waits over a benchmark run).
+     */
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
 
     /** Adds packs with their tables. */
-    synchronized void add(Map<String, Table> added) {
+    void add(Map<String, Table> added) {
+        lock.writeLock().lock();
+        try {
+            addLocked(added);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void addLocked(Map<String, Table> added) {
         List<Segment> fresh = new ArrayList<>();
         added.forEach((pack, table) -> {
             if (!numbers.containsKey(pack)) {
@@ -60,14 +77,19 @@ final class PackIndex {
     }
 
     /** Forgets a pack: its copies are no longer found. */
-    synchronized void remove(String pack) {
-        Integer n = numbers.remove(pack);
-        if (n != null) {
-            packs.set(n, null);
+    void remove(String pack) {
+        lock.writeLock().lock();
+        try {
+            Integer n = numbers.remove(pack);
+            if (n != null) {
+                packs.set(n, null);
+            }
+        } finally {
+            lock.writeLock().unlock();
         }
     }
 
-    synchronized boolean contains(ChunkId id) {
+    boolean contains(ChunkId id) {
         return !find(id).isEmpty();
     }
 
@@ -75,7 +97,11 @@ final class PackIndex {
      * Every copy of the chunk, the newest pack's first (by the time its table records, so the
      * order is the same in every process and after a restart); empty if no pack holds it.
      */
-    synchronized List<Location> find(ChunkId id) {
+    List<Location> find(ChunkId id) {
+        return read(() -> findLocked(id));
+    }
+
+    private List<Location> findLocked(ChunkId id) {
         long hi = id.prefix();
         long lo = id.secondWord();
         List<int[]> found = new ArrayList<>(1);
@@ -91,8 +117,17 @@ final class PackIndex {
     }
 
     /** The packs held, by name. */
-    synchronized Set<String> packs() {
-        return Set.copyOf(numbers.keySet());
+    Set<String> packs() {
+        return read(() -> Set.copyOf(numbers.keySet()));
+    }
+
+    private <T> T read(Supplier<T> what) {
+        lock.readLock().lock();
+        try {
+            return what.get();
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     private Segment merge(List<Segment> parts) {
