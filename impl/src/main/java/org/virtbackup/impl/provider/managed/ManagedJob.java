@@ -96,6 +96,10 @@ final class ManagedJob extends JournaledJob {
         } catch (Cancelled e) {
             fail(JobState.CANCELLED, "cancelled");
         } catch (IOException | RuntimeException e) {
+            if (stopping.getAsBoolean() && !cancelled) {
+                // cut short by the stop (a resumed copy's compare killed): the next one resumes the job
+                return;
+            }
             fail(cancelled ? JobState.CANCELLED : JobState.FAILED, reason(e));
         }
     }
