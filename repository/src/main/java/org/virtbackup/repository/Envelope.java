@@ -45,6 +45,8 @@ final class Envelope {
 
     private final RepositoryKey key;
     private final int level;
+    /** Nonces of metadata objects (sealed one at a time, each with a new scratch). */
+    private final SecureRandom metadataNonces = new SecureRandom();
 
     /** @param key {@code null} for a plain repository */
     Envelope(RepositoryKey key, int level) {
@@ -63,7 +65,8 @@ final class Envelope {
      * data: 0.64 s of CPU with a context and an array each, 0.023 s with one context; a probe,
      * JDK 17, zstd-jni 1.5.7). Close it: the context's memory is native. It draws the nonces
      * too: one {@code SecureRandom} shared by a backup's threads was a lock they queued on
-     * (NativePRNG instances all share one, so each scratch has its own DRBG).
+     * (NativePRNG instances all share one, so each scratch has its own DRBG, seeded by the JDK
+     * from {@code securerandom.source} when it draws its first nonce).
      */
     static final class Scratch implements AutoCloseable {
         final byte[] packed;
@@ -72,6 +75,12 @@ final class Envelope {
         private SecureRandom nonces;
 
         Scratch(int maxPlain) {
+            this(maxPlain, null);
+        }
+
+        /** @param nonces where its nonces come from; {@code null}: its own DRBG, made at the first */
+        private Scratch(int maxPlain, SecureRandom nonces) {
+            this.nonces = nonces;
             packed = new byte[(int) Zstd.compressBound(maxPlain)];
             out = new byte[storedBound(maxPlain)];
         }
@@ -113,7 +122,7 @@ final class Envelope {
 
     /** The stored form of an object (allocated: for metadata; chunks go through {@link #seal(byte, String, byte[], int, Scratch)}). */
     byte[] seal(byte type, String name, byte[] plain, int length) {
-        try (Scratch s = new Scratch(length)) {
+        try (Scratch s = new Scratch(length, metadataNonces)) {
             return Arrays.copyOf(s.out, seal(type, name, plain, length, s));
         }
     }

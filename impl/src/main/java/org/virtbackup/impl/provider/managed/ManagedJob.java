@@ -96,8 +96,9 @@ final class ManagedJob extends JournaledJob {
         } catch (Cancelled e) {
             fail(JobState.CANCELLED, "cancelled");
         } catch (IOException | RuntimeException e) {
-            if (stopping.getAsBoolean() && !cancelled) {
+            if (stopping.getAsBoolean() && !cancelled && Thread.currentThread().isInterrupted()) {
                 // cut short by the stop (a resumed copy's compare killed): the next one resumes the job
+                killUnjournaledCopy();
                 return;
             }
             fail(cancelled ? JobState.CANCELLED : JobState.FAILED, reason(e));
@@ -182,6 +183,18 @@ final class ManagedJob extends JournaledJob {
             }
         } catch (ExecutionException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A copy started whose pid the journal does not hold (its write failed as the stop came):
+     * the next instance would start a second copy into the same image.
+     */
+    private void killUnjournaledCopy() {
+        ProcessHandle p = copy;
+        BackupDisk disk = current;
+        if (p != null && p.isAlive() && (disk == null || !journal.copyPid(disk.name()).equals(Optional.of(p.pid())))) {
+            p.destroyForcibly();
         }
     }
 

@@ -27,26 +27,25 @@ import org.virtbackup.api.JobState;
 import org.virtbackup.impl.qemu.QemuImg;
 import org.virtbackup.spi.JobSpec;
 
-/** A managed job resumed by a new instance, and stopped again. */
+/**
+ * A managed job resumed by a new instance: its copy ended while no instance watched it, so it
+ * compares the image with its source (a qemu-img script here), and the provider stops again.
+ */
 class ManagedJobTest {
 
     @TempDir
     Path tmp;
 
-    /**
-     * A resumed job whose copy ran while no instance watched it compares the image with its
-     * source; a stop meanwhile kills the compare. That is no failure of the backup: the job stays
-     * journaled as running, for the next instance to compare again.
-     */
-    @Test
-    void aStopDuringTheCompareOfAResumedCopyLeavesTheJobToTheNextInstance() throws Exception {
-        Path started = tmp.resolve("compare.pid");
-        Path program = tmp.resolve("qemu-img");
-        Files.writeString(program, "#!/bin/sh\nif [ \"$1\" = compare ]; then echo $$ > '" + started + "'; exec sleep 60; fi\nexit 0\n");
-        Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwx------"));
-        QemuImg qemuImg = new QemuImg(program.toString(), 1, Duration.ofSeconds(120));
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private Path dir;
+    private long endedCopy;
 
-        Path dir = Files.createDirectory(tmp.resolve("backup"));
+    /** The resumed job, its qemu-img answering {@code compare} with the shell lines given. */
+    private ManagedJob resumedJob(String compare) throws Exception {
+        Path program = tmp.resolve("qemu-img");
+        Files.writeString(program, "#!/bin/sh\nif [ \"$1\" = compare ]; then\n" + compare + "\nfi\nexit 0\n");
+        Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwx------"));
+        dir = Files.createDirectory(tmp.resolve("backup"));
         Path target = Files.createFile(dir.resolve("vda.qcow2"));
         Backup backup = new Backup(UUID.randomUUID(), new DomainRef("vm1", UUID.randomUUID()), "",
                 Instant.now(), null, null, BackupKind.FULL, BackupMode.MANAGED, JobState.RUNNING, null, "",
@@ -57,26 +56,38 @@ class ManagedJobTest {
         JobJournal journal = JobJournal.create(dir, JobJournal.Source.OFFLINE);
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
-        journal.copying("vda", gone.pid()); // a copy that ended while no instance watched it
+        endedCopy = gone.pid();
+        journal.copying("vda", endedCopy); // a copy that ended while no instance watched it
+        return new ManagedJob(new JobSpec(backup, domainXml, dir, Set.of(), null),
+                new QemuImg(program.toString(), 1, Duration.ofSeconds(120)), journal, null, stopping::get);
+    }
 
-        AtomicBoolean stopping = new AtomicBoolean();
-        ManagedJob job = new ManagedJob(new JobSpec(backup, domainXml, dir, Set.of(), null), qemuImg, journal, null,
-                stopping::get);
+    @Test
+    void aStopDuringTheCompareLeavesTheJobToTheNextInstance() throws Exception {
+        Path pid = tmp.resolve("compare.pid");
+        ManagedJob job = resumedJob("echo $$ > '" + pid + ".new'; mv '" + pid + ".new' '" + pid + "'; exec sleep 60");
         Thread thread = new Thread(job::run, "resumed-job");
         thread.start();
-        for (int i = 0; i < 100 && !Files.exists(started); i++) {
+        for (int i = 0; i < 100 && !Files.exists(pid); i++) {
             Thread.sleep(100);
         }
-        long compare = Long.parseLong(Files.readString(started).strip());
+        ProcessHandle compare = ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).orElseThrow();
         stopping.set(true);
         thread.interrupt(); // what JobThreads.stop does
         thread.join(TimeUnit.SECONDS.toMillis(20));
 
         assertFalse(thread.isAlive(), "the job returned");
-        assertFalse(ProcessHandle.of(compare).map(ProcessHandle::isAlive).orElse(false), "the compare was killed");
-        Optional<JobJournal> after = JobJournal.open(dir);
-        assertTrue(after.isPresent(), "the journal is kept");
-        assertEquals(Optional.empty(), after.get().finalState(), "the job is not recorded finished");
-        assertEquals(Optional.of(gone.pid()), after.get().copyPid("vda"), "the next instance compares again");
+        compare.onExit().get(10, TimeUnit.SECONDS); // killed: else this times out
+        JobJournal after = JobJournal.open(dir).orElseThrow();
+        assertEquals(Optional.empty(), after.finalState(), "the job is not recorded finished");
+        assertEquals(Optional.of(endedCopy), after.copyPid("vda"), "the next instance compares again");
+    }
+
+    @Test
+    void aFailureTheStopDidNotCauseIsRecorded() throws Exception {
+        ManagedJob job = resumedJob("echo 'cannot read the source' >&2; exit 2");
+        stopping.set(true); // the provider stops, but has not interrupted this job yet
+        job.run();
+        assertEquals(Optional.of(JobState.FAILED), JobJournal.open(dir).orElseThrow().finalState());
     }
 }
