@@ -26,7 +26,8 @@ import java.util.stream.Stream;
 /**
  * An object store in a local directory: an object is a file (0600) under directories (0700)
  * named after its name's parts. A put writes a temporary file, syncs it, renames it over the
- * name and syncs its directory (with its parents: {@link StoreDirectories}), so a crash leaves the old object or the new one, never a torn one.
+ * name and syncs its directory with its parents ({@link StoreDirectories}), so a crash leaves
+ * the old object or the new one, never a torn one.
  */
 public final class FileObjectStore implements ObjectStore {
 
