@@ -19,6 +19,7 @@ import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
 import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupKind;
@@ -343,7 +344,7 @@ public class RepositoryIT extends RepositoryTestSupport {
             Backup b = backups.create(guest.name(), (String) null, Set.of());
             waitUntil("the backup reads", 60, () -> (Long) backups.getParameters(b.uuid())
                     .get(BackupParameters.BYTES_PROCESSED) > 0);
-            org.osgi.framework.Bundle impl = implementationBundle();
+            Bundle impl = implementationBundle();
             long begin = System.nanoTime();
             impl.stop();
             long stopping = (System.nanoTime() - begin) / 1_000_000;

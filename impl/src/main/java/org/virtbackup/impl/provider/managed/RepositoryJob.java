@@ -119,11 +119,8 @@ final class RepositoryJob extends JournaledJob {
                 writer.close();
                 return; // the provider is being replaced; the next one fails the job at resume
             }
-            if (e instanceof DiskChunker.CancellationException) {
-                end(JobState.CANCELLED, "cancelled");
-            } else {
-                end(cancelled ? JobState.CANCELLED : JobState.FAILED, String.valueOf(e.getMessage()));
-            }
+            // a DiskChunker.CancellationException ("cancelled") comes only once cancelled is set
+            end(cancelled ? JobState.CANCELLED : JobState.FAILED, String.valueOf(e.getMessage()));
         }
     }
 
