@@ -42,9 +42,14 @@ public final class FileObjectStore implements ObjectStore {
 
     /** A store in this directory, which must exist. */
     public FileObjectStore(Path root) {
+        this(root, StoreDirectories.FSYNC);
+    }
+
+    /** The same, its directories made durable by {@code force} (tests: which were synced). */
+    FileObjectStore(Path root, StoreDirectories.Force force) {
         this.root = root.toAbsolutePath().normalize();
         this.writes = new DirectWrites(this.root);
-        this.directories = new StoreDirectories(this.root);
+        this.directories = new StoreDirectories(this.root, force);
     }
 
     public Path root() {

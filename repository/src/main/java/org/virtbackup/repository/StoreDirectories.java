@@ -31,11 +31,14 @@ final class StoreDirectories {
         void force(Path dir) throws IOException;
     }
 
+    /** The real one: {@code fsync} of the directory. */
+    static final Force FSYNC = StoreDirectories::fsync;
+
     private final Path root;
     private final Force force;
 
     StoreDirectories(Path root) {
-        this(root, StoreDirectories::fsync);
+        this(root, FSYNC);
     }
 
     StoreDirectories(Path root, Force force) {
