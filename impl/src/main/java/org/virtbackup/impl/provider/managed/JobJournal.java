@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Consumer;
 
 import org.virtbackup.impl.config.Paths;
 
@@ -23,7 +24,8 @@ final class JobJournal {
     enum Source { PULL, PUSH, OFFLINE, OFFLINE_INCREMENTAL, REPOSITORY }
 
     private final Path file;
-    private final Properties props = new Properties();
+    /** What the file holds: a change is written first and held only then. */
+    private volatile Properties props = new Properties();
 
     private JobJournal(Path directory) {
         this.file = directory.resolve(NAME);
@@ -31,8 +33,7 @@ final class JobJournal {
 
     static JobJournal create(Path directory, Source source) {
         JobJournal j = new JobJournal(directory);
-        j.props.setProperty("source", source.name());
-        j.save();
+        j.update(p -> p.setProperty("source", source.name()));
         return j;
     }
 
@@ -64,20 +65,19 @@ final class JobJournal {
     }
 
     void copying(String disk, long pid) {
-        props.setProperty("pid." + disk, Long.toString(pid));
-        save();
+        update(p -> p.setProperty("pid." + disk, Long.toString(pid)));
     }
 
     void markDone(String disk) {
-        props.remove("pid." + disk);
-        props.setProperty("disk." + disk, "done");
-        save();
+        update(p -> {
+            p.remove("pid." + disk);
+            p.setProperty("disk." + disk, "done");
+        });
     }
 
     /** Records how the job ended; a resumed job that finds this has nothing left to do. */
     void finished(org.virtbackup.api.JobState state) {
-        props.setProperty("state", state.name());
-        save();
+        update(p -> p.setProperty("state", state.name()));
     }
 
     Optional<org.virtbackup.api.JobState> finalState() {
@@ -85,13 +85,21 @@ final class JobJournal {
         return s == null ? Optional.empty() : Optional.of(org.virtbackup.api.JobState.valueOf(s));
     }
 
-    private void save() {
+    /**
+     * Writes the journal changed, and holds the change only once it is written: a copy whose pid
+     * could not be written must not look journaled to the job that started it (which kills it).
+     */
+    private void update(Consumer<Properties> change) {
+        Properties next = new Properties();
+        next.putAll(props);
+        change.accept(next);
         try {
             StringWriter w = new StringWriter();
-            props.store(w, null);
+            next.store(w, null);
             Paths.writeDurably(file, w.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write job journal " + file, e);
         }
+        props = next;
     }
 }

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,14 +39,29 @@ class ManagedJobTest {
 
     private final AtomicBoolean stopping = new AtomicBoolean();
     private Path dir;
+    private Path program;
     private long endedCopy;
 
     /** The resumed job, its qemu-img answering {@code compare} with the shell lines given. */
     private ManagedJob resumedJob(String compare) throws Exception {
-        Path program = tmp.resolve("qemu-img");
-        Files.writeString(program, "#!/bin/sh\nif [ \"$1\" = compare ]; then\n" + compare + "\nfi\nexit 0\n");
+        JobJournal journal = newJob("if [ \"$1\" = compare ]; then\n" + compare + "\nfi\nexit 0");
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        endedCopy = gone.pid();
+        journal.copying("vda", endedCopy); // a copy that ended while no instance watched it
+        return job(journal, stopping::get);
+    }
+
+    /** A new job's journal, in {@link #dir}; its qemu-img the shell lines given. */
+    private JobJournal newJob(String qemuImg) throws Exception {
+        program = tmp.resolve("qemu-img");
+        Files.writeString(program, "#!/bin/sh\n" + qemuImg + "\n");
         Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwx------"));
         dir = Files.createDirectory(tmp.resolve("backup"));
+        return JobJournal.create(dir, JobJournal.Source.OFFLINE);
+    }
+
+    private ManagedJob job(JobJournal journal, BooleanSupplier stopping) throws Exception {
         Path target = Files.createFile(dir.resolve("vda.qcow2"));
         Backup backup = new Backup(UUID.randomUUID(), new DomainRef("vm1", UUID.randomUUID()), "",
                 Instant.now(), null, null, BackupKind.FULL, BackupMode.MANAGED, JobState.RUNNING, null, "",
@@ -53,13 +69,8 @@ class ManagedJobTest {
         String domainXml = "<domain type='qemu'><name>vm1</name><devices><disk type='file' device='disk'>"
                 + "<driver name='qemu' type='qcow2'/><source file='" + tmp.resolve("vda-source.qcow2") + "'/>"
                 + "<target dev='vda' bus='virtio'/></disk></devices></domain>";
-        JobJournal journal = JobJournal.create(dir, JobJournal.Source.OFFLINE);
-        Process gone = new ProcessBuilder("true").start();
-        gone.waitFor();
-        endedCopy = gone.pid();
-        journal.copying("vda", endedCopy); // a copy that ended while no instance watched it
         return new ManagedJob(new JobSpec(backup, domainXml, dir, Set.of(), null),
-                new QemuImg(program.toString(), 1, Duration.ofSeconds(120)), journal, null, stopping::get);
+                new QemuImg(program.toString(), 1, Duration.ofSeconds(120)), journal, null, stopping);
     }
 
     @Test
@@ -89,5 +100,51 @@ class ManagedJobTest {
         stopping.set(true); // the provider stops, but has not interrupted this job yet
         job.run();
         assertEquals(Optional.of(JobState.FAILED), JobJournal.open(dir).orElseThrow().finalState());
+    }
+
+    /**
+     * The journal cannot take the pid of the copy just started (its temporary name is taken by a
+     * directory) as the provider stops: the job leaves the journal for the next instance, which
+     * would start a copy of its own, so this copy must not outlive the job.
+     */
+    @Test
+    void aCopyTheJournalCouldNotRecordDoesNotOutliveAStop() throws Exception {
+        JobJournal journal = newJob("while :; do sleep 1; done"); // the copy: runs until killed
+        AtomicBoolean asked = new AtomicBoolean();
+        BooleanSupplier stopArrives = () -> {
+            if (asked.compareAndSet(false, true)) { // the check before the copy starts: the stop comes just after it
+                try {
+                    Files.createDirectories(dir.resolve("." + JobJournal.NAME + ".tmp").resolve("full"));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                stopping.set(true);
+                Thread.currentThread().interrupt(); // what JobThreads.stop does
+                return false;
+            }
+            return stopping.get();
+        };
+        try {
+            job(journal, stopArrives).run();
+        } finally {
+            Thread.interrupted();
+        }
+
+        assertTrue(asked.get(), "the job asked whether it was stopping before its copy");
+        for (int i = 0; i < 100 && copies().findAny().isPresent(); i++) {
+            Thread.sleep(100);
+        }
+        List<ProcessHandle> left = copies().toList();
+        left.forEach(ProcessHandle::destroyForcibly);
+        assertEquals(List.of(), left, "the copy the journal does not name was killed");
+        JobJournal after = JobJournal.open(dir).orElseThrow();
+        assertEquals(Optional.empty(), after.finalState(), "the job is not recorded finished: the next instance resumes it");
+        assertEquals(Optional.empty(), after.copyPid("vda"), "no copy is journaled");
+    }
+
+    /** This JVM's processes running the test's qemu-img. */
+    private java.util.stream.Stream<ProcessHandle> copies() {
+        return ProcessHandle.current().descendants()
+                .filter(h -> h.isAlive() && h.info().commandLine().orElse("").contains(program.toString()));
     }
 }
