@@ -43,7 +43,8 @@ class FileObjectStoreTest {
         // the second's name is a directory that is not empty: no rename can replace it
         Files.createDirectories(root.resolve("packs/bb/second/inside"));
 
-        assertThrows(IOException.class, () -> store.commit(group));
+        IOException failed = assertThrows(IOException.class, () -> store.commit(group));
+        assertTrue(failed.getMessage().contains("packs/bb/second"), "the rename that failed: " + failed);
 
         assertArrayEquals(first, store.get("packs/aa/first").orElseThrow());
         assertTrue(synced.contains(root.resolve("packs/aa")), "the renamed one's directory is synced: " + synced);

@@ -75,15 +75,14 @@ public final class ForkedKaraf implements AutoCloseable {
         return new ForkedKaraf(home, faults, key, ssh);
     }
 
-    private static Path distribution() throws IOException {
+    /** The distribution of this build's version (the pom sets it): an older tarball left in target/ is not it. */
+    private static Path distribution() {
         Path target = Path.of(System.getProperty("virtbackup.distribution.dir", "../distribution/target"));
-        try (var files = Files.list(target)) {
-            return files.filter(f -> f.getFileName().toString().matches("virt-backup-distribution-.*\\.tar\\.gz"))
-                    .findFirst().orElseThrow(() -> new AssertionError("no distribution tar.gz in " + target.toAbsolutePath()
-                            + ": build it first (mvn install, or scripts/test.sh)"));
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new AssertionError("no " + target.toAbsolutePath() + ": build the distribution first (mvn install)");
+        Path tarball = target.resolve("virt-backup-distribution-" + System.getProperty("virtbackup.version", "") + ".tar.gz");
+        if (!Files.isRegularFile(tarball)) {
+            throw new AssertionError("no " + tarball.toAbsolutePath() + ": build it first (mvn install, or scripts/test.sh)");
         }
+        return tarball;
     }
 
     /** Sets {@code key = value} in a Karaf .cfg file, replacing the line that sets it. */

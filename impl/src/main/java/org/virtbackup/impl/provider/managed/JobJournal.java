@@ -24,7 +24,7 @@ final class JobJournal {
     enum Source { PULL, PUSH, OFFLINE, OFFLINE_INCREMENTAL, REPOSITORY }
 
     private final Path file;
-    /** What the file holds: a change is written first and held only then. */
+    /** What was last written: a change is written first and held only then. */
     private volatile Properties props = new Properties();
 
     private JobJournal(Path directory) {
@@ -88,6 +88,7 @@ final class JobJournal {
     /**
      * Writes the journal changed, and holds the change only once it is written: a copy whose pid
      * could not be written must not look journaled to the job that started it (which kills it).
+     * One thread writes a journal, its job's: the copy and swap need no lock.
      */
     private void update(Consumer<Properties> change) {
         Properties next = new Properties();

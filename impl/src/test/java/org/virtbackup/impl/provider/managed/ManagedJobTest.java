@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +40,6 @@ class ManagedJobTest {
 
     private final AtomicBoolean stopping = new AtomicBoolean();
     private Path dir;
-    private Path program;
     private long endedCopy;
 
     /** The resumed job, its qemu-img answering {@code compare} with the shell lines given. */
@@ -54,7 +54,7 @@ class ManagedJobTest {
 
     /** A new job's journal, in {@link #dir}; its qemu-img the shell lines given. */
     private JobJournal newJob(String qemuImg) throws Exception {
-        program = tmp.resolve("qemu-img");
+        Path program = tmp.resolve("qemu-img");
         Files.writeString(program, "#!/bin/sh\n" + qemuImg + "\n");
         Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("rwx------"));
         dir = Files.createDirectory(tmp.resolve("backup"));
@@ -70,7 +70,7 @@ class ManagedJobTest {
                 + "<driver name='qemu' type='qcow2'/><source file='" + tmp.resolve("vda-source.qcow2") + "'/>"
                 + "<target dev='vda' bus='virtio'/></disk></devices></domain>";
         return new ManagedJob(new JobSpec(backup, domainXml, dir, Set.of(), null),
-                new QemuImg(program.toString(), 1, Duration.ofSeconds(120)), journal, null, stopping);
+                new QemuImg(tmp.resolve("qemu-img").toString(), 1, Duration.ofSeconds(120)), journal, null, stopping);
     }
 
     @Test
@@ -103,18 +103,20 @@ class ManagedJobTest {
     }
 
     /**
-     * The journal cannot take the pid of the copy just started (its temporary name is taken by a
-     * directory) as the provider stops: the job leaves the journal for the next instance, which
-     * would start a copy of its own, so this copy must not outlive the job.
+     * The journal cannot take the pid of the copy just started (its name is taken by a directory)
+     * as the provider stops: the job leaves the journal for the next instance, which would start
+     * a copy of its own, so this copy must not outlive the job.
      */
     @Test
     void aCopyTheJournalCouldNotRecordDoesNotOutliveAStop() throws Exception {
-        JobJournal journal = newJob("while :; do sleep 1; done"); // the copy: runs until killed
+        JobJournal journal = newJob("exec sleep 600"); // the copy: runs until killed
+        Path journalFile = dir.resolve(JobJournal.NAME);
         AtomicBoolean asked = new AtomicBoolean();
         BooleanSupplier stopArrives = () -> {
             if (asked.compareAndSet(false, true)) { // the check before the copy starts: the stop comes just after it
                 try {
-                    Files.createDirectories(dir.resolve("." + JobJournal.NAME + ".tmp").resolve("full"));
+                    Files.delete(journalFile); // its next write cannot replace a directory that is not empty
+                    Files.createDirectories(journalFile.resolve("taken"));
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -130,21 +132,23 @@ class ManagedJobTest {
             Thread.interrupted();
         }
 
-        assertTrue(asked.get(), "the job asked whether it was stopping before its copy");
-        for (int i = 0; i < 100 && copies().findAny().isPresent(); i++) {
-            Thread.sleep(100);
+        // the write that failed left its temporary: the pid of the copy the job started
+        Properties attempted = new Properties();
+        try (var in = Files.newBufferedReader(dir.resolve("." + JobJournal.NAME + ".tmp"))) {
+            attempted.load(in);
         }
-        List<ProcessHandle> left = copies().toList();
-        left.forEach(ProcessHandle::destroyForcibly);
-        assertEquals(List.of(), left, "the copy the journal does not name was killed");
-        JobJournal after = JobJournal.open(dir).orElseThrow();
-        assertEquals(Optional.empty(), after.finalState(), "the job is not recorded finished: the next instance resumes it");
-        assertEquals(Optional.empty(), after.copyPid("vda"), "no copy is journaled");
-    }
-
-    /** This JVM's processes running the test's qemu-img. */
-    private java.util.stream.Stream<ProcessHandle> copies() {
-        return ProcessHandle.current().descendants()
-                .filter(h -> h.isAlive() && h.info().commandLine().orElse("").contains(program.toString()));
+        long copy = Long.parseLong(attempted.getProperty("pid.vda"));
+        Optional<ProcessHandle> running = ProcessHandle.of(copy);
+        try {
+            if (running.isPresent()) {
+                running.get().onExit().get(10, TimeUnit.SECONDS);
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("the copy the journal does not name (pid " + copy + ") outlived the job", e);
+        } finally {
+            running.ifPresent(ProcessHandle::destroyForcibly);
+        }
+        assertEquals(Optional.empty(), journal.copyPid("vda"), "the journal does not claim the copy it could not write");
+        assertTrue(Files.isDirectory(journalFile), "nothing was recorded after: the next instance resumes the job");
     }
 }
