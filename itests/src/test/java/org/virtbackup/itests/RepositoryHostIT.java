@@ -231,14 +231,21 @@ public class RepositoryHostIT {
     }
 
     private static List<String> packs() {
-        try (var files = Files.walk(repository.resolve("packs"))) {
-            // Committed packs only: a pack the kill cut short is a temporary, which a collection removes once an hour old.
-            return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".tmp-"))
-                    .map(Path::toString).sorted().toList();
-        } catch (java.nio.file.NoSuchFileException e) {
-            return List.of();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        for (int attempt = 1;; attempt++) {
+            try (var files = Files.walk(repository.resolve("packs"))) {
+                // Committed packs only: a pack the kill cut short is a temporary, which a collection removes once an hour old.
+                return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".tmp-"))
+                        .map(Path::toString).sorted().toList();
+            } catch (java.nio.file.NoSuchFileException e) {
+                return List.of();
+            } catch (java.io.UncheckedIOException e) {
+                // a temporary renamed to its pack's name while the walk read it: walk again
+                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 10) {
+                    throw e;
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
     }
 }
