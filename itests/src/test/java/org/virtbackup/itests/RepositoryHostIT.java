@@ -5,7 +5,10 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -232,20 +235,28 @@ public class RepositoryHostIT {
 
     private static List<String> packs() {
         for (int attempt = 1;; attempt++) {
-            try (var files = Files.walk(repository.resolve("packs"))) {
-                // Committed packs only: a pack the kill cut short is a temporary, which a collection removes once an hour old.
-                return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".tmp-"))
-                        .map(Path::toString).sorted().toList();
-            } catch (java.nio.file.NoSuchFileException e) {
-                return List.of();
-            } catch (java.io.UncheckedIOException e) {
+            try {
+                return committedPacks();
+            } catch (UncheckedIOException e) {
                 // a temporary renamed to its pack's name while the walk read it: walk again
-                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 10) {
+                if (!(e.getCause() instanceof NoSuchFileException) || attempt == 10) {
                     throw e;
                 }
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
             }
+        }
+    }
+
+    /** Committed packs only: a pack the kill cut short is a temporary, which a collection removes once an hour old. */
+    private static List<String> committedPacks() {
+        Path packs = repository.resolve("packs");
+        if (!Files.isDirectory(packs)) {
+            return List.of();
+        }
+        try (var files = Files.walk(packs)) {
+            return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".tmp-"))
+                    .map(Path::toString).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -37,10 +37,6 @@ final class StoreDirectories {
     private final Path root;
     private final Force force;
 
-    StoreDirectories(Path root) {
-        this(root, FSYNC);
-    }
-
     StoreDirectories(Path root, Force force) {
         this.root = root;
         this.force = force;

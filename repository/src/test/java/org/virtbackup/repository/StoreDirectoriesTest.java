@@ -23,7 +23,7 @@ class StoreDirectoriesTest {
     @Test
     void makesMissingDirectoriesOwnerOnly() throws IOException {
         Path root = Files.createDirectory(tmp.resolve("store"));
-        StoreDirectories dirs = new StoreDirectories(root);
+        StoreDirectories dirs = new StoreDirectories(root, StoreDirectories.FSYNC);
         Path made = dirs.make(root.resolve("packs/ab"));
         assertEquals(made, dirs.make(root.resolve("packs/ab")), "a second make finds it");
         for (Path d : List.of(root.resolve("packs"), made)) {
@@ -47,9 +47,9 @@ class StoreDirectoriesTest {
     @Test
     void aDirectoryRemovedSinceHoldsNothingToSyncButOtherFailuresAreThrown() throws IOException {
         Path root = Files.createDirectory(tmp.resolve("store"));
-        Path gone = new StoreDirectories(root).make(root.resolve("packs/ab"));
+        Path gone = new StoreDirectories(root, StoreDirectories.FSYNC).make(root.resolve("packs/ab"));
         Files.delete(gone);
-        new StoreDirectories(root).sync(List.of(gone));
+        new StoreDirectories(root, StoreDirectories.FSYNC).sync(List.of(gone));
         StoreDirectories failing = new StoreDirectories(root, d -> {
             throw new IOException("device gone: " + d);
         });

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -15,6 +17,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
@@ -117,8 +120,8 @@ class ManagedJobTest {
                 try {
                     Files.delete(journalFile); // its next write cannot replace a directory that is not empty
                     Files.createDirectories(journalFile.resolve("taken"));
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
                 stopping.set(true);
                 Thread.currentThread().interrupt(); // what JobThreads.stop does
@@ -143,7 +146,7 @@ class ManagedJobTest {
             if (running.isPresent()) {
                 running.get().onExit().get(10, TimeUnit.SECONDS);
             }
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new AssertionError("the copy the journal does not name (pid " + copy + ") outlived the job", e);
         } finally {
             running.ifPresent(ProcessHandle::destroyForcibly);
