@@ -3,7 +3,6 @@ package org.virtbackup.repository;
 import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +21,6 @@ public final class Repository {
 
     /** zstd level 1: 8 % more bytes than level 3 in 42 % less time (docs/repository-format.md, Choices). */
     private static final int LEVEL = 1;
-    private static final int MANIFEST_READERS = 16;
 
     /** The manifests that could be read, and why the others could not, by object name. */
     public record Listing(List<Manifest> manifests, Map<String, String> unreadable) {
@@ -38,7 +36,7 @@ public final class Repository {
     private final Pins pins = new Pins();
     private final DamageRecords damage;
     private final Leases leases;
-    private final ManifestBundles bundles;
+    private final Manifests manifests;
     private final byte[] zeros;
     private final Set<UUID> writing = ConcurrentHashMap.newKeySet();
     private boolean version1; // guarded by this
@@ -54,7 +52,7 @@ public final class Repository {
         this.zeros = new byte[config.chunkSize()];
         this.damage = new DamageRecords(this);
         this.leases = new Leases(store, objects, sharing);
-        this.bundles = new ManifestBundles(objects);
+        this.manifests = new Manifests(objects, store.describe());
     }
 
     /** Makes a new repository in an empty store; {@code key} {@code null}: not encrypted. */
@@ -207,108 +205,16 @@ public final class Repository {
 
     /** The backups that have a manifest now, by listing their names only (another host may have added some). */
     public Set<UUID> manifestIds() {
-        Set<UUID> ids = new java.util.HashSet<>();
-        for (String name : objects.list("manifests/")) {
-            uuid(name.substring("manifests/".length())).ifPresent(ids::add);
-        }
-        return ids;
+        return manifests.ids();
     }
 
-    /**
-     * Every manifest, read and checked; the ones that cannot be read are listed apart with the
-     * reason. The newest bundle ({@link ManifestBundles}) gives the manifests it holds in one
-     * read; the others are read {@value #MANIFEST_READERS} at once (on object storage each is a
-     * request), and when many were, a new bundle is written for the next listing.
-     */
+    /** Every manifest, read and checked; the ones that cannot be read are listed apart with the reason. */
     public Listing manifests() {
-        // The bundle is read while the names are listed: on object storage both take a while.
-        java.util.concurrent.CompletableFuture<ManifestBundles.Bundle> reading = new java.util.concurrent.CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try {
-                reading.complete(bundles.newest());
-            } catch (RuntimeException e) {
-                reading.completeExceptionally(e);
-            }
-        }, "virt-backup-manifest-bundle");
-        reader.setDaemon(true);
-        reader.start();
-        Map<UUID, String> listed = new java.util.LinkedHashMap<>();
-        for (String name : objects.list("manifests/")) {
-            // a name that is not a backup's UUID is nothing of ours (collection ignores it too)
-            uuid(name.substring("manifests/".length())).ifPresent(u -> listed.put(u, name));
-        }
-        ManifestBundles.Bundle bundle;
-        try {
-            bundle = reading.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
-        }
-        List<Manifest> found = java.util.Collections.synchronizedList(new ArrayList<>());
-        Map<UUID, String> missing = new java.util.LinkedHashMap<>();
-        listed.forEach((backup, name) -> {
-            Manifest m = bundle.manifests().get(backup);
-            if (m != null) {
-                found.add(m);
-            } else {
-                missing.put(backup, name);
-            }
-        });
-        Map<String, String> unreadable = new ConcurrentHashMap<>();
-        readAll(missing, found, unreadable);
-        int gone = bundle.manifests().size() - (listed.size() - missing.size());
-        if (missing.size() >= ManifestBundles.REWRITE_AFTER || gone >= ManifestBundles.REWRITE_AFTER) {
-            try {
-                bundles.write(new ArrayList<>(found));
-            } catch (RepositoryException e) {
-                // a read-only store, say: the next listing reads one by one again
-            }
-        }
-        return new Listing(new ArrayList<>(found), unreadable);
-    }
-
-    /** Reads these manifests, {@value #MANIFEST_READERS} at once. */
-    private void readAll(Map<UUID, String> names, List<Manifest> found, Map<String, String> unreadable) {
-        if (names.isEmpty()) {
-            return;
-        }
-        java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newFixedThreadPool(MANIFEST_READERS, r -> {
-            Thread t = new Thread(r, "virt-backup-manifests");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<java.util.concurrent.Future<?>> reads = new ArrayList<>();
-            names.forEach((backup, name) -> reads.add(readers.submit(() -> {
-                try {
-                    manifest(backup).ifPresent(found::add);
-                } catch (RuntimeException e) {
-                    unreadable.put(name, String.valueOf(e.getMessage()));
-                }
-            })));
-            for (java.util.concurrent.Future<?> read : reads) {
-                read.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RepositoryException(RepositoryException.Problem.IO, "interrupted listing " + store.describe());
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
-        } finally {
-            readers.shutdownNow();
-        }
+        return manifests.all();
     }
 
     public Optional<Manifest> manifest(UUID backup) {
-        String name = Manifest.objectName(backup);
-        Optional<byte[]> data = objects.find(Envelope.TYPE_MANIFEST, name, SealedObjects.MAX_METADATA);
-        if (data.isEmpty()) {
-            return Optional.empty();
-        }
-        Manifest m = Manifest.parse(data.get(), name);
-        if (!m.backup().equals(backup)) {
-            throw Envelope.damaged(name, "it is the manifest of another backup, " + m.backup());
-        }
-        return Optional.of(m);
+        return manifests.read(backup);
     }
 
     /** The chunk ids of a backup's disk, checked against the digest its manifest records. */
