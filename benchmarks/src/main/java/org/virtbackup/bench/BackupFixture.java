@@ -1,6 +1,7 @@
 package org.virtbackup.bench;
 
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,12 +52,12 @@ final class BackupFixture {
 
     /** {@link #start(BenchContext, String)} with more configuration for the service (a repository's key, say). */
     static BackupFixture start(BenchContext ctx, String benchmark, Map<String, Object> extra) throws Exception {
-        return start(ctx, benchmark, extra, java.util.List.of());
+        return start(ctx, benchmark, extra, List.of());
     }
 
     /** {@link #start(BenchContext, String, Map)} with object stores' endpoints (S3). */
     static BackupFixture start(BenchContext ctx, String benchmark, Map<String, Object> extra,
-            java.util.List<org.virtbackup.repository.ObjectStoreProvider> stores) throws Exception {
+            List<org.virtbackup.repository.ObjectStoreProvider> stores) throws Exception {
         return start(ctx, benchmark, extra, stores, disk -> {
             ctx.say("%s: creating %s (%d GiB qcow2, %d GiB from /dev/urandom)", benchmark, disk, DISK_SIZE / Host.GIB,
                     DATA_SIZE / Host.GIB);
@@ -69,9 +70,9 @@ final class BackupFixture {
         void make(Path disk) throws Exception;
     }
 
-    /** {@link #start(BenchContext, String, Map, java.util.List)} on a disk of the benchmark's own making. */
+    /** {@link #start(BenchContext, String, Map, List)} on a disk of the benchmark's own making. */
     static BackupFixture start(BenchContext ctx, String benchmark, Map<String, Object> extra,
-            java.util.List<org.virtbackup.repository.ObjectStoreProvider> stores, DiskMaker maker) throws Exception {
+            List<org.virtbackup.repository.ObjectStoreProvider> stores, DiskMaker maker) throws Exception {
         Cleanup cleanup = ctx.cleanup();
         Path disk = ctx.workDir().resolve("disk.qcow2");
         String guestName = TestGuest.uniqueName("bench");
@@ -85,7 +86,7 @@ final class BackupFixture {
         cleanup.add("removing " + runtime, () -> Paths.deleteTree(runtime));
         // Restores may write anywhere in the benchmark's own work directory, nowhere else.
         // Exports listen on private unix sockets, as by default; a benchmark ends its exports itself.
-        Map<String, Object> settings = new java.util.HashMap<>(Map.of("libvirt.uri", ctx.libvirtUri(),
+        Map<String, Object> settings = new HashMap<>(Map.of("libvirt.uri", ctx.libvirtUri(),
                 "target.directory", backups.toString(), "target.roots", backups + "," + ctx.workDir().resolve("repositories"),
                 "runtime.directory", runtime.toString(), "scratch.directory", ctx.workDir().resolve("scratch").toString(),
                 "restore.roots", ctx.workDir().toString(), "qemu.img", ctx.qemuImg(), "copy.parallelism", 8,
@@ -105,7 +106,7 @@ final class BackupFixture {
 
     /** Another service, configured as this one plus {@code extra}, on the same guest (closed with the benchmark). */
     BackupFixture withService(Map<String, Object> extra) {
-        Map<String, Object> settings = new java.util.HashMap<>(this.settings);
+        Map<String, Object> settings = new HashMap<>(this.settings);
         settings.putAll(extra);
         StandaloneService standalone = new StandaloneService(Configurations.of(settings));
         ctx.cleanup().add("closing the second service", standalone::close);

@@ -2,6 +2,7 @@ package org.virtbackup.bench;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * What every benchmark gets.
@@ -20,7 +21,7 @@ public record BenchContext(Path workDir, int rounds, String libvirtUri, String q
         PrintStream out, Cleanup cleanup) {
 
     public void say(String format, Object... args) {
-        out.println(String.format(java.util.Locale.ROOT, format, args));
+        out.println(String.format(Locale.ROOT, format, args));
         out.flush();
     }
 }

@@ -1,5 +1,6 @@
 package org.virtbackup.bench;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,7 +144,7 @@ public final class Benchmarks {
     private static void deleteIfEmpty(Path dir) {
         try {
             Files.deleteIfExists(dir);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // not empty (someone else's files) or gone: leave it
         }
     }

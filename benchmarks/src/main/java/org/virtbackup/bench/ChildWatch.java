@@ -1,5 +1,6 @@
 package org.virtbackup.bench;
 
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -59,7 +60,7 @@ final class ChildWatch implements AutoCloseable {
     private boolean matches(ProcessHandle h) {
         ProcessHandle.Info info = h.info();
         boolean prog = info.command().map(c -> c.endsWith("/" + program) || c.equals(program)).orElse(false);
-        boolean arg = info.arguments().map(a -> java.util.Arrays.asList(a).contains(argument)).orElse(false);
+        boolean arg = info.arguments().map(a -> Arrays.asList(a).contains(argument)).orElse(false);
         return prog && arg;
     }
 

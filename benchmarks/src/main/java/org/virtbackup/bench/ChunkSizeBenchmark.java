@@ -4,6 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -51,7 +53,7 @@ final class ChunkSizeBenchmark implements Benchmark {
                 VirtualDisk disk = new VirtualDisk();
                 int chunks = (int) (DISK / size);
                 boolean[] all = new boolean[chunks];
-                java.util.Arrays.fill(all, true);
+                Arrays.fill(all, true);
                 long full = backup(repo, disk, size, all);
                 int stored = chunks; // each chunk of random data is stored once
                 boolean[] dirty = new boolean[chunks];
@@ -73,7 +75,7 @@ final class ChunkSizeBenchmark implements Benchmark {
                     results.add(new Result(name(), "chunks-per-GiB-" + label, String.valueOf(stored * 2L)));
                 }
                 try (var files = Files.walk(dir)) { // the work directory goes afterwards; this one now, for room
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 }
             }
         }

@@ -2,8 +2,10 @@ package org.virtbackup.bench;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * The CPU a stretch of work used: by this JVM (the service, its JIT compilers included) and by the
@@ -42,7 +44,7 @@ final class CpuUse {
             for (Path p : procs) {
                 String cmdline;
                 try {
-                    cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), java.nio.charset.StandardCharsets.UTF_8);
+                    cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
                 } catch (IOException e) {
                     continue; // ended meanwhile
                 }
@@ -73,7 +75,7 @@ final class CpuUse {
 
         @Override
         public String toString() {
-            return String.format(java.util.Locale.ROOT, "cpu: service %.2f s (JIT %.2f s elapsed), QEMU %.2f s: %.0f %% of %d cores",
+            return String.format(Locale.ROOT, "cpu: service %.2f s (JIT %.2f s elapsed), QEMU %.2f s: %.0f %% of %d cores",
                     service, jit, qemu, 100 * busy(), cores);
         }
     }

@@ -4,6 +4,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -119,7 +120,7 @@ final class ObjectCostBenchmark implements Benchmark {
         double cpuSeconds = (os.getProcessCpuTime() - cpu0) / 1e9;
         cpu.add(cpuSeconds);
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
         return new Interleaved.Sample(seconds, String.format("cpu %.2f s", cpuSeconds));
     }

@@ -1,7 +1,9 @@
 package org.virtbackup.bench;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -59,8 +61,8 @@ final class RepositoryBenchmark implements Benchmark {
     @Override
     public List<Result> run(BenchContext ctx) throws Exception {
         Path key = ctx.workDir().resolve("repository.key");
-        Files.writeString(Files.createFile(key, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"))),
+        Files.writeString(Files.createFile(key, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rw-------"))),
                 HexFormat.of().formatHex(new SecureRandom().generateSeed(32)));
         BackupFixture fixture = BackupFixture.start(ctx, name(), Map.of("repository.key.file", key.toString()));
         BackupService sealed = fixture.service();
@@ -184,17 +186,17 @@ final class RepositoryBenchmark implements Benchmark {
     }
 
     /** A file of random bytes that QEMU's user may read. */
-    static Path randomFile(Path file, long size) throws java.io.IOException {
+    static Path randomFile(Path file, long size) throws IOException {
         byte[] data = new byte[(int) size];
         new SecureRandom().nextBytes(data);
         Files.write(file, data);
-        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         return file;
     }
 
     /** A full backup into a repository emptied of the previous one first (deleted, collected): it stores every chunk. */
     private static Interleaved.Sample fresh(BackupFixture fixture, String url, UUID[] last, List<Double> busy)
-            throws java.io.IOException {
+            throws IOException {
         BackupService service = fixture.service();
         if (last[0] != null) {
             service.delete(last[0], EnumSet.noneOf(DeleteFlag.class));

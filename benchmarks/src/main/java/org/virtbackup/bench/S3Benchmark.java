@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -59,8 +60,8 @@ final class S3Benchmark implements Benchmark {
     public List<Result> run(BenchContext ctx) throws Exception {
         S3Endpoint endpoint = BenchS3.start(ctx).endpoint();
         Path key = ctx.workDir().resolve("repository.key");
-        Files.writeString(Files.createFile(key, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"))),
+        Files.writeString(Files.createFile(key, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rw-------"))),
                 HexFormat.of().formatHex(new SecureRandom().generateSeed(32)));
         BackupFixture fixture = BackupFixture.start(ctx, name(), Map.of("repository.key.file", key.toString()),
                 List.of(endpoint));

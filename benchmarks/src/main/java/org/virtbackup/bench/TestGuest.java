@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -190,7 +191,7 @@ public final class TestGuest {
     }
 
     private Cmd.Outcome virsh(String... args) {
-        List<String> cmd = new java.util.ArrayList<>(List.of("virsh", "-q", "-c", uri));
+        List<String> cmd = new ArrayList<>(List.of("virsh", "-q", "-c", uri));
         cmd.addAll(List.of(args));
         return Cmd.exec(cmd);
     }

@@ -6,9 +6,14 @@ import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
 import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -30,7 +35,7 @@ import org.virtbackup.itests.support.Images;
 /** What the backup tests share: the service, the target directory, guests' scratch space, checks. */
 public abstract class BackupTestSupport extends VirtBackupTestSupport {
 
-    private final List<Path> scratch = new java.util.ArrayList<>();
+    private final List<Path> scratch = new ArrayList<>();
 
     /** Restored images may go anywhere under the tests' scratch directory (guests' disks included). */
     @Override
@@ -66,7 +71,7 @@ public abstract class BackupTestSupport extends VirtBackupTestSupport {
 
     /** A fresh directory under the scratch space, removed after the test whatever its outcome. */
     protected Path scratchDir(String prefix) throws IOException {
-        Path dir = Files.createDirectories(itestDir().resolve(prefix + "-" + java.util.UUID.randomUUID()));
+        Path dir = Files.createDirectories(itestDir().resolve(prefix + "-" + UUID.randomUUID()));
         scratch.add(dir);
         return dir;
     }
@@ -104,26 +109,26 @@ public abstract class BackupTestSupport extends VirtBackupTestSupport {
      * in it meanwhile (a walk into it may find a file gone between listing and reading it).
      */
     protected static List<String> filesUnder(Path root, Path busy) throws IOException {
-        List<String> found = new java.util.ArrayList<>();
+        List<String> found = new ArrayList<>();
         if (!Files.exists(root)) {
             return found;
         }
-        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
-            public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes a) {
                 if (dir.equals(busy)) {
-                    return java.nio.file.FileVisitResult.SKIP_SUBTREE;
+                    return FileVisitResult.SKIP_SUBTREE;
                 }
                 if (!dir.equals(root)) {
                     found.add(root.relativize(dir).toString());
                 }
-                return java.nio.file.FileVisitResult.CONTINUE;
+                return FileVisitResult.CONTINUE;
             }
 
             @Override
-            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+            public FileVisitResult visitFile(Path file, BasicFileAttributes a) {
                 found.add(root.relativize(file).toString());
-                return java.nio.file.FileVisitResult.CONTINUE;
+                return FileVisitResult.CONTINUE;
             }
         });
         found.sort(null);
@@ -173,11 +178,11 @@ public abstract class BackupTestSupport extends VirtBackupTestSupport {
     }
 
     /** A completed backup of the guest; with a parent, an incremental on it. */
-    protected static org.virtbackup.api.Backup backup(BackupService backups, Guest guest, java.util.UUID parent,
-            java.util.Set<org.virtbackup.api.CreateFlag> flags) {
+    protected static org.virtbackup.api.Backup backup(BackupService backups, Guest guest, UUID parent,
+            Set<org.virtbackup.api.CreateFlag> flags) {
         String xml = parent == null ? null : "<domainbackup><parent><uuid>" + parent + "</uuid></parent></domainbackup>";
         org.virtbackup.api.Backup b = backups.create(guest.name(), xml, flags);
-        assertEquals(org.virtbackup.api.JobState.COMPLETED, backups.finishJob(b.uuid(), java.util.Set.of()));
+        assertEquals(org.virtbackup.api.JobState.COMPLETED, backups.finishJob(b.uuid(), Set.of()));
         return backups.lookup(b.uuid()).orElseThrow();
     }
 

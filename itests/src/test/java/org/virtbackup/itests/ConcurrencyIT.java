@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -232,7 +234,7 @@ public class ConcurrencyIT extends BackupTestSupport {
                     assertIdentical(out.resolve(name + ".qcow2"), atBackup);
                 }
                 // Each holds the backup on its own: neither's record was lost to the other's.
-                Set<String> holding = new java.util.HashSet<>(names);
+                Set<String> holding = new HashSet<>(names);
                 while (!holding.isEmpty()) {
                     BackupException held = expectError(ErrorCode.INVALID_STATE, () -> backups.delete(b.uuid(), Set.of()));
                     String named = holding.stream().filter(held.getMessage()::contains).findFirst()
@@ -259,7 +261,7 @@ public class ConcurrencyIT extends BackupTestSupport {
                     return new Outcome<>(null, be);
                 }
                 throw new AssertionError("an unexpected failure", e.getCause());
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 throw new AssertionError("a racing call did not end within 10 minutes", e);
             }
         }

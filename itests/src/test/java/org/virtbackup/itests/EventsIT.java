@@ -5,6 +5,7 @@ import static org.junit.Assert.assertTrue;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Dictionary;
 import java.util.EnumSet;
 import java.util.Hashtable;
@@ -35,7 +36,7 @@ public class EventsIT extends BackupTestSupport {
 
     @Test
     public void aBackupsLifeIsPosted() throws Exception {
-        List<Event> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Event> seen = Collections.synchronizedList(new ArrayList<>());
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(EventConstants.EVENT_TOPIC, BackupEvents.TOPIC_ALL);
         ServiceRegistration<EventHandler> reg = bundleContext.registerService(EventHandler.class, seen::add, props);

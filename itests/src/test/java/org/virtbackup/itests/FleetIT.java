@@ -4,7 +4,10 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -13,6 +16,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -154,7 +158,7 @@ public class FleetIT {
     public void a3BothBackUpAtOnceAndEachBackupRestoresWhole() throws Exception {
         Process a = first.runInBackground("backup:create --wait --full " + one.name());
         Process b = second.runInBackground("backup:create --wait --full " + two.name());
-        assertTrue(a.waitFor(5, java.util.concurrent.TimeUnit.MINUTES) && b.waitFor(5, java.util.concurrent.TimeUnit.MINUTES));
+        assertTrue(a.waitFor(5, TimeUnit.MINUTES) && b.waitFor(5, TimeUnit.MINUTES));
         second.run("backup:refresh");
         List<String> ofOne = FaultFixture.uuidsIn(second.run("backup:list " + one.name()));
         List<String> ofTwo = FaultFixture.uuidsIn(second.run("backup:list " + two.name()));
@@ -178,7 +182,7 @@ public class FleetIT {
             Process create = first.runInBackground("backup:create --wait " + big.name());
             FaultFixture.awaitThat("the first host's backup commits a pack", () -> packs().size() > before.size());
             second.attempt("backup:gc"); // waits for the backup, or gives up after repository.wait.seconds: either way
-            assertTrue(create.waitFor(5, java.util.concurrent.TimeUnit.MINUTES));
+            assertTrue(create.waitFor(5, TimeUnit.MINUTES));
             String uuid = FaultFixture.uuidsIn(first.run("backup:list " + big.name())).get(0);
             second.run("backup:gc");
             second.run("backup:refresh");
@@ -235,10 +239,10 @@ public class FleetIT {
     private static List<String> packs() {
         try (var files = Files.walk(s3.bucket(BUCKET).resolve("shared/packs"))) {
             return files.filter(Files::isRegularFile).map(Path::toString).sorted().toList();
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             return List.of();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -13,6 +13,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -155,7 +157,7 @@ public class IncrementalIT extends BackupTestSupport {
                     "{\"execute\":\"query-named-block-nodes\",\"arguments\":{\"flat\":true}}");
             int at = nodes.indexOf("\"name\":\"" + full.checkpoint() + "\"");
             assertTrue(nodes, at > 0);
-            java.util.regex.Matcher node = java.util.regex.Pattern.compile("\"node-name\":\"([^\"]+)\"")
+            Matcher node = Pattern.compile("\"node-name\":\"([^\"]+)\"")
                     .matcher(nodes.substring(0, at));
             String name = null;
             while (node.find()) {

@@ -6,13 +6,22 @@ import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Dictionary;
 import java.util.EnumSet;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -230,7 +239,7 @@ public class RepositoryIT extends RepositoryTestSupport {
                 victim = packs.get(0);
             }
             byte[] bytes = Files.readAllBytes(victim);
-            int table = java.nio.ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt();
+            int table = ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt();
             bytes[(bytes.length - 4 - table) / 2] ^= 0x10;
             Files.write(victim, bytes);
 
@@ -284,9 +293,9 @@ public class RepositoryIT extends RepositoryTestSupport {
             backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
             // The twin's backup stores the chunks; the guest's backup finds them and names them...
             Backup gone = backup(backups, twin, null, Set.of());
-            java.util.concurrent.atomic.AtomicInteger during = new java.util.concurrent.atomic.AtomicInteger();
-            java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
-            java.util.concurrent.atomic.AtomicLong removed = new java.util.concurrent.atomic.AtomicLong();
+            AtomicInteger during = new AtomicInteger();
+            AtomicBoolean running = new AtomicBoolean(true);
+            AtomicLong removed = new AtomicLong();
             Backup b = backups.create(guest.name(), (String) null, Set.of());
             // Once it has named the shared chunks (found stored: the twin's; 124 MiB of holes count first)...
             waitUntil("the backup is past the shared data", 60, () -> (Long) backups.getParameters(b.uuid())
@@ -394,8 +403,8 @@ public class RepositoryIT extends RepositoryTestSupport {
 
     @Test
     public void eventsTreeFlagsAndAnInPlaceRestoreWorkForRepositoryBackups() throws Exception {
-        List<org.osgi.service.event.Event> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        java.util.Dictionary<String, Object> props = new java.util.Hashtable<>();
+        List<org.osgi.service.event.Event> seen = Collections.synchronizedList(new ArrayList<>());
+        Dictionary<String, Object> props = new Hashtable<>();
         props.put(org.osgi.service.event.EventConstants.EVENT_TOPIC, org.virtbackup.api.BackupEvents.TOPIC_ALL);
         var reg = bundleContext.registerService(org.osgi.service.event.EventHandler.class, seen::add, props);
         BackupService backups = backupService();
@@ -466,7 +475,7 @@ public class RepositoryIT extends RepositoryTestSupport {
             backups.setDefaultTarget(guest.name(), BackupTarget.repository(url), Set.of());
             Backup b = backup(backups, guest, null, Set.of());
             assertTrue("the search finds the data in a plain repository",
-                    holds(repositoryDirectory(url), java.util.Arrays.copyOfRange(secret, 4096, 4096 + 48)));
+                    holds(repositoryDirectory(url), Arrays.copyOfRange(secret, 4096, 4096 + 48)));
             assertTrue(Files.readString(repositoryDirectory(url).resolve("config")).contains("encryption=none"));
             backups.delete(b.uuid(), EnumSet.of(DeleteFlag.ALL));
             backups.collect(url);

@@ -12,7 +12,11 @@ import static org.virtbackup.itests.support.Sizes.MiB;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Dictionary;
 import java.util.EnumSet;
+import java.util.Hashtable;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -89,8 +93,8 @@ public class RepositoryS3IT extends RepositoryTestSupport {
     public void backupsOfARunningAndAShutOffGuestIntoS3RestoreWholeAndACollectionReclaimsWhatADeleteLeft() throws Exception {
         BackupService backups = backupService();
         String url = s3("running");
-        List<Event> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        java.util.Dictionary<String, Object> topic = new java.util.Hashtable<>(Map.of(EventConstants.EVENT_TOPIC,
+        List<Event> seen = Collections.synchronizedList(new ArrayList<>());
+        Dictionary<String, Object> topic = new Hashtable<>(Map.of(EventConstants.EVENT_TOPIC,
                 BackupEvents.TOPIC_ALL));
         ServiceRegistration<EventHandler> events = bundleContext.registerService(EventHandler.class, seen::add, topic);
         try (S3Server server = server("running"); Guest guest = Guest.start(workDir(), "it-s3", SIZE)) {

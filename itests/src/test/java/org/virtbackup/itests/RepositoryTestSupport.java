@@ -3,6 +3,7 @@ package org.virtbackup.itests;
 import static org.junit.Assert.assertEquals;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -20,7 +21,7 @@ public abstract class RepositoryTestSupport extends BackupTestSupport {
     protected static final long SIZE = 64 * MiB;
 
     /** Whether any file under the directory holds these bytes. */
-    protected static boolean holds(Path dir, byte[] needle) throws java.io.IOException {
+    protected static boolean holds(Path dir, byte[] needle) throws IOException {
         try (var files = Files.walk(dir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 byte[] hay = Files.readAllBytes(f);

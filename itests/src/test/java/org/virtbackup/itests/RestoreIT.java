@@ -72,7 +72,7 @@ public class RestoreIT extends BackupTestSupport {
                 assertEquals(null, r.domain());
                 assertEquals(Boolean.TRUE, r.disks().get(0).verified());
                 assertIdentical(target, points.get(i));
-                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                assertEquals("rw-------", PosixFilePermissions.toString(
                         Files.getPosixFilePermissions(target)));
             }
 

@@ -9,6 +9,7 @@ import static org.virtbackup.itests.support.Sizes.MiB;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 import org.junit.Test;
@@ -36,8 +37,8 @@ public class ShellIT extends BackupTestSupport {
             assertTrue("only names that begin so: " + domains, domains.stream().allMatch(d -> d.startsWith(prefix)));
             assertTrue(complete("backup:list " + prefix).contains(guest.name()));
 
-            org.virtbackup.api.Backup b = backupService().create(guest.name(), (String) null, java.util.Set.of());
-            assertEquals(JobState.COMPLETED, backupService().finishJob(b.uuid(), java.util.Set.of()));
+            org.virtbackup.api.Backup b = backupService().create(guest.name(), (String) null, Set.of());
+            assertEquals(JobState.COMPLETED, backupService().finishJob(b.uuid(), Set.of()));
             String uuid = b.uuid().toString();
             for (String line : List.of("backup:info ", "backup:delete ", "backup:restore ", "backup:finish ",
                     "backup:children ")) {
@@ -50,7 +51,7 @@ public class ShellIT extends BackupTestSupport {
             List<String> parents = complete("backup:create --parent " + uuid.substring(0, 6));
             assertTrue("an option's value completes too: " + parents, parents.contains(uuid));
             assertTrue(complete("backup:info zz").isEmpty());
-            backupService().delete(b.uuid(), java.util.Set.of());
+            backupService().delete(b.uuid(), Set.of());
         }
     }
 
@@ -93,27 +94,27 @@ public class ShellIT extends BackupTestSupport {
             // BackupService itself, whoever calls it: a viewer reads, but restores and deletes nothing;
             // a caller holding no role gets nothing at all.
             org.virtbackup.api.BackupService service = backupService();
-            assertEquals(List.of(uuid), as(subject("viewer"), () -> service.list(guest.name(), java.util.Set.of()))
+            assertEquals(List.of(uuid), as(subject("viewer"), () -> service.list(guest.name(), Set.of()))
                     .stream().map(org.virtbackup.api.Backup::uuid).toList());
             String restoreXml = "<domainbackup><uuid>" + uuid + "</uuid><disks><disk name='vda'><target file='"
                     + forbidden + "'/></disk></disks></domainbackup>";
             assertThrows(SecurityException.class,
-                    () -> as(subject("viewer"), () -> service.restore(restoreXml, java.util.Set.of())));
+                    () -> as(subject("viewer"), () -> service.restore(restoreXml, Set.of())));
             assertThrows(SecurityException.class, () -> as(subject("viewer"), () -> {
-                service.delete(uuid, java.util.Set.of());
+                service.delete(uuid, Set.of());
                 return null;
             }));
             assertThrows(SecurityException.class,
-                    () -> as(new javax.security.auth.Subject(), () -> service.list(null, java.util.Set.of())));
+                    () -> as(new javax.security.auth.Subject(), () -> service.list(null, Set.of())));
             assertFalse(Files.exists(forbidden));
-            assertEquals(List.of(uuid), backupService().list(guest.name(), java.util.Set.of()).stream()
+            assertEquals(List.of(uuid), backupService().list(guest.name(), Set.of()).stream()
                     .map(org.virtbackup.api.Backup::uuid).toList());
 
             Path restored = itestDir().resolve("shell-restore-" + uuid + ".qcow2");
             String restore = executeCommand("backup:restore --wait --verify --disk vda=" + restored + " " + uuid);
             assertTrue(restore, restore.contains("vda -> " + restored + " (verified)"));
             assertTrue(Images.holds(restored, 0x5a, 0, 2 * MiB));
-            java.nio.file.Files.delete(restored);
+            Files.delete(restored);
 
             guest.write(0, 0x6e, 8 * MiB, 1 * MiB);
             String inc = executeCommand("backup:create --wait --incremental " + guest.name());
@@ -143,7 +144,7 @@ public class ShellIT extends BackupTestSupport {
             Cmd.ok("virsh", "-c", Guest.URI, "destroy", guest.name()); // else libvirt leaves it transient
             String undefined = executeCommand("backup:undefine --with-backups " + guest.name());
             assertTrue(undefined, undefined.contains("1 backups deleted"));
-            assertTrue(backupService().list(guest.name(), java.util.Set.of()).isEmpty());
+            assertTrue(backupService().list(guest.name(), Set.of()).isEmpty());
             assertTrue("the domain is gone", Cmd.run("virsh", "-c", Guest.URI, "dominfo", guest.name()).exitCode() != 0);
         }
     }

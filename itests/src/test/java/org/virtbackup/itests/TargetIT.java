@@ -8,8 +8,10 @@ import static org.virtbackup.itests.support.Sizes.MiB;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -62,7 +64,7 @@ public class TargetIT extends BackupTestSupport {
             assertEquals("VALIDATE_ONLY stores nothing", Optional.empty(), backups.getDefaultTarget(guest.name()));
             backups.setDefaultTarget(guest.name(), xml, Set.of());
             assertTrue(backups.getDefaultTarget(guest.name()).orElseThrow().contains("<path>" + dir + "</path>"));
-            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
 
             Backup there = backup(backups, guest);
             assertTrue(there.disks().get(0).target(), there.disks().get(0).target().startsWith(dir + "/"));
@@ -121,7 +123,7 @@ public class TargetIT extends BackupTestSupport {
             backups.restore("<domainbackup><uuid>" + inc.uuid() + "</uuid><disks><disk name='vda'><target file='"
                     + restored + "'/></disk></disks></domainbackup>", Set.of());
             assertIdentical(restored, expected);
-            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+            assertEquals("rw-------", PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(incImage)));
 
             backups.delete(full.uuid(), EnumSet.of(org.virtbackup.api.DeleteFlag.ALL_CHILDREN));
@@ -200,7 +202,7 @@ public class TargetIT extends BackupTestSupport {
     }
 
     private ServiceRegistration<StorageTarget> register(StorageTarget target) {
-        java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+        Hashtable<String, Object> props = new Hashtable<>();
         props.put(StorageTarget.KIND, "it-vault");
         return bundleContext.registerService(StorageTarget.class, target, props);
     }
@@ -308,7 +310,7 @@ public class TargetIT extends BackupTestSupport {
             assertTrue(volumes(pool).contains("it-vdb-full.qcow2"));
             assertIdentical(placed.resolve("vda-full.qcow2"), vda);
             assertIdentical(poolDir.resolve("it-vdb-full.qcow2"), vdb);
-            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+            assertEquals("rw-------", PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(placed.resolve("vda-full.qcow2"))));
 
             // The running guest's incremental is written by QEMU itself (push mode), as libvirt-qemu.

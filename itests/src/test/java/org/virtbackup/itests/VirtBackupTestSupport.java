@@ -38,6 +38,8 @@ import java.util.concurrent.TimeoutException;
 
 import javax.inject.Inject;
 import javax.security.auth.Subject;
+import java.util.Properties;
+import java.util.concurrent.Callable;
 
 import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.jaas.boot.principal.RolePrincipal;
@@ -145,7 +147,7 @@ public abstract class VirtBackupTestSupport {
     }
 
     /** Runs the call as this Subject, on this thread; its exceptions are thrown as they are. */
-    protected static <T> T as(Subject subject, java.util.concurrent.Callable<T> call) throws Exception {
+    protected static <T> T as(Subject subject, Callable<T> call) throws Exception {
         try {
             return Subject.doAs(subject, (PrivilegedExceptionAction<T>) call::call);
         } catch (PrivilegedActionException e) {
@@ -511,7 +513,7 @@ public abstract class VirtBackupTestSupport {
     /** A property of the distribution's etc/system.properties (read in the test JVM, from the source tree). */
     private static String distributionProperty(String key) {
         Path file = Path.of("..", "distribution", "src", "main", "resources", "etc", "system.properties");
-        java.util.Properties properties = new java.util.Properties();
+        Properties properties = new Properties();
         try (var in = Files.newBufferedReader(file)) {
             properties.load(in);
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package org.virtbackup.repository;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -8,11 +9,12 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -281,7 +283,7 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     @Override
-    public Optional<java.time.Instant> modified(String name) throws IOException {
+    public Optional<Instant> modified(String name) throws IOException {
         try {
             return Optional.of(Files.getLastModifiedTime(file(name)).toInstant());
         } catch (NoSuchFileException e) {
@@ -330,7 +332,7 @@ public final class FileObjectStore implements ObjectStore {
             @Override
             public FileVisitResult visitFile(Path p, BasicFileAttributes attrs) {
                 if (attrs.isRegularFile() && !p.getFileName().toString().startsWith(TEMPORARY)) {
-                    String name = root.relativize(p).toString().replace(java.io.File.separatorChar, '/');
+                    String name = root.relativize(p).toString().replace(File.separatorChar, '/');
                     if (name.startsWith(prefix)) {
                         action.accept(name);
                     }

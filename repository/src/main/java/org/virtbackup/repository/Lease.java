@@ -1,5 +1,6 @@
 package org.virtbackup.repository;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ScheduledFuture;
 
@@ -96,7 +97,7 @@ final class Lease implements AutoCloseable {
             closed = true;
             try {
                 leases.store().delete(name);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // it dies on its own once its lease time has passed
             }
         }

@@ -2,6 +2,7 @@ package org.virtbackup.repository;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
@@ -134,7 +135,7 @@ public interface ObjectStore {
      * by, so the hosts' clocks need not agree. Empty if there is no object of that name, or the
      * store cannot tell (then every lease in it counts as live until removed).
      */
-    default Optional<java.time.Instant> modified(String name) throws IOException {
+    default Optional<Instant> modified(String name) throws IOException {
         return Optional.empty();
     }
 

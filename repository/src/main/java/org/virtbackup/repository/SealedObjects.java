@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 
 /**
  * The object store seen through the envelope: objects sealed as they are written, opened and
@@ -95,7 +96,7 @@ final class SealedObjects {
     }
 
     /** {@link ObjectStore#forEach}: names one at a time. */
-    void forEach(String prefix, java.util.function.Consumer<String> action) {
+    void forEach(String prefix, Consumer<String> action) {
         try {
             store.forEach(prefix, action);
         } catch (IOException e) {

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
@@ -32,14 +34,14 @@ class ChunkIndexTest {
         assertEquals(index, ChunkIndex.wrap(stored.clone()));
         byte[] first = new byte[ChunkId.LENGTH];
         a.copyTo(first, 0);
-        assertArrayEquals(first, java.util.Arrays.copyOf(stored, ChunkId.LENGTH));
+        assertArrayEquals(first, Arrays.copyOf(stored, ChunkId.LENGTH));
     }
 
     /** Past its first array (1024 ids): what a collection lists, in order, with no copy at the end. */
     @Test
     void aBuilderGrowsAndKeepsTheOrder() {
         ChunkIndex.Builder builder = new ChunkIndex.Builder();
-        java.util.Random random = new java.util.Random(3);
+        Random random = new Random(3);
         ChunkIndex expected = ChunkIndex.of(5000);
         byte[] id = new byte[ChunkId.LENGTH];
         for (int i = 0; i < 5000; i++) {

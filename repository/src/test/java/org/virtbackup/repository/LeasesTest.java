@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -56,7 +57,7 @@ class LeasesTest {
                 () -> new GarbageCollector(patient).collect());
         Thread.sleep(1500);
         assertFalse(collection.isDone(), "the collection waits while the backup is written");
-        w.commit(new Manifest(running, RepositoryTest.DOMAIN, java.time.Instant.now(), List.of(new Manifest.Disk("vda",
+        w.commit(new Manifest(running, RepositoryTest.DOMAIN, Instant.now(), List.of(new Manifest.Disk("vda",
                 disk.length, RepositoryTest.CHUNK, 4, w.writeIndex("vda", ids))), "<backup/>"));
         w.close();
         GarbageCollector.Report r = collection.get(20, TimeUnit.SECONDS);
@@ -115,7 +116,7 @@ class LeasesTest {
             Thread.sleep(1500); // a refresh (every second) finds it gone
             ChunkIndex ids = ChunkIndex.of(1);
             ids.set(0, w.store(RepositoryTest.disk(1, 6), RepositoryTest.CHUNK).id());
-            Manifest m = new Manifest(b, RepositoryTest.DOMAIN, java.time.Instant.now(), List.of(new Manifest.Disk("vda",
+            Manifest m = new Manifest(b, RepositoryTest.DOMAIN, Instant.now(), List.of(new Manifest.Disk("vda",
                     RepositoryTest.CHUNK, RepositoryTest.CHUNK, 1, w.writeIndex("vda", ids))), "<backup/>");
             RepositoryException e = assertThrows(RepositoryException.class, () -> w.commit(m));
             assertEquals(RepositoryException.Problem.BUSY, e.problem());

@@ -12,17 +12,26 @@ import static org.virtbackup.repository.RepositoryTest.disk;
 import static org.virtbackup.repository.RepositoryTest.read;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +51,7 @@ class PackTest {
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try (BackupWriter w = repo.writer(uuid)) {
             ChunkIndex ids = ChunkIndex.of(n);
-            List<Future<?>> done = new java.util.ArrayList<>();
+            List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 int first = t;
                 done.add(pool.submit(() -> {
@@ -239,7 +248,7 @@ class PackTest {
         FileObjectStore files = store("together");
         byte[] a = disk(3, 96);
         byte[] b = disk(40, 97); // past a staging buffer: written with O_DIRECT where the file system allows it
-        List<ObjectStore.NewObject> objects = new java.util.ArrayList<>();
+        List<ObjectStore.NewObject> objects = new ArrayList<>();
         objects.add(files.create("p/one"));
         objects.add(files.create("q/two"));
         objects.get(0).write(a, 0, a.length);
@@ -258,7 +267,7 @@ class PackTest {
     }
 
     private List<Path> packFiles(String store) throws IOException {
-        try (java.util.stream.Stream<Path> all = Files.walk(tmp.resolve(store).resolve("packs"))) {
+        try (Stream<Path> all = Files.walk(tmp.resolve(store).resolve("packs"))) {
             return all.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".tmp-")).toList();
         }
     }
@@ -279,7 +288,7 @@ class PackTest {
     @Test
     void aPackThatCannotBeWrittenFailsTheIndexNotJustTheThreadThatWroteIt() {
         FileObjectStore files = store("failing");
-        java.util.concurrent.atomic.AtomicBoolean fail = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean fail = new AtomicBoolean();
         ObjectStore failing = new ForwardingStore(files) {
             @Override
             public NewObject create(String name) throws IOException {
@@ -325,9 +334,9 @@ class PackTest {
     @Test
     void aThreadWaitingForTheDiskDoesNotHoldUpTheOthers() throws Exception {
         FileObjectStore files = store("lanes");
-        java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch stalled = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger made = new AtomicInteger();
         ObjectStore slow = new ForwardingStore(files) {
             @Override
             public NewObject create(String name) throws IOException {
@@ -343,7 +352,7 @@ class PackTest {
                             try {
                                 release.await();
                             } catch (InterruptedException e) {
-                                throw new java.io.InterruptedIOException();
+                                throw new InterruptedIOException();
                             }
                         }
                         super.write(data, offset, length);
@@ -362,19 +371,19 @@ class PackTest {
             }
             Future<Boolean> waiting = pool.submit(() -> w.add(ChunkId.of(sha256(disk, perPack), 0), chunk(disk, perPack),
                     CHUNK));
-            assertTrue(stalled.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first append reached the disk");
+            assertTrue(stalled.await(10, TimeUnit.SECONDS), "the first append reached the disk");
             Future<Boolean> other = pool.submit(() -> w.add(ChunkId.of(sha256(disk, perPack + 1), 0),
                     chunk(disk, perPack + 1), CHUNK));
-            assertTrue(other.get(10, java.util.concurrent.TimeUnit.SECONDS),
+            assertTrue(other.get(10, TimeUnit.SECONDS),
                     "another thread stores while the first waits, not after it");
             assertFalse(waiting.isDone(), "the first still waits");
             release.countDown();
-            assertTrue(waiting.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(waiting.get(10, TimeUnit.SECONDS));
             w.flush();
         } finally {
             release.countDown(); // before the close: the stalled thread ends its add first
             pool.shutdown();
-            pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            pool.awaitTermination(10, TimeUnit.SECONDS);
             w.close();
         }
         assertEquals(3, packFiles("lanes").size(), "the full one, and two filled at once");
@@ -410,7 +419,7 @@ class PackTest {
         byte[] disk = disk(n, 37);
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try (PackWriter w = repo.packs().writer()) {
-            List<Future<?>> done = new java.util.ArrayList<>();
+            List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < 8; t++) {
                 int first = t;
                 done.add(pool.submit(() -> {
@@ -499,7 +508,7 @@ class PackTest {
         }
 
         @Override
-        public java.util.OptionalLong size(String name) throws IOException {
+        public OptionalLong size(String name) throws IOException {
             return to.size(name);
         }
 
@@ -528,7 +537,7 @@ class PackTest {
         try {
             return new FileObjectStore(Files.createDirectories(tmp.resolve(name)));
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -8,14 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -136,7 +140,7 @@ class RepositoryTest {
         UUID a = backup(repo, disk(1, 3), null);
         UUID b = backup(repo, disk(1, 4), null);
         Path dir = tmp.resolve("sealed/manifests");
-        Files.copy(dir.resolve(a.toString()), dir.resolve(b.toString()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(dir.resolve(a.toString()), dir.resolve(b.toString()), StandardCopyOption.REPLACE_EXISTING);
         RepositoryException e = assertThrows(RepositoryException.class, () -> repo.manifest(b));
         assertEquals(RepositoryException.Problem.DAMAGED, e.problem());
     }
@@ -157,7 +161,7 @@ class RepositoryTest {
         byte[] other = disk(1, 22);
         addCopy(sealed, ids.get(0), sealed.sealChunk(ids.get(0), other, other.length));
         assertArrayEquals(other, sealed.readChunk(ids.get(0)));
-        assertEquals(java.util.Set.of(ids.get(0)), new Verifier(sealed, 2).verify(a, n -> { }).damaged().keySet());
+        assertEquals(Set.of(ids.get(0)), new Verifier(sealed, 2).verify(a, n -> { }).damaged().keySet());
         byte[] stolen = sealed.packs().read(sealed.packs().find(ids.get(1)).get(0)).orElseThrow();
         addCopy(sealed, ids.get(0), stolen);
         RepositoryException tag = assertThrows(RepositoryException.class, () -> sealed.checkedChunk(ids.get(0)));
@@ -221,7 +225,7 @@ class RepositoryTest {
                 assertEquals(List.of(), tmpFiles(dir), "an abandoned object leaves nothing");
             } finally {
                 try (Stream<Path> files = Files.walk(dir)) {
-                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 }
             }
         }
@@ -306,8 +310,8 @@ class RepositoryTest {
         Files.write(file, bytes);
         Verifier.Report r = verifier.verify(a, n -> { });
         assertEquals(List.of(victim), new ArrayList<>(r.damaged().keySet()));
-        assertEquals(java.util.Set.of(a, b), r.damagedBackups());
-        assertEquals(java.util.Set.of(a, b), Repository.open(store("verify"), RepositoryKey.read(tmp.resolve("key")))
+        assertEquals(Set.of(a, b), r.damagedBackups());
+        assertEquals(Set.of(a, b), Repository.open(store("verify"), RepositoryKey.read(tmp.resolve("key")))
                 .damagedBackups(), "the record is in the repository");
         try (BackupWriter w = repo.writer(UUID.randomUUID())) {
             assertFalse(w.reuse(victim), "a damaged chunk is not reused");
@@ -325,7 +329,7 @@ class RepositoryTest {
         try (Stream<Path> files = Files.walk(root)) {
             return files.filter(f -> f.getFileName().toString().startsWith(".tmp-")).toList();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -347,7 +351,7 @@ class RepositoryTest {
         try {
             return new FileObjectStore(Files.createDirectories(tmp.resolve(name)));
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -405,7 +409,7 @@ class RepositoryTest {
         try {
             return Files.readString(p).strip();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -2,9 +2,13 @@ package org.virtbackup.s3;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
@@ -27,7 +31,7 @@ final class MultipartObject implements ObjectStore.NewObject {
     private final String bucket;
     private final String key;
     private final Uploads uploads;
-    private final java.util.Set<String> ongoing;
+    private final Set<String> ongoing;
     private final List<Future<CompletedPart>> parts = new ArrayList<>();
     private byte[] part;
     private int filled;
@@ -35,7 +39,7 @@ final class MultipartObject implements ObjectStore.NewObject {
     private String uploadId;
     private boolean committed;
 
-    MultipartObject(S3Client s3, String bucket, String key, Uploads uploads, java.util.Set<String> ongoing) {
+    MultipartObject(S3Client s3, String bucket, String key, Uploads uploads, Set<String> ongoing) {
         this.s3 = s3;
         this.ongoing = ongoing;
         this.bucket = bucket;
@@ -70,7 +74,7 @@ final class MultipartObject implements ObjectStore.NewObject {
     public void commit() throws IOException {
         try {
             if (uploadId == null) {
-                byte[] whole = part == null ? new byte[0] : java.util.Arrays.copyOf(part, filled);
+                byte[] whole = part == null ? new byte[0] : Arrays.copyOf(part, filled);
                 s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromBytes(whole));
             } else {
                 if (filled > 0) {
@@ -90,7 +94,7 @@ final class MultipartObject implements ObjectStore.NewObject {
             throw new IOException("s3://" + bucket + "/" + key + ": " + e.getMessage(), e);
         } catch (ExecutionException e) {
             throw new IOException("s3://" + bucket + "/" + key + ": a part failed: " + e.getCause().getMessage(), e.getCause());
-        } catch (java.util.concurrent.CancellationException e) {
+        } catch (CancellationException e) {
             throw new IOException("s3://" + bucket + "/" + key + ": a part was cancelled (the endpoint was stopped)", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -111,7 +115,7 @@ final class MultipartObject implements ObjectStore.NewObject {
             String id = uploadId;
             parts.add(uploads.submit(() -> {
                 String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(id).partNumber(number)
-                        .contentLength((long) length), RequestBody.fromByteBuffer(java.nio.ByteBuffer.wrap(body, 0, length)))
+                        .contentLength((long) length), RequestBody.fromByteBuffer(ByteBuffer.wrap(body, 0, length)))
                         .eTag();
                 return CompletedPart.builder().partNumber(number).eTag(etag).build();
             }));
@@ -133,7 +137,7 @@ final class MultipartObject implements ObjectStore.NewObject {
         for (Future<CompletedPart> f : parts) {
             try {
                 f.get();
-            } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            } catch (ExecutionException | CancellationException e) {
                 // abandoned anyway
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

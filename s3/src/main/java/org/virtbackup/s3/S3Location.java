@@ -1,6 +1,7 @@
 package org.virtbackup.s3;
 
 import java.net.URI;
+import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
@@ -35,7 +36,7 @@ record S3Location(String bucket, String prefix) {
         String path = url.getPath() == null ? "" : url.getPath();
         String prefix = path.replaceAll("^/+", "").replaceAll("/+$", "");
         if (!prefix.isEmpty() && (!PREFIX.matcher(prefix).matches()
-                || java.util.Arrays.stream(prefix.split("/")).anyMatch(p -> p.equals(".") || p.equals("..")))) {
+                || Arrays.stream(prefix.split("/")).anyMatch(p -> p.equals(".") || p.equals("..")))) {
             throw new IllegalArgumentException("s3:// URL '" + url + "': the prefix is '/'-separated names of letters, "
                     + "digits, '.', '-' and '_', without '.' or '..' parts");
         }

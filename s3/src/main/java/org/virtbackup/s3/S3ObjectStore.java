@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.virtbackup.repository.ObjectStore;
 
@@ -35,7 +38,7 @@ final class S3ObjectStore implements ObjectStore {
     private final Uploads uploads;
     private final String endpoint;
     /** The multipart uploads this store has under way: never a dead host's. */
-    private final java.util.Set<String> ownUploads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<String> ownUploads = ConcurrentHashMap.newKeySet();
 
     S3ObjectStore(S3Client s3, S3Location at, Uploads uploads, String endpoint) {
         this.s3 = s3;
@@ -171,7 +174,7 @@ final class S3ObjectStore implements ObjectStore {
     }
 
     /** Runs a request; failures as IOExceptions naming the object, a missing one as {@link MissingObject}. */
-    private <T> T call(String name, java.util.function.Supplier<T> request) throws IOException {
+    private <T> T call(String name, Supplier<T> request) throws IOException {
         try {
             return request.get();
         } catch (NoSuchKeyException e) {

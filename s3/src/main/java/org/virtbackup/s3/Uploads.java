@@ -1,5 +1,6 @@
 package org.virtbackup.s3;
 
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -33,7 +34,7 @@ final class Uploads implements AutoCloseable {
     }
 
     /** Runs the upload on a thread of its own once a slot is free; waits for the slot. */
-    <T> Future<T> submit(java.util.concurrent.Callable<T> upload) throws InterruptedException {
+    <T> Future<T> submit(Callable<T> upload) throws InterruptedException {
         slots.acquire();
         try {
             return threads.submit(() -> {

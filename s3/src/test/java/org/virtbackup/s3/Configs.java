@@ -1,5 +1,9 @@
 package org.virtbackup.s3;
 
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
 
 /** Endpoint configurations and servers for the tests, with the credentials they share. */
 final class Configs {
@@ -12,7 +16,7 @@ final class Configs {
 
     /** An endpoint's configuration for the server, with these properties (pairs) over it. */
     static S3EndpointConfig endpoint(org.virtbackup.s3.testing.S3Server server, String... more) {
-        java.util.Map<String, Object> c = new java.util.HashMap<>();
+        Map<String, Object> c = new HashMap<>();
         c.put("name", "test");
         c.put("endpoint", server.endpoint());
         c.put(".access.key", ACCESS);
@@ -25,7 +29,7 @@ final class Configs {
     }
 
     /** Starts a server with these buckets, for the credentials above. */
-    static org.virtbackup.s3.testing.S3Server server(java.nio.file.Path dir, String... buckets) throws Exception {
+    static org.virtbackup.s3.testing.S3Server server(Path dir, String... buckets) throws Exception {
         return org.virtbackup.s3.testing.S3Server.start(dir, org.virtbackup.s3.testing.S3Server.freePort(), ACCESS, SECRET,
                 buckets);
     }

@@ -1,6 +1,7 @@
 package org.virtbackup.shell;
 
 import java.util.List;
+import java.util.Set;
 
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
@@ -20,7 +21,7 @@ public class BackupCompleter implements Completer {
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
         StringsCompleter uuids = new StringsCompleter();
-        service.list(null, java.util.Set.of()).forEach(b -> uuids.getStrings().add(b.uuid().toString()));
+        service.list(null, Set.of()).forEach(b -> uuids.getStrings().add(b.uuid().toString()));
         return uuids.complete(session, commandLine, candidates);
     }
 }

@@ -1,5 +1,7 @@
 package org.virtbackup.shell;
 
+import java.util.Set;
+
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
@@ -23,7 +25,7 @@ public class DomainsCommand implements Action {
         FittedTable table = new FittedTable().flexible("Domain").column("UUID", FittedTable.ALWAYS, false)
                 .column("Backups", 50, true);
         for (DomainRef d : service.domains()) {
-            table.row(d.name(), d.uuid(), service.list(d.uuid().toString(), java.util.Set.of()).size());
+            table.row(d.name(), d.uuid(), service.list(d.uuid().toString(), Set.of()).size());
         }
         table.print(System.out, Terminals.width(session));
         return null;

@@ -2,6 +2,7 @@ package org.virtbackup.shell;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 import org.apache.karaf.shell.support.table.Col;
@@ -87,7 +88,7 @@ final class FittedTable {
                 List<String> pieces = columns.get(i).flexible() ? pieces(row[i], wrapAt) : List.of(row[i]);
                 for (int p = 0; p < pieces.size(); p++) {
                     if (lines.size() <= p) {
-                        lines.add(new ArrayList<>(java.util.Collections.nCopies(kept.size(), "")));
+                        lines.add(new ArrayList<>(Collections.nCopies(kept.size(), "")));
                     }
                     lines.get(p).set(kept.indexOf(i), pieces.get(p));
                 }

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 import javax.security.auth.Subject;
+import java.util.concurrent.CompletionException;
 
 import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
@@ -64,7 +65,7 @@ final class Progress {
             } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
-                throw new java.util.concurrent.CompletionException(e);
+                throw new CompletionException(e);
             }
         });
         long[] last = null;

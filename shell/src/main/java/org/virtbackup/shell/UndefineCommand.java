@@ -1,5 +1,7 @@
 package org.virtbackup.shell;
 
+import java.util.Set;
+
 import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -30,7 +32,7 @@ public class UndefineCommand implements Action {
 
     @Override
     public Object execute() {
-        int count = service.list(domain, java.util.Set.of()).size();
+        int count = service.list(domain, Set.of()).size();
         service.undefineDomain(domain, Flags.of(UndefineFlag.class).with(withBackups, UndefineFlag.BACKUPS)
                 .with(keepBackups, UndefineFlag.KEEP_BACKUPS).set());
         System.out.println("Domain " + domain + " undefined; " + count + " backups "

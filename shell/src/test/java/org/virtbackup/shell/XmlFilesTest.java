@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,9 +39,9 @@ class XmlFilesTest {
     void devicesAndHugeFilesAreNotRead() throws IOException {
         assertEquals("/dev/zero is not a regular file", assertThrows(IOException.class, () -> XmlFiles.read("/dev/zero")).getMessage());
         Path huge = tmp.resolve("huge.xml");
-        try (var ch = java.nio.channels.FileChannel.open(huge, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(new byte[] {1}), XmlFiles.MAX_BYTES); // sparse
+        try (var ch = FileChannel.open(huge, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1}), XmlFiles.MAX_BYTES); // sparse
         }
         assertTrue(assertThrows(IOException.class, () -> XmlFiles.read(huge.toString())).getMessage().contains("at most"));
     }

@@ -3,6 +3,7 @@ package org.virtbackup.impl.backup;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -122,7 +123,7 @@ public final class ParentChoice {
      */
     private static String storageProblem(Backup parent, BackupPlan plan) {
         String parentRepository = parent.inRepository() ? parent.disks().get(0).target() : null;
-        if (java.util.Objects.equals(parentRepository, plan.repository())) {
+        if (Objects.equals(parentRepository, plan.repository())) {
             return null;
         }
         return "parent " + parent.uuid() + " is " + (parentRepository == null ? "in images"

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -104,7 +105,7 @@ public final class Catalogue {
      */
     public int[] refreshRepository(String repository) {
         Set<UUID> stored = manifests.stored(repository);
-        Set<UUID> fresh = new java.util.HashSet<>(stored);
+        Set<UUID> fresh = new HashSet<>(stored);
         fresh.removeAll(index.keySet());
         int added = 0;
         for (CatalogueEntry e : manifests.load(repository, fresh)) {

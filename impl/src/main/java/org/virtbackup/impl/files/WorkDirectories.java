@@ -1,10 +1,12 @@
 package org.virtbackup.impl.files;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -45,7 +47,7 @@ final class WorkDirectories {
             }
             return Files.createDirectory(root.resolve(jvm() + "-" + UUID.randomUUID()),
                     PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_DIR));
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot create a work directory in " + root + ": "
                     + e.getMessage());
         }
@@ -96,7 +98,7 @@ final class WorkDirectories {
     /** This JVM: its pid and start time. */
     private static String jvm() {
         ProcessHandle self = ProcessHandle.current();
-        return self.pid() + "-" + self.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+        return self.pid() + "-" + self.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
     }
 
     /** Whether the JVM a directory is named after is gone: no process of that pid started at that time. */

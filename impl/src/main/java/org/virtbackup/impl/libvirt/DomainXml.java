@@ -1,7 +1,9 @@
 package org.virtbackup.impl.libvirt;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
@@ -17,8 +19,8 @@ public final class DomainXml {
     }
 
     /** {@link #disks}, by name (the first of a name, in their order). */
-    public static java.util.Map<String, DomainDisk> disksByName(String domainXml) {
-        java.util.Map<String, DomainDisk> byName = new java.util.LinkedHashMap<>();
+    public static Map<String, DomainDisk> disksByName(String domainXml) {
+        Map<String, DomainDisk> byName = new LinkedHashMap<>();
         disks(domainXml).forEach(d -> byName.putIfAbsent(d.name(), d));
         return byName;
     }

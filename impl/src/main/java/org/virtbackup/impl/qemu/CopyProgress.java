@@ -1,6 +1,7 @@
 package org.virtbackup.impl.qemu;
 
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.virtbackup.spi.JobProgress;
 
@@ -14,7 +15,7 @@ public final class CopyProgress {
     private volatile long done;
     private volatile long currentSize;
     private volatile Path currentLog;
-    private final java.util.concurrent.atomic.AtomicLong streamed = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong streamed = new AtomicLong();
 
     public CopyProgress(long total) {
         this.total = total;

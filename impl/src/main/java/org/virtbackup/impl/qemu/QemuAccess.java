@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -160,7 +161,7 @@ public final class QemuAccess {
 
     /** getfacl's output for several files: one block each, in the order named, blank lines between. */
     private static List<String> blocks(String out) {
-        return java.util.Arrays.stream(out.split("\n\\s*\n")).filter(b -> !b.isBlank()).toList();
+        return Arrays.stream(out.split("\n\\s*\n")).filter(b -> !b.isBlank()).toList();
     }
 
     /** The named user and group entries of one ACL (the owner's, the group's if empty, mask, others and defaults left out). */

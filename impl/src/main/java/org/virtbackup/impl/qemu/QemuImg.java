@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
@@ -70,8 +72,8 @@ public final class QemuImg {
         if (r.exitCode != 0) {
             return "cannot read " + image + ": " + r.output.strip();
         }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-                "\\{[^{}]*\"name\":\\s*\"" + java.util.regex.Pattern.quote(name) + "\"[^{}]*\\}").matcher(r.output);
+        Matcher m = Pattern.compile(
+                "\\{[^{}]*\"name\":\\s*\"" + Pattern.quote(name) + "\"[^{}]*\\}").matcher(r.output);
         if (!m.find()) {
             return "the dirty bitmap " + name + " is missing from " + image;
         }
@@ -122,7 +124,7 @@ public final class QemuImg {
         if (r.exitCode != 0) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + image + ": " + r.output.strip());
         }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"full-backing-filename\":\\s*\"([^\"]*)\"")
+        Matcher m = Pattern.compile("\"full-backing-filename\":\\s*\"([^\"]*)\"")
                 .matcher(r.output);
         if (m.find()) {
             return Optional.of(Path.of(m.group(1)).toAbsolutePath().normalize());
@@ -199,7 +201,7 @@ public final class QemuImg {
     /** Bytes a conversion of the image into the format needs ({@code qemu-img measure}). */
     public long measure(String image, String format) {
         Result r = run(List.of(program, "measure", "--output=json", "-O", format, image));
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"required\":\\s*(\\d+)").matcher(r.output);
+        Matcher m = Pattern.compile("\"required\":\\s*(\\d+)").matcher(r.output);
         if (r.exitCode != 0 || !m.find()) {
             throw new BackupException(ErrorCode.IO_ERROR, "qemu-img measure " + image + " failed: " + r.output.strip());
         }

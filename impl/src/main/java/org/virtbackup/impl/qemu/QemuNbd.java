@@ -49,7 +49,7 @@ public final class QemuNbd {
                 }
                 if (ours) {
                     p.get().destroy();
-                    p.get().onExit().completeOnTimeout(null, 10, java.util.concurrent.TimeUnit.SECONDS).join();
+                    p.get().onExit().completeOnTimeout(null, 10, TimeUnit.SECONDS).join();
                     if (p.get().isAlive()) {
                         p.get().destroyForcibly();
                     }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -92,7 +93,7 @@ public final class ChunkSource implements RestoreSource {
         qemuImg.create(image, format, disk.capacity(), clusterSize(index.chunkSize()));
         Path socket = Paths.privateDirectory(runtimeDirectory).resolve(backup.uuid() + "-" + disk.name() + "-restore.sock");
         try (QemuNbd.Server server = qemuNbd.serve(image, format, socket, true, null, repositories.streams() + 1)) {
-            List<Stream> open = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Stream> open = Collections.synchronizedList(new ArrayList<>());
             try {
                 eachChunk(index, disk, progress, () -> stream(server, index, open), (i, data, len, s) -> {
                     s.buffer().write(0, data, 0, len);
@@ -122,7 +123,7 @@ public final class ChunkSource implements RestoreSource {
         Path socket = Paths.privateDirectory(runtimeDirectory).resolve(backup.uuid() + "-" + disk.name() + "-verify.sock");
         AtomicBoolean same = new AtomicBoolean(true);
         try (QemuNbd.Server server = qemuNbd.serve(image, format, socket, false, null, repositories.streams() + 1)) {
-            List<Stream> open = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Stream> open = Collections.synchronizedList(new ArrayList<>());
             try (NbdConnection probe = NbdConnection.open(libnbd(), server.socket(), QemuNbd.EXPORT, List.of())) {
                 if (probe.size() != disk.capacity()) {
                     return false;

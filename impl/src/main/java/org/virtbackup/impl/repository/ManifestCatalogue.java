@@ -1,13 +1,16 @@
 package org.virtbackup.impl.repository;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -50,7 +53,7 @@ public final class ManifestCatalogue implements ManifestRecords {
     public void commit(CatalogueEntry entry) {
         Backup b = entry.backup();
         String url = url(b);
-        java.util.Optional<BackupWriter> kept = repositories.uncommitted(b.uuid());
+        Optional<BackupWriter> kept = repositories.uncommitted(b.uuid());
         try {
             Repository repo = repositories.open(url);
             if (Repositories.call(url, () -> repo.manifest(b.uuid())).isPresent()) {
@@ -155,7 +158,7 @@ public final class ManifestCatalogue implements ManifestRecords {
                     throw new BackupException(ErrorCode.IO_ERROR, "repository " + url + " cannot be read now (its config "
                             + "object is missing: is its file system mounted?); its backups stay listed");
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new BackupException(ErrorCode.IO_ERROR, "repository " + url + ": " + e.getMessage(), e);
             }
             return repo.manifestIds();
@@ -200,7 +203,7 @@ public final class ManifestCatalogue implements ManifestRecords {
                         e.getMessage());
                 return null;
             }
-        }).filter(java.util.Objects::nonNull).toList();
+        }).filter(Objects::nonNull).toList();
     }
 
     @Override

@@ -3,12 +3,14 @@ package org.virtbackup.impl.repository;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -76,8 +78,8 @@ public final class Repositories {
     public Repositories(VirtBackupConfig config) {
         this(Paths.list(config.target_roots()), Paths.resolve(config.target_directory()), config.repository_url(),
                 config.repository_key_file(), config.repository_chunk_size(), config.repository_streams(),
-                config.repository_collect_after_delete(), new Sharing(java.time.Duration.ofSeconds(Math.max(4,
-                        config.repository_lease_seconds())), java.time.Duration.ofSeconds(Math.max(0, config.repository_wait_seconds()))));
+                config.repository_collect_after_delete(), new Sharing(Duration.ofSeconds(Math.max(4,
+                        config.repository_lease_seconds())), Duration.ofSeconds(Math.max(0, config.repository_wait_seconds()))));
     }
 
     /** Outside Declarative Services (benchmarks): with these object stores' endpoints. */
@@ -225,7 +227,7 @@ public final class Repositories {
     }
 
     /** Runs a repository call, its failures as {@link BackupException}s naming the repository. */
-    public static <T> T call(String url, java.util.function.Supplier<T> action) {
+    public static <T> T call(String url, Supplier<T> action) {
         try {
             return action.get();
         } catch (RepositoryException e) {

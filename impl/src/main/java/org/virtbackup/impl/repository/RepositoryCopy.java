@@ -3,10 +3,12 @@ package org.virtbackup.impl.repository;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -85,7 +87,7 @@ public final class RepositoryCopy {
         });
         AtomicLong chunks = new AtomicLong();
         AtomicLong found = new AtomicLong();
-        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean failed = new AtomicBoolean();
         try (BackupWriter w = target.writer(m.backup())) {
             List<Manifest.Disk> disks = new ArrayList<>();
             for (Manifest.Disk d : m.disks()) {
@@ -145,7 +147,7 @@ public final class RepositoryCopy {
             for (Future<?> other : all) {
                 try {
                     other.get();
-                } catch (ExecutionException | java.util.concurrent.CancellationException ignored) {
+                } catch (ExecutionException | CancellationException ignored) {
                     // the first failure is the one reported
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,7 +95,7 @@ public final class RepositoryMaintenance {
             // Running here: a job that ended before a restart has its indexes, not yet its manifest.
             Set<UUID> unfinished = catalogue.backups().stream()
                     .filter(b -> b.inRepository() && b.state() == JobState.RUNNING && b.disks().get(0).target().equals(u))
-                    .map(Backup::uuid).collect(java.util.stream.Collectors.toSet());
+                    .map(Backup::uuid).collect(Collectors.toSet());
             GarbageCollector.Report r = Repositories.call(u, () -> new GarbageCollector(repo).collect(unfinished));
             catalogue.refreshDamage(u);
             LOG.info("Repository {} collected: {} of {} chunks removed, {} indexes of unfinished backups", u,

@@ -1,6 +1,7 @@
 package org.virtbackup.impl.service;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupService;
@@ -30,11 +31,11 @@ public final class StandaloneService implements AutoCloseable {
     private final BackupServiceImpl service;
 
     public StandaloneService(VirtBackupConfig config) {
-        this(config, java.util.List.of());
+        this(config, List.of());
     }
 
     /** With these object stores' endpoints (S3), as the OSGi service has them from their bundle. */
-    public StandaloneService(VirtBackupConfig config, java.util.List<org.virtbackup.repository.ObjectStoreProvider> stores) {
+    public StandaloneService(VirtBackupConfig config, List<org.virtbackup.repository.ObjectStoreProvider> stores) {
         this.libvirt = new LibvirtConnection(config.libvirt_uri());
         this.target = DirectoryTarget.at(Paths.resolve(config.target_directory()), new QemuAccess(libvirt::qemuUid));
         Repositories repositories = new Repositories(config, stores);

@@ -2,6 +2,8 @@ package org.virtbackup.impl.storage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +72,7 @@ public final class DirectoryTarget implements StorageTarget {
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(Paths.OWNER_ONLY_DIR));
             return dir;
-        } catch (java.nio.file.FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException e) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "backup " + backup + " already exists in " + root);
         } catch (IOException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "cannot create " + dir + ": " + e.getMessage(), e);
@@ -175,7 +177,7 @@ public final class DirectoryTarget implements StorageTarget {
             if (left.findAny().isEmpty()) {
                 Files.deleteIfExists(domainDir);
             }
-        } catch (java.nio.file.DirectoryNotEmptyException e) {
+        } catch (DirectoryNotEmptyException e) {
             // a backup of the same domain was created meanwhile: keep the directory
         }
     }

@@ -3,6 +3,7 @@ package org.virtbackup.impl.storage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -137,7 +138,7 @@ public final class StorageRouter {
 
     /** Every repository in use: {@code repository.url} and the domains' own; their backups are in the catalogue. */
     public Set<String> repositories() {
-        Set<String> urls = new java.util.LinkedHashSet<>();
+        Set<String> urls = new LinkedHashSet<>();
         repositories.defaultUrl().ifPresent(urls::add);
         settings.all().stream().filter(t -> t.type().equals(BackupTarget.REPOSITORY)).map(BackupTarget::value)
                 .forEach(urls::add);

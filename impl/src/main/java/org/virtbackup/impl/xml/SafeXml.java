@@ -13,6 +13,7 @@ import javax.xml.transform.TransformerException;
 import javax.xml.transform.TransformerFactory;
 import javax.xml.transform.dom.DOMSource;
 import javax.xml.transform.stream.StreamResult;
+import java.io.IOException;
 
 import org.w3c.dom.Document;
 import org.w3c.dom.Node;
@@ -66,7 +67,7 @@ public final class SafeXml {
             return builder.parse(new InputSource(new StringReader(xml)));
         } catch (ParserConfigurationException e) {
             throw new IllegalStateException("cannot configure a safe XML parser", e);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("reading a string failed", e);
         }
     }

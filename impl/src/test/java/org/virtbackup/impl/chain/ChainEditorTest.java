@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,8 +55,8 @@ class ChainEditorTest {
     void anEditWhileAnotherHoldsTheDomainIsRefusedAsBusyNamingItAndChangesNothing() throws Exception {
         Backup a = trees.full();
         Backup b = trees.incremental(a);
-        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
         Thread other = new Thread(() -> {
             try (DomainLocks.Held h = locks.hold(a.domain(), DomainLocks.Access.EDIT, "the merge of backup X")) {
                 held.countDown();

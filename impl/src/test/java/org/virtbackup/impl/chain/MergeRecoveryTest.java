@@ -5,11 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -132,18 +136,18 @@ class MergeRecoveryTest {
         Path expectedD = tmp.resolve("expected-d.qcow2");
         run("qemu-img", "convert", "-O", "qcow2", imageOf(d).toString(), expectedD.toString());
         // The second rebase fails: its image is not a qcow2 image any more.
-        Path broken = imageOf(trees.catalogue.children(b.uuid(), java.util.Set.of()).get(1));
+        Path broken = imageOf(trees.catalogue.children(b.uuid(), Set.of()).get(1));
         Path kept = tmp.resolve("kept.qcow2");
         Files.move(broken, kept);
         Files.writeString(broken, "not an image");
 
         assertThrows(RuntimeException.class, () -> editor.delete(b.uuid(), EnumSet.of(DeleteFlag.MERGE)));
-        Files.move(kept, broken, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(kept, broken, StandardCopyOption.REPLACE_EXISTING);
 
-        Backup first = trees.catalogue.children(a.uuid(), java.util.Set.of()).stream()
+        Backup first = trees.catalogue.children(a.uuid(), Set.of()).stream()
                 .filter(x -> !x.uuid().equals(b.uuid())).findFirst().orElseThrow();
         assertTrue(trees.catalogue.get(b.uuid()).isPresent(), "B stays: a child is still on it");
-        assertEquals(1, trees.catalogue.children(b.uuid(), java.util.Set.of()).size());
+        assertEquals(1, trees.catalogue.children(b.uuid(), Set.of()).size());
         assertFalse(Files.exists(trees.directory(b).resolve(MergeIntent.NAME)));
         assertIdentical(imageOf(first), first.uuid().equals(c.uuid()) ? expectedC : expectedD);
     }
@@ -153,8 +157,8 @@ class MergeRecoveryTest {
             return domains.flatMap(d -> {
                 try {
                     return Files.list(d).toList().stream();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
             }).toList();
         }

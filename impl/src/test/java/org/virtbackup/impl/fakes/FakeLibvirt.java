@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -88,14 +89,14 @@ public final class FakeLibvirt implements Libvirt {
 
     /** Access for QEMU as on this fake host, where it runs as root: nothing to grant. */
     public static org.virtbackup.impl.qemu.QemuAccess qemuAsRoot() {
-        return new org.virtbackup.impl.qemu.QemuAccess(java.util.OptionalInt::empty);
+        return new org.virtbackup.impl.qemu.QemuAccess(OptionalInt::empty);
     }
 
     /** The user QEMU runs as; root (empty) unless a test says otherwise. */
-    public java.util.OptionalInt qemuUid = java.util.OptionalInt.empty();
+    public OptionalInt qemuUid = OptionalInt.empty();
 
     @Override
-    public java.util.OptionalInt qemuUid() {
+    public OptionalInt qemuUid() {
         return qemuUid;
     }
 }

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 
 import org.virtbackup.impl.qemu.QemuImg;
@@ -30,7 +31,7 @@ public final class FakeQemuImg {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.qemuImg = new QemuImg(program.toString(), 1, java.time.Duration.ofSeconds(5));
+        this.qemuImg = new QemuImg(program.toString(), 1, Duration.ofSeconds(5));
     }
 
     public QemuImg qemuImg() {

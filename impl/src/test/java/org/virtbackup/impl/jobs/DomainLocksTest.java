@@ -10,7 +10,9 @@ import static org.virtbackup.impl.jobs.DomainLocks.Access.START;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.junit.jupiter.api.Test;
 import org.virtbackup.api.BackupException;
@@ -76,8 +78,8 @@ class DomainLocksTest {
 
     /** Holds the domain in a thread of its own until closed. */
     private AutoCloseable heldInAnotherThread(DomainLocks.Access access, String operation) throws Exception {
-        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         Thread t = new Thread(() -> {
             try (DomainLocks.Held h = locks.hold(vm, access, operation)) {
                 held.countDown();
@@ -95,7 +97,7 @@ class DomainLocksTest {
     }
 
     /** Locks belong to threads: each attempt runs on a thread of its own, as another operator's call would. */
-    private static <T> T inAnotherThread(java.util.function.Supplier<T> call) throws Exception {
+    private static <T> T inAnotherThread(Supplier<T> call) throws Exception {
         return CompletableFuture.supplyAsync(call, r -> new Thread(r).start()).get(5, TimeUnit.SECONDS);
     }
 }

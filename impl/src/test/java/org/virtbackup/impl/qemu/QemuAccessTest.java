@@ -130,8 +130,8 @@ class QemuAccessTest {
     }
 
     private static void setfacl(Path dir, String... args) throws Exception {
-        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("setfacl"));
-        cmd.addAll(java.util.List.of(args));
+        List<String> cmd = new ArrayList<>(List.of("setfacl"));
+        cmd.addAll(List.of(args));
         cmd.add(dir.toString());
         assertEquals(0, new ProcessBuilder(cmd).inheritIO().start().waitFor(), String.join(" ", cmd));
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -108,7 +109,7 @@ class RestoreIntentTest {
             Files.move(t.temporary(), t.target());
         }
         intent.undoing(); // the firmware could not be put back: the old disks go back
-        Files.move(plan.get(0).parked(), plan.get(0).target(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(plan.get(0).parked(), plan.get(0).target(), StandardCopyOption.REPLACE_EXISTING);
 
         RestoreIntent.recover(backup, RestoreIntentTest::noFirmwareExpected);
 

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 
@@ -64,7 +65,7 @@ class RestoreRecoveryTest {
                 + "<nvram>" + nvram + "</nvram></os><devices>");
         domain.active = runsAgain;
         FirmwareFile file = new FirmwareFile(FirmwareFile.NVRAM, "nvram.fd", AT_BACKUP.length,
-                java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(AT_BACKUP)));
+                HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(AT_BACKUP)));
         BackupDisk vda = new BackupDisk("vda", "qcow2", dir.resolve("vda.qcow2").toString(), 1024, 1024);
         Backup backup = new Backup(UUID.randomUUID(), domain.ref, "", Instant.now(), Instant.now(), null, BackupKind.FULL,
                 BackupMode.MANAGED, JobState.COMPLETED, null, "", List.of(vda), false, List.of(file));

@@ -10,12 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -193,7 +196,7 @@ class BackupServiceImplTest {
         service.deactivate();
 
         DomainLocks locks = new DomainLocks();
-        Map<String, Object> settings = new java.util.HashMap<>(Map.of("target.directory", tmp.resolve("backups").toString(),
+        Map<String, Object> settings = new HashMap<>(Map.of("target.directory", tmp.resolve("backups").toString(),
                 "qemu.img", tmp.resolve("qemu-img").toString(), "lock.wait.seconds", "1",
                 "runtime.directory", tmp.resolve("run").toString()));
         service = activatedAgain(Configurations.of(settings), locks);
@@ -213,7 +216,7 @@ class BackupServiceImplTest {
         assertTrue(next.resumed.isEmpty(), "not resumed while the domain is held");
         release.complete(null);
         operator.join();
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3 * JobResumer.RETRY_SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3 * JobResumer.RETRY_SECONDS);
         while (next.resumed.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
@@ -238,22 +241,22 @@ class BackupServiceImplTest {
         Path domainDir = Path.of(listed.disks().get(0).target()).getParent().getParent();
         Path tornTemp = Files.writeString(domainDir.resolve(listed.uuid().toString()).resolve(".backup.xml.tmp"), "<half");
         Path journalTemp = Files.writeString(domainDir.resolve(running.uuid().toString()).resolve(".job.tmp"), "mid-write");
-        java.util.UUID cutShort = java.util.UUID.randomUUID(); // started, never recorded
+        UUID cutShort = UUID.randomUUID(); // started, never recorded
         Path cutShortDir = Files.createDirectories(domainDir.resolve(cutShort.toString()));
         Files.writeString(cutShortDir.resolve(".starting"), domain.ref.uuid() + "\n");
-        java.util.UUID deleting = java.util.UUID.randomUUID(); // its descriptor went, the rest did not
+        UUID deleting = UUID.randomUUID(); // its descriptor went, the rest did not
         Path deletingDir = Files.createDirectories(domainDir.resolve(deleting.toString()));
         Files.writeString(deletingDir.resolve(".deleting"), domain.ref.uuid() + "\n");
         Files.writeString(deletingDir.resolve("vda.qcow2"), "image");
-        Path unreadableDir = Files.createDirectories(domainDir.resolve(java.util.UUID.randomUUID().toString()));
+        Path unreadableDir = Files.createDirectories(domainDir.resolve(UUID.randomUUID().toString()));
         Files.writeString(unreadableDir.resolve("backup.xml"), "<not a descriptor");
-        java.util.UUID elsewhere = java.util.UUID.randomUUID(); // another installation's, on a shared libvirtd
+        UUID elsewhere = UUID.randomUUID(); // another installation's, on a shared libvirtd
         domain.active = true;
         domain.checkpoints.addAll(List.of(listed.checkpoint(), running.checkpoint(), forgotten.checkpoint(),
                 "vb-" + cutShort, "vb-" + deleting, "vb-" + elsewhere));
         Path run = Files.createDirectories(tmp.resolve("run"));
         Path runningSocket = Files.createFile(run.resolve(running.uuid() + ".sock"));
-        Path staleSocket = Files.createFile(run.resolve(java.util.UUID.randomUUID() + ".sock"));
+        Path staleSocket = Files.createFile(run.resolve(UUID.randomUUID() + ".sock"));
 
         service = activatedAgain(config(), new DomainLocks());
 

@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -232,7 +235,7 @@ public final class FaultFixture implements AutoCloseable {
     public static long imageBytes(Path domainDir) {
         try (Stream<Path> files = Files.exists(domainDir) ? Files.walk(domainDir) : Stream.empty()) {
             return files.filter(f -> f.toString().endsWith(".qcow2")).mapToLong(f -> f.toFile().length()).sum();
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             return 0; // a directory went meanwhile
         }
     }
@@ -257,7 +260,7 @@ public final class FaultFixture implements AutoCloseable {
         return uuid;
     }
 
-    public static void awaitThat(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    public static void awaitThat(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + STEP.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -280,7 +283,7 @@ public final class FaultFixture implements AutoCloseable {
 
     /** Waits for a command started in the background; it ends with the JVM it talked to, or with its work. */
     public void ended(Process command) throws InterruptedException {
-        if (!command.waitFor(STEP.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!command.waitFor(STEP.toSeconds(), TimeUnit.SECONDS)) {
             command.destroyForcibly();
             throw new AssertionError("a command still ran " + STEP.toSeconds() + " s on; see " + karaf.log());
         }

@@ -7,11 +7,16 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Our distribution, unpacked and run as its own JVM ({@code bin/karaf daemon}, which execs
@@ -64,7 +69,7 @@ public final class ForkedKaraf implements AutoCloseable {
         String pub = Files.readString(Path.of(key + ".pub")).split(" ")[1];
         // As scripts/run.sh does: the administrator's key joins the admin group the file defines.
         Files.writeString(home.resolve("etc/keys.properties"), "karaf=" + pub + ",_g_:admingroup\n",
-                java.nio.file.StandardOpenOption.APPEND);
+                StandardOpenOption.APPEND);
         int ssh = freePort();
         put(home.resolve("etc/org.apache.karaf.shell.cfg"), "sshPort", Integer.toString(ssh));
         put(home.resolve("etc/org.apache.karaf.management.cfg"), "rmiRegistryPort", Integer.toString(freePort()));
@@ -90,7 +95,7 @@ public final class ForkedKaraf implements AutoCloseable {
         List<String> lines = Files.readAllLines(cfg);
         List<String> out = lines.stream().map(l -> l.matches("\\s*" + key + "\\s*=.*") ? key + " = " + value : l).toList();
         Files.write(cfg, out.contains(key + " = " + value) ? out
-                : java.util.stream.Stream.concat(out.stream(), java.util.stream.Stream.of(key + " = " + value)).toList());
+                : Stream.concat(out.stream(), Stream.of(key + " = " + value)).toList());
     }
 
     public Path home() {
@@ -100,8 +105,8 @@ public final class ForkedKaraf implements AutoCloseable {
     /** Sets (or with {@code null} removes) a setting of {@code etc/org.virtbackup.cfg}; for a Karaf not running. */
     public void configure(String key, String value) throws IOException {
         Path cfg = home.resolve("etc/org.virtbackup.cfg");
-        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(cfg).stream()
-                .filter(l -> !l.matches("\\s*" + java.util.regex.Pattern.quote(key) + "\\s*=.*")).toList());
+        List<String> lines = new ArrayList<>(Files.readAllLines(cfg).stream()
+                .filter(l -> !l.matches("\\s*" + Pattern.quote(key) + "\\s*=.*")).toList());
         if (value != null) {
             lines.add(key + " = " + value);
         }
@@ -227,7 +232,7 @@ public final class ForkedKaraf implements AutoCloseable {
     }
 
     /** Waits until the condition holds, then kills the JVM with SIGKILL. */
-    public void killWhen(String what, Duration within, java.util.function.BooleanSupplier condition) throws Exception {
+    public void killWhen(String what, Duration within, BooleanSupplier condition) throws Exception {
         long deadline = System.nanoTime() + within.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

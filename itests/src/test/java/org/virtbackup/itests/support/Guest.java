@@ -1,10 +1,14 @@
 package org.virtbackup.itests.support;
 
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * A real QEMU guest on the local libvirtd, with no operating system: enough to run and have
@@ -74,7 +78,7 @@ public final class Guest implements AutoCloseable {
     }
 
     /** A guest whose one disk of {@code size} bytes is filled offline by {@code fill} before it starts. */
-    public static Guest startFilled(Path workDir, String prefix, long size, java.util.function.Consumer<Path> fill)
+    public static Guest startFilled(Path workDir, String prefix, long size, Consumer<Path> fill)
             throws Exception {
         return define(workDir, prefix, 0, List.of("qcow2"), fill, size);
     }
@@ -85,7 +89,7 @@ public final class Guest implements AutoCloseable {
     }
 
     private static Guest define(Path workDir, String prefix, long dataBytes, long... diskBytes) throws Exception {
-        return define(workDir, prefix, dataBytes, java.util.Collections.nCopies(diskBytes.length, "qcow2"), diskBytes);
+        return define(workDir, prefix, dataBytes, Collections.nCopies(diskBytes.length, "qcow2"), diskBytes);
     }
 
     private static Guest define(Path workDir, String prefix, long dataBytes, List<String> formats, long... diskBytes)
@@ -108,12 +112,12 @@ public final class Guest implements AutoCloseable {
     }
 
     private static Guest define(Path workDir, String prefix, long dataBytes, List<String> formats,
-            java.util.function.Consumer<Path> fill, long... diskBytes) throws Exception {
+            Consumer<Path> fill, long... diskBytes) throws Exception {
         return define(workDir, prefix, dataBytes, formats, fill, false, diskBytes);
     }
 
     private static Guest define(Path workDir, String prefix, long dataBytes, List<String> formats,
-            java.util.function.Consumer<Path> fill, boolean uefiAndTpm, long... diskBytes) throws Exception {
+            Consumer<Path> fill, boolean uefiAndTpm, long... diskBytes) throws Exception {
         requireLibvirt();
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         Path dir = Files.createDirectories(workDir.resolve(name));
@@ -171,7 +175,7 @@ public final class Guest implements AutoCloseable {
     }
 
     /** The names of the guest's checkpoints in libvirt. */
-    public java.util.List<String> checkpoints() {
+    public List<String> checkpoints() {
         return Cmd.ok("virsh", "-c", URI, "checkpoint-list", name, "--name").lines()
                 .map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
@@ -221,9 +225,9 @@ public final class Guest implements AutoCloseable {
         String expected = "wrote " + length + "/" + length + " bytes at offset " + offset;
         for (int i = 0; i < 100; i++) {
             String tail;
-            try (var ch = java.nio.channels.FileChannel.open(log)) {
+            try (var ch = FileChannel.open(log)) {
                 ch.position(before);
-                tail = new String(java.nio.channels.Channels.newInputStream(ch).readAllBytes());
+                tail = new String(Channels.newInputStream(ch).readAllBytes());
             }
             if (tail.contains(expected)) {
                 return;

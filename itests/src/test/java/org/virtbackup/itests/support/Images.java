@@ -1,8 +1,12 @@
 package org.virtbackup.itests.support;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /** Disk images built offline, to compare backups with. */
 public final class Images {
@@ -40,16 +44,16 @@ public final class Images {
 
     /** A file of {@code mib} MiB of random bytes: data no chunk of another disk shares, and zstd cannot shrink. */
     public static Path randomFile(Path file, int mib) {
-        try (var out = java.nio.file.Files.newOutputStream(file)) {
-            java.util.SplittableRandom random = new java.util.SplittableRandom();
+        try (var out = Files.newOutputStream(file)) {
+            SplittableRandom random = new SplittableRandom();
             byte[] block = new byte[(int) Sizes.MiB];
             for (int i = 0; i < mib; i++) {
                 random.nextBytes(block);
                 out.write(block);
             }
             return file;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -57,9 +61,9 @@ public final class Images {
     public static void writeFile(Path image, Path source, long offset) {
         try {
             Cmd.ok("qemu-io", "-f", "qcow2", "-c", String.format("write -s %s %d %d", source, offset,
-                    java.nio.file.Files.size(source)), image.toString());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+                    Files.size(source)), image.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -2,6 +2,7 @@ package org.virtbackup.itests.support;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * A throw-away certificate authority with a server certificate for QEMU's NBD server and a
@@ -47,7 +48,7 @@ public final class TestCa {
     public void installServer(Path qemuDir) throws Exception {
         Files.createDirectories(qemuDir);
         for (String f : new String[] {"ca-cert.pem", "server-cert.pem", "server-key.pem"}) {
-            Path installed = Files.copy(dir.resolve(f), qemuDir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Path installed = Files.copy(dir.resolve(f), qemuDir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
             Cmd.ok("chgrp", "libvirt-qemu", installed.toString());
             Cmd.ok("chmod", "0640", installed.toString());
         }
@@ -56,12 +57,12 @@ public final class TestCa {
     /** A libnbd certificate directory: with the client's certificate, or with the CA only. */
     public Path clientDir(boolean withCertificate) throws Exception {
         Path client = Files.createDirectories(dir.resolve(withCertificate ? "client" : "anonymous"));
-        Files.copy(dir.resolve("ca-cert.pem"), client.resolve("ca-cert.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(dir.resolve("ca-cert.pem"), client.resolve("ca-cert.pem"), StandardCopyOption.REPLACE_EXISTING);
         if (withCertificate) {
             Files.copy(dir.resolve("client-cert.pem"), client.resolve("client-cert.pem"),
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    StandardCopyOption.REPLACE_EXISTING);
             Files.copy(dir.resolve("client-key.pem"), client.resolve("client-key.pem"),
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    StandardCopyOption.REPLACE_EXISTING);
         }
         return client;
     }

@@ -3,6 +3,7 @@ package org.virtbackup.itests.support;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 
 /** A small tmpfs the test mounts (a target that fills up), unmounted when closed. */
 public final class Tmpfs implements AutoCloseable {
@@ -30,7 +31,7 @@ public final class Tmpfs implements AutoCloseable {
 
     /** Unmounts what a run cut short left mounted under a directory (deepest first). */
     public static void unmountUnder(Path dir) throws IOException {
-        for (String p : Mounts.under(dir).stream().sorted(java.util.Comparator.reverseOrder()).toList()) {
+        for (String p : Mounts.under(dir).stream().sorted(Comparator.reverseOrder()).toList()) {
             Cmd.ok("umount", p);
         }
     }

@@ -2,6 +2,7 @@ package org.virtbackup.impl.provider.managed;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -69,7 +70,7 @@ final class PushIncrementalJob extends JournaledJob {
             BooleanSupplier stopping, FaultPoints faults) {
         Backup parent = spec.parent();
         List<DomainDisk> all = DomainXml.disks(spec.domainXml());
-        Set<String> chosen = new java.util.HashSet<>();
+        Set<String> chosen = new HashSet<>();
         StringBuilder xml = new StringBuilder("<domainbackup mode='push'>\n  <incremental>")
                 .append(SafeXml.escape(parent.checkpoint())).append("</incremental>\n  <disks>\n");
         for (BackupDisk disk : spec.backup().disks()) {

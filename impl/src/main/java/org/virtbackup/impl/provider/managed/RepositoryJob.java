@@ -1,6 +1,7 @@
 package org.virtbackup.impl.provider.managed;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -170,7 +171,7 @@ final class RepositoryJob extends JournaledJob {
             return chunker.copy(server.socket(), QemuNbd.EXPORT, context, parent, chunkSize, writer, done::addAndGet,
                     this::stopReading);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot export " + source.source() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot export " + source.source() + ": " + e.getMessage(), e);
         }
     }
 
