@@ -13,7 +13,8 @@ import java.util.UUID;
  *
  * @param fingerprint the key's fingerprint, empty when objects are not encrypted
  * @param looseChunks whether chunks may be stored one per object too, as version 1 stored them
- *        (a version-1 repository is upgraded to version 2 when opened: its chunks stay where they are)
+ *        (a version-1 repository is upgraded to version 2 before the first backup is written into it:
+ *        its chunks stay where they are)
  */
 public record RepositoryConfig(UUID id, int chunkSize, String fingerprint, boolean looseChunks) {
 
