@@ -34,6 +34,8 @@ final class Envelope {
     private static final int NONCE = 12;
     private static final int TAG_BITS = 128;
     private static final int SAMPLE = 64 * 1024;
+    /** zstd's largest block: what one block can yield at most (ZSTD_BLOCKSIZE_MAX). */
+    private static final int ZSTD_BLOCK = 128 * 1024;
     /**
      * Encrypts in slices: the JDK's AES-GCM intrinsics wait for their Java callers to be compiled,
      * which many small calls bring about in the first megabytes and a few 1 MiB calls only after a
@@ -261,6 +263,12 @@ final class Envelope {
         return flags;
     }
 
+    /**
+     * The size a frame says it holds, checked before an array of it is made: within what the kind
+     * may hold, and within what zstd can make of this many bytes. No block yields more than
+     * {@value #ZSTD_BLOCK} bytes, and none takes fewer than 4 (an RLE block), so a small object
+     * claiming gigabytes (plain repositories are not authenticated) is damaged, not an allocation.
+     */
     private static long frameSize(String name, byte[] body, int offset, int length, int maxLength) {
         long size;
         try {
@@ -270,6 +278,11 @@ final class Envelope {
         }
         if (size < 0 || size > maxLength) {
             throw damaged(name, "its compressed frame is unreadable or too large (" + size + " bytes)");
+        }
+        long possible = (length / 4L + 1) * ZSTD_BLOCK;
+        if (size > possible) {
+            throw damaged(name, "its compressed frame claims " + size + " bytes, more than " + length
+                    + " compressed bytes can hold (" + possible + ")");
         }
         return size;
     }

@@ -72,7 +72,7 @@ public final class GarbageCollector {
                 markWritten(backup, indexes, marked);
             }
             PackSweep.Result swept = new PackSweep(repository.packs(), marked, pins, repository.damage()::contains,
-                    lease::requireHeld).sweep(packs);
+                    repository.damage()::recordedNow, lease::requireHeld).sweep(packs);
             int removed = swept.removed() + sweep(loose, marked, pins, lease);
             int orphans = 0;
             for (String index : indexes) {

@@ -31,17 +31,22 @@ final class PackSweep {
     private final ChunkMarks marked;
     private final Pins pins;
     private final Predicate<ChunkId> damaged;
+    private final Predicate<ChunkId> damagedNow;
     private final Runnable stillHeld;
 
     /**
      * @param damaged whether a verification recorded the chunk damaged: then every copy of it is kept
+     * @param damagedNow the same, asked of the store at the last moment, for the older copies a
+     *        pack about to go holds (a verification elsewhere may have recorded one since)
      * @param stillHeld throws when the collection's lease lapsed: then nothing more is removed
      */
-    PackSweep(Packs packs, ChunkMarks marked, Pins pins, Predicate<ChunkId> damaged, Runnable stillHeld) {
+    PackSweep(Packs packs, ChunkMarks marked, Pins pins, Predicate<ChunkId> damaged, Predicate<ChunkId> damagedNow,
+            Runnable stillHeld) {
         this.packs = packs;
         this.marked = marked;
         this.pins = pins;
         this.damaged = damaged;
+        this.damagedNow = damagedNow;
         this.stillHeld = stillHeld;
     }
 
@@ -101,21 +106,32 @@ final class PackSweep {
         return copies.isEmpty() || copies.get(0).pack().equals(pack); // an older copy is a duplicate
     }
 
-    /** Copies the living chunks; false when the pack went meanwhile (another collection). */
+    /**
+     * Copies the living chunks; false when the pack went meanwhile (another collection), or when
+     * another pack's copy of one of them was copied already: the copies of a damaged chunk all
+     * live, and the one not copied may be the only whole one, so its pack stays as it is.
+     */
     private boolean copy(String pack, List<PackEntry> living, PackWriter copies) {
         for (PackEntry e : living) {
             byte[] stored = packs.read(new PackIndex.Location(pack, e.offset(), e.length())).orElse(null);
-            if (stored == null) {
+            if (stored == null || !copies.add(e.id(), stored, stored.length)) {
                 return false;
             }
-            copies.add(e.id(), stored, stored.length);
             copies.commitIfOld(); // a long sweep's packs must not look abandoned either
         }
         return true;
     }
 
-    /** Removes a pack unless a writer took one of its chunks not copied since it was looked at. */
+    /**
+     * Removes a pack unless a writer took one of its chunks not copied since it was looked at, or
+     * an older copy it holds is of a chunk recorded damaged since (which copy is whole is not known).
+     */
     private boolean remove(String pack, List<PackEntry> table, Set<ChunkId> copied) {
+        for (PackEntry e : table) {
+            if (!copied.contains(e.id()) && marked.isMarked(e.id()) && damagedNow.test(e.id())) {
+                return false;
+            }
+        }
         stillHeld.run();
         boolean[] done = {false};
         pins.exclusive(() -> {

@@ -41,11 +41,16 @@ final class Pins {
         }
     }
 
-    /** Releases a writer's pins: its manifest is durable, or it gave up. */
+    /**
+     * Releases a writer's pins: its manifest is durable, or it gave up. During a collection they
+     * join the retained ones before they leave the writers': a sweep looking in between (it does
+     * not take this monitor) finds them in one list or the other.
+     */
     synchronized void release(PrefixSet writer) {
-        if (writers.remove(writer) && collections > 0) {
+        if (collections > 0 && writers.contains(writer)) {
             retained.add(writer);
         }
+        writers.remove(writer);
     }
 
     synchronized void collectionStarted() {

@@ -1,6 +1,8 @@
 package org.virtbackup.repository;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -27,6 +29,30 @@ class EnvelopeTest {
     void aReusedScratchSealsEachObjectOnItsOwn() {
         sealAndOpen(new Envelope(null, 3));
         sealAndOpen(new Envelope(RepositoryKey.generate(tmp.resolve("key")), 3));
+    }
+
+    /**
+     * A plain object's zstd frame says how much it holds, and an array of that size would be made
+     * before decompressing: a few bytes claiming 60 MiB are damaged, while the densest real frame
+     * (zeros, in blocks of 4 bytes for 128 KiB) still opens.
+     */
+    @Test
+    void aFrameClaimingMoreThanItsBytesCanHoldIsDamagedNotAnAllocation() {
+        Envelope plain = new Envelope(null, 1);
+        byte[] zeros = new byte[32 * MIB];
+        byte[] stored = plain.seal(Envelope.TYPE_MANIFEST, "zeros", zeros, zeros.length);
+        assertTrue(stored.length < 4096, stored.length + " bytes");
+        assertArrayEquals(zeros, plain.open(Envelope.TYPE_MANIFEST, "zeros", stored, 64 * MIB));
+
+        long claimed = 60L * MIB;
+        byte[] forged = {'V', 'B', 'R', '1', Envelope.TYPE_MANIFEST, 1, // compressed
+            0x28, (byte) 0xB5, 0x2F, (byte) 0xFD, (byte) 0xE0, // zstd magic; one segment, an 8-byte content size
+            (byte) claimed, (byte) (claimed >> 8), (byte) (claimed >> 16), (byte) (claimed >> 24), 0, 0, 0, 0,
+            1, 0, 0}; // one block: the last, raw, empty
+        RepositoryException e = assertThrows(RepositoryException.class,
+                () -> plain.open(Envelope.TYPE_MANIFEST, "forged", forged, 64 * MIB));
+        assertEquals(RepositoryException.Problem.DAMAGED, e.problem());
+        assertTrue(e.getMessage().contains("claims " + claimed + " bytes"), e.getMessage());
     }
 
     private static void sealAndOpen(Envelope envelope) {

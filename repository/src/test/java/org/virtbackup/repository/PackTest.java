@@ -192,6 +192,87 @@ class PackTest {
     }
 
     /**
+     * Every copy of a chunk recorded damaged lives, and a collection rewriting two packs that each
+     * hold one copies only the first it meets: the other pack must then stay, since its copy may
+     * be the only whole one. Here each chunk has a damaged copy in the backup's pack, a whole one
+     * in a pack half dead, and a damaged newest one in another pack half dead; the packs are swept
+     * in the order a set gives, so with eight chunks, keeping only the copy met first would lose
+     * some chunk's whole copy in all but one order of 256.
+     */
+    @Test
+    void aCollectionKeepsEveryCopyOfADamagedChunkWholeOnesIncluded() throws Exception {
+        Repository repo = Repository.create(store("damaged-copies"), CHUNK, null);
+        int n = 8;
+        byte[] disk = disk(n, 91);
+        UUID b = backup(repo, disk, null);
+        Manifest m = repo.manifest(b).orElseThrow();
+        ChunkIndex ids = repo.index(m, m.disk("vda"));
+        for (int i = 0; i < n; i++) { // the backup's own copies damaged
+            PackIndex.Location at = repo.packs().find(ids.get(i)).get(0);
+            Path file = tmp.resolve("damaged-copies").resolve(at.pack());
+            byte[] bytes = Files.readAllBytes(file);
+            bytes[at.offset() + at.length() / 2] ^= 1;
+            Files.write(file, bytes);
+        }
+        Thread.sleep(5);
+        for (int i = 0; i < n; i++) { // whole copies, each beside a chunk nothing names
+            byte[] chunk = Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK);
+            addCopies(repo, ids.get(i), repo.sealChunk(ids.get(i), chunk, CHUNK), disk(1, 200 + i));
+        }
+        Thread.sleep(5);
+        for (int i = 0; i < n; i++) { // the newest copies: other data under the chunk's name
+            addCopies(repo, ids.get(i), repo.sealChunk(ids.get(i), disk(1, 300 + i), CHUNK), disk(1, 400 + i));
+        }
+        assertEquals(n, new Verifier(repo, 2).verify(b, x -> { }).damaged().size(), "the newest copies are damaged");
+
+        new GarbageCollector(repo).collect();
+
+        Repository again = Repository.open(store("damaged-copies"), null);
+        for (int i = 0; i < n; i++) {
+            assertArrayEquals(Arrays.copyOfRange(disk, i * CHUNK, (i + 1) * CHUNK), again.readChunk(ids.get(i)),
+                    "chunk " + i + ": a restore still finds its whole copy");
+        }
+    }
+
+    /**
+     * A collection loads the damage records when it starts; one written later, by a verification
+     * in another process, must still keep the older copies: the pack about to go is asked about
+     * at the last moment. Here the collection's loaded view says "not damaged", the store has the
+     * record, and the older, whole copy stays.
+     */
+    @Test
+    void aDamageRecordWrittenDuringACollectionKeepsTheOlderCopies() throws Exception {
+        Repository repo = Repository.create(store("late-record"), CHUNK, null);
+        byte[] disk = disk(1, 95);
+        UUID b = backup(repo, disk, null);
+        Manifest m = repo.manifest(b).orElseThrow();
+        ChunkIndex ids = repo.index(m, m.disk("vda"));
+        ChunkId id = ids.get(0);
+        Thread.sleep(5);
+        addCopies(repo, id, repo.sealChunk(id, disk(1, 500), CHUNK), disk(1, 501)); // the newest copy, damaged
+        Repository elsewhere = Repository.open(store("late-record"), null);
+        assertEquals(1, new Verifier(elsewhere, 1).verify(b, x -> { }).damaged().size());
+
+        ChunkMarks marked = new ChunkMarks();
+        marked.mark(ids);
+        repo.packs().refresh();
+        new PackSweep(repo.packs(), marked, repo.pins(), x -> false, repo.damage()::recordedNow, () -> { })
+                .sweep(repo.packs().names());
+
+        assertArrayEquals(disk, Repository.open(store("late-record"), null).readChunk(id), "the whole copy stayed");
+    }
+
+    /** A pack of its own holding a copy of the chunk, as stored, and one of unnamed data. */
+    private static void addCopies(Repository repo, ChunkId id, byte[] stored, byte[] unnamed) {
+        try (PackWriter w = repo.packs().writer()) {
+            w.add(id, stored, stored.length);
+            byte[] other = repo.sealChunk(repo.name(unnamed, unnamed.length), unnamed, unnamed.length);
+            w.add(repo.name(unnamed, unnamed.length), other, other.length);
+            w.flush();
+        }
+    }
+
+    /**
      * Closed packs wait for their group (two here; sixteen in a directory) and are then committed
      * through the file store's grouped commit; until then no pack is under its name or in the
      * index, and a flush commits the rest.

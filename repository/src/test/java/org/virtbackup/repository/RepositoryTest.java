@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -323,6 +324,39 @@ class RepositoryTest {
         assertTrue(verifier.verify(b, n -> { }).whole());
         new GarbageCollector(repo).collect();
         assertTrue(verifier.verify(a, n -> { }).whole(), "the collection kept the new copy");
+    }
+
+    /**
+     * A damage record that cannot be read (its envelope broken, or a line that is no UUID) still
+     * counts its chunk damaged, naming no backup; it stops neither listing, backups nor collections,
+     * and a backup storing the chunk again removes it.
+     */
+    @Test
+    void anUnreadableDamageRecordKeepsItsChunkDamagedAndStopsNothing() throws IOException {
+        Repository repo = Repository.create(store("bad-record"), CHUNK, null);
+        byte[] disk = disk(2, 17);
+        UUID a = backup(repo, disk, null);
+        Manifest m = repo.manifest(a).orElseThrow();
+        ChunkId broken = repo.index(m, m.disk("vda")).get(0);
+        ChunkId notUuids = repo.index(m, m.disk("vda")).get(1);
+        Path root = tmp.resolve("bad-record");
+        Files.createDirectories(root.resolve("damaged"));
+        Files.write(root.resolve(DamageRecords.PREFIX + broken.hex()), "not a record".getBytes(StandardCharsets.US_ASCII));
+        byte[] text = "no uuid here".getBytes(StandardCharsets.US_ASCII);
+        repo.objects().put(Envelope.TYPE_DAMAGE, DamageRecords.PREFIX + notUuids.hex(), text, text.length);
+
+        Repository again = Repository.open(store("bad-record"), null);
+        assertEquals(Set.of(), again.damagedBackups(), "no backup is named");
+        try (BackupWriter w = again.writer(UUID.randomUUID())) {
+            assertFalse(w.reuse(broken), "its chunk still counts as damaged");
+            assertFalse(w.reuse(notUuids), "its chunk still counts as damaged");
+        }
+        new GarbageCollector(again).collect();
+        UUID b = backup(again, disk, null);
+        assertFalse(Files.exists(root.resolve(DamageRecords.PREFIX + broken.hex())), "storing the chunk again repaired it");
+        assertFalse(Files.exists(root.resolve(DamageRecords.PREFIX + notUuids.hex())), "storing the chunk again repaired it");
+        assertTrue(new Verifier(again, 1).verify(b, x -> { }).whole());
+        assertEquals(2, again.manifests().manifests().size());
     }
 
     static List<Path> tmpFiles(Path root) {

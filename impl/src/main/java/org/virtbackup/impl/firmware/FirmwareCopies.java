@@ -31,7 +31,7 @@ public final class FirmwareCopies {
     private static final Logger LOG = LoggerFactory.getLogger(FirmwareCopies.class);
     private static final int READS = 5;
     /** The largest firmware file copied: OVMF's NVRAM is 528 KiB (4M build), a TPM's state some KiB. */
-    private static final long MAX_BYTES = 16L << 20;
+    public static final long MAX_BYTES = 16L << 20;
 
     private FirmwareCopies() {
     }

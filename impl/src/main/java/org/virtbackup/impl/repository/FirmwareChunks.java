@@ -61,6 +61,10 @@ public final class FirmwareChunks {
         Manifest m = Repositories.call(url, () -> repo.manifest(backup)).orElseThrow(() -> new BackupException(
                 ErrorCode.NO_BACKUP, "backup " + backup + " is no longer in repository " + url));
         Manifest.Disk d = Repositories.call(url, () -> m.disk(diskName(f)));
+        if (d.capacity() != f.size() || d.capacity() > FirmwareCopies.MAX_BYTES) { // before an array of that size
+            throw new BackupException(ErrorCode.CHAIN_BROKEN, url + " (backup " + backup + ", " + diskName(f) + ") holds "
+                    + d.capacity() + " bytes, not the " + f.size() + " of the firmware file " + f.name() + " the backup recorded");
+        }
         ChunkIndex ids = Repositories.call(url, () -> repo.index(m, d));
         byte[] data = new byte[Math.toIntExact(d.capacity())];
         for (int i = 0; i < ids.size(); i++) {

@@ -3,6 +3,7 @@ package org.virtbackup.impl.repository;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.FirmwareFile;
 import org.virtbackup.repository.BackupWriter;
+import org.virtbackup.repository.ChunkIndex;
 import org.virtbackup.repository.Manifest;
 import org.virtbackup.repository.Repository;
 
@@ -58,6 +60,30 @@ class FirmwareChunksTest {
         BackupException changed = assertThrows(BackupException.class, () -> FirmwareChunks.read(repositories, url,
                 backup, other));
         assertEquals(ErrorCode.CHAIN_BROKEN, changed.code());
+    }
+
+    /**
+     * A manifest (in a plain repository anyone with write access can forge one) naming a firmware
+     * file of a gigabyte is refused before an array of that size is made: no real one exceeds
+     * {@link org.virtbackup.impl.firmware.FirmwareCopies#MAX_BYTES}.
+     */
+    @Test
+    void aFirmwareFileLargerThanAnyRealOneIsRefusedUnread() throws Exception {
+        Path root = Files.createDirectories(tmp.resolve("roots"));
+        Repositories repositories = new Repositories(List.of(root), tmp.resolve("global"), "", "", 64 << 10, 2, false);
+        String url = repositories.check("file://" + root.resolve("repo"), false);
+        long size = 1L << 30;
+        FirmwareFile huge = new FirmwareFile(FirmwareFile.TPM, "tpm2-00.permall", size, sha(new byte[0]));
+        UUID backup = UUID.randomUUID();
+        try (BackupWriter w = repositories.writer(url, backup)) {
+            String digest = w.writeIndex("fw-tpm-tpm2-00.permall", ChunkIndex.of(Manifest.Disk.chunkCount(size, 64 << 10)));
+            w.commit(new Manifest(backup, UUID.randomUUID(), Instant.now(), List.of(new Manifest.Disk(
+                    "fw-tpm-tpm2-00.permall", size, 64 << 10, Manifest.Disk.chunkCount(size, 64 << 10), digest)),
+                    "<domainbackup/>"));
+        }
+        BackupException e = assertThrows(BackupException.class, () -> FirmwareChunks.read(repositories, url, backup, huge));
+        assertEquals(ErrorCode.CHAIN_BROKEN, e.code());
+        assertTrue(e.getMessage().contains("holds 1073741824 bytes"), e.getMessage());
     }
 
     private static String sha(byte[] b) throws Exception {
