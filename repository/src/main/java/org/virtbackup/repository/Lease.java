@@ -44,11 +44,17 @@ final class Lease implements AutoCloseable {
         this.refreshing = task;
     }
 
-    /** Rewrites the lease, unless it is closed or lost: lapsed, or removed by someone who took it for dead. */
+    /**
+     * Rewrites the lease, unless it is closed or lost: lapsed, or removed by someone who took it
+     * for dead. A rewrite that lands more than half the lease time after the last one loses it
+     * too: a stall between the look and the write (a long GC pause, a slow store) may have let
+     * another process take it for dead, remove it and act, and the write has just revived it.
+     */
     synchronized void refresh() {
         if (closed || lapsed()) {
             return;
         }
+        long previous = refreshed;
         try {
             if (!leases.store().exists(name)) {
                 lost = "its lease object was removed by another process, which took this one for dead";
@@ -56,7 +62,12 @@ final class Lease implements AutoCloseable {
             }
             write();
         } catch (Exception e) {
-            // tried again at the next turn; lapsed() tells when that has been too long
+            return; // tried again at the next turn; lapsed() tells when that has been too long
+        }
+        long gap = System.nanoTime() - previous;
+        if (gap > leases.sharing().lease().toNanos() / 2) {
+            lost = "its rewrite came " + gap / 1_000_000 + " ms after the one before (lease " + leases.sharing().lease()
+                    .toSeconds() + " s): this process stalled, and another may have taken it for dead meanwhile";
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +123,44 @@ class LeasesTest {
             RepositoryException e = assertThrows(RepositoryException.class, () -> w.commit(m));
             assertEquals(RepositoryException.Problem.BUSY, e.problem());
             assertTrue(e.getMessage().contains("lease lapsed"), e.getMessage());
+        }
+        assertTrue(repo.manifest(b).isEmpty());
+    }
+
+    /**
+     * A refresh that stalls between its look at the lease and its write (here 2.5 s, more than
+     * half of a 4 s lease) may have been taken for dead meanwhile, and its write revived it: the
+     * backup must not count on it, though the lease was written a moment ago.
+     */
+    @Test
+    void aRefreshThatStalledBeforeItsWriteLosesTheLease() throws Exception {
+        AtomicBoolean stall = new AtomicBoolean();
+        ObjectStore slow = new ForwardingStore(new FileObjectStore(tmp)) {
+            @Override
+            public boolean exists(String name) throws IOException {
+                if (stall.get() && name.startsWith(Leases.PREFIX)) {
+                    try {
+                        Thread.sleep(2500);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return super.exists(name);
+            }
+        };
+        Repository repo = Repository.create(slow, RepositoryTest.CHUNK, null, QUICK);
+        UUID b = UUID.randomUUID();
+        try (BackupWriter w = repo.writer(b)) {
+            stall.set(true);
+            Thread.sleep(4000); // the refresh at 1 s looks, stalls, and writes at 3.5 s
+            stall.set(false);
+            ChunkIndex ids = ChunkIndex.of(1);
+            ids.set(0, w.store(RepositoryTest.disk(1, 7), RepositoryTest.CHUNK).id());
+            Manifest m = new Manifest(b, RepositoryTest.DOMAIN, Instant.now(), List.of(new Manifest.Disk("vda",
+                    RepositoryTest.CHUNK, RepositoryTest.CHUNK, 1, w.writeIndex("vda", ids))), "<backup/>");
+            RepositoryException e = assertThrows(RepositoryException.class, () -> w.commit(m));
+            assertEquals(RepositoryException.Problem.BUSY, e.problem());
+            assertTrue(e.getMessage().contains("stalled"), e.getMessage());
         }
         assertTrue(repo.manifest(b).isEmpty());
     }
