@@ -13,6 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -102,6 +105,48 @@ public class HostFaultIT {
         f.assertConsistent();
         f.karaf.run("backup:delete " + uuid); // a leaf: the managed chain goes on from its parent
         f.nextIncrementalIsCorrect();
+    }
+
+    /**
+     * The service killed mid-copy comes back while libvirtd is down (a host rebooting, libvirtd
+     * restarting): its resumption waits for libvirtd instead of failing the backup with its
+     * libvirt job left running, then takes the job over. libvirtd is started again only once the
+     * service's log says the resumption was put off, so the test shows that path was taken.
+     */
+    @Test
+    public void libvirtd3DownWhenTheServiceRestartsTheJobWaitsForItAndCompletes() throws Exception {
+        try (Guest big = Guest.startWithData(f.guests(), "fault-lvdown", 3 * GiB, 2 * GiB)) {
+            Path domainDir = f.targetRoot.resolve(uuidOf(big.name()));
+            String uuid = last(f.karaf.run("backup:create " + big.name()));
+            f.karaf.killWhen("the copy passing 128 MiB", STEP, () -> imageBytes(domainDir) > 128 * MiB);
+            Libvirtd.stop();
+            String putOff = "Backup " + uuid + " is resumed later";
+            CompletableFuture<Boolean> libvirtdBack = CompletableFuture.supplyAsync(() -> {
+                try {
+                    boolean seen = false;
+                    for (int i = 0; i < 900 && !seen; i++) {
+                        Thread.sleep(100);
+                        seen = Files.exists(f.karaf.log()) && Files.readString(f.karaf.log()).contains(putOff);
+                    }
+                    Libvirtd.start();
+                    return seen;
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
+            try {
+                f.karaf.start();
+            } finally {
+                assertTrue("the resumption was put off while libvirtd was down (\"" + putOff + "\" in "
+                        + f.karaf.log() + ")", libvirtdBack.get(3, TimeUnit.MINUTES));
+            }
+            f.awaitNotRunning(big.name());
+            assertTrue(f.karaf.run("backup:info --no-domain " + uuid).contains("<state>completed</state>"));
+            f.assertHoldsItsData(big, f.completedImages(uuid).get("vda"));
+            assertTrue("no libvirt job is left", Cmd.ok("virsh", "-c", Guest.URI, "domjobinfo", big.name()).contains("None"));
+            f.karaf.run("backup:delete " + uuid);
+            assertEquals(List.of(), big.checkpoints());
+        }
     }
 
     @Test

@@ -18,6 +18,12 @@ public final class Libvirtd {
 
     /** SIGTERM to the daemon the project's scripts started, by its pid; starts it again; waits until it answers. */
     public static void restart() throws IOException, InterruptedException {
+        stop();
+        start();
+    }
+
+    /** SIGTERM to the daemon the project's scripts started, by its pid; waits until it is gone. */
+    public static void stop() throws IOException, InterruptedException {
         long pid = Long.parseLong(Files.readString(PID).strip());
         String comm = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
         if (!comm.equals("libvirtd")) {
@@ -31,6 +37,10 @@ public final class Libvirtd {
             }
             Thread.sleep(100);
         }
+    }
+
+    /** Starts libvirtd as scripts/setup-host.sh does; waits until it answers. */
+    public static void start() throws IOException, InterruptedException {
         Cmd.ok("libvirtd", "-d");
         for (int i = 0; Cmd.run("virsh", "-c", Guest.URI, "version").exitCode() != 0; i++) {
             if (i > 60) {

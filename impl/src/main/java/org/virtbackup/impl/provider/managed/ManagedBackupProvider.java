@@ -232,6 +232,7 @@ public final class ManagedBackupProvider implements BackupProvider {
                 LibvirtDomain domain = libvirt.domain(spec.backup().domain().uuid().toString());
                 aborted = undo(spec, domain) ? "; its libvirt job was aborted" : "";
             } catch (BackupException e) {
+                rethrowIfLibvirtIsAway(e);
                 aborted = "; its libvirt job could not be checked: " + e.getMessage();
             }
             return Optional.of(new EndedJob(new JobResult(JobState.FAILED,
@@ -251,6 +252,7 @@ public final class ManagedBackupProvider implements BackupProvider {
                 aborted = undo(spec, libvirt.domain(spec.backup().domain().uuid().toString()))
                         ? "; its libvirt job was aborted" : "";
             } catch (BackupException e) {
+                rethrowIfLibvirtIsAway(e);
                 aborted = "; its libvirt job could not be checked: " + e.getMessage();
             }
             return Optional.of(new EndedJob(new JobResult(JobState.FAILED,
@@ -272,10 +274,23 @@ public final class ManagedBackupProvider implements BackupProvider {
                 export = PullExport.attach(libvirt.domain(spec.backup().domain().uuid().toString()),
                         NbdListener.unix(socket(spec)), spec.backup().uuid().toString());
             } catch (BackupException e) {
+                rethrowIfLibvirtIsAway(e);
                 return Optional.of(new EndedJob(new JobResult(JobState.FAILED, e.getMessage(), spec.backup().disks())));
             }
         }
         return Optional.of(launch(new ManagedJob(spec, qemuImg, journal, export, () -> stopping)));
+    }
+
+    /**
+     * A libvirtd that does not answer yet (a host starting, libvirtd restarting) fails no
+     * resumption: recorded failed now, the backup's libvirt job (which libvirtd keeps across its
+     * restart) would never be aborted, and every later backup of the domain would meet it. The
+     * resumer tries again for a minute.
+     */
+    private static void rethrowIfLibvirtIsAway(BackupException e) {
+        if (e.code() == ErrorCode.LIBVIRT_ERROR) {
+            throw e;
+        }
     }
 
     private ManagedJob launch(ManagedJob job) {
