@@ -114,7 +114,9 @@ public final class BackupWriter implements AutoCloseable {
 
     /**
      * Writes the manifest, the backup's commit: after it, the backup is listed. Refused when the
-     * writer's lease lapsed: another host's collection may have removed chunks it names.
+     * writer's lease lapsed: another host's collection may have removed chunks it names. Asked
+     * again once the manifest is written, since the write itself may have outlasted the lease (a
+     * store that stalled, an S3 call retried for minutes): then the manifest is removed again.
      */
     public void commit(Manifest manifest) {
         if (!manifest.backup().equals(backup)) {
@@ -122,6 +124,16 @@ public final class BackupWriter implements AutoCloseable {
         }
         lease.requireHeld();
         repository.putManifest(manifest);
+        try {
+            lease.requireHeld();
+        } catch (RepositoryException e) {
+            try {
+                repository.delete(backup);
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
         committed = true;
     }
 

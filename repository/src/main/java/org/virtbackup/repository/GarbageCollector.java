@@ -140,8 +140,8 @@ public final class GarbageCollector {
                 batch.add(stored.get(i));
             }
             if (batch.size() == BATCH || i == stored.size() && !batch.isEmpty()) {
-                lease.requireHeld();
                 pins.exclusive(() -> {
+                    lease.requireHeld(); // after the wait for the lock
                     for (ChunkId id : batch) {
                         if (!pins.isHeld(id)) {
                             try {

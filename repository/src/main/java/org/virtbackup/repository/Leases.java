@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -35,6 +36,8 @@ final class Leases {
     static final String PREFIX = "locks/";
     private static final String WRITE = "write";
     private static final String COLLECT = "collect";
+    /** The longest lease time another holder's field is believed: a day. */
+    private static final Duration MAX_LEASE = Duration.ofDays(1);
 
     private final ObjectStore store;
     private final SealedObjects objects;
@@ -115,7 +118,7 @@ final class Leases {
         String name = PREFIX + kind + "-" + HexFormat.of().formatHex(randomBytes());
         Lease lease = new Lease(this, name, "process=" + process + "\nhost=" + host + "\npid=" + ProcessHandle.current().pid()
                 + "\nstarted=" + ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli).orElse(0L)
-                + "\npurpose=" + purpose.replace('\n', ' ') + "\n", purpose);
+                + "\nlease=" + sharing.lease().toMillis() + "\npurpose=" + purpose.replace('\n', ' ') + "\n", purpose);
         lease.write();
         long every = Math.max(1, sharing.lease().toMillis() / 4);
         lease.refreshing(timer().scheduleWithFixedDelay(lease::refresh, every, every, TimeUnit.MILLISECONDS));
@@ -144,7 +147,7 @@ final class Leases {
                 if (process.equals(fields.get("process"))) {
                     continue; // this process's own: its pins guard its writes
                 }
-                boolean expired = now != null && written.get().plus(sharing.lease()).isBefore(now);
+                boolean expired = now != null && written.get().plus(leaseTime(fields)).isBefore(now);
                 if (expired || deadOnThisHost(fields)) {
                     store.delete(name);
                     continue;
@@ -157,6 +160,21 @@ final class Leases {
             throw Repository.failed("cannot read the leases in " + store.describe(), e);
         }
         return live;
+    }
+
+    /**
+     * How long a lease of another process lives: the longer of its holder's lease time (in its
+     * {@code lease} field) and ours. The hosts' settings need not agree: a holder with a longer
+     * time rewrites it less often, and taken for dead by ours it would lose what it guards. At
+     * most a day, so that a field written wrong cannot hold collections off for good.
+     */
+    private Duration leaseTime(Map<String, String> fields) {
+        try {
+            long theirs = Math.min(Long.parseLong(fields.getOrDefault("lease", "0")), MAX_LEASE.toMillis());
+            return theirs > sharing.lease().toMillis() ? Duration.ofMillis(theirs) : sharing.lease();
+        } catch (NumberFormatException e) {
+            return sharing.lease();
+        }
     }
 
     private Optional<byte[]> readQuietly(String name) {

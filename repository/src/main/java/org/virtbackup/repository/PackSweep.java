@@ -132,7 +132,6 @@ final class PackSweep {
                 return false;
             }
         }
-        stillHeld.run();
         boolean[] done = {false};
         pins.exclusive(() -> {
             for (PackEntry e : table) {
@@ -140,6 +139,7 @@ final class PackSweep {
                     return;
                 }
             }
+            stillHeld.run(); // last, after the wait for the lock: the lease may have lapsed meanwhile
             packs.delete(pack);
             done[0] = true;
         });

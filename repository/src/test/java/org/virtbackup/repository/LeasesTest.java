@@ -165,6 +165,78 @@ class LeasesTest {
         assertTrue(repo.manifest(b).isEmpty());
     }
 
+    /**
+     * Hosts need not agree on the lease time: a lease is judged by the longer of its holder's
+     * (written in it) and the reader's. Here a host with a 4 s lease time meets a 5 s old lease
+     * of a host whose time is 30 s: it is live, and the collection waits for it.
+     */
+    @Test
+    void aLeaseIsJudgedByItsHoldersLeaseTimeWhenThatIsLonger() throws Exception {
+        FileObjectStore store = new FileObjectStore(tmp);
+        Repository repo = Repository.create(store, RepositoryTest.CHUNK, null, IMPATIENT);
+        lease(repo, "locks/write-elsewhere", "host=another-host/boot\npid=1\nstarted=0\nlease=30000\n"
+                + "purpose=backup of a host whose lease time is 30 s");
+        Thread.sleep(5000);
+        RepositoryException busy = assertThrows(RepositoryException.class, () -> new GarbageCollector(repo).collect());
+        assertEquals(RepositoryException.Problem.BUSY, busy.problem());
+        assertTrue(store.exists("locks/write-elsewhere"), "the other host's lease stays");
+
+        try (Lease ours = repo.leases().write("a backup")) {
+            String fields = new String(repo.objects().read(Envelope.TYPE_LOCK, ours.name(), 64 << 10), StandardCharsets.UTF_8);
+            assertTrue(fields.contains("\nlease=4000\n"), "ours says how long it lives: " + fields);
+        }
+        lease(repo, "locks/write-older", "host=another-host/boot\npid=1\nstarted=0\npurpose=a version without the field");
+        Thread.sleep(4500);
+        store.delete("locks/write-elsewhere");
+        new GarbageCollector(repo).collect(); // a lease without the field is judged by our time
+        assertFalse(store.exists("locks/write-older"));
+    }
+
+    /**
+     * The manifest's write may outlast the lease (here it stalls 2.5 s of a 4 s lease while the
+     * lease cannot be rewritten): another host may have collected the chunks it names meanwhile,
+     * so the backup fails and its manifest is removed again.
+     */
+    @Test
+    void aManifestWhoseWriteOutlastedTheLeaseIsRemovedAndTheBackupFails() throws Exception {
+        AtomicBoolean stall = new AtomicBoolean();
+        ObjectStore stalling = new ForwardingStore(new FileObjectStore(tmp)) {
+            @Override
+            public void put(String name, byte[] data) throws IOException {
+                if (stall.get() && name.startsWith("manifests/")) {
+                    try {
+                        Thread.sleep(2500);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                super.put(name, data);
+            }
+
+            @Override
+            public boolean exists(String name) throws IOException {
+                if (stall.get() && name.startsWith(Leases.PREFIX)) {
+                    throw new IOException("the store does not answer");
+                }
+                return super.exists(name);
+            }
+        };
+        Repository repo = Repository.create(stalling, RepositoryTest.CHUNK, null, QUICK);
+        UUID b = UUID.randomUUID();
+        try (BackupWriter w = repo.writer(b)) {
+            ChunkIndex ids = ChunkIndex.of(1);
+            ids.set(0, w.store(RepositoryTest.disk(1, 8), RepositoryTest.CHUNK).id());
+            Manifest m = new Manifest(b, RepositoryTest.DOMAIN, Instant.now(), List.of(new Manifest.Disk("vda",
+                    RepositoryTest.CHUNK, RepositoryTest.CHUNK, 1, w.writeIndex("vda", ids))), "<backup/>");
+            stall.set(true);
+            RepositoryException e = assertThrows(RepositoryException.class, () -> w.commit(m));
+            stall.set(false);
+            assertEquals(RepositoryException.Problem.BUSY, e.problem());
+            assertFalse(w.committed());
+        }
+        assertTrue(repo.manifest(b).isEmpty(), "the manifest is removed again");
+    }
+
     private static void lease(Repository repo, String name, String fields) {
         byte[] content = ("process=" + UUID.randomUUID() + "\n" + fields + "\n").getBytes(StandardCharsets.UTF_8);
         repo.objects().put(Envelope.TYPE_LOCK, name, content, content.length);
