@@ -48,6 +48,9 @@ public final class GarbageCollector {
         Pins pins = repository.pins();
         pins.collectionStarted();
         try {
+            // First: a collection that stops later (a manifest it cannot read) still ends what
+            // crashed puts left, S3's unfinished multipart uploads among them, which are billed.
+            int temporaries = repository.store().removeTemporaries(TEMPORARY_AGE_MILLIS);
             repository.damage().reload(); // other hosts' verifications: every copy of a damaged chunk stays
             // Listed before the manifests: a chunk stored later is not a candidate.
             repository.packs().refresh();
@@ -95,8 +98,6 @@ public final class GarbageCollector {
                     repository.damage().forget(id);
                 }
             }
-            lease.requireHeld();
-            int temporaries = repository.store().removeTemporaries(TEMPORARY_AGE_MILLIS);
             return new Report(swept.entries() + loose.size(), removed, orphans, temporaries);
         } catch (IOException e) {
             throw Repository.failed("collection failed in " + repository.store().describe(), e);

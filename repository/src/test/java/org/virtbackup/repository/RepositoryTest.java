@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -357,6 +358,24 @@ class RepositoryTest {
         assertFalse(Files.exists(root.resolve(DamageRecords.PREFIX + notUuids.hex())), "storing the chunk again repaired it");
         assertTrue(new Verifier(again, 1).verify(b, x -> { }).whole());
         assertEquals(2, again.manifests().manifests().size());
+    }
+
+    /**
+     * What crashed puts left (here a temporary file two hours old; on S3 an unfinished multipart
+     * upload, billed) is removed even by a collection that then stops because a manifest cannot
+     * be read.
+     */
+    @Test
+    void aCollectionStoppedByAnUnreadableManifestStillRemovesOldTemporaries() throws IOException {
+        Repository repo = Repository.create(store("temporaries"), CHUNK, null);
+        backup(repo, disk(1, 19), null);
+        Path root = tmp.resolve("temporaries");
+        Files.writeString(root.resolve("manifests").resolve(UUID.randomUUID().toString()), "not a manifest");
+        Path old = Files.writeString(root.resolve("packs").resolve(".tmp-crashed"), "half a pack");
+        Files.setLastModifiedTime(old, FileTime.fromMillis(System.currentTimeMillis() - 7_200_000));
+        RepositoryException e = assertThrows(RepositoryException.class, () -> new GarbageCollector(repo).collect());
+        assertTrue(e.getMessage().contains("manifests cannot be read"), e.getMessage());
+        assertFalse(Files.exists(old), "the old temporary is gone all the same");
     }
 
     static List<Path> tmpFiles(Path root) {
