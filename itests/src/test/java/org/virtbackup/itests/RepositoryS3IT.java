@@ -9,8 +9,11 @@ import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfi
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.features;
 import static org.virtbackup.itests.support.Sizes.MiB;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -66,6 +69,7 @@ public class RepositoryS3IT extends RepositoryTestSupport {
     protected Option[] additionalOptions() {
         String port = Integer.toString(S3Server.freePort());
         String secret = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+        Path secretFile = secretFile(secret);
         String cfg = "etc/org.virtbackup.s3-itest.cfg";
         return OptionUtils.combine(super.additionalOptions(),
                 features(maven("org.virtbackup", "virt-backup-features").type("xml").classifier("features")
@@ -74,10 +78,23 @@ public class RepositoryS3IT extends RepositoryTestSupport {
                 editConfigurationFilePut(cfg, "endpoint", "http://127.0.0.1:" + port),
                 editConfigurationFilePut(cfg, "buckets", "itest-*"),
                 editConfigurationFilePut(cfg, ".access.key", ACCESS),
-                editConfigurationFilePut(cfg, ".secret.key", secret),
+                editConfigurationFilePut(cfg, ".secret.key.file", secretFile.toString()), // inline, the file would have to be 0600
                 editConfigurationFilePut(cfg, "part.size.mib", "5"),
                 systemProperty("virtbackup.s3.port").value(port),
                 systemProperty("virtbackup.s3.secret").value(secret));
+    }
+
+    /** The secret in a file of the owner's only, as the README recommends; removed when the tests end. */
+    private static Path secretFile(String secret) {
+        try {
+            Path file = Files.createTempFile("virt-backup-itest-s3-", ".secret",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(file, secret);
+            file.toFile().deleteOnExit();
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private S3Server server(String name) throws Exception {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import org.osgi.service.component.annotations.Activate;
@@ -46,9 +47,24 @@ public final class S3Endpoint implements ObjectStoreProvider {
     private final List<Pattern> buckets;
     private final S3Client s3;
     private final Uploads uploads;
+    /** The configuration file, if it came from one: an inline secret needs it closed to others. */
+    private final Path source;
+
+    /** Where Karaf's file install read the configuration from, if it did (no default: not a property of ours). */
+    public @interface Source {
+        String felix_fileinstall_filename();
+    }
+
+    /** An endpoint configured other than from a file (a test, a benchmark, Configuration Admin's API). */
+    public S3Endpoint(S3EndpointConfig config) throws IOException {
+        this(config, null);
+    }
 
     @Activate
-    public S3Endpoint(S3EndpointConfig config) throws IOException {
+    public S3Endpoint(S3EndpointConfig config, Source source) throws IOException {
+        this.source = source == null || source.felix_fileinstall_filename() == null
+                || source.felix_fileinstall_filename().isBlank() ? null
+                : Path.of(URI.create(source.felix_fileinstall_filename().strip()));
         String name = config.name() == null || config.name().isBlank() ? "(unnamed)" : config.name().strip();
         String endpoint = config.endpoint() == null ? "" : config.endpoint().strip();
         this.description = "S3 endpoint '" + name + "' (" + (endpoint.isEmpty() ? "AWS, " + config.region() : endpoint) + ")";
@@ -85,14 +101,21 @@ public final class S3Endpoint implements ObjectStoreProvider {
             if (config._secret_key() == null || config._secret_key().isEmpty()) {
                 throw new IllegalArgumentException(description + ": neither secret.key.file nor secret.key configured");
             }
+            if (source != null && !ownerOnly(Files.getPosixFilePermissions(source))) {
+                throw new IllegalArgumentException(description + ": .secret.key is in " + source
+                        + ", which others can read: chmod 600 it, or put the secret in a .secret.key.file");
+            }
             return config._secret_key();
         }
         Path path = Path.of(file);
-        var perms = Files.getPosixFilePermissions(path);
-        if (perms.stream().anyMatch(p -> p != PosixFilePermission.OWNER_READ && p != PosixFilePermission.OWNER_WRITE)) {
+        if (!ownerOnly(Files.getPosixFilePermissions(path))) {
             throw new IllegalArgumentException(description + ": .secret.key.file " + path + " is readable by others: chmod 600 it");
         }
         return Files.readString(path, StandardCharsets.UTF_8).strip();
+    }
+
+    private static boolean ownerOnly(Set<PosixFilePermission> perms) {
+        return perms.stream().allMatch(p -> p == PosixFilePermission.OWNER_READ || p == PosixFilePermission.OWNER_WRITE);
     }
 
     private static Pattern glob(String glob) {

@@ -189,6 +189,31 @@ class S3ObjectStoreTest {
         }
     }
 
+    /**
+     * A secret written in the configuration itself is refused while that file (as Karaf's file
+     * install names it) is open to others, and accepted once it is the owner's only.
+     */
+    @Test
+    void aSecretInAConfigurationFileOthersCanReadIsRefused() throws Exception {
+        Path cfg = tmp.resolve("org.virtbackup.s3-test.cfg");
+        Files.writeString(cfg, ".secret.key = " + Configs.SECRET + "\n");
+        Files.setPosixFilePermissions(cfg, PosixFilePermissions.fromString("rw-r--r--"));
+        S3Endpoint.Source source = org.virtbackup.impl.config.Configurations.of(S3Endpoint.Source.class,
+                java.util.Map.of("felix.fileinstall.filename", cfg.toUri().toString()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new S3Endpoint(Configs.endpoint(server), source));
+        assertTrue(e.getMessage().contains(cfg.toString()) && e.getMessage().contains("chmod 600"), e.getMessage());
+        assertFalse(e.getMessage().contains(Configs.SECRET), "the message shows no secret");
+        Files.setPosixFilePermissions(cfg, PosixFilePermissions.fromString("rw-------"));
+        S3Endpoint owners = new S3Endpoint(Configs.endpoint(server), source);
+        try {
+            owners.open(URI.create("s3://test-objects/inline-secret")).put("x", new byte[] { 2 });
+            assertArrayEquals(new byte[] { 2 }, store("inline-secret").get("x").orElseThrow());
+        } finally {
+            owners.close();
+        }
+    }
+
     private static int uploads(String prefix) {
         return admin.listMultipartUploads(b -> b.bucket("test-objects").prefix(prefix)).uploads().size();
     }
