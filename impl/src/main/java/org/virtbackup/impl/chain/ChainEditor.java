@@ -180,6 +180,17 @@ public final class ChainEditor {
                     + "backup " + intent.grandparent() + ", the children's new parent, is not in the catalogue");
         }
         for (UUID uuid : intent.children()) {
+            // A rebase the killed service started may still run (a child process outlives the JVM):
+            // its image's header changes last, so what it reads now would be wrong once it ends.
+            catalogue.get(uuid).ifPresent(child -> child.backup().disks().stream().filter(d -> !d.target().isEmpty())
+                    .map(d -> Path.of(d.target())).filter(qemuImg::inUse).findFirst().ifPresent(image -> {
+                        throw new BackupException(ErrorCode.DOMAIN_BUSY, "the merge of " + merged + " cannot be "
+                                + "reconciled yet: " + image + " is being written by another process (a rebase the "
+                                + "stopped service left running?); the record stays, and the next edit of the domain "
+                                + "reconciles it");
+                    }));
+        }
+        for (UUID uuid : intent.children()) {
             Backup child = catalogue.get(uuid).map(CatalogueEntry::backup).orElse(null);
             if (child == null && catalogue.hasDescriptor(catalogue.require(merged).directory().resolveSibling(uuid.toString()))) {
                 throw new BackupException(ErrorCode.CHAIN_BROKEN, "the merge of " + merged + " cannot be reconciled: "

@@ -118,6 +118,16 @@ public final class QemuImg {
         return ChildProcess.await(copy, stall, what, false);
     }
 
+    /**
+     * Whether another process writes the image now (QEMU's image locks: it cannot be opened for a
+     * consistent read), as a rebase a killed service left running would. {@link #backingOf} reads
+     * through such a lock ({@code -U}) and sees the header as it is before the writer finishes.
+     */
+    public boolean inUse(Path image) {
+        Result r = run(List.of(program, "info", "--output=json", image.toString()));
+        return r.exitCode != 0 && r.output.contains("lock");
+    }
+
     /** The absolute path of an image's backing file, empty when it has none. */
     public Optional<Path> backingOf(Path image) {
         Result r = run(List.of(program, "info", "-U", "--output=json", image.toString()));

@@ -82,6 +82,42 @@ class MergeRecoveryTest {
         assertIdentical(imageOf(c), expectedC);
     }
 
+    /**
+     * A rebase the killed service started goes on after it (a child process outlives the JVM), and
+     * changes the image's header last: recovery must not judge the child while it runs. Here a
+     * qemu-io holds C's image for writing, as such a rebase would: the record stays and nothing
+     * moves; once it ended (and the rebase with it), the domain's next edit finishes the merge
+     * first, and merging A then loses nothing.
+     */
+    @Test
+    void aChildStillBeingRebasedIsLeftUntilTheRebaseEndsAndTheNextEditReconcilesIt() throws Exception {
+        MergeIntent.begin(trees.directory(b), a.uuid(), List.of(c.uuid()));
+        Process writer = new ProcessBuilder("qemu-io", "-f", "qcow2", imageOf(c).toString()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start(); // waits for commands on its stdin, image open
+        try {
+            for (int i = 0; !qemuImg.inUse(imageOf(c)); i++) {
+                assertTrue(i < 100, "qemu-io did not open " + imageOf(c) + " within 10 s");
+                Thread.sleep(100);
+            }
+            recovery.recover(dirs());
+            assertTrue(Files.exists(trees.directory(b).resolve(MergeIntent.NAME)), "the record stays");
+            assertEquals(b.uuid(), trees.catalogue.require(c.uuid()).backup().parent());
+            assertTrue(trees.catalogue.get(b.uuid()).isPresent());
+        } finally {
+            writer.getOutputStream().close(); // qemu-io ends with its input
+            if (!writer.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                writer.destroyForcibly();
+            }
+        }
+        rebase(c, a); // what that rebase had done when it ended
+
+        editor.delete(a.uuid(), EnumSet.of(DeleteFlag.MERGE)); // the domain's next edit
+
+        assertTrue(trees.catalogue.get(b.uuid()).isEmpty(), "the merge of B was finished first");
+        assertEquals(BackupKind.FULL, trees.catalogue.require(c.uuid()).backup().kind());
+        assertIdentical(imageOf(c), expectedC);
+    }
+
     @Test
     void aMergeCutShortBeforeAnyRebaseKeepsTheTreeAsItWas() throws Exception {
         MergeIntent.begin(trees.directory(b), a.uuid(), List.of(c.uuid()));
