@@ -149,6 +149,52 @@ public class HostFaultIT {
         }
     }
 
+    /**
+     * An incremental of a shut-off domain is copied by a qemu-storage-daemon, which outlives the
+     * JVM killed mid-copy and holds the domain's disk: the next start stops it (by the pid file it
+     * wrote), so the domain starts again, and the backup is recorded failed without leaving its
+     * bitmap in the disk.
+     */
+    @Test
+    public void offline1AKarafKilledMidOfflineIncrementalLeavesNoStorageDaemonHoldingTheDisk() throws Exception {
+        try (Guest big = Guest.startWithData(f.guests(), "fault-offline", 3 * GiB, 2 * GiB)) {
+            big.shutOff();
+            String full = last(f.karaf.run("backup:create --wait " + big.name()));
+            Cmd.ok("qemu-io", "-f", "qcow2", "-c", "write -P 0x6b 0 1536M", big.disk(0).toString()); // dirty, offline
+            String bitmapsBefore = bitmaps(big.disk(0));
+            String incremental = last(f.karaf.run("backup:create --incremental " + big.name()));
+            f.karaf.killWhen("the storage daemon's start", STEP, () -> !storageDaemons().isEmpty());
+            assertFalse("the killed JVM's qemu-storage-daemon still runs (the case under test)", storageDaemons().isEmpty());
+            f.karaf.start();
+            awaitThat("no qemu-storage-daemon left after the start", () -> storageDaemons().isEmpty());
+            f.awaitNotRunning(big.name());
+            assertTrue(f.karaf.run("backup:info --no-domain " + incremental).contains("<state>failed</state>"));
+            assertEquals("the failed incremental's bitmap is gone from the disk", bitmapsBefore, bitmaps(big.disk(0)));
+            big.startIt(); // its disk's lock is free again
+            f.karaf.run("backup:delete " + incremental);
+            f.karaf.run("backup:delete " + full);
+        }
+    }
+
+    /** The qemu-storage-daemon processes of the fault suite's Karaf (their monitor sockets are in its runtime directory). */
+    private static List<ProcessHandle> storageDaemons() {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().command().map(c -> c.endsWith("qemu-storage-daemon")).orElse(false))
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains("/run/virt-backup-faults/"))
+                        .orElse(false)).toList();
+    }
+
+    /** The names of the image's persistent bitmaps, as qemu-img lists them. */
+    private static String bitmaps(Path image) throws Exception {
+        Matcher m = Pattern.compile("\"name\":\\s*\"([^\"]+)\"").matcher(Cmd.ok("qemu-img", "info", "-U",
+                "--output=json", image.toString()));
+        List<String> names = new java.util.ArrayList<>();
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names.stream().sorted().collect(Collectors.joining(","));
+    }
+
     @Test
     public void space1AnIncrementalTheTargetCannotHoldIsRefusedUpFront() throws Exception {
         try (Guest small = Guest.start(f.guests(), "fault-room", 256 * MiB); Tmpfs room = Tmpfs.mount(f.targetRoots().resolve(

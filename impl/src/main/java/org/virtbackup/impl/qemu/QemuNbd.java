@@ -21,48 +21,8 @@ public final class QemuNbd {
 
     /** The export name every served image has. */
     public static final String EXPORT = "disk";
-    private static final String PID = ".qemu-nbd.pid";
-
-    /**
-     * Stops the qemu-nbd servers a killed JVM left in the runtime directory (their pid files
-     * name them; one this JVM started is left alone) and removes their files; returns how many.
-     * A shut-off domain's image stays locked while such a server lives.
-     */
-    public static int stopOrphans(Path runtimeDirectory) throws IOException {
-        if (!Files.isDirectory(runtimeDirectory)) {
-            return 0;
-        }
-        int stopped = 0;
-        long self = ProcessHandle.current().pid();
-        try (var files = Files.list(runtimeDirectory)) {
-            for (Path pidFile : files.filter(f -> f.getFileName().toString().endsWith(PID)).toList()) {
-                Optional<ProcessHandle> p;
-                try {
-                    p = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip()));
-                } catch (NumberFormatException e) {
-                    p = Optional.empty();
-                }
-                boolean ours = p.filter(ProcessHandle::isAlive)
-                        .filter(h -> h.info().command().map(c -> c.endsWith("qemu-nbd")).orElse(false)).isPresent();
-                if (ours && p.get().parent().map(ProcessHandle::pid).orElse(-1L) == self) {
-                    continue; // a server of a job of this JVM
-                }
-                if (ours) {
-                    p.get().destroy();
-                    p.get().onExit().completeOnTimeout(null, 10, TimeUnit.SECONDS).join();
-                    if (p.get().isAlive()) {
-                        p.get().destroyForcibly();
-                    }
-                    stopped++;
-                }
-                String socket = pidFile.toString().substring(0, pidFile.toString().length() - PID.length());
-                Files.deleteIfExists(Path.of(socket));
-                Files.deleteIfExists(Path.of(socket + ".log"));
-                Files.deleteIfExists(pidFile);
-            }
-        }
-        return stopped;
-    }
+    /** What its pid file's name ends with, beside its socket ({@link LeftServers}). */
+    static final String PID = ".qemu-nbd.pid";
 
     private final String program;
     private final Duration startLimit;
@@ -104,7 +64,7 @@ public final class QemuNbd {
                 Files.deleteIfExists(log);
                 Files.deleteIfExists(Path.of(socket + PID));
             } catch (IOException e) {
-                // in the private runtime directory; stopOrphans takes what is left at the next start
+                // in the private runtime directory; LeftServers takes what is left at the next start
             }
         }
     }
@@ -119,7 +79,7 @@ public final class QemuNbd {
             throws IOException {
         Files.deleteIfExists(socket);
         Path log = socket.resolveSibling(socket.getFileName() + ".log");
-        // Its pid in a file beside the socket: one whose JVM was killed is stopped at the next start (stopOrphans).
+        // Its pid in a file beside the socket: one whose JVM was killed is stopped at the next start (LeftServers).
         List<String> cmd = new ArrayList<>(List.of(program, "--socket=" + socket, "--format=" + format,
                 "--export-name=" + EXPORT, "--shared=" + connections, "--persistent", "--cache=none", "--aio=native",
                 "--pid-file=" + socket + PID));

@@ -19,6 +19,9 @@ import org.virtbackup.api.ErrorCode;
  */
 public final class StorageDaemon {
 
+    /** What its pid file's name ends with, beside its monitor's socket ({@link LeftServers}). */
+    static final String PID = ".qsd.pid";
+
     private final String program;
     private final Duration stall;
 
@@ -40,8 +43,11 @@ public final class StorageDaemon {
         Files.deleteIfExists(socket);
         // Its messages go to a file beside the socket: a pipe nobody reads would block it when full.
         Path log = socket.resolveSibling(socket.getFileName() + ".log");
+        // Its pid beside the socket: one whose JVM was killed holds the domain's disk, and is stopped at the next start.
+        Path pidFile = socket.resolveSibling(socket.getFileName() + PID);
         Process daemon = HostProcesses.builder(List.of(program,
-                "--chardev", "socket,path=" + socket + ",server=on,wait=off,id=qmp0", "--monitor", "chardev=qmp0"))
+                "--chardev", "socket,path=" + socket + ",server=on,wait=off,id=qmp0", "--monitor", "chardev=qmp0",
+                "--pidfile", pidFile.toString()))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         boolean quit = false;
         try (Qmp qmp = Qmp.connect(socket, daemon, log, stall)) {
@@ -81,6 +87,7 @@ public final class StorageDaemon {
             stop(daemon, quit);
             Files.deleteIfExists(socket);
             Files.deleteIfExists(log);
+            Files.deleteIfExists(pidFile);
         }
     }
 

@@ -25,7 +25,7 @@ import org.virtbackup.impl.chain.MergeIntent;
 import org.virtbackup.impl.jobs.DomainLocks;
 import org.virtbackup.impl.libvirt.Checkpoints;
 import org.virtbackup.impl.libvirt.Libvirt;
-import org.virtbackup.impl.qemu.QemuNbd;
+import org.virtbackup.impl.qemu.LeftServers;
 import org.virtbackup.impl.restore.RestoreIntent;
 import org.virtbackup.impl.storage.StorageRouter;
 
@@ -157,12 +157,13 @@ final class StartupSweep {
             return;
         }
         try {
-            int stopped = QemuNbd.stopOrphans(runtimeDirectory);
+            int stopped = LeftServers.stop(runtimeDirectory);
             if (stopped > 0) {
-                LOG.warn("Stopped {} qemu-nbd servers a stopped instance of the service left (they held images)", stopped);
+                LOG.warn("Stopped {} qemu-nbd or qemu-storage-daemon processes a stopped instance of the service left "
+                        + "(they held images)", stopped);
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("Cannot look for qemu-nbd servers left in {}: {}", runtimeDirectory, e.getMessage());
+            LOG.warn("Cannot look for QEMU servers left in {}: {}", runtimeDirectory, e.getMessage());
         }
         try (Stream<Path> files = Files.list(runtimeDirectory)) {
             for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".sock")).toList()) {
