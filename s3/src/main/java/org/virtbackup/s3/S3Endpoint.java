@@ -42,6 +42,8 @@ public final class S3Endpoint implements ObjectStoreProvider {
 
     static final String PID = "org.virtbackup.s3";
     private static final Logger LOG = LoggerFactory.getLogger(S3Endpoint.class);
+    /** The largest part: a part is one array in memory per upload at once (and 2048 MiB would overflow its size). */
+    private static final int MAX_PART_MIB = 1024;
 
     private final String description;
     private final List<Pattern> buckets;
@@ -71,8 +73,9 @@ public final class S3Endpoint implements ObjectStoreProvider {
         if (config._access_key() == null || config._access_key().isBlank()) {
             throw new IllegalArgumentException(description + ": no access.key configured");
         }
-        if (config.part_size_mib() < 5) {
-            throw new IllegalArgumentException(description + ": part.size.mib is at least 5 (S3's smallest part)");
+        if (config.part_size_mib() < 5 || config.part_size_mib() > MAX_PART_MIB) {
+            throw new IllegalArgumentException(description + ": part.size.mib is " + config.part_size_mib() + "; it is "
+                    + "at least 5 (S3's smallest part) and at most " + MAX_PART_MIB + " (each upload holds a part in memory)");
         }
         this.buckets = Arrays.stream(config.buckets()).map(S3Endpoint::glob).toList();
         S3ClientBuilder b = S3Client.builder()

@@ -46,7 +46,7 @@ public @interface S3EndpointConfig {
             + "endpoint; each holds a part in memory.")
     int uploads() default 8;
 
-    @AttributeDefinition(name = "Part size (MiB)", description = "The size of a multipart upload's parts (5 or more).")
+    @AttributeDefinition(name = "Part size (MiB)", description = "The size of a multipart upload's parts, 5 to 1024.")
     int part_size_mib() default 8;
 
     @AttributeDefinition(name = "Connections", description = "HTTP connections kept to the endpoint at most.")

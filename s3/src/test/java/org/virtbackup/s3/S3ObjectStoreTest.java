@@ -214,6 +214,16 @@ class S3ObjectStoreTest {
         }
     }
 
+    @Test
+    void aPartSizeBeyondWhatAnArrayHoldsIsRefusedNamingTheBounds() {
+        for (String mib : new String[] {"4", "2048"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new S3Endpoint(Configs.endpoint(server, "part.size.mib", mib)));
+            assertTrue(e.getMessage().contains("part.size.mib is " + mib) && e.getMessage().contains("at most 1024"),
+                    e.getMessage());
+        }
+    }
+
     private static int uploads(String prefix) {
         return admin.listMultipartUploads(b -> b.bucket("test-objects").prefix(prefix)).uploads().size();
     }
