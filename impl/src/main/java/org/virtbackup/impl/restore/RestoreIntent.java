@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 import org.virtbackup.impl.config.Paths;
@@ -19,7 +21,10 @@ import org.virtbackup.impl.config.Paths;
  * next start, as a whole: once every image was copied ({@link #copied}) the restored images take
  * their places, and the backup's firmware state (NVRAM, TPM) is put back when the restore was to
  * put it back; before, every temporary goes and every disk moved aside comes back. So a domain's
- * disks and firmware are never from two moments, and no full-size temporary is left behind.
+ * disks and firmware are never from two moments, and no full-size temporary is left behind. A
+ * restore into a new domain that was not defined yet is undone even once copied, its images
+ * included (they are new files): else they would belong to nothing, and a retry under the same
+ * name would be refused for them.
  */
 public final class RestoreIntent {
 
@@ -27,15 +32,18 @@ public final class RestoreIntent {
     private static final String SUFFIX = ".intent";
 
     private static final String FIRMWARE = "firmware";
+    private static final String DOMAIN = "domain ";
 
     private final Path file;
     private final List<Path> targets;
     private final boolean firmware;
+    private final String newDomain;
 
-    private RestoreIntent(Path file, List<Path> targets, boolean firmware) {
+    private RestoreIntent(Path file, List<Path> targets, boolean firmware, String newDomain) {
         this.file = file;
         this.targets = targets;
         this.firmware = firmware;
+        this.newDomain = newDomain;
     }
 
     /** What puts the restored backup's firmware state back, when a restore is finished at start. */
@@ -47,10 +55,12 @@ public final class RestoreIntent {
      * Records the restore's targets, before anything is written or moved.
      *
      * @param firmware whether the restore puts the backup's firmware state back after its disks
+     * @param newDomain the name of the domain the restore defines on its images, or {@code null}
      */
-    static RestoreIntent begin(Path backupDirectory, List<RestoreTarget> plan, boolean firmware) {
+    static RestoreIntent begin(Path backupDirectory, List<RestoreTarget> plan, boolean firmware, String newDomain) {
         Path file = backupDirectory.resolve(PREFIX + UUID.randomUUID() + SUFFIX);
-        RestoreIntent intent = new RestoreIntent(file, plan.stream().map(RestoreTarget::target).toList(), firmware);
+        RestoreIntent intent = new RestoreIntent(file, plan.stream().map(RestoreTarget::target).toList(), firmware,
+                newDomain);
         intent.write(false);
         return intent;
     }
@@ -91,11 +101,15 @@ public final class RestoreIntent {
      * the log. A finished one puts the firmware back before its record goes: cut short again, it
      * is finished again.
      */
-    static List<String> recover(Path backupDirectory, FirmwareStep firmware) throws IOException {
+    static List<String> recover(Path backupDirectory, FirmwareStep firmware, Predicate<String> defined) throws IOException {
         List<String> done = new ArrayList<>();
         for (Path f : records(backupDirectory)) {
             List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
-            boolean copied = lines.contains("copied");
+            Optional<String> newDomain = lines.stream().filter(l -> l.startsWith(DOMAIN)).map(l -> l.substring(DOMAIN.length()))
+                    .findFirst();
+            // Copied for a new domain that was never defined: images nothing would use.
+            boolean orphans = lines.contains("copied") && newDomain.isPresent() && !defined.test(newDomain.get());
+            boolean copied = lines.contains("copied") && !orphans;
             List<Path> targets = lines.stream().filter(l -> l.startsWith("target ")).map(l -> Path.of(l.substring(7))).toList();
             for (Path target : targets) {
                 Path temporary = RestoreTarget.temporaryOf(target);
@@ -107,6 +121,9 @@ public final class RestoreIntent {
                     Files.deleteIfExists(parked);
                 } else {
                     Files.deleteIfExists(temporary);
+                    if (orphans) {
+                        Files.deleteIfExists(target); // new files of a domain never defined: a retry makes them again
+                    }
                     if (Files.exists(parked)) {
                         Files.move(parked, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                     }
@@ -118,7 +135,8 @@ public final class RestoreIntent {
                 firmware.putBack();
             }
             Paths.deleteQuietly(f);
-            done.add((copied ? "finished" : "undone") + " a restore of " + targets + (withFirmware ? " with its firmware" : ""));
+            done.add((copied ? "finished" : "undone") + " a restore of " + targets + (withFirmware ? " with its firmware" : "")
+                    + (orphans ? " into new domain " + newDomain.get() + ", which was not defined yet" : ""));
         }
         return done;
     }
@@ -128,6 +146,9 @@ public final class RestoreIntent {
         targets.forEach(t -> text.append("target ").append(t).append('\n'));
         if (firmware) {
             text.append(FIRMWARE).append('\n');
+        }
+        if (newDomain != null) {
+            text.append(DOMAIN).append(newDomain).append('\n');
         }
         if (copied) {
             text.append("copied\n");

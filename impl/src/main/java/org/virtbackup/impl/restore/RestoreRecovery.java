@@ -10,7 +10,9 @@ import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.FirmwareFile;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
@@ -56,11 +58,24 @@ final class RestoreRecovery {
             // A restore an older instance of the service still runs holds the domain: it is not ours to undo.
             try (DomainLocks.Held held = domain.map(d -> locks.hold(d, DomainLocks.Access.EDIT,
                     "the recovery of restores cut short")).orElse(() -> { })) {
-                RestoreIntent.recover(dir, () -> putFirmwareBack(entry, dir))
+                RestoreIntent.recover(dir, () -> putFirmwareBack(entry, dir), this::defined)
                         .forEach(done -> LOG.warn("A restore from {} was cut short: {}", dir, done));
             } catch (IOException | RuntimeException e) {
                 LOG.error("Cannot recover a restore recorded in {}: {}", dir, e.getMessage());
             }
+        }
+    }
+
+    /** Whether libvirt has a domain of the name; a libvirt that cannot say fails the recovery, and the record stays. */
+    private boolean defined(String name) {
+        try {
+            libvirt.domain(name);
+            return true;
+        } catch (BackupException e) {
+            if (e.code() == ErrorCode.NO_DOMAIN) {
+                return false;
+            }
+            throw e;
         }
     }
 

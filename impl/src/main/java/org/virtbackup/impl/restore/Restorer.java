@@ -141,7 +141,7 @@ public final class Restorer {
         }
         // The whole machine back as it was, firmware with its disks (a subset of disks leaves it as it is).
         boolean withFirmware = existing != null && !backup.firmware().isEmpty() && plan.size() == backup.disks().size();
-        RestoreIntent intent = RestoreIntent.begin(entry.directory(), plan, withFirmware);
+        RestoreIntent intent = RestoreIntent.begin(entry.directory(), plan, withFirmware, name);
         copies.started(CopyTracker.Kind.RESTORE, backup.uuid(), progress);
         try {
             if (existing != null) {

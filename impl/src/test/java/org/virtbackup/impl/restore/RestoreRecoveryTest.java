@@ -72,7 +72,7 @@ class RestoreRecoveryTest {
         Catalogue catalogue = new Catalogue(new BackupXml());
         catalogue.put(new CatalogueEntry(backup, domain.xml, dir));
 
-        RestoreIntent intent = RestoreIntent.begin(dir, List.of(new RestoreTarget(vda, disk, "qcow2")), true);
+        RestoreIntent intent = RestoreIntent.begin(dir, List.of(new RestoreTarget(vda, disk, "qcow2")), true, null);
         intent.copied(); // the disks took their places; the crash came before the firmware
 
         new RestoreRecovery(catalogue, new DomainLocks().waiting(Duration.ofMillis(100)), libvirt,
