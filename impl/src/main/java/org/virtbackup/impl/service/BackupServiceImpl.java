@@ -116,6 +116,7 @@ public final class BackupServiceImpl implements BackupService, BackupFiles {
         if (active && !found.isEmpty()) {
             parts.catalogue.load(found);
             LOG.info("{} backups found in the StorageTarget of kind {}", found.size(), props.get(StorageTarget.KIND));
+            parts.recoverBrought(found);
             for (BackupMode mode : BackupMode.values()) {
                 parts.resumer.resume(mode); // their jobs left running, if any
             }

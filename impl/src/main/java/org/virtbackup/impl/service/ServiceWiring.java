@@ -140,6 +140,17 @@ final class ServiceWiring {
         files.sweep();
     }
 
+    /**
+     * What a stopped process left half done in the backups a StorageTarget of another bundle
+     * brings once the service runs (Declarative Services binds it after activation, so {@link
+     * #recover} never saw them): merges finished, restores rolled back or on, before their jobs
+     * are resumed. Each takes its domain's lock, as operations do.
+     */
+    void recoverBrought(List<Path> directories) {
+        mergeRecovery.recover(directories);
+        restorer.recover(directories);
+    }
+
     /** The background work: jobs left running resumed, progress events, instant restores' access, repository refresh. */
     void start() {
         for (BackupMode mode : BackupMode.values()) {

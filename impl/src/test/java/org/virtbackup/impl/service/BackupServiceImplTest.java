@@ -44,6 +44,7 @@ import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.JobProgress;
 import org.virtbackup.spi.JobResult;
 import org.virtbackup.spi.JobSpec;
+import org.virtbackup.spi.StorageTarget;
 
 /**
  * The facade component open-box, as Declarative Services drives it (constructor, then the bind
@@ -168,6 +169,41 @@ class BackupServiceImplTest {
         assertEquals(BackupKind.INCREMENTAL, inc.kind(), inc.message());
         assertEquals(full.uuid(), provider.started.get(1).parent().uuid());
         assertEquals(List.of(inc), service.listChildren(full.uuid(), Set.of()));
+    }
+
+    /**
+     * A StorageTarget of another bundle is bound after activation (as Declarative Services binds
+     * dynamic references): a restore cut short in one of its backups is undone then, the disk it
+     * had moved aside put back, before anything else touches the domain.
+     */
+    @Test
+    void aRestoreCutShortInABackupAnotherTargetBringsIsUndoneWhenTheTargetComes() throws Exception {
+        service.bindProvider(provider, managed());
+        Backup full = service.create("vm", BackupRequest.allDisks(), Set.of());
+        provider.complete(0, provider.started.get(0));
+        assertEquals(JobState.COMPLETED, service.finishJob(full.uuid(), Set.of()));
+        service.deactivate();
+        // The backup now lives in another kind of target, where a restore over the domain's disk was cut short.
+        Path domainDir = tmp.resolve("backups").resolve(full.domain().uuid().toString());
+        Path vault = Files.createDirectories(tmp.resolve("vault"));
+        Files.move(domainDir, vault.resolve(domainDir.getFileName()));
+        Path backupDir = vault.resolve(domainDir.getFileName()).resolve(full.uuid().toString());
+        Path disk = tmp.resolve("vm.qcow2");
+        Path parked = disk.resolveSibling("." + disk.getFileName() + ".before-restore");
+        Files.writeString(parked, "the domain's own disk");
+        Files.writeString(disk.resolveSibling("." + disk.getFileName() + ".restoring"), "half a copy");
+        Files.writeString(backupDir.resolve("restore-" + java.util.UUID.randomUUID() + ".intent"), "target " + disk + "\n");
+
+        service = activatedAgain(config(), new DomainLocks());
+        service.bindTarget(DirectoryTarget.at(vault, FakeLibvirt.qemuAsRoot()), Map.of(StorageTarget.KIND, "vault"));
+
+        assertEquals("the domain's own disk", Files.readString(disk), "the disk moved aside is back");
+        assertFalse(Files.exists(parked));
+        assertFalse(Files.exists(disk.resolveSibling("." + disk.getFileName() + ".restoring")));
+        try (var records = Files.list(backupDir)) {
+            assertTrue(records.noneMatch(f -> f.getFileName().toString().endsWith(".intent")), "the record is gone");
+        }
+        assertTrue(service.lookup(full.uuid()).isPresent());
     }
 
     @Test
