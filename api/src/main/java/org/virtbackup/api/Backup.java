@@ -21,7 +21,7 @@ import java.util.UUID;
  * @param mode managed (we keep the data) or unmanaged (a third party reads an NBD export)
  * @param state the job's state
  * @param checkpoint the libvirt checkpoint created with this backup, {@code null} if none
- * @param message why the backup failed or fell back, empty if nothing to say
+ * @param message why the backup failed or fell back, or what needs the operator still; empty if nothing to say
  * @param disks the disks it holds
  * @param damaged a verification found data of it missing or corrupt (a repository backup naming a
  *        damaged chunk); it may not restore whole (since 1.4)

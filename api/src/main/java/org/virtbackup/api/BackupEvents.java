@@ -11,9 +11,9 @@ package org.virtbackup.api;
  * <tr><th>topic</th><th>when</th><th>more properties</th></tr>
  * <tr><td>{@link #STARTED}</td><td>a backup's job (copy or export) started</td><td>{@link #PARENT} if incremental</td></tr>
  * <tr><td>{@link #PROGRESS}</td><td>every second while a job runs</td><td>{@link #BYTES_TOTAL}, {@link #BYTES_PROCESSED}</td></tr>
- * <tr><td>{@link #COMPLETED}</td><td>a job ended well, or an export was finished</td><td>{@link #BYTES_STORED}</td></tr>
+ * <tr><td>{@link #COMPLETED}</td><td>a job ended well, or an export was finished</td><td>{@link #BYTES_STORED}, {@link #MESSAGE} if something needs the operator</td></tr>
  * <tr><td>{@link #FAILED}</td><td>a job failed</td><td>{@link #MESSAGE}</td></tr>
- * <tr><td>{@link #CANCELLED}</td><td>a job was cancelled (the backup is gone)</td><td></td></tr>
+ * <tr><td>{@link #CANCELLED}</td><td>a job was cancelled (the backup is gone)</td><td>{@link #MESSAGE}</td></tr>
  * <tr><td>{@link #EXPIRED}</td><td>an export was open past its limit</td><td>{@link #MESSAGE}</td></tr>
  * <tr><td>{@link #DELETED}</td><td>a backup was deleted (or merged away)</td><td></td></tr>
  * <tr><td>{@link #RESTORED}</td><td>a restore of the backup ended well</td><td>{@link #RESTORED_DOMAIN} if a domain was defined</td></tr>
@@ -52,7 +52,10 @@ public final class BackupEvents {
     public static final String BYTES_PROCESSED = "bytes.processed";
     /** {@code Long}: bytes the backup occupies in its target. */
     public static final String BYTES_STORED = "bytes.stored";
-    /** {@code String}: why it failed or expired. */
+    /**
+     * {@code String}: why it failed or expired; on a completed or cancelled job, what needs the
+     * operator still (a libvirt job that did not end holds the domain).
+     */
     public static final String MESSAGE = "message";
     /** {@code String}: the name of the domain a restore defined. */
     public static final String RESTORED_DOMAIN = "restored.domain";

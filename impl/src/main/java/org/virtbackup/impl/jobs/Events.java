@@ -59,7 +59,8 @@ public final class Events {
         };
         if (b.state() == JobState.COMPLETED) {
             p.put(BackupEvents.BYTES_STORED, b.disks().stream().mapToLong(BackupDisk::stored).sum());
-        } else if (!b.message().isEmpty()) {
+        }
+        if (!b.message().isEmpty()) {
             p.put(BackupEvents.MESSAGE, b.message());
         }
         post(topic, p);

@@ -143,7 +143,10 @@ public final class JobTracker {
         Backup b = entry.backup();
         switch (result.state()) {
             case COMPLETED -> {
-                Backup done = b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), b.message());
+                // A completed job's message is what needs the operator still (a libvirt job that did not end).
+                String message = result.message().isEmpty() ? b.message()
+                        : b.message().isEmpty() ? result.message() : b.message() + "; " + result.message();
+                Backup done = b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), message);
                 faults.reach("create.before-completed");
                 if (!done.inRepository()) {
                     storage.closeToQemu(entry.directory()); // its job's QEMU wrote what it had to
@@ -165,15 +168,19 @@ public final class JobTracker {
                     catalogue.refreshDamage(done.disks().get(0).target()); // the chunks it stored again repaired some
                 }
                 events.ended(done);
-                LOG.info("Backup {} of {} completed", uuid, b.domain().name());
+                if (result.message().isEmpty()) {
+                    LOG.info("Backup {} of {} completed", uuid, b.domain().name());
+                } else {
+                    LOG.warn("Backup {} of {} completed: {}", uuid, b.domain().name(), result.message());
+                }
             }
             case CANCELLED -> {
                 DirectoryMarks.deleting(entry.directory(), b.domain()); // a crash from here on is finished at the next start
                 checkpoints.drop(b);
                 catalogue.delete(uuid);
                 storage.remove(b, entry.directory());
-                events.ended(b.withState(JobState.CANCELLED, Instant.now(), ""));
-                LOG.info("Backup {} of {} cancelled; its files are removed", uuid, b.domain().name());
+                events.ended(b.withState(JobState.CANCELLED, Instant.now(), result.message()));
+                LOG.info("Backup {} of {} cancelled; its files are removed: {}", uuid, b.domain().name(), result.message());
             }
             default -> {
                 checkpoints.drop(b);

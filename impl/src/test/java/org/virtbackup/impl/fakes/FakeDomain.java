@@ -26,6 +26,11 @@ public final class FakeDomain implements LibvirtDomain {
     public String blockNodes = "{\"return\":[]}";
     public final List<String> deletedCheckpoints = new ArrayList<>();
     public boolean undefined;
+    /** The running backup job's XML, {@code null} when none runs. */
+    public String backupJob;
+    /** Whether an abort ends the backup job (a stuck libvirt does not). */
+    public boolean abortEndsJob = true;
+    public int aborts;
 
     /** A domain with one qcow2 disk {@code vda} whose image is {@code image}. */
     public FakeDomain(String name, String image) {
@@ -72,11 +77,15 @@ public final class FakeDomain implements LibvirtDomain {
 
     @Override
     public Optional<String> backupXml() {
-        return Optional.empty();
+        return Optional.ofNullable(backupJob);
     }
 
     @Override
     public void abortJob() {
+        aborts++;
+        if (abortEndsJob) {
+            backupJob = null;
+        }
     }
 
     @Override

@@ -97,6 +97,17 @@ class JobTrackerTest {
     }
 
     @Test
+    void whatACompletedJobLeftForTheOperatorIsRecordedInItsMessage() {
+        Backup b = trees.add(null, JobState.RUNNING);
+        ManualJob job = new ManualJob();
+        tracker.watch(b.uuid(), job);
+        job.result.complete(new JobResult(JobState.COMPLETED, "virsh domjobabort vm1", b.disks()));
+        Backup recorded = reloaded().require(b.uuid()).backup();
+        assertEquals(JobState.COMPLETED, recorded.state());
+        assertEquals("virsh domjobabort vm1", recorded.message());
+    }
+
+    @Test
     void aFailedJobKeepsItsDescriptorAndReasonButNotItsImagesNorCheckpoint() {
         Backup b = trees.add(null, JobState.RUNNING);
         ManualJob job = new ManualJob();

@@ -86,8 +86,7 @@ final class ManagedJob extends JournaledJob {
                 current = null;
                 disks.add(disk.withStored(Files.size(Path.of(disk.target()))));
             }
-            endExport();
-            finish(JobState.COMPLETED, "", disks);
+            finish(JobState.COMPLETED, endExport(), disks);
         } catch (InterruptedException e) {
             if (stopping.getAsBoolean()) {
                 return; // the provider is being replaced: the copy goes on, the next one adopts it
@@ -208,17 +207,17 @@ final class ManagedJob extends JournaledJob {
                 p.destroyForcibly();
             }
         }
+        String left = "";
         try {
-            endExport();
+            left = endExport();
         } finally {
-            finish(state, message, spec.backup().disks()); // whatever libvirt says, the job ends
+            finish(state, left.isEmpty() ? message : message + "; " + left, spec.backup().disks()); // whatever libvirt says, the job ends
         }
     }
 
-    private void endExport() {
-        if (export != null) {
-            export.end();
-        }
+    /** Ends the libvirt job, if one runs; returns what the user must do about a job that did not end, or "". */
+    private String endExport() {
+        return export == null ? "" : export.end().orElse("");
     }
 
     private void checkCancelled() {

@@ -58,7 +58,7 @@ final class RepositoryJob extends JournaledJob {
     private final AtomicLong done = new AtomicLong();
     private volatile boolean cancelled;
     /** The libvirt job's end, once started after the last disk is read. */
-    private CompletableFuture<Void> exportEnding;
+    private CompletableFuture<Optional<String>> exportEnding;
 
     /** @param export the running pull job and its socket, {@code null} for a shut-off domain */
     RepositoryJob(JobSpec spec, JobJournal journal, PullExport export, Path exportSocket, BackupWriter writer,
@@ -113,8 +113,7 @@ final class RepositoryJob extends JournaledJob {
                 return null;
             });
             repositories.awaitCommit(writer);
-            exportEnded();
-            finish(JobState.COMPLETED, "", disks);
+            finish(JobState.COMPLETED, exportEnded(), disks);
         } catch (RuntimeException e) {
             if (stopping.getAsBoolean() && !cancelled) {
                 writer.close();
@@ -133,25 +132,27 @@ final class RepositoryJob extends JournaledJob {
     /** Starts ending the libvirt job, if one runs, on another thread. */
     private void endExport() {
         if (export != null) {
-            exportEnding = CompletableFuture.runAsync(export::end, executor);
+            exportEnding = CompletableFuture.supplyAsync(export::end, executor);
         }
     }
 
-    /** Waits until the libvirt job has ended, or ends it now if that did not start; a job ends before its backup does. */
-    private void exportEnded() {
+    /**
+     * Waits until the libvirt job has ended, or ends it now if that did not start; a job ends
+     * before its backup does. Returns what the user must do about a job that did not end, or "".
+     */
+    private String exportEnded() {
         if (export == null) {
-            return;
+            return "";
         }
         if (exportEnding == null) {
-            export.end();
-            return;
+            return export.end().orElse("");
         }
         try {
-            exportEnding.join();
+            return exportEnding.join().orElse("");
         } catch (CompletionException e) {
             LOG.warn("Ending the libvirt job of backup {} failed; trying again: {}", spec.backup().uuid(),
                     String.valueOf(e.getCause()));
-            export.end(); // again, here: what it throws now fails the backup as before
+            return export.end().orElse(""); // again, here: what it throws now fails the backup as before
         }
     }
 
@@ -189,7 +190,7 @@ final class RepositoryJob extends JournaledJob {
 
     private void end(JobState state, String message) {
         writer.close(); // its chunks are collected: nothing of the backup stays
-        exportEnded();
-        finish(state, message, spec.backup().disks());
+        String left = exportEnded();
+        finish(state, left.isEmpty() ? message : message + "; " + left, spec.backup().disks());
     }
 }

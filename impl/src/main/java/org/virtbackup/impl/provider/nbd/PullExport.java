@@ -3,7 +3,9 @@ package org.virtbackup.impl.provider.nbd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,18 +28,24 @@ public final class PullExport {
 
     private static final Logger LOG = LoggerFactory.getLogger(PullExport.class);
 
-
-    private static final long END_TIMEOUT_NANOS = 30_000_000_000L;
+    /** libvirt lets go of an aborted job in 20-50 ms; a libvirtd restarting takes seconds. */
+    private static final Duration END_TIMEOUT = Duration.ofSeconds(30);
 
     private final LibvirtDomain domain;
     private final NbdListener listener;
     /** Text only this job's backup XML holds (its scratch files are named by it). */
     private final String marker;
+    private final Duration endTimeout;
 
-    private PullExport(LibvirtDomain domain, NbdListener listener, String marker) {
+    PullExport(LibvirtDomain domain, NbdListener listener, String marker, Duration endTimeout) {
         this.domain = domain;
         this.listener = listener;
         this.marker = marker;
+        this.endTimeout = endTimeout;
+    }
+
+    private PullExport(LibvirtDomain domain, NbdListener listener, String marker) {
+        this(domain, listener, marker, END_TIMEOUT);
     }
 
     /**
@@ -116,12 +124,18 @@ public final class PullExport {
 
     /**
      * Ends the backup's libvirt job if one runs (its XML names the marker), as after a start cut
-     * short; returns whether one did.
+     * short; returns whether one did. A job that does not end is an {@code INVALID_STATE} error
+     * saying how to end it.
      */
     public static boolean endIfRunning(LibvirtDomain domain, NbdListener listener, String marker) {
-        PullExport export = new PullExport(domain, listener, marker);
-        boolean running = export.isActive();
-        export.end();
+        return new PullExport(domain, listener, marker).endIfRunning();
+    }
+
+    boolean endIfRunning() {
+        boolean running = isActive();
+        end().ifPresent(left -> {
+            throw new BackupException(ErrorCode.INVALID_STATE, left);
+        });
         return running;
     }
 
@@ -151,14 +165,18 @@ public final class PullExport {
     /**
      * Ends the job and waits until libvirt has let go of it (it tears the job down after the abort
      * returns: scratch files removed, the domain free for the next job). QEMU leaves its socket
-     * file to us.
+     * file to us. Returns, when libvirt still runs the job at the deadline, what the user must
+     * do about it: the job holds the domain, and every later backup of it would meet it.
      */
-    public void end() {
-        long deadline = System.nanoTime() + END_TIMEOUT_NANOS;
+    public Optional<String> end() {
+        long deadline = System.nanoTime() + endTimeout.toNanos();
+        boolean ended = false;
         boolean aborted = false;
+        String unanswered = null;
         while (System.nanoTime() < deadline) {
             try {
                 if (!isActive()) {
+                    ended = true;
                     break;
                 }
                 if (!aborted) {
@@ -166,8 +184,9 @@ public final class PullExport {
                     aborted = true;
                 }
             } catch (BackupException e) {
-                // libvirt cannot answer now (restarting, say): try again until the deadline, then leave it
+                // libvirt cannot answer now (restarting, say): try again until the deadline
                 LOG.debug("Ending the backup job of {}: {}", marker, e.getMessage());
+                unanswered = e.getMessage();
             }
             try {
                 Thread.sleep(5); // it goes 20-50 ms after the abort, and a backup waits for it
@@ -183,5 +202,14 @@ public final class PullExport {
                 // a stale socket file harms nobody: the next job's socket has another name
             }
         }
+        if (ended) {
+            return Optional.empty();
+        }
+        String name = domain.ref().name();
+        String left = "the libvirt backup job of domain " + name + " did not end within " + endTimeout.toSeconds()
+                + " s" + (unanswered == null ? "" : " (libvirt: " + unanswered + ")")
+                + "; it holds the domain until it is ended: virsh domjobabort " + name;
+        LOG.warn("Backup {}: {}", marker, left);
+        return Optional.of(left);
     }
 }

@@ -100,7 +100,8 @@ final class UnmanagedExport implements BackupJob {
         if (result.isDone()) {
             return;
         }
-        export.end();
-        result.complete(new JobResult(state, message, disks));
+        String left = export.end().orElse("");
+        result.complete(new JobResult(state, left.isEmpty() ? message : message.isEmpty() ? left : message + "; " + left,
+                disks));
     }
 }

@@ -1,0 +1,79 @@
+package org.virtbackup.impl.provider.nbd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.impl.fakes.FakeDomain;
+
+/** How a pull job's end reports a libvirt job that will not go. */
+class PullExportTest {
+
+    private static final String MARKER = "0b7c4a44-2f0e-4b4b-9c55-5d1f0c1a7e01";
+
+    @TempDir
+    Path tmp;
+
+    private FakeDomain runningJob() {
+        FakeDomain domain = new FakeDomain("vm1", tmp.resolve("vm1.qcow2").toString());
+        domain.backupJob = "<domainbackup mode='pull'><scratch file='/s/" + MARKER + "-vda.scratch'/></domainbackup>";
+        return domain;
+    }
+
+    @Test
+    void anEndedJobLeavesNothingToDo() throws Exception {
+        FakeDomain domain = runningJob();
+        Path socket = Files.createFile(tmp.resolve("b.sock"));
+        PullExport export = new PullExport(domain, NbdListener.unix(socket), MARKER, Duration.ofSeconds(5));
+        assertEquals(Optional.empty(), export.end());
+        assertEquals(1, domain.aborts);
+        assertFalse(Files.exists(socket), "the socket file QEMU leaves is removed");
+    }
+
+    @Test
+    void aJobThatOutlivesTheDeadlineIsNamedWithHowToEndIt() {
+        FakeDomain domain = runningJob();
+        domain.abortEndsJob = false;
+        PullExport export = new PullExport(domain, NbdListener.unix(tmp.resolve("b.sock")), MARKER,
+                Duration.ofMillis(200));
+        String left = export.end().orElseThrow();
+        assertTrue(left.contains("virsh domjobabort vm1"), left);
+        assertEquals(1, domain.aborts, "aborted once, then waited for");
+    }
+
+    @Test
+    void anotherBackupsJobIsNotEnded() {
+        FakeDomain domain = runningJob();
+        domain.backupJob = domain.backupJob.replace(MARKER, "another-backup");
+        assertFalse(PullExport.endIfRunning(domain, NbdListener.unix(tmp.resolve("b.sock")), MARKER));
+        assertEquals(0, domain.aborts);
+    }
+
+    @Test
+    void aJobLeftBehindThatStaysIsAnErrorNamingTheWayOut() {
+        FakeDomain domain = runningJob();
+        domain.abortEndsJob = false;
+        PullExport export = new PullExport(domain, NbdListener.unix(tmp.resolve("b.sock")), MARKER, Duration.ofMillis(50));
+        BackupException e = assertThrows(BackupException.class, export::endIfRunning);
+        assertEquals(ErrorCode.INVALID_STATE, e.code());
+        assertTrue(e.getMessage().contains("virsh domjobabort vm1"), e.getMessage());
+    }
+
+    @Test
+    void aJobLeftBehindIsEnded() {
+        FakeDomain domain = runningJob();
+        assertTrue(new PullExport(domain, NbdListener.unix(tmp.resolve("b.sock")), MARKER, Duration.ofSeconds(5))
+                .endIfRunning());
+        assertEquals(null, domain.backupJob);
+    }
+}
