@@ -179,17 +179,7 @@ public final class ChainEditor {
             throw new BackupException(ErrorCode.CHAIN_BROKEN, "the merge of " + merged + " cannot be reconciled: "
                     + "backup " + intent.grandparent() + ", the children's new parent, is not in the catalogue");
         }
-        for (UUID uuid : intent.children()) {
-            // A rebase the killed service started may still run (a child process outlives the JVM):
-            // its image's header changes last, so what it reads now would be wrong once it ends.
-            catalogue.get(uuid).ifPresent(child -> child.backup().disks().stream().filter(d -> !d.target().isEmpty())
-                    .map(d -> Path.of(d.target())).filter(qemuImg::inUse).findFirst().ifPresent(image -> {
-                        throw new BackupException(ErrorCode.DOMAIN_BUSY, "the merge of " + merged + " cannot be "
-                                + "reconciled yet: " + image + " is being written by another process (a rebase the "
-                                + "stopped service left running?); the record stays, and the next edit of the domain "
-                                + "reconciles it");
-                    }));
-        }
+        requireNoneBeingWritten(merged, intent);
         for (UUID uuid : intent.children()) {
             Backup child = catalogue.get(uuid).map(CatalogueEntry::backup).orElse(null);
             if (child == null && catalogue.hasDescriptor(catalogue.require(merged).directory().resolveSibling(uuid.toString()))) {
@@ -215,6 +205,26 @@ public final class ChainEditor {
             intent.end();
             LOG.warn("Merge of {} was cut short: {} children are still on it, and it stays; merge it again to finish",
                     merged, left.size());
+        }
+    }
+
+    /**
+     * A rebase the killed service started may still run (a child process outlives the JVM): its
+     * image's header changes last, so what reconciling reads now would be wrong once it ends.
+     */
+    private void requireNoneBeingWritten(UUID merged, MergeIntent intent) {
+        for (UUID uuid : intent.children()) {
+            Optional<CatalogueEntry> child = catalogue.get(uuid);
+            if (child.isEmpty()) {
+                continue;
+            }
+            for (BackupDisk d : child.get().backup().disks()) {
+                if (!d.target().isEmpty() && qemuImg.inUse(Path.of(d.target()))) {
+                    throw new BackupException(ErrorCode.DOMAIN_BUSY, "the merge of " + merged + " cannot be reconciled "
+                            + "yet: " + d.target() + " is being written by another process (a rebase the stopped "
+                            + "service left running?); the record stays, and the next edit of the domain reconciles it");
+                }
+            }
         }
     }
 
