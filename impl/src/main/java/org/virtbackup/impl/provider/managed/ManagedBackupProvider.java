@@ -16,7 +16,6 @@ import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.ErrorCode;
-import org.virtbackup.api.JobState;
 import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.config.VirtBackupConfig;
@@ -26,7 +25,6 @@ import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.libvirt.Libvirt;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.nbd.Libnbd;
-import org.virtbackup.impl.provider.EndedJob;
 import org.virtbackup.impl.provider.nbd.ExportPlan;
 import org.virtbackup.impl.provider.nbd.NbdListener;
 import org.virtbackup.impl.provider.nbd.PullExport;
@@ -39,7 +37,6 @@ import org.virtbackup.impl.repository.Repositories;
 import org.virtbackup.repository.BackupWriter;
 import org.virtbackup.spi.BackupJob;
 import org.virtbackup.spi.BackupProvider;
-import org.virtbackup.spi.JobResult;
 import org.virtbackup.spi.JobSpec;
 
 import com.sun.jna.Native;
@@ -70,6 +67,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     private final Path scratchDirectory;
     private final int scratchReserve;
     private final JobThreads jobThreads;
+    private final Resumption resumption;
     private volatile boolean stopping;
     private final FaultPoints faults = FaultPoints.fromSystemProperties();
 
@@ -90,6 +88,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
         this.scratchReserve = config.scratch_reserve_percent();
         this.jobThreads = new JobThreads("virt-backup-managed", STOP_WAIT);
+        this.resumption = new Resumption(libvirt, qemuImg, runtimeDirectory, jobThreads, () -> stopping);
     }
 
     /**
@@ -110,7 +109,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         } catch (RuntimeException e) {
             // Nothing of a job that did not start stays: not its libvirt job, not its checkpoint.
             try {
-                undo(spec, domain);
+                resumption.undo(spec, domain);
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
@@ -215,82 +214,9 @@ public final class ManagedBackupProvider implements BackupProvider {
         return c;
     }
 
-    /** Aborts the backup's libvirt job, if one runs (its XML names the backup), and drops its checkpoint. */
-    private boolean undo(JobSpec spec, LibvirtDomain domain) {
-        boolean running = PullExport.endIfRunning(domain, NbdListener.unix(socket(spec)), spec.backup().uuid().toString());
-        new Checkpoints(libvirt, qemuImg).drop(spec.backup());
-        return running;
-    }
-
     @Override
     public Optional<BackupJob> resume(JobSpec spec) {
-        Optional<JobJournal> found = JobJournal.open(spec.directory());
-        if (found.isEmpty()) {
-            // Cut short between its libvirt job's start and its journal: that job may still run.
-            String aborted = "";
-            try {
-                LibvirtDomain domain = libvirt.domain(spec.backup().domain().uuid().toString());
-                aborted = undo(spec, domain) ? "; its libvirt job was aborted" : "";
-            } catch (BackupException e) {
-                rethrowIfLibvirtIsAway(e);
-                aborted = "; its libvirt job could not be checked: " + e.getMessage();
-            }
-            return Optional.of(new EndedJob(new JobResult(JobState.FAILED,
-                    "cut short before its job was recorded" + aborted, spec.backup().disks())));
-        }
-        JobJournal journal = found.get();
-        Optional<JobState> ended = journal.finalState();
-        if (ended.isPresent()) {
-            return Optional.of(new EndedJob(new JobResult(ended.get(), "", ended.get() == JobState.COMPLETED
-                    && !spec.backup().inRepository() ? spec.backup().disks().stream().map(d -> d.withStored(Paths.sizeOf(Path.of(d.target())))).toList()
-                    : spec.backup().disks())));
-        }
-        if (journal.source() == JobJournal.Source.REPOSITORY) {
-            // Its reads ran in the process that stopped; what it stored is collected.
-            String aborted = "";
-            try {
-                aborted = undo(spec, libvirt.domain(spec.backup().domain().uuid().toString()))
-                        ? "; its libvirt job was aborted" : "";
-            } catch (BackupException e) {
-                rethrowIfLibvirtIsAway(e);
-                aborted = "; its libvirt job could not be checked: " + e.getMessage();
-            }
-            return Optional.of(new EndedJob(new JobResult(JobState.FAILED,
-                    "interrupted by a restart of the service; run the backup again" + aborted, spec.backup().disks())));
-        }
-        if (journal.source() == JobJournal.Source.OFFLINE_INCREMENTAL) {
-            return Optional.of(new EndedJob(new JobResult(JobState.FAILED,
-                    "interrupted by a restart of the service; run the backup again", spec.backup().disks())));
-        }
-        if (journal.source() == JobJournal.Source.PUSH) {
-            PushIncrementalJob job = PushIncrementalJob.attach(spec,
-                    libvirt.domain(spec.backup().domain().uuid().toString()), journal, () -> stopping);
-            jobThreads.execute(job::run);
-            return Optional.of(job);
-        }
-        PullExport export = null;
-        if (journal.source() == JobJournal.Source.PULL) {
-            try {
-                export = PullExport.attach(libvirt.domain(spec.backup().domain().uuid().toString()),
-                        NbdListener.unix(socket(spec)), spec.backup().uuid().toString());
-            } catch (BackupException e) {
-                rethrowIfLibvirtIsAway(e);
-                return Optional.of(new EndedJob(new JobResult(JobState.FAILED, e.getMessage(), spec.backup().disks())));
-            }
-        }
-        return Optional.of(launch(new ManagedJob(spec, qemuImg, journal, export, () -> stopping)));
-    }
-
-    /**
-     * A libvirtd that does not answer yet (a host starting, libvirtd restarting) fails no
-     * resumption: recorded failed now, the backup's libvirt job (which libvirtd keeps across its
-     * restart) would never be aborted, and every later backup of the domain would meet it. The
-     * resumer tries again for a minute.
-     */
-    private static void rethrowIfLibvirtIsAway(BackupException e) {
-        if (e.code() == ErrorCode.LIBVIRT_ERROR) {
-            throw e;
-        }
+        return resumption.resume(spec);
     }
 
     private ManagedJob launch(ManagedJob job) {
@@ -299,6 +225,6 @@ public final class ManagedBackupProvider implements BackupProvider {
     }
 
     private Path socket(JobSpec spec) {
-        return runtimeDirectory.resolve(spec.backup().uuid() + ".sock");
+        return resumption.socket(spec);
     }
 }
