@@ -254,8 +254,8 @@ final class Envelope {
         }
         int flags = stored[5];
         if ((flags & SEALED) != 0 && key == null) {
-            throw new RepositoryException(RepositoryException.Problem.KEY_MISSING, "object " + name
-                    + " is encrypted and no key is configured");
+            // A plain repository opens without a key only (an encrypted one refuses to): a flipped bit, not a key to ask for.
+            throw damaged(name, "it is marked encrypted in a repository that is not");
         }
         if ((flags & SEALED) == 0 && key != null) {
             throw damaged(name, "it is not encrypted in an encrypted repository");

@@ -134,10 +134,11 @@ public final class Verifier {
             bytes.addAndGet(n);
             progress.accept(n);
         } catch (RepositoryException e) {
-            if (e.problem() == RepositoryException.Problem.KEY_MISSING) {
+            if (e.problem() != RepositoryException.Problem.DAMAGED) {
+                // The store failing (an S3 endpoint away, a disk full, a bad sector) says nothing of the chunk
+                // for sure: recorded damaged, every backup naming it would be marked so until verified again.
                 throw e;
             }
-            // Damaged, or unreadable (a bad sector): either way its data is not there to restore.
             damaged.put(id, e.getMessage());
         }
     }

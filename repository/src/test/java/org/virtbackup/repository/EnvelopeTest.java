@@ -55,6 +55,18 @@ class EnvelopeTest {
         assertTrue(e.getMessage().contains("claims " + claimed + " bytes"), e.getMessage());
     }
 
+    /** Its flags byte is not authenticated in a plain repository: a flipped encryption bit is damage, like any other. */
+    @Test
+    void anObjectMarkedEncryptedInAPlainRepositoryIsDamaged() {
+        Envelope plain = new Envelope(null, 1);
+        byte[] text = text(4096, 9);
+        byte[] stored = plain.seal(Envelope.TYPE_MANIFEST, "m", text, text.length);
+        stored[5] |= 0x02; // the flag bit that says sealed
+        RepositoryException e = assertThrows(RepositoryException.class,
+                () -> plain.open(Envelope.TYPE_MANIFEST, "m", stored, MIB));
+        assertEquals(RepositoryException.Problem.DAMAGED, e.problem(), e.getMessage());
+    }
+
     private static void sealAndOpen(Envelope envelope) {
         byte[][] objects = {text(MIB, 1), random(MIB, 2), text(MIB, 3), text(MIB - 4096, 4), random(MIB, 5),
             text(1000, 6), random(MIB, 7), text(MIB, 8)};

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -325,6 +326,29 @@ class RepositoryTest {
         assertTrue(verifier.verify(b, n -> { }).whole());
         new GarbageCollector(repo).collect();
         assertTrue(verifier.verify(a, n -> { }).whole(), "the collection kept the new copy");
+    }
+
+    /** A store that fails (an S3 endpoint away) stops the verification: no chunk is recorded damaged for it. */
+    @Test
+    void aStoreThatFailsStopsVerificationAndRecordsNoDamage() throws IOException {
+        Repository repo = Repository.create(store("outage"), CHUNK, null);
+        UUID a = backup(repo, disk(2, 19), null);
+        boolean[] away = {false};
+        Repository seen = Repository.open(new ForwardingStore(store("outage")) {
+            @Override
+            public Optional<byte[]> get(String name, long offset, int length) throws IOException {
+                if (away[0]) {
+                    throw new IOException("connection refused");
+                }
+                return super.get(name, offset, length);
+            }
+        }, null);
+        away[0] = true;
+        RepositoryException e = assertThrows(RepositoryException.class, () -> new Verifier(seen, 2).verify(a, n -> { }));
+        assertEquals(RepositoryException.Problem.IO, e.problem(), e.getMessage());
+        away[0] = false;
+        assertTrue(Repository.open(store("outage"), null).damagedBackups().isEmpty(), "nothing recorded damaged");
+        assertTrue(new Verifier(seen, 2).verify(a, n -> { }).whole());
     }
 
     /**
