@@ -83,6 +83,9 @@ public class ShellIT extends BackupTestSupport {
             // Karaf's RBAC: a viewer reads the catalogue but restores, exports and deletes nothing.
             String viewed = executeCommandAs("backup:list " + guest.name(), "viewer");
             assertTrue(viewed, viewed.contains(uuid.toString()));
+            // An administrator without viewer follows what he starts (Karaf's roles do not imply each other).
+            String followed = executeCommandAs("backup:params " + uuid, "admin");
+            assertTrue(followed, followed.contains("bytes.total"));
             Path forbidden = itestDir().resolve("shell-viewer-" + uuid + ".qcow2");
             for (String denied : List.of("backup:restore --disk vda=" + forbidden + " " + uuid,
                     "backup:export " + guest.name(), "backup:delete " + uuid, "backup:create " + guest.name())) {

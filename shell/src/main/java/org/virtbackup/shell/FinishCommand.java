@@ -43,6 +43,9 @@ public class FinishCommand implements Action {
 
     @Override
     public Object execute() throws InterruptedException {
+        if (check && cancel) {
+            throw new IllegalArgumentException("give --check or --cancel, not both");
+        }
         UUID backup = Uuids.parse(uuid);
         if (wait && !check && !cancel && service.finishJob(backup, Set.of(FinishJobFlag.CHECK)) == JobState.RUNNING
                 && service.lookup(backup).map(b -> b.mode() == BackupMode.MANAGED).orElse(false)) {
@@ -50,7 +53,11 @@ public class FinishCommand implements Action {
         }
         Set<FinishJobFlag> flags = Flags.of(FinishJobFlag.class).with(check, FinishJobFlag.CHECK)
                 .with(cancel, FinishJobFlag.CANCEL).set();
-        System.out.println(service.finishJob(backup, flags).name().toLowerCase());
+        JobState state = service.finishJob(backup, flags);
+        System.out.println(state.name().toLowerCase());
+        if (!check && (state == JobState.FAILED || state == JobState.EXPIRED)) {
+            throw new IllegalStateException("backup " + backup + " " + state.name().toLowerCase() + ": see backup:info " + backup);
+        }
         return null;
     }
 }

@@ -53,6 +53,10 @@ public class PolicyRunCommand implements Action {
             }
             if (now.get().over()) {
                 System.out.println("Run ended " + Outcomes.time(now.get().ended()));
+                long failed = now.get().outcomes().stream().filter(o -> o.result() == DomainOutcome.Result.FAILED).count();
+                if (failed > 0) {
+                    throw new IllegalStateException(failed + " of " + now.get().outcomes().size() + " domains failed");
+                }
                 return null;
             }
             Thread.sleep(1000);

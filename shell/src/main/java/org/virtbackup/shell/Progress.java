@@ -18,8 +18,10 @@ import java.util.function.Supplier;
 import javax.security.auth.Subject;
 import java.util.concurrent.CompletionException;
 
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupParameters;
 import org.virtbackup.api.BackupService;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
 
@@ -44,11 +46,18 @@ final class Progress {
     /** Follows a running backup job until it ends; returns how it ended. */
     JobState follow(BackupService service, UUID backup) throws InterruptedException {
         JobState state;
-        while ((state = service.finishJob(backup, Set.of(FinishJobFlag.CHECK))) == JobState.RUNNING) {
+        try {
+            while ((state = service.finishJob(backup, Set.of(FinishJobFlag.CHECK))) == JobState.RUNNING) {
+                draw(service.getParameters(backup));
+                Thread.sleep(REDRAW_MS);
+            }
             draw(service.getParameters(backup));
-            Thread.sleep(REDRAW_MS);
+        } catch (BackupException e) {
+            if (e.code() != ErrorCode.NO_BACKUP) {
+                throw e;
+            }
+            state = JobState.CANCELLED; // a cancelled backup leaves nothing, its record included (another operator's cancel)
         }
-        draw(service.getParameters(backup));
         end();
         return state;
     }
@@ -59,6 +68,7 @@ final class Progress {
      */
     <T> T during(Callable<T> call, Supplier<Optional<long[]>> bytes) throws Exception {
         Subject operator = currentSubject();
+        // Its own thread: a restore takes hours, and the common pool serves the service's short tasks.
         CompletableFuture<T> running = CompletableFuture.supplyAsync(() -> {
             try {
                 return asOperator(operator, call);
@@ -67,6 +77,10 @@ final class Progress {
             } catch (Exception e) {
                 throw new CompletionException(e);
             }
+        }, task -> {
+            Thread t = new Thread(task, "virt-backup-shell-wait");
+            t.setDaemon(true);
+            t.start();
         });
         long[] last = null;
         while (true) {
@@ -77,8 +91,17 @@ final class Progress {
                 }
                 end();
                 return result;
+            } catch (InterruptedException e) {
+                end();
+                out.println("still running in the service; backup:params shows its progress");
+                throw e;
             } catch (TimeoutException e) {
-                Optional<long[]> now = bytes.get();
+                Optional<long[]> now;
+                try {
+                    now = bytes.get();
+                } catch (RuntimeException unknown) {
+                    now = Optional.empty(); // nothing to draw (no viewer role, the service busy): the call goes on
+                }
                 if (now.isPresent()) {
                     last = now.get();
                     draw(last[1], last[0], -1);

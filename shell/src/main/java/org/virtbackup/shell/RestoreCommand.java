@@ -81,6 +81,11 @@ public class RestoreCommand implements Action {
             System.out.println(d.name() + " -> " + d.path()
                     + (d.verified() == null ? "" : d.verified() ? " (verified)" : " (VERIFY FAILED: differs from the backup)"));
         }
+        List<String> differ = result.disks().stream().filter(d -> Boolean.FALSE.equals(d.verified()))
+                .map(RestoreResult.RestoredDisk::name).toList();
+        if (!differ.isEmpty()) {
+            throw new IllegalStateException("the restored " + differ + " differ from the backup");
+        }
         return null;
     }
 

@@ -30,7 +30,7 @@ public class TargetCommand implements Action {
     @Option(name = "--pool", description = "An active libvirt storage pool of files (dir, fs, netfs): images become its volumes")
     String pool;
 
-    @Option(name = "--repository", description = "A repository (file:///DIR inside target.roots): deduplicated, "
+    @Option(name = "--repository", description = "A repository (file:///DIR inside target.roots, or s3://BUCKET/PREFIX): deduplicated, "
             + "compressed and, with repository.key.file set, encrypted")
     String repository;
 
@@ -48,9 +48,17 @@ public class TargetCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        if (path != null && path.startsWith("-")) {
+            // Karaf reads options before the arguments only: "web01 --clear" gives "--clear" as PATH.
+            throw new IllegalArgumentException("options go before DOMAIN: backup:target " + path + " ... " + domain);
+        }
         if ((path != null ? 1 : 0) + (pool != null ? 1 : 0) + (kind != null ? 1 : 0) + (xmlFile != null ? 1 : 0)
                 + (repository != null ? 1 : 0) + (clear ? 1 : 0) > 1) {
             throw new IllegalArgumentException("give one of PATH, --pool NAME, --repository URL, --kind KIND, --xml FILE, --clear");
+        }
+        if (check && path == null && pool == null && kind == null && xmlFile == null && repository == null && !clear) {
+            throw new IllegalArgumentException("--check checks the target given with it: give PATH, --pool, --repository, "
+                    + "--kind or --xml");
         }
         Set<ModifyFlag> flags = Flags.of(ModifyFlag.class).with(check, ModifyFlag.VALIDATE_ONLY).set();
         if (xmlFile != null) {

@@ -13,6 +13,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.VerifyResult;
@@ -45,8 +46,20 @@ public class VerifyCommand implements Action {
             chosen.add(Uuids.parse(uuid));
         }
         int damaged = 0;
+        int failed = 0;
         for (UUID u : chosen) {
-            VerifyResult r = service.verify(u);
+            VerifyResult r;
+            try {
+                r = service.verify(u);
+            } catch (BackupException e) {
+                if (!all) {
+                    throw e;
+                }
+                // One backup deleted since the listing, one repository away: the others are still verified.
+                failed++;
+                System.out.println(u + ": not verified: " + e.getMessage());
+                continue;
+            }
             System.out.println(u + ": " + (r.whole() ? "whole" : "DAMAGED") + ", " + r.chunks() + " chunks, "
                     + Sizes.bytes(r.bytes()) + " checked");
             r.damaged().forEach(d -> System.out.println("  damaged chunk " + d));
@@ -56,7 +69,11 @@ public class VerifyCommand implements Action {
             }
         }
         if (all) {
-            System.out.println(chosen.size() + " backups verified, " + damaged + " damaged");
+            System.out.println((chosen.size() - failed) + " backups verified, " + damaged + " damaged"
+                    + (failed == 0 ? "" : ", " + failed + " not verified"));
+        }
+        if (damaged > 0 || failed > 0) {
+            throw new IllegalStateException(damaged + " damaged, " + failed + " not verified");
         }
         return null;
     }
