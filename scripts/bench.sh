@@ -103,10 +103,12 @@ while (($#)); do
 done
 
 "$SCRIPT_DIR/setup-host.sh" || die "scripts/setup-host.sh failed: the host is not ready"
+source "$SCRIPT_DIR/java-env.sh"
 
 # Build when asked, or when the classes, the classpath file or a jar on it is missing.
 needs_build() {
     [[ -d $MODULE/target/classes/org/virtbackup/bench && -s $MODULE/target/classpath.txt ]] || return 0
+    [[ -s $REPO/s3/target/s3proxy/s3proxy.jar ]] || return 0 # the S3 benchmarks' server
     local entry entries
     IFS=: read -r -a entries <"$MODULE/target/classpath.txt" || true
     ((${#entries[@]})) || return 0

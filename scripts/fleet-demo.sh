@@ -23,15 +23,18 @@ work=$(mktemp -d /var/tmp/virt-backup-fleet.XXXXXX)
 chmod 0711 "$work"
 tag=$(basename "$work" | tr -dc 'a-zA-Z0-9' | tail -c 6)
 pids=()
+declare -A karaf_pids=()
 cleanup() {
-    for host in first second; do
-        [[ -x $work/$host/bin/stop ]] && "$work/$host/bin/stop" >/dev/null 2>&1 || true
+    for host in "${!karaf_pids[@]}"; do
+        karaf_stop "$work/$host" "${karaf_pids[$host]}"
     done
     guest_destroy "fleet-$tag-a" || true
     guest_destroy "fleet-$tag-b" || true
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    sleep 2
-    rm -rf "$work"
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        for i in $(seq 50); do [[ -d /proc/$pid ]] || break; sleep 0.2; done
+    done
+    rm -rf "$work" /run/virt-backup-fleet-"$tag"-*
 }
 trap cleanup EXIT
 
@@ -51,13 +54,22 @@ CONF
 )
 java -Xmx512m -jar "$S3PROXY" --properties "$work/s3proxy.conf" >"$work/s3proxy.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 60); do curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break; sleep 1; done
+up=no
+for _ in $(seq 60); do
+    kill -0 "${pids[0]}" 2>/dev/null || break
+    curl -s -o /dev/null "http://127.0.0.1:$s3port/" && { up=yes; break; }
+    sleep 1
+done
+[[ $up == yes ]] || { say "s3proxy did not start:"; cat "$work/s3proxy.log" >&2; exit 1; }
 say "S3 server (s3proxy, pid ${pids[0]}) on 127.0.0.1:$s3port, bucket fleet-demo"
 
 (umask 077 && openssl rand -hex 32 >"$work/repository.key")
 for host in first second; do
     home=$work/$host
-    cp -a "$KARAF" "$home"
+    # The distribution, not the main instance's state: its data/ holds a catalogue and job journals
+    # of domains that instance owns, which a copy would recover and resume as its own.
+    mkdir "$home"
+    (cd "$KARAF" && tar --exclude=./data --exclude=./karaf.pid -cf - .) | (cd "$home" && tar -xf -)
     sed -i "s/^sshPort *=.*/sshPort = $(free_port)/" "$home/etc/org.apache.karaf.shell.cfg"
     sed -i -e "s/^rmiRegistryPort *=.*/rmiRegistryPort = $(free_port)/" \
         -e "s/^rmiServerPort *=.*/rmiServerPort = $(free_port)/" "$home/etc/org.apache.karaf.management.cfg"
@@ -78,6 +90,8 @@ buckets = fleet-demo
 CONF
     )
     "$home/bin/start"
+    karaf_await_pid "$home" || exit 1
+    karaf_pids[$host]=$AWAITED_PID
 done
 port_of() { sed -n 's/^sshPort *= *//p' "$work/$1/etc/org.apache.karaf.shell.cfg"; }
 on() { printf '%s\n' "$2" | "$work/$1/bin/client" -u karaf -k "$ADMIN_KEY" -p "$(port_of "$1")" -b | tr -d '\r'; }

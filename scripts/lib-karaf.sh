@@ -5,6 +5,7 @@
 #   karaf_prepare [yes]              builds (always with "yes"), makes the key; sets KARAF, ADMIN_KEY
 #   karaf_client "backup:list"       runs a command as the administrator
 #   karaf_start_and_wait             starts Karaf unless it runs, waits for backup:list; sets STARTED_KARAF
+#   karaf_stop HOME PID              stops the Karaf in HOME that runs as PID, and waits until it has
 
 karaf_prepare() {
     local build=${1:-no}
@@ -14,6 +15,11 @@ karaf_prepare() {
         && [[ -n $(find api repository s3 impl shell features distribution pom.xml bnd.bnd -newer "$KARAF/bin/karaf" \
                      -type f -not -path '*/target/*' -print -quit) ]]; then
         build=yes
+    fi
+    if [[ $build == yes || ! -x $KARAF/bin/karaf ]] && "$KARAF/bin/status" >/dev/null 2>&1; then
+        # A new assembly under a running Karaf would replace its files and its pid file.
+        echo "the Karaf in $KARAF runs: stop it first ($KARAF/bin/stop), then run this again" >&2
+        return 1
     fi
     if [[ $build == yes || ! -x $KARAF/bin/karaf ]]; then
         echo "building the distribution (mvn install -DskipTests)"
@@ -41,6 +47,8 @@ karaf_start_and_wait() {
     if ! "$KARAF/bin/status" >/dev/null 2>&1; then
         "$KARAF/bin/start"
         STARTED_KARAF=yes
+        karaf_await_pid "$KARAF" || return 1
+        KARAF_PID=$AWAITED_PID
     fi
     local i
     for ((i = 0; i < 120; i++)); do
@@ -51,4 +59,30 @@ karaf_start_and_wait() {
     done
     echo "Karaf did not offer backup:list within 240 s; see $KARAF/data/log/karaf.log" >&2
     return 1
+}
+
+# Sets AWAITED_PID to the pid the Karaf in HOME wrote (bin/start returns before it has).
+karaf_await_pid() {
+    local home=$1 i
+    for ((i = 0; i < 100; i++)); do
+        AWAITED_PID=$(cat "$home/karaf.pid" 2>/dev/null || true)
+        [[ $AWAITED_PID =~ ^[0-9]+$ ]] && return 0
+        sleep 0.2
+    done
+    echo "the Karaf in $home wrote no karaf.pid within 20 s" >&2
+    return 1
+}
+
+# bin/stop only asks: wait for that very process to end (60 s), then kill it, so that no JVM is
+# left holding ports, files and libvirt connections when the caller removes its home.
+karaf_stop() {
+    local home=$1 pid=$2 i
+    "$home/bin/stop" >/dev/null 2>&1 || true
+    [[ $pid =~ ^[0-9]+$ ]] || return 0
+    for ((i = 0; i < 300; i++)); do
+        [[ -d /proc/$pid ]] || return 0
+        sleep 0.2
+    done
+    echo "the Karaf in $home (pid $pid) did not stop within 60 s: killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
 }

@@ -34,7 +34,7 @@ die() { printf 'setup-host: ERROR: %s\n' "$*" >&2; exit 1; }
 # libvirt-daemon-system, which we do not install (it wants systemd); we create both below.
 REQUIRED_PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
                qemu-utils libnbd-bin xz-utils openssl openssh-client acl ovmf swtpm swtpm-tools
-               util-linux mount e2fsprogs fdisk)
+               util-linux mount e2fsprogs fdisk procps curl python3)
 
 pkg_installed() {
     [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == "install ok installed" ]]
@@ -44,7 +44,13 @@ missing=()
 for p in "${REQUIRED_PKGS[@]}"; do
     pkg_installed "$p" || missing+=("$p")
 done
-command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+# A JDK 17 (javac, not only a JRE), whatever other Java the host has: Karaf 4.4 needs 17, and
+# java-env.sh picks it from /usr/lib/jvm.
+jdk17=no
+for jdk in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/temurin-17*; do
+    [[ -x $jdk/bin/javac ]] && jdk17=yes
+done
+[[ $jdk17 == yes ]] || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 
 if ((${#missing[@]})); then
@@ -58,7 +64,7 @@ else
 fi
 
 for cmd in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img qemu-io nbdinfo nbdfuse setfacl swtpm swtpm_setup \
-           blkid partx losetup mount mkfs.ext4 debugfs sfdisk; do
+           blkid partx losetup mount mkfs.ext4 debugfs sfdisk kill pgrep curl python3; do
     command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found on PATH after package installation"
 done
 for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do

@@ -30,7 +30,7 @@ name=vb-soak-$(basename "$work" | tr -dc 'a-zA-Z0-9' | tail -c 6)
 cleanup() {
     guest_destroy "$name" || true
     if [[ ${STARTED_KARAF:-no} == yes ]]; then
-        "$KARAF/bin/stop" >/dev/null 2>&1 || true
+        karaf_stop "$KARAF" "${KARAF_PID:-}"
     fi
     rm -rf "$work"
 }
@@ -66,7 +66,7 @@ counts() {
 cycle() {
     local full inc export uri
     full=$(cmd "backup:create --wait --full $name" | last_uuid) || return 1
-    guest_write "$name" 0x6b 8M 1M
+    guest_write "$name" 0x6b 8M 1M || return 1 # called under ||: errexit is off in here
     inc=$(cmd "backup:create --wait --incremental $name" | last_uuid) || return 1
     out=$(cmd "backup:export --incremental $name") || return 1
     export=$(printf '%s\n' "$out" | last_uuid)
