@@ -21,7 +21,11 @@ public class BackupCompleter implements Completer {
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
         StringsCompleter uuids = new StringsCompleter();
-        service.list(null, Set.of()).forEach(b -> uuids.getStrings().add(b.uuid().toString()));
+        try {
+            service.list(null, Set.of()).forEach(b -> uuids.getStrings().add(b.uuid().toString()));
+        } catch (RuntimeException e) {
+            return -1; // the service refuses this user, or is away: nothing to offer, the command will say why
+        }
         return uuids.complete(session, commandLine, candidates);
     }
 }

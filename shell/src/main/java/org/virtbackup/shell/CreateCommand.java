@@ -61,6 +61,16 @@ public class CreateCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        if (xmlFile != null && (disks != null || parent != null || description != null)) {
+            throw new IllegalArgumentException("--xml FILE says it all: give --disk, --parent and --description in its "
+                    + "<domainbackup>, or drop --xml");
+        }
+        if (full && (parent != null || incremental || strict)) {
+            throw new IllegalArgumentException("--full excludes --parent, --incremental and --strict");
+        }
+        if (parent != null && incremental) {
+            throw new IllegalArgumentException("give --parent UUID or --incremental (the latest backup), not both");
+        }
         Set<CreateFlag> flags = Flags.of(CreateFlag.class).with(quiesce, CreateFlag.QUIESCE)
                 .with(incremental, CreateFlag.INCREMENTAL).with(strict, CreateFlag.STRICT_INCREMENTAL)
                 .with(full, CreateFlag.FORCE_FULL).set();

@@ -43,6 +43,12 @@ public class ExportCommand implements Action {
     @Option(name = "--incremental", description = "Relative to the domain's latest valid backup; full if there is none")
     boolean incremental;
 
+    @Option(name = "--strict", description = "Fail rather than fall back to a full export when the parent cannot serve")
+    boolean strict;
+
+    @Option(name = "--full", description = "A full export, whatever else is said")
+    boolean full;
+
     @Option(name = "--tcp", description = "Listen on TCP, HOST:PORT (PORT 0 or HOST alone: a free port of nbd.tcp.ports) "
             + "instead of a private unix socket")
     String tcp;
@@ -58,11 +64,22 @@ public class ExportCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
+        if (xmlFile != null && (tcp != null || tls || disks != null || parent != null || description != null)) {
+            throw new IllegalArgumentException("--xml FILE says it all: give --disk, --parent, --description, --tcp and "
+                    + "--tls in its <domainbackup>, or drop --xml");
+        }
         if (tls && tcp == null) {
             throw new IllegalArgumentException("--tls needs --tcp HOST:PORT: a unix socket is private to this host");
         }
+        if (full && (parent != null || incremental || strict)) {
+            throw new IllegalArgumentException("--full excludes --parent, --incremental and --strict");
+        }
+        if (parent != null && incremental) {
+            throw new IllegalArgumentException("give --parent UUID or --incremental (the latest backup), not both");
+        }
         Set<CreateFlag> flags = Flags.of(CreateFlag.class).with(quiesce, CreateFlag.QUIESCE)
-                .with(incremental, CreateFlag.INCREMENTAL).set();
+                .with(incremental, CreateFlag.INCREMENTAL).with(strict, CreateFlag.STRICT_INCREMENTAL)
+                .with(full, CreateFlag.FORCE_FULL).set();
         Backup backup = xmlFile != null
                 ? service.startUnmanaged(domain, XmlFiles.read(xmlFile), flags)
                 : service.startUnmanaged(domain, new BackupRequest(null, description,
@@ -85,14 +102,36 @@ public class ExportCommand implements Action {
         if (tcp == null) {
             return null;
         }
-        int colon = tcp.lastIndexOf(':');
-        String host = colon < 0 ? tcp : tcp.substring(0, colon);
-        int port;
-        try {
-            port = colon < 0 ? 0 : Integer.parseInt(tcp.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--tcp takes HOST:PORT, not '" + tcp + "'");
+        return new NbdServer(NbdServer.Transport.TCP, host(tcp), port(tcp), tls);
+    }
+
+    /** The host of HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address; {@code null} for ":PORT". */
+    static String host(String tcp) {
+        if (tcp.startsWith("[")) {
+            int close = tcp.indexOf(']');
+            if (close < 0 || !(close == tcp.length() - 1 || tcp.charAt(close + 1) == ':')) {
+                throw new IllegalArgumentException("--tcp takes HOST:PORT or [IPv6]:PORT, not '" + tcp + "'");
+            }
+            return tcp.substring(1, close);
         }
-        return new NbdServer(NbdServer.Transport.TCP, host.isEmpty() ? null : host, port, tls);
+        if (tcp.indexOf(':') != tcp.lastIndexOf(':')) {
+            return tcp; // a bare IPv6 address: its colons are not a port's
+        }
+        int colon = tcp.indexOf(':');
+        String host = colon < 0 ? tcp : tcp.substring(0, colon);
+        return host.isEmpty() ? null : host;
+    }
+
+    /** The port of {@link #host}'s forms, 0 when none is given (a free one of nbd.tcp.ports). */
+    static int port(String tcp) {
+        host(tcp); // its form checked
+        int close = tcp.startsWith("[") ? tcp.indexOf(']') : -1;
+        String rest = close >= 0 ? tcp.substring(close + 1) : tcp.indexOf(':') != tcp.lastIndexOf(':') ? "" : tcp;
+        int colon = rest.lastIndexOf(':');
+        try {
+            return colon < 0 ? 0 : Integer.parseInt(rest.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--tcp takes HOST:PORT or [IPv6]:PORT, not '" + tcp + "'");
+        }
     }
 }

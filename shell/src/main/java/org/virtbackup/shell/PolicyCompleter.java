@@ -21,7 +21,11 @@ public class PolicyCompleter implements Completer {
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
         StringsCompleter names = new StringsCompleter();
-        policies.policies().stream().map(PolicyStatus::name).forEach(names.getStrings()::add);
+        try {
+            policies.policies().stream().map(PolicyStatus::name).forEach(names.getStrings()::add);
+        } catch (RuntimeException e) {
+            return -1; // the service refuses this user: nothing to offer, the command will say why
+        }
         return names.complete(session, commandLine, candidates);
     }
 }

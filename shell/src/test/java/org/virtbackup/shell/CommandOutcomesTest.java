@@ -183,4 +183,37 @@ class CommandOutcomesTest {
         });
         assertEquals("restored", result);
     }
+
+    @Test
+    void tcpTakesHostPortAndIpv6() {
+        assertEquals("127.0.0.1", ExportCommand.host("127.0.0.1:10809"));
+        assertEquals(10809, ExportCommand.port("127.0.0.1:10809"));
+        assertEquals("::1", ExportCommand.host("[::1]:10810"));
+        assertEquals(10810, ExportCommand.port("[::1]:10810"));
+        assertEquals("::1", ExportCommand.host("::1"));
+        assertEquals(0, ExportCommand.port("::1"));
+        assertEquals("fd00::5", ExportCommand.host("[fd00::5]"));
+        assertEquals(0, ExportCommand.port("[fd00::5]"));
+        assertEquals(null, ExportCommand.host(":0"));
+        assertEquals("nbd.example", ExportCommand.host("nbd.example"));
+        assertThrows(IllegalArgumentException.class, () -> ExportCommand.port("[::1]x"));
+        assertThrows(IllegalArgumentException.class, () -> ExportCommand.port("host:port"));
+    }
+
+    @Test
+    void xmlWithTheOptionsItHoldsIsRefusedBeforeAnythingStarts() {
+        ExportCommand c = new ExportCommand();
+        c.service = service();
+        c.domain = "web01";
+        c.xmlFile = "/nonexistent.xml";
+        c.disks = List.of("vda");
+        assertThrows(IllegalArgumentException.class, c::execute);
+        CreateCommand create = new CreateCommand();
+        create.service = service();
+        create.domain = "web01";
+        create.full = true;
+        create.incremental = true;
+        assertThrows(IllegalArgumentException.class, create::execute);
+        assertEquals(List.of(), calls);
+    }
 }
