@@ -22,17 +22,24 @@ record Volume(String name, long offset, long size, String type) {
         return type != null && READ.contains(type);
     }
 
-    /** The kernel's driver for the type: ntfs3 reads what blkid calls ntfs. */
+    /**
+     * The kernel's driver for the type: ntfs3 reads what blkid calls ntfs, and ext4 reads ext2 and
+     * ext3 too (one driver for the three, not the older ext2 one besides).
+     */
     String driver() {
-        return type.equals("ntfs") ? "ntfs3" : type;
+        return type.equals("ntfs") ? "ntfs3" : type.startsWith("ext") ? "ext4" : type;
     }
 
     /**
      * Mount options: read-only, nothing of the guest's executable or a device; xfs's uuid may equal
-     * a mounted one's; vfat and ntfs, which keep no Unix modes, not every file executable.
+     * a mounted one's; vfat and ntfs, which keep no Unix modes, not every file executable. An ext
+     * file system's superblock may say errors=panic (tune2fs -e panic, in the guest's hands), and
+     * ext4 then panics the host at the first inconsistency it meets, read-only or not: the mount
+     * option overrides it.
      */
     String options() {
         String masks = type.equals("vfat") || type.equals("ntfs") ? ",fmask=0133,dmask=0022" : "";
-        return "ro,nosuid,nodev,noexec" + (type.equals("xfs") ? ",nouuid" : "") + masks;
+        String errors = type.startsWith("ext") ? ",errors=remount-ro" : "";
+        return "ro,nosuid,nodev,noexec" + (type.equals("xfs") ? ",nouuid" : "") + errors + masks;
     }
 }
