@@ -25,7 +25,7 @@ tag=$(basename "$work" | tr -dc 'a-zA-Z0-9' | tail -c 6)
 pids=()
 declare -A karaf_pids=()
 cleanup() {
-    for host in "${!karaf_pids[@]}"; do
+    for host in ${karaf_pids[@]+"${!karaf_pids[@]}"}; do
         karaf_stop "$work/$host" "${karaf_pids[$host]}"
     done
     guest_destroy "fleet-$tag-a" || true
@@ -89,6 +89,7 @@ buckets = fleet-demo
 .secret.key = $secret
 CONF
     )
+    karaf_pids[$host]="" # bin/stop at least, should its pid never show
     "$home/bin/start"
     karaf_await_pid "$home" || exit 1
     karaf_pids[$host]=$AWAITED_PID

@@ -45,6 +45,7 @@ karaf_client() { printf '%s\n' "$1" | "$KARAF/bin/client" -u karaf -k "$ADMIN_KE
 karaf_start_and_wait() {
     STARTED_KARAF=no
     if ! "$KARAF/bin/status" >/dev/null 2>&1; then
+        rm -f "$KARAF/karaf.pid" # Karaf leaves it behind: a stale one would name another process
         "$KARAF/bin/start"
         STARTED_KARAF=yes
         karaf_await_pid "$KARAF" || return 1
@@ -79,6 +80,8 @@ karaf_stop() {
     local home=$1 pid=$2 i
     "$home/bin/stop" >/dev/null 2>&1 || true
     [[ $pid =~ ^[0-9]+$ ]] || return 0
+    # That pid is this Karaf's, not a process that took the number since.
+    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "-Dkaraf.home=$home" || return 0
     for ((i = 0; i < 300; i++)); do
         [[ -d /proc/$pid ]] || return 0
         sleep 0.2

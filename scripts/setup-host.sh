@@ -65,7 +65,7 @@ fi
 
 for cmd in virsh libvirtd virtlogd qemu-system-x86_64 qemu-img qemu-io nbdinfo nbdfuse setfacl swtpm swtpm_setup \
            blkid partx losetup mount mkfs.ext4 debugfs sfdisk kill pgrep curl python3; do
-    command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found on PATH after package installation"
+    type -P "$cmd" >/dev/null 2>&1 || die "'$cmd' not found on PATH after package installation" # a program, not a builtin
 done
 for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do
     [[ -r $f ]] || die "$f not found after installing ovmf"

@@ -11,7 +11,7 @@ package org.virtbackup.api;
  * <tr><th>topic</th><th>when</th><th>more properties</th></tr>
  * <tr><td>{@link #STARTED}</td><td>a backup's job (copy or export) started</td><td>{@link #PARENT} if incremental</td></tr>
  * <tr><td>{@link #PROGRESS}</td><td>every second while a job runs</td><td>{@link #BYTES_TOTAL}, {@link #BYTES_PROCESSED}</td></tr>
- * <tr><td>{@link #COMPLETED}</td><td>a job ended well, or an export was finished</td><td>{@link #BYTES_STORED}, {@link #MESSAGE} if something needs the operator</td></tr>
+ * <tr><td>{@link #COMPLETED}</td><td>a job ended well, or an export was finished</td><td>{@link #BYTES_STORED}, {@link #MESSAGE} if the backup has a note</td></tr>
  * <tr><td>{@link #FAILED}</td><td>a job failed</td><td>{@link #MESSAGE}</td></tr>
  * <tr><td>{@link #CANCELLED}</td><td>a job was cancelled (the backup is gone)</td><td>{@link #MESSAGE}</td></tr>
  * <tr><td>{@link #EXPIRED}</td><td>an export was open past its limit</td><td>{@link #MESSAGE}</td></tr>
@@ -53,8 +53,9 @@ public final class BackupEvents {
     /** {@code Long}: bytes the backup occupies in its target. */
     public static final String BYTES_STORED = "bytes.stored";
     /**
-     * {@code String}: why it failed or expired; on a completed or cancelled job, what needs the
-     * operator still (a libvirt job that did not end holds the domain).
+     * {@code String}: why it failed or expired; on a completed or cancelled job, its note: how
+     * it was made (an incremental that fell back to full) or what needs the operator still (a
+     * libvirt job that did not end holds the domain).
      */
     public static final String MESSAGE = "message";
     /** {@code String}: the name of the domain a restore defined. */

@@ -140,21 +140,22 @@ final class Leases {
                 }
                 Optional<Instant> written = store.modified(name);
                 Optional<byte[]> content = readQuietly(name);
-                if (written.isEmpty() || content.isEmpty()) {
+                if (content.isEmpty()) {
                     continue; // removed meanwhile
                 }
                 Map<String, String> fields = fields(content.get());
                 if (process.equals(fields.get("process"))) {
                     continue; // this process's own: its pins guard its writes
                 }
-                boolean expired = now != null && written.get().plus(leaseTime(fields)).isBefore(now);
+                // A store that cannot tell when it was written: live until removed (ObjectStore.modified).
+                boolean expired = now != null && written.isPresent() && written.get().plus(leaseTime(fields)).isBefore(now);
                 if (expired || deadOnThisHost(fields)) {
                     store.delete(name);
                     continue;
                 }
                 live.put(name, kind + " lease of " + fields.getOrDefault("host", "?") + " (pid "
                         + fields.getOrDefault("pid", "?") + ", " + fields.getOrDefault("purpose", "?") + "), written "
-                        + written.get());
+                        + written.map(String::valueOf).orElse("at a time the store does not tell"));
             }
         } catch (IOException e) {
             throw Repository.failed("cannot read the leases in " + store.describe(), e);

@@ -63,6 +63,9 @@ public final class Verifier {
                 indexes.add(index);
                 distinct.mark(index);
             } catch (RepositoryException e) {
+                if (e.problem() != RepositoryException.Problem.DAMAGED) {
+                    throw e; // the store failing says nothing of the index
+                }
                 throw new RepositoryException(RepositoryException.Problem.DAMAGED, "backup " + backup
                         + " cannot be verified: " + e.getMessage(), e);
             }

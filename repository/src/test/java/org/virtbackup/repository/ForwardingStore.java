@@ -2,6 +2,7 @@ package org.virtbackup.repository;
 
 import java.io.IOException;
 import java.util.List;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -46,6 +47,11 @@ class ForwardingStore implements ObjectStore {
     @Override
     public List<String> list(String prefix) throws IOException {
         return to.list(prefix);
+    }
+
+    @Override
+    public Optional<Instant> modified(String name) throws IOException {
+        return to.modified(name);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -190,6 +191,23 @@ class LeasesTest {
         store.delete("locks/write-elsewhere");
         new GarbageCollector(repo).collect(); // a lease without the field is judged by our time
         assertFalse(store.exists("locks/write-older"));
+    }
+
+    /** A store that cannot say when a lease was written lets none expire: another host's backup still blocks. */
+    @Test
+    void aStoreWithoutModificationTimesKeepsEveryLeaseLive() throws Exception {
+        ObjectStore timeless = new ForwardingStore(new FileObjectStore(tmp)) {
+            @Override
+            public Optional<Instant> modified(String name) {
+                return Optional.empty();
+            }
+        };
+        Repository repo = Repository.create(timeless, RepositoryTest.CHUNK, null, IMPATIENT);
+        lease(repo, "locks/write-elsewhere", "host=another-host/boot\npid=1\nstarted=0\npurpose=backup elsewhere");
+        RepositoryException busy = assertThrows(RepositoryException.class, () -> new GarbageCollector(repo).collect());
+        assertEquals(RepositoryException.Problem.BUSY, busy.problem());
+        assertTrue(busy.getMessage().contains("at a time the store does not tell"), busy.getMessage());
+        assertTrue(repo.store().exists("locks/write-elsewhere"));
     }
 
     /**

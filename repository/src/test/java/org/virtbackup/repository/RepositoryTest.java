@@ -334,6 +334,7 @@ class RepositoryTest {
         Repository repo = Repository.create(store("outage"), CHUNK, null);
         UUID a = backup(repo, disk(2, 19), null);
         boolean[] away = {false};
+        boolean[] indexesAway = {false};
         Repository seen = Repository.open(new ForwardingStore(store("outage")) {
             @Override
             public Optional<byte[]> get(String name, long offset, int length) throws IOException {
@@ -342,7 +343,20 @@ class RepositoryTest {
                 }
                 return super.get(name, offset, length);
             }
+
+            @Override
+            public Optional<byte[]> get(String name) throws IOException {
+                if (indexesAway[0] && name.startsWith("indexes/")) {
+                    throw new IOException("connection refused");
+                }
+                return super.get(name);
+            }
         }, null);
+        indexesAway[0] = true;
+        RepositoryException index = assertThrows(RepositoryException.class, () -> new Verifier(seen, 2).verify(a, n -> { }));
+        assertEquals(RepositoryException.Problem.IO, index.problem(), "an index the store does not give is not damaged: "
+                + index.getMessage());
+        indexesAway[0] = false;
         away[0] = true;
         RepositoryException e = assertThrows(RepositoryException.class, () -> new Verifier(seen, 2).verify(a, n -> { }));
         assertEquals(RepositoryException.Problem.IO, e.problem(), e.getMessage());

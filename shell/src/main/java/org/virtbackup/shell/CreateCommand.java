@@ -94,6 +94,7 @@ public class CreateCommand implements Action {
             throw new IllegalStateException("backup " + backup.uuid() + " " + end.name().toLowerCase()
                     + (why.isEmpty() ? "" : ": " + why));
         }
+        Notes.print(service, backup.uuid(), backup.message());
         System.out.println(backup.uuid());
         return null;
     }

@@ -47,14 +47,20 @@ public class FinishCommand implements Action {
             throw new IllegalArgumentException("give --check or --cancel, not both");
         }
         UUID backup = Uuids.parse(uuid);
+        JobState state = null;
         if (wait && !check && !cancel && service.finishJob(backup, Set.of(FinishJobFlag.CHECK)) == JobState.RUNNING
                 && service.lookup(backup).map(b -> b.mode() == BackupMode.MANAGED).orElse(false)) {
-            new Progress(System.out, Terminals.width(session)).follow(service, backup);
+            state = new Progress(System.out, Terminals.width(session)).follow(service, backup); // cancelled: gone
         }
-        Set<FinishJobFlag> flags = Flags.of(FinishJobFlag.class).with(check, FinishJobFlag.CHECK)
-                .with(cancel, FinishJobFlag.CANCEL).set();
-        JobState state = service.finishJob(backup, flags);
+        if (state == null || state == JobState.RUNNING) {
+            Set<FinishJobFlag> flags = Flags.of(FinishJobFlag.class).with(check, FinishJobFlag.CHECK)
+                    .with(cancel, FinishJobFlag.CANCEL).set();
+            state = service.finishJob(backup, flags);
+        }
         System.out.println(state.name().toLowerCase());
+        if (state == JobState.COMPLETED) {
+            Notes.print(service, backup, "");
+        }
         if (!check && (state == JobState.FAILED || state == JobState.EXPIRED)) {
             throw new IllegalStateException("backup " + backup + " " + state.name().toLowerCase() + ": see backup:info " + backup);
         }

@@ -28,6 +28,7 @@ import org.virtbackup.api.BackupService;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
+import org.virtbackup.api.RestoreResult;
 import org.virtbackup.api.VerifyResult;
 
 /**
@@ -215,5 +216,32 @@ class CommandOutcomesTest {
         create.incremental = true;
         assertThrows(IllegalArgumentException.class, create::execute);
         assertEquals(List.of(), calls);
+    }
+
+    @Test
+    void aRestoreWhoseVerificationDiffersFailsAfterSayingWhere() {
+        answers.put("restore", new RestoreResult(null, List.of(new RestoreResult.RestoredDisk("vda", "/r/vda.qcow2", true),
+                new RestoreResult.RestoredDisk("vdb", "/r/vdb.qcow2", false))));
+        RestoreCommand c = new RestoreCommand();
+        c.service = service();
+        c.uuid = UUID.randomUUID().toString();
+        c.verify = true;
+        IllegalStateException e = assertThrows(IllegalStateException.class, c::execute);
+        assertTrue(e.getMessage().contains("[vdb]"), e.getMessage());
+        assertTrue(printed.toString(StandardCharsets.UTF_8).contains("vdb -> /r/vdb.qcow2 (VERIFY FAILED"));
+    }
+
+    @Test
+    void aCompletedBackupsNoteIsPrintedByFinish() throws Exception {
+        UUID u = UUID.randomUUID();
+        answers.put("finishJob", JobState.COMPLETED);
+        Backup noted = new Backup(u, new DomainRef("vm1", UUID.randomUUID()), "", Instant.now(), Instant.now(), null,
+                BackupKind.FULL, BackupMode.UNMANAGED, JobState.COMPLETED, null, "virsh domjobabort vm1", List.of());
+        answers.put("lookup", java.util.Optional.of(noted));
+        FinishCommand c = new FinishCommand();
+        c.service = service();
+        c.uuid = u.toString();
+        c.execute();
+        assertTrue(printed.toString(StandardCharsets.UTF_8).contains("Note: virsh domjobabort vm1"));
     }
 }

@@ -180,7 +180,8 @@ public final class JobTracker {
                 catalogue.delete(uuid);
                 storage.remove(b, entry.directory());
                 events.ended(b.withState(JobState.CANCELLED, Instant.now(), result.message()));
-                LOG.info("Backup {} of {} cancelled; its files are removed: {}", uuid, b.domain().name(), result.message());
+                LOG.info("Backup {} of {} cancelled; its files are removed{}", uuid, b.domain().name(),
+                        result.message().isEmpty() ? "" : ": " + result.message());
             }
             default -> {
                 checkpoints.drop(b);

@@ -211,7 +211,8 @@ final class ManagedJob extends JournaledJob {
         try {
             left = endExport();
         } finally {
-            finish(state, left.isEmpty() ? message : message + "; " + left, spec.backup().disks()); // whatever libvirt says, the job ends
+            String why = String.valueOf(message);
+            finish(state, left.isEmpty() ? why : why + "; " + left, spec.backup().disks()); // whatever libvirt says, the job ends
         }
     }
 

@@ -81,9 +81,11 @@ final class Resumption {
 
     /** Aborts the backup's libvirt job, if one runs (its XML names the backup), and drops its checkpoint. */
     boolean undo(JobSpec spec, LibvirtDomain domain) {
-        boolean running = PullExport.endIfRunning(domain, NbdListener.unix(socket(spec)), spec.backup().uuid().toString());
-        new Checkpoints(libvirt, qemuImg).drop(spec.backup());
-        return running;
+        try {
+            return PullExport.endIfRunning(domain, NbdListener.unix(socket(spec)), spec.backup().uuid().toString());
+        } finally {
+            new Checkpoints(libvirt, qemuImg).drop(spec.backup()); // a job that stays keeps no checkpoint of ours either
+        }
     }
 
     /** {@link #undo}, said as the end of a failed job's message. */

@@ -172,28 +172,32 @@ public final class PullExport {
         long deadline = System.nanoTime() + endTimeout.toNanos();
         boolean ended = false;
         boolean aborted = false;
+        boolean interrupted = false;
         String unanswered = null;
-        while (System.nanoTime() < deadline) {
+        while (!ended) {
             try {
-                if (!isActive()) {
-                    ended = true;
-                    break;
-                }
-                if (!aborted) {
+                ended = !isActive();
+                if (!ended && !aborted) {
                     domain.abortJob();
                     aborted = true;
                 }
+                unanswered = null;
             } catch (BackupException e) {
                 // libvirt cannot answer now (restarting, say): try again until the deadline
                 LOG.debug("Ending the backup job of {}: {}", marker, e.getMessage());
                 unanswered = e.getMessage();
             }
+            if (ended || interrupted || System.nanoTime() >= deadline) {
+                break;
+            }
             try {
                 Thread.sleep(5); // it goes 20-50 ms after the abort, and a backup waits for it
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+                interrupted = true; // one more look, then the interrupt is left for the caller
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (listener.isUnix()) {
             try {
@@ -206,8 +210,9 @@ public final class PullExport {
             return Optional.empty();
         }
         String name = domain.ref().name();
-        String left = "the libvirt backup job of domain " + name + " did not end within " + endTimeout.toSeconds()
-                + " s" + (unanswered == null ? "" : " (libvirt: " + unanswered + ")")
+        String left = "the libvirt backup job of domain " + name + (interrupted ? " had not ended when the wait for it "
+                + "was interrupted" : " did not end within " + endTimeout.toSeconds() + " s")
+                + (unanswered == null ? "" : " (libvirt: " + unanswered + ")")
                 + "; it holds the domain until it is ended: virsh domjobabort " + name;
         LOG.warn("Backup {}: {}", marker, left);
         return Optional.of(left);

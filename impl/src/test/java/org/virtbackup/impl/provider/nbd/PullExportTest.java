@@ -41,6 +41,18 @@ class PullExportTest {
     }
 
     @Test
+    void anInterruptedCallerStillSeesTheJobEndAndKeepsItsInterrupt() {
+        FakeDomain domain = runningJob();
+        PullExport export = new PullExport(domain, NbdListener.unix(tmp.resolve("b.sock")), MARKER, Duration.ofSeconds(5));
+        Thread.currentThread().interrupt();
+        try {
+            assertEquals(Optional.empty(), export.end(), "it ended at the abort: nothing left to say");
+        } finally {
+            assertTrue(Thread.interrupted(), "the interrupt is the caller's still");
+        }
+    }
+
+    @Test
     void aJobThatOutlivesTheDeadlineIsNamedWithHowToEndIt() {
         FakeDomain domain = runningJob();
         domain.abortEndsJob = false;
