@@ -118,6 +118,11 @@ public class FilesIT extends RepositoryTestSupport {
             } finally {
                 Cmd.run("rm", "-rf", outside.toString());
             }
+            // A directory others may change (a link they put there would take our writes as root): refused.
+            Path open = scratchDir("files-open");
+            Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            expectError(INVALID_ARGUMENT, () -> files.extract(full, "vda", "p1/random.bin", open));
+            assertEquals(List.of(), filesUnder(open));
             // No room: refused before a byte is written when the bytes do not fit; a copy that runs out partway
             // (inodes here, as when another writer takes the space) is removed whole, partial name included.
             try (Tmpfs small = Tmpfs.mount(scratchDir("files-small"), MiB)) {

@@ -208,6 +208,29 @@ public final class Paths {
         return Optional.empty();
     }
 
+    /**
+     * The first directory from {@code real} (a real path) up to {@code /} that someone but this
+     * process's user and root could change: owned by another user, or writable by group or others
+     * without the sticky bit. Whoever can change one can rename a directory below it and put a
+     * link in its place between our check and our write, and our writes (as root) would follow it.
+     */
+    public static Optional<String> changeableByOthers(Path real) throws IOException {
+        int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        for (Path d = real; d != null; d = d.getParent()) {
+            int uid = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) Files.getAttribute(d, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            boolean sticky = (mode & 01000) != 0;
+            if (uid != 0 && uid != self) {
+                return Optional.of(d + " belongs to user " + uid);
+            }
+            if ((mode & 0022) != 0 && !sticky) {
+                return Optional.of(d + " is writable by " + ((mode & 0002) != 0 ? "others" : "its group") + " (mode "
+                        + Integer.toOctalString(mode & 07777) + ", no sticky bit)");
+            }
+        }
+        return Optional.empty();
+    }
+
     private static Path real(Path absolute) throws IOException {
         Path existing = absolute;
         while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {

@@ -118,6 +118,11 @@ public final class FileRestore implements BackupFiles {
             if (!Files.isDirectory(real)) {
                 throw new BackupException(ErrorCode.INVALID_ARGUMENT, directory + " is no directory");
             }
+            Paths.changeableByOthers(real).ifPresent(why -> {
+                throw new BackupException(ErrorCode.INVALID_ARGUMENT, "not extracting into " + directory + ": " + why
+                        + "; a link put there meanwhile could send the copy anywhere. Extract into a directory only "
+                        + "root and the service's user can change");
+            });
             return real;
         } catch (IOException e) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "cannot resolve " + directory + ": " + e.getMessage());

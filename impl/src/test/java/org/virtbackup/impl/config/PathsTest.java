@@ -31,6 +31,29 @@ class PathsTest {
         assertEquals("rwx------", mode(shared.resolve("a/b")));
     }
 
+    /** Where an extraction may write as root: nobody else can put a link in the way (FileRestore). */
+    @Test
+    void aDirectoryOthersCanChangeIsNamedWithWhy() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("out/inner"));
+        Files.setPosixFilePermissions(tmp.resolve("out"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertEquals(Optional.empty(), Paths.changeableByOthers(dir.toRealPath()));
+
+        Files.setPosixFilePermissions(tmp.resolve("out"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        String why = Paths.changeableByOthers(dir.toRealPath()).orElseThrow();
+        assertTrue(why.contains(tmp.resolve("out").toRealPath() + " is writable by others (mode 777"), why);
+
+        assertEquals(0, new ProcessBuilder("chmod", "1777", tmp.resolve("out").toString()).start().waitFor());
+        assertEquals(Optional.empty(), Paths.changeableByOthers(dir.toRealPath()), "sticky: nobody renames ours");
+
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxr-x"));
+        assertTrue(Paths.changeableByOthers(dir.toRealPath()).orElseThrow().contains("writable by its group"));
+
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setAttribute(dir, "unix:uid", 65534); // the tests run as root, as the service does
+        assertTrue(Paths.changeableByOthers(dir.toRealPath()).orElseThrow().contains("belongs to user 65534"));
+    }
+
     @Test
     void directoriesForRestoredDisksArePassableNotListable() throws Exception {
         Paths.passableDirectory(tmp.resolve("images/vm"));
