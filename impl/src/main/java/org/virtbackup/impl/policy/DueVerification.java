@@ -47,7 +47,7 @@ final class DueVerification {
         }
         forgetGone();
         Instant now = clock.instant();
-        Instant due = now.minus(Duration.ofDays(afterDays));
+        Instant due = now.minus(Duration.ofDays(afterDays)).plus(Policy.DAY_SLACK);
         List<Backup> repositoryBackups = backups.list(domain.uuid().toString(), Set.of()).stream()
                 .filter(b -> b.state() == JobState.COMPLETED && b.inRepository()).toList();
         int count = 0;
@@ -60,7 +60,9 @@ final class DueVerification {
                 continue;
             }
             VerifyResult r = backups.verify(b.uuid());
-            journal.verified(b.uuid(), now);
+            if (r.whole()) {
+                journal.verified(b.uuid(), now); // a damaged one is verified, and reported, at every run until repaired
+            }
             verified.accept(++count);
             if (!r.whole()) {
                 damaged.add("backup " + b.uuid() + " is damaged (" + r.damaged().size() + " chunks)");

@@ -36,7 +36,8 @@ public record FullRule(int everyBackups, int everyDays) {
             return Set.of(CreateFlag.FORCE_FULL);
         }
         boolean countDue = everyBackups > 0 && sinceFull + 1 >= everyBackups;
-        boolean ageDue = everyDays > 0 && !lastFull.creationTime().plus(Duration.ofDays(everyDays)).isAfter(now);
+        boolean ageDue = everyDays > 0
+                && !lastFull.creationTime().plus(Duration.ofDays(everyDays)).minus(Policy.DAY_SLACK).isAfter(now);
         return countDue || ageDue ? Set.of(CreateFlag.FORCE_FULL) : Set.of(CreateFlag.INCREMENTAL);
     }
 }

@@ -1,5 +1,6 @@
 package org.virtbackup.impl.policy;
 
+import java.time.Duration;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.PathMatcher;
@@ -60,8 +61,15 @@ public record Policy(String name, List<String> domains, CronSchedule schedule, b
                         rule("keep.daily", config.keep_daily()), rule("keep.weekly", config.keep_weekly()),
                         rule("keep.monthly", config.keep_monthly()), rule("keep.yearly", config.keep_yearly())),
                 atLeastZero("verify.after.days", config.verify_after_days()),
-                Math.max(1, config.max_concurrent()));
+                atLeastOne("max.concurrent", config.max_concurrent()));
     }
+
+    /**
+     * What "N days" is short of N times 24 hours: a daily run reaches a domain a few minutes
+     * earlier than the day before (its place in the queue), and a spring-forward night has 23
+     * hours. Without it, "every 7 days" would often be every 8.
+     */
+    static final Duration DAY_SLACK = Duration.ofHours(2);
 
     /** The description of the backups a policy makes: how its retention knows its own. */
     public static String description(String policy) {
@@ -111,6 +119,13 @@ public record Policy(String name, List<String> domains, CronSchedule schedule, b
     }
 
     /** Configured 0 (off) is the retention's -1 (no rule). */
+    private static int atLeastOne(String key, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(key + ": " + value + " is less than 1");
+        }
+        return value;
+    }
+
     private static int rule(String key, int value) {
         return atLeastZero(key, value) == 0 ? -1 : value;
     }

@@ -35,8 +35,9 @@ public final class PolicyDefinition {
         String why = "";
         try {
             p = Policy.of(config, zone);
-        } catch (IllegalArgumentException e) {
-            why = e.getMessage();
+        } catch (RuntimeException e) {
+            // Not only ours: SCR throws its own exception for a value it cannot convert (keep.last = three).
+            why = String.valueOf(e.getMessage());
         }
         this.policy = p;
         this.problem = why;

@@ -115,6 +115,8 @@ public final class PolicyJournal {
         if (closed) {
             return;
         }
+        PolicyRun before = open.get(run.started());
+        PolicyRun lastBefore = lastEnded;
         if (run.over()) {
             open.remove(run.started());
             if (lastEnded == null || !run.started().isBefore(lastEnded.started())) {
@@ -123,7 +125,31 @@ public final class PolicyJournal {
         } else {
             open.put(run.started(), run);
         }
-        save();
+        try {
+            save();
+        } catch (RuntimeException e) {
+            // What is shown is what is on disk: a run whose start could not be written does not seem to run.
+            if (before == null) {
+                open.remove(run.started());
+            } else {
+                open.put(run.started(), before);
+            }
+            lastEnded = lastBefore;
+            throw e;
+        }
+    }
+
+    /** Forgets a run {@link #newStart} took that was never recorded. */
+    public synchronized void abandon(Instant started) {
+        PolicyRun run = open.get(started);
+        if (run != null && run.trigger().equals("starting")) {
+            open.remove(started);
+        }
+    }
+
+    /** Whether the engine that held it has stopped. */
+    public synchronized boolean closed() {
+        return closed;
     }
 
     /**

@@ -81,7 +81,13 @@ final class PolicyRunner {
         PolicySubject.run(subject, () -> backups.domains().stream().map(DomainRef::name)
                 .filter(policy::covers).sorted().forEach(domains::add));
         domains.forEach(d -> outcomes.add(new DomainOutcome(d, Result.QUEUED, null, 0, 0, "")));
-        return open(journal.newStart(clock.instant()), trigger);
+        Instant started = journal.newStart(clock.instant());
+        try {
+            return open(started, trigger);
+        } catch (RuntimeException e) {
+            journal.abandon(started); // never on disk: no run to show or resume
+            throw e;
+        }
     }
 
     /** A run cut short, taken up again: its domains not yet done are. */
@@ -233,6 +239,10 @@ final class PolicyRunner {
         Set<CreateFlag> flags = policy.fullRule().flags(backups.list(domain.uuid().toString(), Set.of()), clock.instant());
         UUID uuid = UUID.randomUUID();
         set(index, Result.RUNNING, uuid, 0, 0, "");
+        if (Thread.currentThread().isInterrupted() || journal.closed()) {
+            // The engine stopped while this thread was held (a libvirt call): the next one could not know of it.
+            throw new InterruptedException("the policy engine stops: no new backup");
+        }
         Backup started = backups.create(domain.uuid().toString(),
                 new BackupRequest(uuid, Policy.description(policy.name()), null, List.of()), flags);
         LOG.info("Policy {}: {} backup {} of {} started", policy.name(), started.kind().name().toLowerCase(), uuid, domain.name());

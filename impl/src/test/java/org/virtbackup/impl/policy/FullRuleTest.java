@@ -40,6 +40,15 @@ class FullRuleTest {
         return h;
     }
 
+    /** A daily run reaches the domain a little earlier than a week before: the week is up all the same. */
+    @Test
+    void aWeekIsUpAtTheRunOfItsSeventhDayEvenAFewMinutesShort() {
+        List<Backup> h = history(7);
+        Instant earlier = NOW.minus(Duration.ofMinutes(5));
+        assertEquals(FULL, new FullRule(0, 7).flags(h, earlier));
+        assertEquals(INCREMENTAL, new FullRule(0, 7).flags(h, NOW.minus(Duration.ofHours(3))), "but not a run before");
+    }
+
     @Test
     void theFirstBackupIsFull() {
         assertEquals(FULL, new FullRule(0, 0).flags(List.of(), NOW));

@@ -2,6 +2,7 @@ package org.virtbackup.impl.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -44,6 +45,22 @@ class PolicyJournalTest {
         assertFalse(again.lastRun().get().over());
         assertEquals(Optional.of(T0), again.verifiedAt(backup));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("nightly.state"))));
+    }
+
+    /** A run whose start could not be written does not seem to run, nor is it resumed. */
+    @Test
+    void aRunThatCouldNotBeRecordedIsNotShown() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("state"));
+        PolicyJournal j = PolicyJournal.open(dir, "p", T0);
+        Instant started = j.newStart(T0.plusSeconds(10));
+        Files.delete(dir.resolve("p.state"));
+        Files.delete(dir);
+        Files.createFile(dir); // the state's directory is a file now: every write fails, even as root
+        PolicyRun run = new PolicyRun("p", started, null, "schedule", List.of());
+        assertThrows(java.io.UncheckedIOException.class, () -> j.record(run));
+        assertEquals("starting", j.openRuns().get(0).trigger(), "what is shown is what was before");
+        j.abandon(started);
+        assertEquals(List.of(), j.openRuns());
     }
 
     @Test

@@ -47,6 +47,31 @@ class PolicyTest {
     }
 
     @Test
+    void aValueTheFrameworkCannotConvertMakesTheDefinitionUnusableNotMissing() {
+        Map<String, Object> p = new HashMap<>();
+        p.put("name", "nightly");
+        p.put("domains", new String[] {"db"});
+        PolicyConfig config = Configurations.of(PolicyConfig.class, p);
+        // Felix SCR's own exception for "keep.last = three", not an IllegalArgumentException.
+        PolicyConfig unconvertible = (PolicyConfig) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {PolicyConfig.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("keep_last")) {
+                        throw new IllegalStateException("Could not coerce three to int");
+                    }
+                    try {
+                        return method.invoke(config, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        PolicyDefinition d = new PolicyDefinition(unconvertible, "pid-1", ZoneOffset.UTC);
+        assertEquals("nightly", d.name());
+        assertTrue(d.policy().isEmpty());
+        assertTrue(d.problem().contains("three"), d.problem());
+        assertTrue(refusal("max.concurrent", "0").contains("max.concurrent: 0 is less than 1"));
+    }
+
+    @Test
     void defaultsRunOnDemandIntoEachDomainsOwnTargetKeepingEverything() {
         Policy p = policy();
         assertNull(p.schedule());
