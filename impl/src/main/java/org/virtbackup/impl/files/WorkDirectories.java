@@ -114,10 +114,16 @@ final class WorkDirectories {
     }
 
     private static void detachLoops(Path work) {
+        Path real;
+        try {
+            real = work.toRealPath(); // losetup names real paths: scratch.directory may lie below a link
+        } catch (IOException e) {
+            real = work;
+        }
         HostCommand.Result r = HostCommand.attempt("losetup", "--list", "--noheadings", "--output", "NAME,BACK-FILE");
         for (String line : r.output().split("\n")) {
             String[] f = line.strip().split("\\s+", 2);
-            if (f.length == 2 && f[1].startsWith(work + "/")) {
+            if (f.length == 2 && f[1].startsWith(real + "/")) {
                 HostCommand.attempt("losetup", "--detach", f[0]);
             }
         }
