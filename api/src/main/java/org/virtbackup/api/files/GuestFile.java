@@ -15,7 +15,9 @@ public record GuestFile(String name, Type type, long size, Instant modified, Str
 
     /**
      * A guest's name or link target as a terminal or a log may show it: control characters,
-     * which a hostile guest could use to move the cursor or forge a line, written as {@code \xNN}.
+     * which a hostile guest could use to move the cursor or forge a line, written as {@code \xNN};
+     * format characters (bidirectional overrides, zero-width marks), which make a name read as
+     * another, as a backslash, {@code u} and four hex digits.
      */
     public static String printable(String text) {
         if (text == null) {
@@ -25,6 +27,8 @@ public record GuestFile(String name, Type type, long size, Instant modified, Str
         text.codePoints().forEach(c -> {
             if (Character.isISOControl(c)) {
                 s.append(String.format("\\x%02x", c));
+            } else if (Character.getType(c) == Character.FORMAT) {
+                s.append(String.format("\\u%04x", c));
             } else {
                 s.appendCodePoint(c);
             }

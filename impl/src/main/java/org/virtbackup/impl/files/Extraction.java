@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.files.GuestFile;
 import org.virtbackup.api.files.ExtractResult;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.storage.NoSpace;
@@ -80,7 +81,7 @@ final class Extraction {
             // Room checked before, yet gone: another writer took it, or the file system ran out of inodes.
             ErrorCode code = NoSpace.in(e.getMessage()) ? ErrorCode.NO_SPACE
                     : ErrorCode.IO_ERROR;
-            throw new BackupException(code, "cannot copy " + shown + " to " + directory + ": " + e.getMessage() + "; "
+            throw new BackupException(code, "cannot copy " + shown + " to " + directory + ": " + GuestFile.printable(e.getMessage()) + "; "
                     + left);
         } catch (RuntimeException e) {
             removeQuietly(partial);
@@ -120,7 +121,7 @@ final class Extraction {
         try {
             return Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + shown + ": " + e.getMessage());
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + shown + ": " + GuestFile.printable(e.getMessage()));
         }
     }
 
@@ -137,7 +138,7 @@ final class Extraction {
                 }
             });
         } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + source.getFileName() + ": " + e.getMessage());
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + GuestFile.printable(String.valueOf(source.getFileName())) + ": " + GuestFile.printable(e.getMessage()));
         }
         return sum.get();
     }

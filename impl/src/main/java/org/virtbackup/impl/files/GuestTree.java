@@ -76,7 +76,8 @@ final class GuestTree {
             entries.sort(Comparator.comparing(GuestFile::name));
             return entries;
         } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot list " + p.getFileName() + ": " + e.getMessage());
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot list " + GuestFile.printable(String.valueOf(p.getFileName())) + ": "
+                    + GuestFile.printable(e.getMessage()));
         }
     }
 
@@ -94,7 +95,7 @@ final class GuestTree {
         } catch (NoSuchFileException e) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "there is no " + shown);
         } catch (IOException e) {
-            throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + shown + ": " + e.getMessage());
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + shown + ": " + GuestFile.printable(e.getMessage()));
         }
     }
 

@@ -127,6 +127,7 @@ class ExtractionTest {
     void aGuestsNameCannotDriveTheTerminal() {
         assertEquals("a\\x1b[2Jb\\x0aextracted", GuestFile.printable("a\u001b[2Jb\nextracted"));
         assertEquals("ünïcode stays", GuestFile.printable("ünïcode stays"));
+        assertEquals("invoice\\u202efdp.exe", GuestFile.printable("invoice\u202efdp.exe"), "no name reads as another");
     }
 
     @Test
