@@ -1,9 +1,9 @@
 package org.virtbackup.impl.policy;
 
-import java.time.Duration;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.PathMatcher;
+import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 import org.virtbackup.api.BackupTarget;
+import org.virtbackup.impl.xml.InputLimits;
 
 /**
  * A policy's configuration, checked: every value is usable, or {@link #of} says which is not.
@@ -73,7 +74,7 @@ public record Policy(String name, List<String> domains, CronSchedule schedule, b
 
     /** The description of the backups a policy makes: how its retention knows its own. */
     public static String description(String policy) {
-        return "policy " + policy;
+        return InputLimits.POLICY_PREFIX + policy;
     }
 
     /** Whether a domain of this name is one of the policy's. */

@@ -1,6 +1,10 @@
 package org.virtbackup.impl.xml;
 
 import java.nio.charset.StandardCharsets;
+import java.security.AccessController;
+import java.security.Principal;
+
+import javax.security.auth.Subject;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
@@ -14,6 +18,13 @@ import org.virtbackup.api.ErrorCode;
 public final class InputLimits {
 
     public static final int DESCRIPTION_MAX = 4096;
+
+    /**
+     * How the backups of policy NAME are described, and how its retention knows its own: a
+     * description of this form is taken only from that policy (its runs call as user
+     * {@code policy:NAME}), so a backup made by hand is never a policy's to prune.
+     */
+    public static final String POLICY_PREFIX = "policy ";
 
     private final long xmlMaxBytes;
 
@@ -43,6 +54,17 @@ public final class InputLimits {
                     + " characters; at most " + DESCRIPTION_MAX + " are kept");
         }
         requireText("the description", description);
+        if (description.startsWith(POLICY_PREFIX) && !calledBy("policy:" + description.substring(POLICY_PREFIX.length()))) {
+            throw new BackupException(ErrorCode.INVALID_ARGUMENT, "descriptions starting with '" + POLICY_PREFIX
+                    + "' name the backups a policy makes, which its retention prunes; describe this one otherwise");
+        }
+    }
+
+    /** Whether the caller runs as this user. */
+    @SuppressWarnings("removal") // Karaf's guard and our policies pass the caller as the access control context's Subject
+    private static boolean calledBy(String user) {
+        Subject s = Subject.getSubject(AccessController.getContext());
+        return s != null && s.getPrincipals().stream().map(Principal::getName).anyMatch(user::equals);
     }
 
     /** {@code INVALID_ARGUMENT} naming the first character XML 1.0 cannot hold, and where it is. */

@@ -35,4 +35,22 @@ class InputLimitsTest {
                 refused(() -> InputLimits.requireDescription("ab\u0001")));
         assertTrue(refused(() -> InputLimits.requireDescription("ok\uD83D")).contains("unpaired surrogate"));
     }
+
+    /** A backup described as a policy's is pruned by it: only that policy may describe one so. */
+    @Test
+    @SuppressWarnings("removal")
+    void onlyAPolicyDescribesABackupAsItsOwn() {
+        org.virtbackup.api.BackupException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.virtbackup.api.BackupException.class, () -> InputLimits.requireDescription("policy nightly"));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("name the backups a policy makes"));
+        InputLimits.requireDescription("nightly policy, by hand");
+        javax.security.auth.Subject nightly = new javax.security.auth.Subject();
+        nightly.getPrincipals().add(() -> "policy:nightly");
+        javax.security.auth.Subject.doAs(nightly, (java.security.PrivilegedAction<Void>) () -> {
+            InputLimits.requireDescription("policy nightly");
+            org.junit.jupiter.api.Assertions.assertThrows(org.virtbackup.api.BackupException.class,
+                    () -> InputLimits.requireDescription("policy weekly"), "not another policy's either");
+            return null;
+        });
+    }
 }
