@@ -62,7 +62,7 @@ cleanup() {
     if [[ ${STARTED_KARAF:-no} == yes ]]; then
         karaf_stop "$KARAF" "${KARAF_PID:-}"
     fi
-    rm -rf "$work" "${repo:-}" "${policy_cfg:-}" "${files_out:-}"
+    rm -rf "$work" "${repo:-}" "${policy_cfg:-}" "${files_out:-}" "${restored_image:-}" "${restored_b:-}"
 }
 trap cleanup EXIT
 
@@ -131,7 +131,7 @@ else
 fi
 restored=$name-restored
 say "backup:restore --new-domain $restored --start --verify $uuid"
-out=$(client "backup:restore --new-domain $restored --start --verify $uuid")
+out=$(client "backup:restore --new-domain $restored --start --verify $uuid") || true # a difference fails it: reported below
 printf '%s\n' "$out" | sed 's/^/    /'
 restored_image=$(printf '%s\n' "$out" | tr -d '\r' | sed -n 's/^vda -> \(.*\) (verified)$/\1/p')
 if [[ -z $restored_image ]]; then
@@ -139,7 +139,7 @@ if [[ -z $restored_image ]]; then
     ok=no
 else
     say "domain $restored is $(virsh -c qemu:///system domstate "$restored" | head -n 1) on $restored_image"
-    virsh -q -c qemu:///system destroy "$restored" >/dev/null
+    virsh -q -c qemu:///system destroy "$restored" >/dev/null 2>&1 || true
     if qemu-img compare -q "$restored_image" "$work/expected.qcow2"; then
         say "qemu-img compare: the restored domain's disk equals the guest's disk at backup time"
     else
@@ -198,11 +198,11 @@ ub=$(client "backup:create --wait $name-b" | tr -d '\r' | tail -n 1)
 say "backup of $name-a: stored $(param "$ua" bytes.stored) bytes (compressed), found $(param "$ua" bytes.deduplicated) stored already"
 say "backup of $name-b: stored $(param "$ub" bytes.stored) bytes, found $(param "$ub" bytes.deduplicated) stored already (shared with $name-a)"
 say "the repository holds $(du -sb "$repo" | cut -f1) bytes for the two guests' 2 x 68 MiB"
-out=$(client "backup:verify $ua")
+out=$(client "backup:verify $ua") || true # damage fails it: reported below
 printf '%s\n' "$out" | sed 's/^/    /'
 printf '%s\n' "$out" | grep -q ': whole' || { say "MISMATCH: backup:verify did not find $ua whole"; ok=no; }
 restored_b=$KARAF/data/virt-backup-restore/$name-b-restored.qcow2   # restores go inside restore.roots
-out=$(client "backup:restore --disk vda=$restored_b --verify $ub")
+out=$(client "backup:restore --disk vda=$restored_b --verify $ub") || true
 printf '%s\n' "$out" | sed 's/^/    /'
 if printf '%s\n' "$out" | grep -q '(verified)' && qemu-img compare -q "$restored_b" "$work/expected-b.qcow2"; then
     say "qemu-img compare: the disk restored from the repository equals $name-b's disk at backup time"
@@ -220,11 +220,12 @@ policy_cfg=$KARAF/etc/org.virtbackup.policy-demo.cfg
 say "a policy ($policy_cfg): $name-a into the repository, keep.last = 2, verifying new backups"
 printf 'name = demo\ndomains = %s\ntarget = file://%s\nkeep.last = 2\nverify.after.days = 1\n' "$name-a" "$repo" \
     > "$policy_cfg"
-for _ in $(seq 1 30); do client "backup:policies" | grep -q '^demo:' && break; sleep 1; done
+for _ in $(seq 1 30); do client "backup:policies" | grep -c '^demo:' >/dev/null && break; sleep 1; done
+client "backup:policies" | grep -c '^demo:' >/dev/null || { say "the policy 'demo' did not appear within 30 s"; exit 1; }
 for i in 1 2 3; do
     guest_write "$name-a" "0x$((30 + i))" 8M 1M
     say "backup:policy-run demo (run $i)"
-    client "backup:policy-run demo" | tr -d '\r' | sed 's/^/    /'
+    client "backup:policy-run demo" | tr -d '\r' | sed 's/^/    /' || { say "MISMATCH: run $i of the policy failed"; ok=no; }
 done
 client "backup:policies" | tr -d '\r' | sed 's/^/    /'
 kept=$(client "backup:list $name-a" | tr -d '\r' | grep -c completed || true)

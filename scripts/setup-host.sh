@@ -201,6 +201,10 @@ stop_daemon() {
     local name=$1 pid i
     pid=$(daemon_pid "$name")
     [[ -n $pid ]] || return 0
+    # Only a daemon its pid file names (libvirtd writes /run/libvirtd.pid however it was started):
+    # one found by name alone is not ours to signal.
+    [[ -r /run/$name.pid && $(<"/run/$name.pid") == "$pid" ]] \
+        || die "$name (pid $pid) runs without /run/$name.pid naming it; restart it yourself so that it reads $QEMU_CONF"
     log "stopping $name (pid $pid) so it rereads its configuration (running guests keep running)"
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do
