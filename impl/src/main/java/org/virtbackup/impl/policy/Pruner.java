@@ -11,10 +11,12 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.DeleteFlag;
 import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.policy.PruneDecision;
 
@@ -93,13 +95,22 @@ public final class Pruner {
                 if (b.get().inRepository()) {
                     repositories.add(b.get().disks().get(0).target());
                 }
-            } catch (RuntimeException e) {
-                LOG.warn("Pruning backup {} of {} failed: {}", d.backup(), d.domain(), e.getMessage());
-                if (failure == null) {
-                    failure = new IllegalStateException("the prune of backup " + d.backup() + " failed: " + e.getMessage(), e);
+            } catch (BackupException e) {
+                if (e.code() == ErrorCode.NO_BACKUP) {
+                    continue; // deleted between the lookup and the delete (another prune of the domain): as wanted
                 }
+                IllegalStateException f = failed(d, e);
+                failure = failure != null ? failure : f;
+            } catch (RuntimeException e) {
+                IllegalStateException f = failed(d, e);
+                failure = failure != null ? failure : f;
             }
         }
         return new Applied(removed, repositories, failure);
+    }
+
+    private static IllegalStateException failed(PruneDecision d, RuntimeException e) {
+        LOG.warn("Pruning backup {} of {} failed: {}", d.backup(), d.domain(), e.getMessage());
+        return new IllegalStateException("the prune of backup " + d.backup() + " failed: " + e.getMessage(), e);
     }
 }

@@ -1,0 +1,65 @@
+package org.virtbackup.impl.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Proxy;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.BackupKind;
+import org.virtbackup.api.BackupMode;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.JobState;
+import org.virtbackup.api.policy.PruneDecision;
+
+/** Applying a prune plan: what counts as removed, and what as a failure. */
+class PrunerTest {
+
+    private static final Instant T0 = Instant.parse("2026-12-01T02:00:00Z");
+
+    @Test
+    void aBackupAnotherPruneRemovedFirstIsNoFailureAndTheRestGoOn() throws Exception {
+        UUID takenMeanwhile = UUID.randomUUID();
+        UUID refused = UUID.randomUUID();
+        UUID pruned = UUID.randomUUID();
+        List<UUID> deleted = new ArrayList<>();
+        BackupService service = (BackupService) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {BackupService.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "lookup" -> Optional.of(new Backup((UUID) args[0], new DomainRef("db", UUID.randomUUID()),
+                            "policy p", T0, T0, null, BackupKind.FULL, BackupMode.MANAGED, JobState.COMPLETED, null, "",
+                            List.of()));
+                    case "delete" -> {
+                        if (args[0].equals(takenMeanwhile)) {
+                            throw new BackupException(ErrorCode.NO_BACKUP, "no backup with UUID " + args[0]);
+                        }
+                        if (args[0].equals(refused)) {
+                            throw new BackupException(ErrorCode.HAS_CHILDREN, "a child is running");
+                        }
+                        deleted.add((UUID) args[0]);
+                        yield null;
+                    }
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+        Pruner.Applied applied = new Pruner(service, ZoneOffset.UTC).apply(List.of(
+                new PruneDecision(takenMeanwhile, "db", T0, false, "keep-last"),
+                new PruneDecision(pruned, "db", T0, false, "keep-last")));
+        assertNull(applied.failure(), "gone already is what a prune wants");
+        assertEquals(1, applied.removed());
+        assertEquals(List.of(pruned), deleted);
+
+        Pruner.Applied failing = new Pruner(service, ZoneOffset.UTC).apply(List.of(
+                new PruneDecision(refused, "db", T0, false, "keep-last")));
+        assertTrue(failing.failure().getMessage().contains("a child is running"));
+    }
+}
