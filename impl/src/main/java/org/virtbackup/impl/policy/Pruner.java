@@ -58,7 +58,8 @@ public final class Pruner {
             out.add(new PruneDecision(d.backup().uuid(), domain.name(), d.time(), d.keep(), d.rule()));
         }
         Optional<Backup> newest = completed.stream().max(Comparator.comparing(Backup::creationTime));
-        all.stream().filter(b -> b.state() == JobState.FAILED || b.state() == JobState.EXPIRED)
+        all.stream().filter(b -> retention.any()) // with no rule, everything is kept: the failed ones too
+                .filter(b -> b.state() == JobState.FAILED || b.state() == JobState.EXPIRED)
                 .filter(b -> newest.isPresent() && b.creationTime().isBefore(newest.get().creationTime()))
                 .forEach(b -> out.add(new PruneDecision(b.uuid(), domain.name(), b.creationTime(), false,
                         b.state().name().toLowerCase() + ", older than the newest completed backup")));

@@ -29,6 +29,22 @@ class PrunerTest {
     private static final Instant T0 = Instant.parse("2026-12-01T02:00:00Z");
 
     @Test
+    void withoutARuleNothingIsPlannedForRemovalNotEvenAFailedBackup() {
+        DomainRef db = new DomainRef("db", UUID.randomUUID());
+        List<Backup> backups = List.of(
+                new Backup(UUID.randomUUID(), db, "policy p", T0, T0, null, BackupKind.FULL, BackupMode.MANAGED,
+                        JobState.FAILED, null, "it failed", List.of()),
+                new Backup(UUID.randomUUID(), db, "policy p", T0.plusSeconds(60), T0, null, BackupKind.FULL,
+                        BackupMode.MANAGED, JobState.COMPLETED, null, "", List.of()));
+        BackupService service = (BackupService) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {BackupService.class}, (proxy, method, args) -> backups);
+        Pruner pruner = new Pruner(service, ZoneOffset.UTC);
+        assertTrue(pruner.plan(db, new Retention(-1, -1, -1, -1, -1, -1), "p").stream().allMatch(PruneDecision::keep));
+        assertEquals(1, pruner.plan(db, new Retention(5, -1, -1, -1, -1, -1), "p").stream().filter(d -> !d.keep()).count(),
+                "with a rule, the failed one older than the newest completed goes");
+    }
+
+    @Test
     void aBackupAnotherPruneRemovedFirstIsNoFailureAndTheRestGoOn() throws Exception {
         UUID takenMeanwhile = UUID.randomUUID();
         UUID refused = UUID.randomUUID();
