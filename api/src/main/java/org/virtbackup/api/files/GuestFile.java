@@ -28,7 +28,9 @@ public record GuestFile(String name, Type type, long size, Instant modified, Str
             if (Character.isISOControl(c)) {
                 s.append(String.format("\\x%02x", c));
             } else if (Character.getType(c) == Character.FORMAT) {
-                s.append(String.format("\\u%04x", c));
+                for (char half : Character.toChars(c)) { // above U+FFFF: both UTF-16 halves, four digits each
+                    s.append(String.format("\\u%04x", (int) half));
+                }
             } else {
                 s.appendCodePoint(c);
             }

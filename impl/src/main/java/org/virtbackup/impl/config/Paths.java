@@ -224,7 +224,8 @@ public final class Paths {
                 return Optional.of(d + " belongs to user " + uid);
             }
             if ((mode & 0022) != 0 && !sticky) {
-                return Optional.of(d + " is writable by " + ((mode & 0002) != 0 ? "others" : "its group") + " (mode "
+                return Optional.of(d + " is writable by " + ((mode & 0002) != 0 ? "others" : "its group or an ACL entry")
+                        + " (mode "
                         + Integer.toOctalString(mode & 07777) + ", no sticky bit)");
             }
         }

@@ -22,7 +22,7 @@ import org.virtbackup.impl.xml.InputLimits;
 public record Policy(String name, List<String> domains, CronSchedule schedule, boolean catchUp, BackupTarget target,
         FullRule fullRule, Retention retention, int verifyAfterDays, int maxConcurrent) {
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    static final Pattern NAME = InputLimits.POLICY_NAME;
     /** Globs as the JDK reads them for file names; a domain name is one path element (libvirt forbids '/'). */
     private static final FileSystem FILES = FileSystems.getDefault();
 
@@ -119,7 +119,6 @@ public record Policy(String name, List<String> domains, CronSchedule schedule, b
         return value;
     }
 
-    /** Configured 0 (off) is the retention's -1 (no rule). */
     private static int atLeastOne(String key, int value) {
         if (value < 1) {
             throw new IllegalArgumentException(key + ": " + value + " is less than 1");
@@ -127,6 +126,7 @@ public record Policy(String name, List<String> domains, CronSchedule schedule, b
         return value;
     }
 
+    /** Configured 0 (off) is the retention's -1 (no rule). */
     private static int rule(String key, int value) {
         return atLeastZero(key, value) == 0 ? -1 : value;
     }

@@ -97,7 +97,7 @@ public final class Pruner {
                     repositories.add(b.get().disks().get(0).target());
                 }
             } catch (BackupException e) {
-                if (e.code() == ErrorCode.NO_BACKUP) {
+                if (e.code() == ErrorCode.NO_BACKUP && backups.lookup(d.backup()).isEmpty()) {
                     continue; // deleted between the lookup and the delete (another prune of the domain): as wanted
                 }
                 IllegalStateException f = failed(d, e);

@@ -6,6 +6,8 @@ import java.security.Principal;
 
 import javax.security.auth.Subject;
 
+import org.apache.karaf.jaas.boot.principal.UserPrincipal;
+
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 
@@ -25,6 +27,9 @@ public final class InputLimits {
      * {@code policy:NAME}), so a backup made by hand is never a policy's to prune.
      */
     public static final String POLICY_PREFIX = "policy ";
+
+    /** What a policy's name may be. */
+    public static final java.util.regex.Pattern POLICY_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     private final long xmlMaxBytes;
 
@@ -54,17 +59,18 @@ public final class InputLimits {
                     + " characters; at most " + DESCRIPTION_MAX + " are kept");
         }
         requireText("the description", description);
-        if (description.startsWith(POLICY_PREFIX) && !calledBy("policy:" + description.substring(POLICY_PREFIX.length()))) {
+        String policy = description.startsWith(POLICY_PREFIX) ? description.substring(POLICY_PREFIX.length()) : "";
+        if (POLICY_NAME.matcher(policy).matches() && !calledBy("policy:" + policy)) {
             throw new BackupException(ErrorCode.INVALID_ARGUMENT, "descriptions starting with '" + POLICY_PREFIX
                     + "' name the backups a policy makes, which its retention prunes; describe this one otherwise");
         }
     }
 
-    /** Whether the caller runs as this user. */
+    /** Whether the caller runs as this user (a user principal, not a role or group of the name). */
     @SuppressWarnings("removal") // Karaf's guard and our policies pass the caller as the access control context's Subject
     private static boolean calledBy(String user) {
         Subject s = Subject.getSubject(AccessController.getContext());
-        return s != null && s.getPrincipals().stream().map(Principal::getName).anyMatch(user::equals);
+        return s != null && s.getPrincipals(UserPrincipal.class).stream().map(Principal::getName).anyMatch(user::equals);
     }
 
     /** {@code INVALID_ARGUMENT} naming the first character XML 1.0 cannot hold, and where it is. */

@@ -128,6 +128,7 @@ class ExtractionTest {
         assertEquals("a\\x1b[2Jb\\x0aextracted", GuestFile.printable("a\u001b[2Jb\nextracted"));
         assertEquals("ünïcode stays", GuestFile.printable("ünïcode stays"));
         assertEquals("invoice\\u202efdp.exe", GuestFile.printable("invoice\u202efdp.exe"), "no name reads as another");
+        assertEquals("tag\\udb40\\udc41", GuestFile.printable("tag\udb40\udc41"), "U+E0041: four digits each half");
     }
 
     @Test

@@ -49,15 +49,21 @@ class PrunerTest {
         UUID takenMeanwhile = UUID.randomUUID();
         UUID refused = UUID.randomUUID();
         UUID pruned = UUID.randomUUID();
+        UUID parentMissing = UUID.randomUUID();
         List<UUID> deleted = new ArrayList<>();
+        List<UUID> gone = new ArrayList<>();
         BackupService service = (BackupService) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {BackupService.class}, (proxy, method, args) -> switch (method.getName()) {
-                    case "lookup" -> Optional.of(new Backup((UUID) args[0], new DomainRef("db", UUID.randomUUID()),
+                    case "lookup" -> gone.contains(args[0]) ? Optional.empty() : Optional.of(new Backup((UUID) args[0], new DomainRef("db", UUID.randomUUID()),
                             "policy p", T0, T0, null, BackupKind.FULL, BackupMode.MANAGED, JobState.COMPLETED, null, "",
                             List.of()));
                     case "delete" -> {
                         if (args[0].equals(takenMeanwhile)) {
+                            gone.add(takenMeanwhile); // another prune removed it first
                             throw new BackupException(ErrorCode.NO_BACKUP, "no backup with UUID " + args[0]);
+                        }
+                        if (args[0].equals(parentMissing)) { // the merge's parent is not in the catalogue
+                            throw new BackupException(ErrorCode.NO_BACKUP, "no backup with UUID " + UUID.randomUUID());
                         }
                         if (args[0].equals(refused)) {
                             throw new BackupException(ErrorCode.HAS_CHILDREN, "a child is running");
@@ -77,5 +83,8 @@ class PrunerTest {
         Pruner.Applied failing = new Pruner(service, ZoneOffset.UTC).apply(List.of(
                 new PruneDecision(refused, "db", T0, false, "keep-last")));
         assertTrue(failing.failure().getMessage().contains("a child is running"));
+        Pruner.Applied stays = new Pruner(service, ZoneOffset.UTC).apply(List.of(
+                new PruneDecision(parentMissing, "db", T0, false, "keep-last")));
+        assertTrue(stays.failure() != null, "NO_BACKUP about another backup, this one still there: a failure");
     }
 }

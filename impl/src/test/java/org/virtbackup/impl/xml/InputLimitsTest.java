@@ -44,8 +44,16 @@ class InputLimitsTest {
                 org.virtbackup.api.BackupException.class, () -> InputLimits.requireDescription("policy nightly"));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("name the backups a policy makes"));
         InputLimits.requireDescription("nightly policy, by hand");
+        InputLimits.requireDescription("policy review before the upgrade"); // no policy's name
+        javax.security.auth.Subject role = new javax.security.auth.Subject();
+        role.getPrincipals().add(new org.apache.karaf.jaas.boot.principal.RolePrincipal("policy:nightly"));
+        javax.security.auth.Subject.doAs(role, (java.security.PrivilegedAction<Void>) () -> {
+            org.junit.jupiter.api.Assertions.assertThrows(org.virtbackup.api.BackupException.class,
+                    () -> InputLimits.requireDescription("policy nightly"), "a role of the name is not the policy");
+            return null;
+        });
         javax.security.auth.Subject nightly = new javax.security.auth.Subject();
-        nightly.getPrincipals().add(() -> "policy:nightly");
+        nightly.getPrincipals().add(new org.apache.karaf.jaas.boot.principal.UserPrincipal("policy:nightly"));
         javax.security.auth.Subject.doAs(nightly, (java.security.PrivilegedAction<Void>) () -> {
             InputLimits.requireDescription("policy nightly");
             org.junit.jupiter.api.Assertions.assertThrows(org.virtbackup.api.BackupException.class,
