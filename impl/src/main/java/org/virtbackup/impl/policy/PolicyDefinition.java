@@ -2,33 +2,19 @@ package org.virtbackup.impl.policy;
 
 import java.time.ZoneId;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
-import org.osgi.service.metatype.annotations.Designate;
-
 /**
- * One {@value PolicyConfig#FACTORY_PID} configuration, offered to the {@link PolicyEngine} as a
- * service of this bundle (a whiteboard of policies). A configuration that is not usable is still
- * offered, with its problem, so that {@code backup:policies} shows why it does not run.
+ * What one {@link PolicyConfiguration} says, at one moment. A configuration that is not usable
+ * still gives a definition, with its problem, so that {@code backup:policies} shows why it does
+ * not run.
  */
-@Component(service = PolicyDefinition.class, configurationPid = PolicyConfig.FACTORY_PID,
-        configurationPolicy = ConfigurationPolicy.REQUIRE)
-@Designate(ocd = PolicyConfig.class, factory = true)
 public final class PolicyDefinition {
 
     private final String name;
     private final Policy policy;
     private final String problem;
     private final List<String> domains;
-
-    @Activate
-    public PolicyDefinition(PolicyConfig config, Map<String, Object> properties) {
-        this(config, String.valueOf(properties.get("service.pid")), ZoneId.systemDefault());
-    }
 
     PolicyDefinition(PolicyConfig config, String pid, ZoneId zone) {
         Policy p = null;

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -61,6 +62,8 @@ public final class PolicyEngine implements PolicyService {
     private final DomainClaims claims = new DomainClaims();
     /** Every configuration, in the order it came. */
     private final List<PolicyDefinition> definitions = new CopyOnWriteArrayList<>();
+    /** The definition last taken from each configuration; only under this engine's lock. */
+    private final Map<PolicyConfiguration, PolicyDefinition> taken = new HashMap<>();
     /** The configuration running under each name. */
     private final Map<String, PolicyDefinition> active = new ConcurrentHashMap<>();
     private final Map<String, PolicyJournal> journals = new ConcurrentHashMap<>();
@@ -103,8 +106,40 @@ public final class PolicyEngine implements PolicyService {
         journals.values().forEach(PolicyJournal::close); // a thread still ending cannot overwrite the next engine's state
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
-    synchronized void bindPolicy(PolicyDefinition definition) {
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, updated = "updatedPolicy")
+    synchronized void bindPolicy(PolicyConfiguration configuration) {
+        PolicyDefinition definition = configuration.definition();
+        taken.put(configuration, definition);
+        add(definition);
+    }
+
+    /** An edited configuration: the same policy with new values is swapped in place, never gone meanwhile. */
+    synchronized void updatedPolicy(PolicyConfiguration configuration) {
+        PolicyDefinition old = taken.get(configuration);
+        PolicyDefinition now = configuration.definition();
+        if (old == null || old == now) {
+            return;
+        }
+        taken.put(configuration, now);
+        if (active.get(old.name()) == old && now.name().equals(old.name()) && now.policy().isPresent()) {
+            definitions.set(definitions.indexOf(old), now);
+            active.put(now.name(), now);
+            schedules.unschedule(now.name());
+            activate(now.policy().get());
+        } else {
+            remove(old);
+            add(now);
+        }
+    }
+
+    synchronized void unbindPolicy(PolicyConfiguration configuration) {
+        PolicyDefinition definition = taken.remove(configuration);
+        if (definition != null) {
+            remove(definition);
+        }
+    }
+
+    private void add(PolicyDefinition definition) {
         if (definition.policy().isEmpty()) {
             LOG.error("Policy {} is not usable: {}", definition.name(), definition.problem());
         } else if (active.putIfAbsent(definition.name(), definition) == null) {
@@ -116,7 +151,7 @@ public final class PolicyEngine implements PolicyService {
         definitions.add(definition);
     }
 
-    synchronized void unbindPolicy(PolicyDefinition definition) {
+    private void remove(PolicyDefinition definition) {
         definitions.remove(definition);
         if (active.remove(definition.name(), definition)) {
             schedules.unschedule(definition.name());

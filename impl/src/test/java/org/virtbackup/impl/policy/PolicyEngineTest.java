@@ -1,0 +1,121 @@
+package org.virtbackup.impl.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.karaf.scheduler.Scheduler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.virtbackup.api.BackupService;
+import org.virtbackup.api.policy.PolicyStatus;
+import org.virtbackup.impl.config.Configurations;
+
+/** The engine's view of the policy configurations as they come, change and go. */
+class PolicyEngineTest {
+
+    @TempDir
+    Path state;
+
+    /** What the engine listed each time it took a schedule down. */
+    private final List<List<String>> listedAtUnschedule = new ArrayList<>();
+    private PolicyEngine engine;
+
+    private PolicyEngine engine() {
+        Scheduler scheduler = (Scheduler) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Scheduler.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("unschedule")) {
+                        listedAtUnschedule.add(engine.policies().stream().map(PolicyStatus::name).toList());
+                        return true;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+        BackupService backups = (BackupService) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {BackupService.class}, (proxy, method, args) -> {
+                    throw new UnsupportedOperationException(method.getName());
+                });
+        engine = new PolicyEngine(backups, scheduler, state, Clock.systemUTC(), Duration.ofMillis(10));
+        return engine;
+    }
+
+    @AfterEach
+    void stop() {
+        if (engine != null) {
+            engine.deactivate();
+        }
+    }
+
+    private static PolicyConfig config(String... keyValues) {
+        Map<String, Object> p = new HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            p.put(keyValues[i], keyValues[i + 1]);
+        }
+        return Configurations.of(PolicyConfig.class, p);
+    }
+
+    private static PolicyConfiguration configuration(String... keyValues) {
+        return new PolicyConfiguration(config(keyValues), Map.of("service.pid", "org.virtbackup.policy~1"));
+    }
+
+    private static void edit(PolicyConfiguration c, String... keyValues) {
+        c.modified(config(keyValues), Map.of("service.pid", "org.virtbackup.policy~1"));
+    }
+
+    private PolicyStatus status(String name) {
+        return engine.policies().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void anEditedPolicyIsSwappedInPlaceAndNeverMissingMeanwhile() {
+        PolicyEngine e = engine();
+        PolicyConfiguration c = configuration("name", "nightly", "domains", "web");
+        e.bindPolicy(c);
+        assertEquals(List.of("web"), status("nightly").domains());
+
+        edit(c, "name", "nightly", "domains", "db");
+        e.updatedPolicy(c);
+
+        assertEquals(List.of("db"), status("nightly").domains(), "the edit applies");
+        assertEquals(1, e.policies().size());
+        assertEquals(List.of(List.of("nightly")), listedAtUnschedule,
+                "while its old schedule came down, the policy was still listed");
+    }
+
+    @Test
+    void aRenamedPolicyReplacesTheOldNameAndAnUnusableEditIsListedWithItsProblem() {
+        PolicyEngine e = engine();
+        PolicyConfiguration c = configuration("name", "nightly", "domains", "web");
+        e.bindPolicy(c);
+
+        edit(c, "name", "weekly", "domains", "web");
+        e.updatedPolicy(c);
+        assertEquals(List.of("weekly"), e.policies().stream().map(PolicyStatus::name).toList());
+
+        edit(c, "name", "weekly", "domains", "web", "keep.last", "-3");
+        e.updatedPolicy(c);
+        assertFalse(status("weekly").problem().isEmpty(), "an unusable edit says why");
+        assertEquals(1, e.policies().size());
+
+        e.unbindPolicy(c);
+        assertTrue(e.policies().isEmpty());
+    }
+
+    @Test
+    void anUnchangedDefinitionIsLeftAlone() {
+        PolicyEngine e = engine();
+        PolicyConfiguration c = configuration("name", "nightly", "domains", "web");
+        e.bindPolicy(c);
+        e.updatedPolicy(c);
+        assertTrue(listedAtUnschedule.isEmpty(), "nothing was taken down: " + listedAtUnschedule);
+    }
+}
