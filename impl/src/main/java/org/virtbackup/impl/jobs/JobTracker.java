@@ -144,8 +144,7 @@ public final class JobTracker {
         switch (result.state()) {
             case COMPLETED -> {
                 // A completed job's message is what needs the operator still (a libvirt job that did not end).
-                String message = result.message().isEmpty() ? b.message()
-                        : b.message().isEmpty() ? result.message() : b.message() + "; " + result.message();
+                String message = Messages.joined(b.message(), result.message());
                 Backup done = b.withDisks(result.disks()).withState(JobState.COMPLETED, Instant.now(), message);
                 faults.reach("create.before-completed");
                 if (!done.inRepository()) {

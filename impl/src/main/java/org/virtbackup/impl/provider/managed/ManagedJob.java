@@ -17,6 +17,7 @@ import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.jobs.Messages;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.provider.nbd.PullExport;
@@ -211,8 +212,7 @@ final class ManagedJob extends JournaledJob {
         try {
             left = endExport();
         } finally {
-            String why = String.valueOf(message);
-            finish(state, left.isEmpty() ? why : why + "; " + left, spec.backup().disks()); // whatever libvirt says, the job ends
+            finish(state, Messages.joined(message, left), spec.backup().disks()); // whatever libvirt says, the job ends
         }
     }
 

@@ -19,6 +19,7 @@ import org.virtbackup.api.Backup;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.firmware.FirmwareCopies;
+import org.virtbackup.impl.jobs.Messages;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
 import org.virtbackup.impl.nbd.Libnbd;
@@ -191,6 +192,6 @@ final class RepositoryJob extends JournaledJob {
     private void end(JobState state, String message) {
         writer.close(); // its chunks are collected: nothing of the backup stays
         String left = exportEnded();
-        finish(state, left.isEmpty() ? message : message + "; " + left, spec.backup().disks());
+        finish(state, Messages.joined(message, left), spec.backup().disks());
     }
 }

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.JobState;
+import org.virtbackup.impl.jobs.Messages;
 import org.virtbackup.impl.libvirt.LibvirtDomain;
 import org.virtbackup.impl.provider.nbd.PullExport;
 import org.virtbackup.spi.BackupJob;
@@ -101,7 +102,6 @@ final class UnmanagedExport implements BackupJob {
             return;
         }
         String left = export.end().orElse("");
-        result.complete(new JobResult(state, left.isEmpty() ? message : message.isEmpty() ? left : message + "; " + left,
-                disks));
+        result.complete(new JobResult(state, Messages.joined(message, left), disks));
     }
 }
