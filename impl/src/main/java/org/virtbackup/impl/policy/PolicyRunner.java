@@ -20,13 +20,10 @@ import javax.security.auth.Subject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
-import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.BackupTarget;
-import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.JobState;
-import org.virtbackup.api.ModifyFlag;
 import org.virtbackup.api.policy.DomainOutcome;
 import org.virtbackup.api.policy.DomainOutcome.Result;
 import org.virtbackup.api.policy.PolicyRun;
@@ -53,9 +50,9 @@ final class PolicyRunner {
     private final Semaphore slots;
     private final Pruner pruner;
     private final Clock clock;
-    private final Duration poll;
     private final Subject subject;
     private final DueVerification verification;
+    private final RunBackup backup;
     private final List<DomainOutcome> outcomes = new ArrayList<>();
     private final Set<String> toCollect = new LinkedHashSet<>();
     private PolicyRun run;
@@ -70,9 +67,9 @@ final class PolicyRunner {
         this.slots = slots;
         this.pruner = pruner;
         this.clock = clock;
-        this.poll = poll;
         this.subject = PolicySubject.of(policy.name());
         this.verification = new DueVerification(backups, journal, policy.verifyAfterDays(), clock);
+        this.backup = new RunBackup(policy, backups, clock, poll, journal::closed);
     }
 
     /** A new run over the policy's domains as libvirt knows them now, recorded, not yet going. */
@@ -198,7 +195,7 @@ final class PolicyRunner {
                 set(index, Result.SKIPPED, null, 0, 0, "busy: backup " + running.get().uuid() + " is still running");
                 return;
             }
-            UUID uuid = backUp(index, domain, o.backup());
+            UUID uuid = backup.of(domain, o.backup(), made -> set(index, Result.RUNNING, made, 0, 0, ""));
             set(index, Result.RUNNING, uuid, 0, 0, "");
             int pruned = prune(domain);
             set(index, Result.RUNNING, uuid, pruned, 0, "");
@@ -219,47 +216,6 @@ final class PolicyRunner {
             }
             claims.release(name, id);
         }
-    }
-
-    /**
-     * The domain's backup of this run: the one the journal names, when it exists and has not
-     * failed (a resumed run), waited for; else a new one under a UUID recorded before it starts.
-     */
-    private UUID backUp(int index, DomainRef domain, UUID recorded) throws InterruptedException {
-        if (recorded != null) {
-            // The domain's, not another of the same name defined meanwhile.
-            Optional<Backup> existing = backups.lookup(recorded).filter(b -> b.domain().uuid().equals(domain.uuid()));
-            if (existing.isPresent() && existing.get().state() != JobState.FAILED) {
-                return await(existing.get());
-            }
-        }
-        if (policy.target() != null) {
-            backups.setDefaultTarget(domain.uuid().toString(), policy.target(), Set.<ModifyFlag>of());
-        }
-        Set<CreateFlag> flags = policy.fullRule().flags(backups.list(domain.uuid().toString(), Set.of()), clock.instant());
-        UUID uuid = UUID.randomUUID();
-        set(index, Result.RUNNING, uuid, 0, 0, "");
-        if (Thread.currentThread().isInterrupted() || journal.closed()) {
-            // The engine stopped while this thread was held (a libvirt call): the next one could not know of it.
-            throw new InterruptedException("the policy engine stops: no new backup");
-        }
-        Backup started = backups.create(domain.uuid().toString(),
-                new BackupRequest(uuid, Policy.description(policy.name()), null, List.of()), flags);
-        LOG.info("Policy {}: {} backup {} of {} started", policy.name(), started.kind().name().toLowerCase(), uuid, domain.name());
-        return await(started);
-    }
-
-    private UUID await(Backup backup) throws InterruptedException {
-        Backup b = backup;
-        while (b.state() == JobState.RUNNING) {
-            Thread.sleep(poll.toMillis());
-            b = backups.lookup(backup.uuid()).orElseThrow(() -> new IllegalStateException("backup " + backup.uuid()
-                    + " was cancelled or deleted while it ran"));
-        }
-        if (b.state() != JobState.COMPLETED) {
-            throw new IllegalStateException("backup " + b.uuid() + " " + b.state().name().toLowerCase() + ": " + b.message());
-        }
-        return b.uuid();
     }
 
     private int prune(DomainRef domain) throws InterruptedException {
