@@ -8,7 +8,6 @@ import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 import org.virtbackup.api.BackupTarget;
 import org.virtbackup.impl.xml.InputLimits;
@@ -22,7 +21,6 @@ import org.virtbackup.impl.xml.InputLimits;
 public record Policy(String name, List<String> domains, CronSchedule schedule, boolean catchUp, BackupTarget target,
         FullRule fullRule, Retention retention, int verifyAfterDays, int maxConcurrent) {
 
-    static final Pattern NAME = InputLimits.POLICY_NAME;
     /** Globs as the JDK reads them for file names; a domain name is one path element (libvirt forbids '/'). */
     private static final FileSystem FILES = FileSystems.getDefault();
 
@@ -33,7 +31,7 @@ public record Policy(String name, List<String> domains, CronSchedule schedule, b
     /** @throws IllegalArgumentException naming the attribute that is wrong, and why */
     public static Policy of(PolicyConfig config, ZoneId zone) {
         String name = config.name() == null ? "" : config.name().trim();
-        if (!NAME.matcher(name).matches()) {
+        if (!InputLimits.POLICY_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("name '" + name + "': a policy's name is 1 to 64 letters, digits, '.', "
                     + "'_' or '-', the first a letter or digit");
         }

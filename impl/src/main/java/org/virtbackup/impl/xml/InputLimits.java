@@ -3,6 +3,7 @@ package org.virtbackup.impl.xml;
 import java.nio.charset.StandardCharsets;
 import java.security.AccessController;
 import java.security.Principal;
+import java.util.regex.Pattern;
 
 import javax.security.auth.Subject;
 
@@ -29,7 +30,7 @@ public final class InputLimits {
     public static final String POLICY_PREFIX = "policy ";
 
     /** What a policy's name may be. */
-    public static final java.util.regex.Pattern POLICY_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    public static final Pattern POLICY_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     private final long xmlMaxBytes;
 
