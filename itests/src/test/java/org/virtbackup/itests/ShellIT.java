@@ -129,7 +129,7 @@ public class ShellIT extends BackupTestSupport {
             assertTrue(incrementals, incrementals.contains(child.toString()) && !incrementals.contains(uuid.toString()));
 
             String merged = executeCommand("backup:delete --merge --wait " + uuid);
-            assertTrue(merged, merged.contains("deleted " + uuid + " in "));
+            assertTrue(merged, merged.contains("deleted " + uuid + " (merged into its children) in "));
             assertTrue(backupService().lookup(uuid).isEmpty());
             assertEquals(BackupKind.FULL, backupService().lookup(child).orElseThrow().kind());
             assertTrue(Images.holds(Path.of(backupService().lookup(child).orElseThrow().disks().get(0).target()),

@@ -58,12 +58,18 @@ public class DeleteCommand implements Action {
                 service.delete(backup, flags);
                 return null;
             }, () -> merged(backup));
-            System.out.println("deleted " + uuid + " in " + progress.elapsedMillis() + " ms");
+            System.out.println("deleted " + backup + what() + " in " + progress.elapsedMillis() + " ms");
         } else {
             service.delete(backup, flags);
-            System.out.println("deleted " + uuid);
+            System.out.println("deleted " + backup + what());
         }
         return null;
+    }
+
+    /** What went with the backup, or what stayed of it: the line says all that the flags did. */
+    private String what() {
+        return (all ? " and every other backup of its domain" : children ? " with its descendants"
+                : merge ? " (merged into its children)" : "") + (metadataOnly ? ", metadata only: the files stay" : "");
     }
 
     /** How far the merge is, while the backup is being folded into its children. */
