@@ -179,6 +179,9 @@ public class PolicyIT extends RepositoryTestSupport {
             BackupException twoPolicies = assertThrowsBackup(() -> policies().plan(guest.name()));
             assertTrue(twoPolicies.getMessage(), twoPolicies.getMessage().contains("covered by policies [it-repo, it-repo-one]"));
             assertEquals("its own backups only: it made none", List.of(), policies().plan("it-repo-one"));
+            List<String> offered = complete("backup:prune it-");
+            assertTrue("prune completes policies and domains: " + offered, offered.contains("it-repo")
+                    && offered.contains("it-repo-one") && offered.contains(guest.name()));
 
             String shown = executeCommand("backup:policies");
             assertTrue(shown, shown.contains("it-repo: domains " + guest.name()) && shown.contains("on demand only")

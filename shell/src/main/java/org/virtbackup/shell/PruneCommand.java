@@ -23,7 +23,7 @@ public class PruneCommand implements Action {
 
     @Argument(index = 0, name = "policy-or-domain", required = true,
             description = "A policy (its domains), or a domain (by the one policy covering it)")
-    @Completion(PolicyCompleter.class)
+    @Completion(PolicyOrDomainCompleter.class)
     String target;
 
     @Option(name = "--dry-run", description = "Change nothing: print what would be kept and removed")

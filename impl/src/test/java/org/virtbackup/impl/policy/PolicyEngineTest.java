@@ -2,6 +2,7 @@ package org.virtbackup.impl.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Proxy;
@@ -17,6 +18,7 @@ import org.apache.karaf.scheduler.Scheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.policy.PolicyStatus;
 import org.virtbackup.impl.config.Configurations;
@@ -86,6 +88,7 @@ class PolicyEngineTest {
         e.updatedPolicy(c);
 
         assertEquals(List.of("db"), status("nightly").domains(), "the edit applies");
+        assertEquals("", status("nightly").problem(), "the new definition is the one that runs");
         assertEquals(1, e.policies().size());
         assertEquals(List.of(List.of("nightly")), listedAtUnschedule,
                 "while its old schedule came down, the policy was still listed");
@@ -100,11 +103,17 @@ class PolicyEngineTest {
         edit(c, "name", "weekly", "domains", "web");
         e.updatedPolicy(c);
         assertEquals(List.of("weekly"), e.policies().stream().map(PolicyStatus::name).toList());
+        assertEquals("", status("weekly").problem(), "the renamed policy runs");
+        assertEquals(List.of(List.<String>of()), listedAtUnschedule, "the old name's schedule came down with it");
+        assertThrows(BackupException.class, () -> e.run("nightly"));
 
         edit(c, "name", "weekly", "domains", "web", "keep.last", "-3");
         e.updatedPolicy(c);
         assertFalse(status("weekly").problem().isEmpty(), "an unusable edit says why");
         assertEquals(1, e.policies().size());
+        assertEquals(2, listedAtUnschedule.size(), "its schedule came down");
+        BackupException refused = assertThrows(BackupException.class, () -> e.run("weekly"));
+        assertTrue(refused.getMessage().contains("not usable"), refused.getMessage());
 
         e.unbindPolicy(c);
         assertTrue(e.policies().isEmpty());

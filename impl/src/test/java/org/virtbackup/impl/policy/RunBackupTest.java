@@ -103,6 +103,8 @@ class RunBackupTest {
         List<UUID> announced = new ArrayList<>();
         assertThrows(InterruptedException.class, () -> runBackup(true).of(DOMAIN, null, announced::add));
         assertTrue(!calls.contains("create"), "" + calls);
+        // Recorded before the check: an engine closing between a check and a record could not know of the backup.
+        assertEquals(1, announced.size(), "the UUID is recorded first, then the start refused");
     }
 
     @Test
