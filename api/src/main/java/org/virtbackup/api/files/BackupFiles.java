@@ -18,8 +18,8 @@ import org.osgi.annotation.versioning.ProviderType;
  *
  * <p>Errors are {@link org.virtbackup.api.BackupException}s: {@code NO_BACKUP}, {@code NO_DISK},
  * {@code INVALID_STATE} (a backup not completed), {@code INVALID_ARGUMENT} (a path that does not
- * exist or passes through a link, a destination outside the configured restore roots or already
- * there), {@code NOT_SUPPORTED} (an unmanaged backup; a partition holding no file system that is
+ * exist or passes through a link, a directory of more than 100,000 entries to list, a destination
+ * outside the configured restore roots or already there), {@code NOT_SUPPORTED} (an unmanaged backup; a partition holding no file system that is
  * read, such as swap or an LVM volume), {@code NO_SPACE} (the copy, or a repository disk
  * assembled for reading, does not fit), {@code DOMAIN_BUSY}, {@code IO_ERROR}.
  */

@@ -1,6 +1,7 @@
 package org.virtbackup.impl.files;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -61,15 +62,30 @@ final class GuestTree {
         return p;
     }
 
+    /**
+     * The most entries a listing returns: a guest's directory of millions of files would fill the
+     * service's heap (hundreds of bytes an entry); such a one is extracted, not listed.
+     */
+    static final int MAX_LISTED = 100_000;
+
     /** A directory's entries sorted by name, or the one entry of a file. */
     static List<GuestFile> list(Path p) {
+        return list(p, MAX_LISTED);
+    }
+
+    static List<GuestFile> list(Path p, int max) {
         try {
             if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                 return List.of(entry(p));
             }
             List<GuestFile> entries = new ArrayList<>();
-            try (var children = Files.list(p)) {
-                for (Path c : children.toList()) {
+            try (DirectoryStream<Path> children = Files.newDirectoryStream(p)) {
+                for (Path c : children) {
+                    if (entries.size() == max) {
+                        // Its name as the mount shows it would mislead (a disk's root is a work directory): the caller's path says which.
+                        throw new BackupException(ErrorCode.INVALID_ARGUMENT, "the directory holds more than " + max
+                                + " entries, more than a listing returns: list a directory below it, or extract it");
+                    }
                     entries.add(entry(c));
                 }
             }

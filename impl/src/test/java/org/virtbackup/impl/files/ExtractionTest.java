@@ -109,6 +109,14 @@ class ExtractionTest {
     }
 
     @Test
+    void aDirectoryOfMoreEntriesThanAListingReturnsIsRefusedNotLoaded() {
+        assertEquals(4, GuestTree.list(guest.resolve("etc"), 4).size());
+        BackupException e = assertThrows(BackupException.class, () -> GuestTree.list(guest.resolve("etc"), 3));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+        assertTrue(e.getMessage().contains("more than 3 entries") && e.getMessage().contains("extract it"), e.getMessage());
+    }
+
+    @Test
     void aLinkItselfIsCopiedAsALinkAndAPipeItselfIsRefused() throws Exception {
         ExtractResult link = Extraction.copy(guest.resolve("etc/passwd"), "passwd", "vda/etc/passwd", out);
         assertEquals(new ExtractResult(out.resolve("passwd"), 1, 0, List.of()), link);
