@@ -1,10 +1,9 @@
 package org.virtbackup.s3;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -74,8 +73,7 @@ final class MultipartObject implements ObjectStore.NewObject {
     public void commit() throws IOException {
         try {
             if (uploadId == null) {
-                byte[] whole = part == null ? new byte[0] : Arrays.copyOf(part, filled);
-                s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromBytes(whole));
+                s3.putObject(b -> b.bucket(bucket).key(key), body(part == null ? new byte[0] : part, filled));
             } else {
                 if (filled > 0) {
                     send();
@@ -115,7 +113,7 @@ final class MultipartObject implements ObjectStore.NewObject {
             String id = uploadId;
             parts.add(uploads.submit(() -> {
                 String etag = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(id).partNumber(number)
-                        .contentLength((long) length), RequestBody.fromByteBuffer(ByteBuffer.wrap(body, 0, length)))
+                        .contentLength((long) length), body(body, length))
                         .eTag();
                 return CompletedPart.builder().partNumber(number).eTag(etag).build();
             }));
@@ -127,6 +125,15 @@ final class MultipartObject implements ObjectStore.NewObject {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted writing s3://" + bucket + "/" + key);
         }
+    }
+
+    /**
+     * The first {@code length} bytes of the array, read in place by each attempt: the SDK's
+     * fromBytes and fromByteBuffer copy the array, which doubled the heap the parts in flight take.
+     */
+    static RequestBody body(byte[] data, int length) {
+        return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length,
+                "application/octet-stream");
     }
 
     @Override

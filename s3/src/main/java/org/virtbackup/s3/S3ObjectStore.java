@@ -49,7 +49,7 @@ final class S3ObjectStore implements ObjectStore {
 
     @Override
     public void put(String name, byte[] data) throws IOException {
-        call(name, () -> s3.putObject(b -> b.bucket(at.bucket()).key(at.key(name)), RequestBody.fromBytes(data)));
+        call(name, () -> s3.putObject(b -> b.bucket(at.bucket()).key(at.key(name)), MultipartObject.body(data, data.length)));
     }
 
     @Override
