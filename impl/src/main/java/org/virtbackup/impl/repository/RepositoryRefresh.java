@@ -16,13 +16,17 @@ public final class RepositoryRefresh implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RepositoryRefresh.class);
 
-    private final RepositoryMaintenance maintenance;
+    private final Runnable listAgain;
     private final Duration every;
     private final ScheduledExecutorService ticker;
 
-    /** @param every zero or less: never */
     public RepositoryRefresh(RepositoryMaintenance maintenance, Duration every) {
-        this.maintenance = maintenance;
+        this(() -> maintenance.refresh(null), every);
+    }
+
+    /** @param every zero or less: never */
+    RepositoryRefresh(Runnable listAgain, Duration every) {
+        this.listAgain = listAgain;
         this.every = every;
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "virt-backup-repository-refresh");
@@ -37,11 +41,14 @@ public final class RepositoryRefresh implements AutoCloseable {
         }
     }
 
+    /** Never throws: a scheduled task that throws is never run again, and nobody would know. */
     private void refresh() {
         try {
-            maintenance.refresh(null);
+            listAgain.run();
         } catch (RuntimeException e) {
             LOG.warn("Listing the repositories again failed (tried again in {} s): {}", every.toSeconds(), e.getMessage());
+        } catch (Error e) { // a LinkageError of a bundle being replaced, an OutOfMemoryError: said, and tried again
+            LOG.error("Listing the repositories again failed (tried again in {} s)", every.toSeconds(), e);
         }
     }
 
