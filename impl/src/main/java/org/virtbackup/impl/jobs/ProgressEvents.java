@@ -39,7 +39,16 @@ public final class ProgressEvents implements AutoCloseable {
         ticker.shutdownNow();
     }
 
+    /** Never throws: a scheduled task that throws is never run again. */
     private void post() {
+        try {
+            postEach();
+        } catch (RuntimeException e) {
+            LOG.debug("No progress events this second: {}", e.toString());
+        }
+    }
+
+    private void postEach() {
         if (!events.enabled()) {
             return; // reading progress costs a libvirt call per job
         }

@@ -31,6 +31,8 @@ public final class FakeDomain implements LibvirtDomain {
     /** Whether an abort ends the backup job (a stuck libvirt does not). */
     public boolean abortEndsJob = true;
     public int aborts;
+    /** Thrown by {@link #backupXml()} while set: libvirt (or its binding) failing to answer. */
+    public RuntimeException backupXmlFailure;
 
     /** A domain with one qcow2 disk {@code vda} whose image is {@code image}. */
     public FakeDomain(String name, String image) {
@@ -77,6 +79,9 @@ public final class FakeDomain implements LibvirtDomain {
 
     @Override
     public Optional<String> backupXml() {
+        if (backupXmlFailure != null) {
+            throw backupXmlFailure;
+        }
         return Optional.ofNullable(backupJob);
     }
 

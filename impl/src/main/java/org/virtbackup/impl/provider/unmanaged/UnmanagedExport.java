@@ -89,10 +89,11 @@ final class UnmanagedExport implements BackupJob {
                 finish(JobState.FAILED, "the export ended without finishJob (domain stopped, or libvirtd restarted "
                         + "and dropped the job)");
             }
-        } catch (BackupException e) {
-            // libvirt cannot say now (restarting, say): QEMU may well still serve the disk; ask again later
+        } catch (RuntimeException e) {
+            // libvirt cannot say now (restarting, say): QEMU may well still serve the disk; ask again later.
+            // Not only BackupException: whatever escapes ends the periodic check, and the export's expiry with it.
             LOG.info("Cannot check the export of {} now: {}", disks.isEmpty() ? "?" : disks.get(0).export().uri(),
-                    e.getMessage());
+                    e.toString());
         }
         return result.isDone();
     }
