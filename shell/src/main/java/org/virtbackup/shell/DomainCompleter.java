@@ -1,5 +1,6 @@
 package org.virtbackup.shell;
 
+import java.util.Collection;
 import java.util.List;
 
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
@@ -21,11 +22,19 @@ public class DomainCompleter implements Completer {
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
         StringsCompleter names = new StringsCompleter();
-        try {
-            service.domains().stream().map(DomainRef::name).forEach(names.getStrings()::add);
-        } catch (RuntimeException e) {
+        if (!addNames(service, names.getStrings())) {
             return -1; // libvirtd away: nothing to offer, the command itself will say why
         }
         return names.complete(session, commandLine, candidates);
+    }
+
+    /** Adds the domains' names; false when libvirtd (or the service) does not answer. */
+    static boolean addNames(BackupService service, Collection<String> names) {
+        try {
+            service.domains().stream().map(DomainRef::name).forEach(names::add);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 }

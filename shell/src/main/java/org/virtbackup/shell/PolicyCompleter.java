@@ -1,5 +1,6 @@
 package org.virtbackup.shell;
 
+import java.util.Collection;
 import java.util.List;
 
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
@@ -21,11 +22,19 @@ public class PolicyCompleter implements Completer {
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
         StringsCompleter names = new StringsCompleter();
-        try {
-            policies.policies().stream().map(PolicyStatus::name).forEach(names.getStrings()::add);
-        } catch (RuntimeException e) {
+        if (!addNames(policies, names.getStrings())) {
             return -1; // the service refuses this user: nothing to offer, the command will say why
         }
         return names.complete(session, commandLine, candidates);
+    }
+
+    /** Adds the policies' names; false when the service refuses this user. */
+    static boolean addNames(PolicyService policies, Collection<String> names) {
+        try {
+            policies.policies().stream().map(PolicyStatus::name).forEach(names::add);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 }

@@ -9,9 +9,7 @@ import org.apache.karaf.shell.api.console.Completer;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.support.completers.StringsCompleter;
 import org.virtbackup.api.BackupService;
-import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.policy.PolicyService;
-import org.virtbackup.api.policy.PolicyStatus;
 
 /** Completes what backup:prune takes: the configured policies' names and the domains' names. */
 @Service
@@ -26,15 +24,11 @@ public class PolicyOrDomainCompleter implements Completer {
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
         StringsCompleter names = new StringsCompleter();
-        try {
-            policies.policies().stream().map(PolicyStatus::name).forEach(names.getStrings()::add);
-        } catch (RuntimeException e) {
-            // refused to this user: the domains may still be offered
-        }
-        try {
-            service.domains().stream().map(DomainRef::name).forEach(names.getStrings()::add);
-        } catch (RuntimeException e) {
-            // libvirtd away: the policies are still offered
+        // Each list on its own: policies refused to this user, or libvirtd away, still leave the other.
+        boolean policiesListed = PolicyCompleter.addNames(policies, names.getStrings());
+        boolean domainsListed = DomainCompleter.addNames(service, names.getStrings());
+        if (!policiesListed && !domainsListed) {
+            return -1;
         }
         return names.complete(session, commandLine, candidates);
     }
