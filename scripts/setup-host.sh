@@ -22,6 +22,10 @@ die() { printf 'setup-host: ERROR: %s\n' "$*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (it installs packages and starts libvirtd)"
 [[ -r /etc/debian_version ]] || die "this script supports Debian 12 only (no /etc/debian_version)"
+# Another Debian (or a derivative) may do: warned, not refused. Package names are Debian 12's
+# (trixie has no openjdk-17, for one), so apt says what is missing if they differ.
+os_id=$(. /etc/os-release 2>/dev/null && echo "${ID:-?} ${VERSION_ID:-?}") || os_id="? ?"
+[[ $os_id == "debian 12" ]] || log "WARNING: tested on Debian 12 only; this is ${os_id}: package names may differ"
 
 # ---------------------------------------------------------------- packages
 # Only the packages named below; recommends are skipped on purpose (they pull in a GUI, LVM,
