@@ -6,7 +6,11 @@ public enum RestoreFlag {
     NEW_DOMAIN,
     /** Write the backup over the existing, shut-off domain's disks. */
     REWRITE_EXISTING_DISK,
-    /** Compare every restored image with its backup point and report the result. */
+    /**
+     * Compare every restored image with its backup point and report the result; an image that
+     * differs fails the restore ({@code IO_ERROR}) before it takes a disk's place: nothing of the
+     * restore is kept, and rewritten disks stay as they were.
+     */
     VERIFY,
     /** Start the new domain once restored. */
     START,

@@ -60,8 +60,9 @@ public final class InstantRestoreAccess implements AutoCloseable {
     }
 
     /**
-     * Defines (and maybe starts) a domain restored instantly on the backup, with QEMU's user let
-     * through to its chain first, and records its overlays. No sweep runs meanwhile, so none
+     * Defines a domain restored instantly on the backup, with QEMU's user let through to its chain
+     * first, and records its overlays (before it is started: one that fails to start still reads
+     * the chain). No sweep runs meanwhile, so none
      * closes the chain between its opening and the record that keeps it open; one that fails
      * leaves no record, and the next sweep closes the chain again.
      */

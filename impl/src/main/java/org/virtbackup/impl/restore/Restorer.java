@@ -1,15 +1,16 @@
 package org.virtbackup.impl.restore;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -61,6 +62,11 @@ public final class Restorer {
     private final RestoreSource images;
     private final RestoreSource chunks;
     private final RestoreRecovery recovery;
+    /**
+     * The targets restores of this service are writing now: two restores that need only a read
+     * lock (into files or a new domain) must never write one file, nor share its temporary.
+     */
+    private final Set<Path> writing = ConcurrentHashMap.newKeySet();
 
     /** @param chunks how repository backups are read */
     public Restorer(Libvirt libvirt, Catalogue catalogue, QemuImg qemuImg, List<Path> roots, JobTracker jobs,
@@ -123,6 +129,9 @@ public final class Restorer {
         RestoreSource source = Catalogue.inRepository(entry) ? chunks : images;
         LibvirtDomain existing = rewrite ? shutOffDomain(backup.domain()) : null;
         String name = newDomain ? newName(request, backup) : null;
+        if (newDomain) {
+            requireNameFree(name); // before a byte is copied, not at the define after the copy
+        }
         List<RestoreTarget> plan = planner.plan(entry, request, existing == null ? null : existing.xml(), name, instant);
         if (!instant) {
             planner.requireSpace(backup, plan, source);
@@ -130,7 +139,34 @@ public final class Restorer {
         if (newDomain) {
             firmware.requireFree(entry.domainXml(), name); // before a byte is copied
         }
+        List<Path> claimed = claim(plan);
+        try {
+            return write(entry, plan, source, existing, name, flags);
+        } finally {
+            writing.removeAll(claimed);
+        }
+    }
 
+    /** Claims the plan's targets for this restore, or refuses naming the one another restore writes. */
+    private List<Path> claim(List<RestoreTarget> plan) {
+        List<Path> claimed = new ArrayList<>();
+        for (RestoreTarget t : plan) {
+            if (!writing.add(t.target())) {
+                writing.removeAll(claimed);
+                throw new BackupException(ErrorCode.DOMAIN_BUSY, "another restore is writing " + t.target()
+                        + " now; wait for it, or restore to another file");
+            }
+            claimed.add(t.target());
+        }
+        return claimed;
+    }
+
+    /** Writes the planned images beside their targets, then names them, then defines or starts. */
+    private RestoreResult write(CatalogueEntry entry, List<RestoreTarget> plan, RestoreSource source,
+            LibvirtDomain existing, String name, Set<RestoreFlag> flags) {
+        Backup backup = entry.backup();
+        boolean instant = flags.contains(RestoreFlag.INSTANT);
+        boolean newDomain = flags.contains(RestoreFlag.NEW_DOMAIN);
         List<Path> written = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         CopyProgress progress = new CopyProgress(plan.stream().mapToLong(t -> t.disk().capacity()).sum());
@@ -165,28 +201,50 @@ public final class Restorer {
                 Boolean verified = null;
                 if (flags.contains(RestoreFlag.VERIFY)) {
                     verified = source.identical(backup, t.disk(), tmp, t.format());
+                    if (!verified) {
+                        // A known-bad image never takes a disk's place: the restore fails, and is undone.
+                        throw new BackupException(ErrorCode.IO_ERROR, "disk " + t.disk().name() + " restored from backup "
+                                + backup.uuid() + " differs from the backup point (VERIFY); nothing of the restore is "
+                                + "kept" + (existing != null ? ", and the domain's disks are as they were" : ""));
+                    }
                 }
                 result.add(new RestoreResult.RestoredDisk(t.disk().name(), t.target().toString(), verified));
                 progress.diskDone();
             }
             intent.copied();
             faults.reach("restore.after-copy");
+            if (withFirmware) {
+                faults.reach("restore.before-firmware");
+                // While the disks are still aside, so the domain cannot start on new disks with old firmware
+                // (or have its firmware files rewritten under it); if this fails, the old disks and firmware are put back.
+                firmware.putBack(existing.xml(), firmwareOf(entry), backup.firmware());
+            }
             for (RestoreTarget t : plan) {
-                Files.move(t.temporary(), t.target(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                try {
+                    // Not over a file that appeared meanwhile (a rename replaces it): the target was free, or put aside.
+                    Files.move(t.temporary(), t.target());
+                } catch (FileAlreadyExistsException e) {
+                    throw new BackupException(ErrorCode.INVALID_TARGET, t.target() + " appeared during the restore; it is "
+                            + "never overwritten, and nothing of the restore is kept");
+                }
+                written.remove(t.temporary());
+                if (existing == null) {
+                    written.add(t.target()); // a failure before the last is named takes the first ones too
+                }
                 faults.reach("restore.between-renames");
             }
             written.clear();
-            if (withFirmware) {
-                faults.reach("restore.before-firmware");
-                // Before the old disks go: if this fails, they are put back, and the firmware files too.
-                firmware.putBack(existing.xml(), firmwareOf(entry), backup.firmware());
+            for (Path dir : plan.stream().map(t -> t.target().getParent()).distinct().toList()) {
+                Paths.syncDirectory(dir); // the new names on disk before the old disks go and the record with them
             }
             parked.drop();
-            boolean start = flags.contains(RestoreFlag.START);
             DomainRef domain = existing != null ? existing.ref()
-                    : instant ? instantRestores.define(entry, () -> define(entry, name, plan, start), d -> plan.stream()
+                    : instant ? instantRestores.define(entry, () -> define(entry, name, plan), d -> plan.stream()
                             .map(t -> new InstantRestores.Use(d.uuid(), t.target().toString())).toList())
-                    : newDomain ? define(entry, name, plan, start) : null;
+                    : newDomain ? define(entry, name, plan) : null;
+            if (domain != null && flags.contains(RestoreFlag.START)) {
+                start(domain); // after the record of an instant restore's overlays: a domain that fails to start still needs its chain
+            }
             LOG.info("Backup {} restored: {}{}", backup.uuid(), result, domain == null ? "" : " into " + domain.name());
             return new RestoreResult(domain, result);
         } catch (IOException e) {
@@ -237,7 +295,21 @@ public final class Restorer {
         return d;
     }
 
-    private DomainRef define(CatalogueEntry entry, String name, List<RestoreTarget> plan, boolean start) {
+    /** A new domain's name must be free: else the copy would run in vain, and a crash would finish it for the other domain. */
+    private void requireNameFree(String name) {
+        try {
+            libvirt.domain(name);
+        } catch (BackupException e) {
+            if (e.code() == ErrorCode.NO_DOMAIN) {
+                return;
+            }
+            throw e;
+        }
+        throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a domain named " + name + " exists already; give the "
+                + "restored domain another name");
+    }
+
+    private DomainRef define(CatalogueEntry entry, String name, List<RestoreTarget> plan) {
         Map<String, String[]> images = new LinkedHashMap<>();
         plan.forEach(t -> images.put(t.disk().name(), new String[] {t.target().toString(), t.format()}));
         FirmwareRestore.NewDomain own = null;
@@ -246,26 +318,23 @@ public final class Restorer {
             // Its own UUID, NVRAM and TPM state: two domains never share a firmware file.
             own = firmware.forNewDomain(entry.domainXml(), name, firmwareOf(entry), entry.backup().firmware());
             d = libvirt.define(FirmwareRestore.apply(RestoredDomainXml.of(entry.domainXml(), name, images), own));
-        } catch (BackupException e) {
+        } catch (RuntimeException e) { // not only libvirt's refusal: making the firmware's directories may fail too
             if (own != null) {
                 firmware.discard(own);
             }
             plan.forEach(t -> Paths.deleteQuietly(t.target()));
-            throw new BackupException(e.code(), "defining the restored domain " + name + ": " + e.getMessage(), e);
+            throw new BackupException(e instanceof BackupException b ? b.code() : ErrorCode.IO_ERROR,
+                    "defining the restored domain " + name + ": " + e.getMessage(), e);
         }
-        startIf(start, d);
         return d.ref();
     }
 
     /** A domain defined stays with its files if it does not start: they are its own now. */
-    private static void startIf(boolean start, LibvirtDomain d) {
-        if (!start) {
-            return;
-        }
+    private void start(DomainRef domain) {
         try {
-            d.start();
+            libvirt.domain(domain.uuid().toString()).start();
         } catch (BackupException e) {
-            throw new BackupException(e.code(), "domain " + d.ref().name() + " is restored and defined, but did not "
+            throw new BackupException(e.code(), "domain " + domain.name() + " is restored and defined, but did not "
                     + "start: " + e.getMessage(), e);
         }
     }

@@ -31,6 +31,8 @@ public final class FakeDomain implements LibvirtDomain {
     /** Whether an abort ends the backup job (a stuck libvirt does not). */
     public boolean abortEndsJob = true;
     public int aborts;
+    /** Thrown by {@link #start()} while set. */
+    public RuntimeException startFailure;
     /** Thrown by {@link #backupXml()} while set: libvirt (or its binding) failing to answer. */
     public RuntimeException backupXmlFailure;
 
@@ -126,6 +128,9 @@ public final class FakeDomain implements LibvirtDomain {
 
     @Override
     public void start() {
+        if (startFailure != null) {
+            throw startFailure;
+        }
         active = true;
     }
 }

@@ -7,6 +7,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
@@ -77,9 +79,26 @@ public final class FakeLibvirt implements Libvirt {
         return domains.values().stream().map(d -> d.ref).toList();
     }
 
+    /** Thrown by {@link #define} while set. */
+    public volatile RuntimeException defineFailure;
+    /** Given to each domain {@link #define} makes: thrown by its start. */
+    public volatile RuntimeException startFailure;
+
+    /** Records a domain of the XML's name (a new UUID), as libvirt would; nothing runs. */
     @Override
     public LibvirtDomain define(String domainXml) {
-        throw new UnsupportedOperationException("no domains are defined in unit tests");
+        requireUp();
+        if (defineFailure != null) {
+            throw defineFailure;
+        }
+        Matcher name = Pattern.compile("<name>([^<]+)</name>").matcher(domainXml);
+        if (!name.find()) {
+            throw new BackupException(ErrorCode.INVALID_XML, "no name in " + domainXml);
+        }
+        FakeDomain d = add(new FakeDomain(name.group(1), "/dev/null"));
+        d.xml = domainXml;
+        d.startFailure = startFailure;
+        return d;
     }
 
     @Override
