@@ -110,22 +110,49 @@ public final class UnmanagedBackupProvider implements BackupProvider {
         }
     }
 
+    /**
+     * Takes up an export a stop left open. A libvirtd that does not answer yet fails nothing: the
+     * resumer asks again (recorded failed now, the export would run on unwatched, never expiring).
+     */
     @Override
     public Optional<BackupJob> resume(JobSpec spec) {
         List<BackupDisk> disks = spec.backup().disks();
+        String uuid = spec.backup().uuid().toString();
         if (disks.isEmpty() || disks.get(0).export() == null) {
-            return Optional.empty();
+            // Stopped between the libvirt job's start and the record of its URIs: a job naming the backup may run.
+            return Optional.of(new EndedJob(new JobResult(JobState.FAILED, "the service stopped while the export "
+                    + "started" + endCutShort(spec), disks)));
         }
         NbdListener listener = NbdListener.parse(disks.get(0).export().uri());
         LibvirtDomain domain;
         PullExport export;
         try {
             domain = libvirt.domain(spec.backup().domain().uuid().toString());
-            export = PullExport.attach(domain, listener, spec.backup().uuid().toString());
+            export = PullExport.attach(domain, listener, uuid);
         } catch (BackupException e) {
+            rethrowIfLibvirtIsAway(e);
             return Optional.of(new EndedJob(new JobResult(JobState.FAILED, e.getMessage(), disks)));
         }
         return Optional.of(watch(new UnmanagedExport(export, domain, disks, expiresAt(spec), expiry), listener));
+    }
+
+    /** Ends the libvirt job of an export whose start was cut short, if one runs; what happened, for the message. */
+    private String endCutShort(JobSpec spec) {
+        String uuid = spec.backup().uuid().toString();
+        try {
+            LibvirtDomain domain = libvirt.domain(spec.backup().domain().uuid().toString());
+            return PullExport.endIfRunning(domain, NbdListener.unix(runtimeDirectory.resolve(uuid + ".sock")), uuid)
+                    ? "; its libvirt job was ended" : "";
+        } catch (BackupException e) {
+            rethrowIfLibvirtIsAway(e);
+            return e.code() == ErrorCode.NO_DOMAIN ? "" : "; its libvirt job could not be ended: " + e.getMessage();
+        }
+    }
+
+    private static void rethrowIfLibvirtIsAway(BackupException e) {
+        if (e.code() == ErrorCode.LIBVIRT_ERROR) {
+            throw e;
+        }
     }
 
     private UnmanagedExport watch(UnmanagedExport job, NbdListener listener) {

@@ -27,6 +27,8 @@ import org.virtbackup.spi.JobResult;
 final class UnmanagedExport implements BackupJob {
 
     private static final Logger LOG = LoggerFactory.getLogger(UnmanagedExport.class);
+    private static final String GONE = "the export ended without finishJob (domain stopped, or libvirtd restarted "
+            + "and dropped the job)";
 
 
     private final PullExport export;
@@ -66,9 +68,24 @@ final class UnmanagedExport implements BackupJob {
         return Optional.of(disks);
     }
 
+    /**
+     * The third party is done. An export whose libvirt job already went (the domain stopped
+     * before the check saw it) is not recorded completed: what the reader got is not known, and
+     * an incremental on it could miss what it never read.
+     */
     @Override
     public void end() {
-        finish(JobState.COMPLETED, "");
+        boolean gone;
+        try {
+            gone = !export.isActive();
+        } catch (RuntimeException e) {
+            gone = false; // libvirt cannot say now: the caller's word stands
+        }
+        if (gone) {
+            finish(JobState.FAILED, GONE + " before finishJob ended it; the reader may not have read it all");
+        } else {
+            finish(JobState.COMPLETED, "");
+        }
     }
 
     @Override
@@ -86,8 +103,7 @@ final class UnmanagedExport implements BackupJob {
                 finish(JobState.EXPIRED, "the export was open longer than " + limit.toSeconds()
                         + " s (export.expiry.seconds) and was ended; its checkpoint is dropped");
             } else if (!export.isActive()) {
-                finish(JobState.FAILED, "the export ended without finishJob (domain stopped, or libvirtd restarted "
-                        + "and dropped the job)");
+                finish(JobState.FAILED, GONE);
             }
         } catch (RuntimeException e) {
             // libvirt cannot say now (restarting, say): QEMU may well still serve the disk; ask again later.

@@ -25,6 +25,30 @@ class UnmanagedExportTest {
     Path tmp;
 
     @Test
+    void aFinishAfterTheExportWentUnseenIsNoCompletedBackup() throws Exception {
+        FakeDomain domain = new FakeDomain("vm1", tmp.resolve("vm1.qcow2").toString());
+        domain.backupJob = "<domainbackup mode='pull'><scratch file='/s/" + MARKER + "-vda.scratch'/></domainbackup>";
+        UnmanagedExport job = new UnmanagedExport(PullExport.attach(domain, NbdListener.unix(tmp.resolve("b.sock")), MARKER),
+                domain, List.of(), null, Duration.ZERO);
+        domain.backupJob = null; // the domain stopped, and no check ran since
+        job.end();
+        JobResult r = job.result().toCompletableFuture().get();
+        assertEquals(JobState.FAILED, r.state());
+        assertTrue(r.message().contains("before finishJob ended it"), r.message());
+    }
+
+    @Test
+    void aFinishOfALiveExportCompletesIt() throws Exception {
+        FakeDomain domain = new FakeDomain("vm1", tmp.resolve("vm1.qcow2").toString());
+        domain.backupJob = "<domainbackup mode='pull'><scratch file='/s/" + MARKER + "-vda.scratch'/></domainbackup>";
+        UnmanagedExport job = new UnmanagedExport(PullExport.attach(domain, NbdListener.unix(tmp.resolve("b.sock")), MARKER),
+                domain, List.of(), null, Duration.ZERO);
+        job.end();
+        assertEquals(JobState.COMPLETED, job.result().toCompletableFuture().get().state());
+        assertEquals(1, domain.aborts, "its libvirt job ended");
+    }
+
+    @Test
     void aCheckLibvirtCannotAnswerIsTriedAgainAndTheNextOneStillSeesTheJobGo() throws Exception {
         FakeDomain domain = new FakeDomain("vm1", tmp.resolve("vm1.qcow2").toString());
         domain.backupJob = "<domainbackup mode='pull'><scratch file='/s/" + MARKER + "-vda.scratch'/></domainbackup>";
