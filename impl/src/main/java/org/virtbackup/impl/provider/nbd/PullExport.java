@@ -104,9 +104,17 @@ public final class PullExport {
                 // QEMU creates the socket 0775; the disks it serves are customers' data.
                 Files.setPosixFilePermissions(plan.listener().socket(), Paths.OWNER_ONLY_FILE);
             } catch (IOException e) {
-                export.end();
-                throw new BackupException(ErrorCode.IO_ERROR, "cannot restrict the NBD socket " + plan.listener().socket()
-                        + ": " + e.getMessage(), e);
+                BackupException failure = new BackupException(ErrorCode.IO_ERROR, "cannot restrict the NBD socket "
+                        + plan.listener().socket() + ": " + e.getMessage(), e);
+                try {
+                    export.end().ifPresent(left -> failure.addSuppressed(new IllegalStateException(left)));
+                    if (plan.checkpoint() != null) {
+                        domain.deleteCheckpoint(plan.checkpoint(), false); // made with the job: no backup is recorded on it
+                    }
+                } catch (RuntimeException cleanup) {
+                    failure.addSuppressed(cleanup);
+                }
+                throw failure;
             }
         }
         return export;

@@ -8,13 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.fakes.FakeDomain;
+import org.virtbackup.impl.libvirt.DomainDisk;
+import org.virtbackup.impl.libvirt.DomainXml;
 
 /** How a pull job's end reports a libvirt job that will not go. */
 class PullExportTest {
@@ -87,5 +92,20 @@ class PullExportTest {
         assertTrue(new PullExport(domain, NbdListener.unix(tmp.resolve("b.sock")), MARKER, Duration.ofSeconds(5))
                 .endIfRunning());
         assertEquals(null, domain.backupJob);
+    }
+
+    @Test
+    void anExportWhoseSocketCannotBeRestrictedEndsItsJobAndDropsItsCheckpoint() {
+        FakeDomain domain = new FakeDomain("vm1", tmp.resolve("vm1.qcow2").toString());
+        UUID backup = UUID.fromString(MARKER);
+        List<DomainDisk> disks = DomainXml.disks(domain.xml);
+        // The fake serves nothing: no socket appears where QEMU would make it, so it cannot be restricted.
+        ExportPlan plan = new ExportPlan(backup, disks, Set.of("vda"), NbdListener.unix(tmp.resolve("gone.sock")), tmp,
+                null, "vb-" + backup, false, 0);
+        BackupException e = assertThrows(BackupException.class, () -> PullExport.begin(domain, plan));
+        assertEquals(ErrorCode.IO_ERROR, e.code());
+        assertTrue(e.getMessage().contains("cannot restrict the NBD socket"), e.getMessage());
+        assertEquals(1, domain.aborts, "its libvirt job ended");
+        assertEquals(List.of("vb-" + backup), domain.deletedCheckpoints, "and the checkpoint made with it is gone");
     }
 }
