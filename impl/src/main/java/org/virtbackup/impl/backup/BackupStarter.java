@@ -62,6 +62,7 @@ public final class BackupStarter {
     private final StorageRouter storage;
     private final ParentChoice parents;
     private final JobTracker jobs;
+    private final Checkpoints checkpoints;
     private final Events events;
     private final DomainLocks locks;
     private final FaultPoints faults;
@@ -71,8 +72,9 @@ public final class BackupStarter {
     private final Set<UUID> starting = ConcurrentHashMap.newKeySet();
 
     public BackupStarter(Libvirt libvirt, Catalogue catalogue, StorageRouter storage, ParentChoice parents,
-            JobTracker jobs, Events events, DomainLocks locks, FaultPoints faults, Path swtpm) {
+            JobTracker jobs, Checkpoints checkpoints, Events events, DomainLocks locks, FaultPoints faults, Path swtpm) {
         this.swtpm = swtpm;
+        this.checkpoints = checkpoints;
         this.libvirt = libvirt;
         this.catalogue = catalogue;
         this.storage = storage;
@@ -130,6 +132,8 @@ public final class BackupStarter {
         }
         Path dir = repository != null ? storage.createForRepository(ref, uuid) : storage.create(ref, uuid);
         List<BackupDisk> disks = new ArrayList<>();
+        Backup recorded = null;
+        BackupJob job = null;
         try {
             DirectoryMarks.starting(dir, ref);
             faults.reach("create.before-descriptor");
@@ -143,9 +147,10 @@ public final class BackupStarter {
                     parent == null ? null : parent.uuid(), parent == null ? BackupKind.FULL : BackupKind.INCREMENTAL,
                     mode, JobState.RUNNING, checkpointFor(uuid, chosen), decision.note(), disks, false, firmware);
             CatalogueEntry entry = catalogue.put(new CatalogueEntry(backup, domainXml, dir));
+            recorded = backup;
             DirectoryMarks.clear(dir);
             faults.reach("create.before-job");
-            BackupJob job = provider.start(new JobSpec(backup, domainXml, dir, plan.flags(), parent, request.server()));
+            job = provider.start(new JobSpec(backup, domainXml, dir, plan.flags(), parent, request.server()));
             if (job.disks().isPresent()) {
                 backup = backup.withDisks(job.disks().get());
                 catalogue.put(entry.with(backup));
@@ -156,7 +161,21 @@ public final class BackupStarter {
                     disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
             return backup;
         } catch (RuntimeException e) {
-            // Nothing half-written: no descriptor, no directory; the first failure is the one reported.
+            // Nothing half-written: no job, no checkpoint, no descriptor, no directory; the first failure is the one reported.
+            if (job != null) {
+                try {
+                    job.cancel(); // started, and then its record failed (a catalogue that cannot be written): nobody would watch it
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            if (recorded != null) {
+                try {
+                    checkpoints.drop(recorded); // the job may have made it before failing
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
             try {
                 DirectoryMarks.deleting(dir, ref); // a crash from here on is finished at the next start
             } catch (RuntimeException cleanup) {

@@ -106,8 +106,8 @@ final class ServiceWiring {
         this.resumer = new JobResumer(catalogue, jobs, domainLocks.waiting(Duration.ZERO), providers);
         this.parameters = new Parameters(catalogue, jobs, copies);
         this.progressEvents = new ProgressEvents(catalogue, jobs, events);
-        this.starter = new BackupStarter(libvirt, catalogue, storage, new ParentChoice(catalogue, qemuImg), jobs, events,
-                locks, faults, Paths.resolve(config.firmware_tpm_directory()));
+        this.starter = new BackupStarter(libvirt, catalogue, storage, new ParentChoice(catalogue, qemuImg), jobs,
+                checkpoints, events, locks, faults, Paths.resolve(config.firmware_tpm_directory()));
         this.chains = new ChainEditor(catalogue, storage, checkpoints, qemuImg, instantRestores, copies, events, locks, faults);
         this.mergeRecovery = new MergeRecovery(catalogue, storage, qemuImg, chains, locks);
         this.undefiner = new Undefiner(libvirt, catalogue, chains, locks);
