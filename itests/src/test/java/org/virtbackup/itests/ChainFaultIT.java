@@ -104,9 +104,9 @@ public class ChainFaultIT {
     }
 
     /**
-     * Killed after a UEFI guest's disks were copied whole and before its NVRAM and TPM state were
-     * put back (the disks still aside, so the domain cannot start meanwhile): the next start
-     * finishes the restore with them, so the machine's disks and firmware are from one moment.
+     * Killed after a UEFI guest's disks took their places and before its NVRAM and TPM state were
+     * put back: the next start finishes the restore with them, so the machine's disks and firmware
+     * are from one moment.
      */
     @Test
     public void restore4KilledBeforeTheFirmwareWasPutBackIsFinishedWithIt() throws Exception {

@@ -1,6 +1,7 @@
 package org.virtbackup.impl.backup;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,6 +10,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -56,6 +60,8 @@ import org.virtbackup.spi.JobSpec;
 public final class BackupStarter {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackupStarter.class);
+    /** How long a start that failed after its job began waits for the cancelled job. */
+    private static final Duration CANCEL_WAIT = Duration.ofSeconds(30);
 
     private final Libvirt libvirt;
     private final Catalogue catalogue;
@@ -132,7 +138,7 @@ public final class BackupStarter {
         }
         Path dir = repository != null ? storage.createForRepository(ref, uuid) : storage.create(ref, uuid);
         List<BackupDisk> disks = new ArrayList<>();
-        Backup recorded = null;
+        Backup recorded = null; // as the job was started with
         BackupJob job = null;
         try {
             DirectoryMarks.starting(dir, ref);
@@ -163,15 +169,11 @@ public final class BackupStarter {
         } catch (RuntimeException e) {
             // Nothing half-written: no job, no checkpoint, no descriptor, no directory; the first failure is the one reported.
             if (job != null) {
+                // Started, and then its record failed (a catalogue that cannot be written): nobody would watch it.
                 try {
-                    job.cancel(); // started, and then its record failed (a catalogue that cannot be written): nobody would watch it
-                } catch (RuntimeException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-            }
-            if (recorded != null) {
-                try {
-                    checkpoints.drop(recorded); // the job may have made it before failing
+                    job.cancel();
+                    awaitEnd(job);
+                    checkpoints.drop(recorded); // made by the job (a provider that fails to start cleans up its own)
                 } catch (RuntimeException cleanup) {
                     e.addSuppressed(cleanup);
                 }
@@ -192,6 +194,19 @@ public final class BackupStarter {
                 e.addSuppressed(cleanup);
             }
             throw e;
+        }
+    }
+
+    /** Waits a while for a cancelled job to end: a job still running could make its checkpoint after the drop. */
+    private static void awaitEnd(BackupJob job) {
+        try {
+            job.result().toCompletableFuture().get(CANCEL_WAIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // failed, or still going: the checkpoint is dropped anyway, and a job still going is in the log
+            LOG.warn("A backup job cancelled after its start failed did not end cleanly within {} s: {}",
+                    CANCEL_WAIT.toSeconds(), e.toString());
         }
     }
 

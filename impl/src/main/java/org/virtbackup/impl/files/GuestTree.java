@@ -1,6 +1,7 @@
 package org.virtbackup.impl.files;
 
 import java.io.IOException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -91,7 +92,7 @@ final class GuestTree {
             }
             entries.sort(Comparator.comparing(GuestFile::name));
             return entries;
-        } catch (IOException e) {
+        } catch (IOException | DirectoryIteratorException e) { // the latter: a damaged directory, read midway
             throw new BackupException(ErrorCode.IO_ERROR, "cannot list " + GuestFile.printable(String.valueOf(p.getFileName())) + ": "
                     + GuestFile.printable(e.getMessage()));
         }

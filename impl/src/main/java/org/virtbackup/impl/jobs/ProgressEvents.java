@@ -43,7 +43,7 @@ public final class ProgressEvents implements AutoCloseable {
     private void post() {
         try {
             postEach();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // JNA's errors are Errors
             LOG.debug("No progress events this second: {}", e.toString());
         }
     }

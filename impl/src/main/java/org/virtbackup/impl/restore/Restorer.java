@@ -213,12 +213,6 @@ public final class Restorer {
             }
             intent.copied();
             faults.reach("restore.after-copy");
-            if (withFirmware) {
-                faults.reach("restore.before-firmware");
-                // While the disks are still aside, so the domain cannot start on new disks with old firmware
-                // (or have its firmware files rewritten under it); if this fails, the old disks and firmware are put back.
-                firmware.putBack(existing.xml(), firmwareOf(entry), backup.firmware());
-            }
             for (RestoreTarget t : plan) {
                 try {
                     // Not over a file that appeared meanwhile (a rename replaces it): the target was free, or put aside.
@@ -233,9 +227,15 @@ public final class Restorer {
                 }
                 faults.reach("restore.between-renames");
             }
-            written.clear();
             for (Path dir : plan.stream().map(t -> t.target().getParent()).distinct().toList()) {
                 Paths.syncDirectory(dir); // the new names on disk before the old disks go and the record with them
+            }
+            written.clear();
+            if (withFirmware) {
+                faults.reach("restore.before-firmware");
+                // Before the old disks go: if this fails, they are put back, and the firmware files too. (Not before
+                // the renames: a rename failing after it would leave the old disks with the backup's firmware.)
+                firmware.putBack(existing.xml(), firmwareOf(entry), backup.firmware());
             }
             parked.drop();
             DomainRef domain = existing != null ? existing.ref()

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupRequest;
+import org.virtbackup.api.JobState;
 import org.virtbackup.impl.config.FaultPoints;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.fakes.BackupTrees;
@@ -72,6 +73,7 @@ class BackupStarterTest {
         @Override
         public void cancel() {
             cancelled = true;
+            result.complete(new JobResult(JobState.CANCELLED, "", disks));
         }
     }
 

@@ -37,8 +37,8 @@ public final class FakeDomain implements LibvirtDomain {
     public int aborts;
     /** Thrown by {@link #start()} while set. */
     public RuntimeException startFailure;
-    /** Thrown by {@link #backupXml()} while set: libvirt (or its binding) failing to answer. */
-    public RuntimeException backupXmlFailure;
+    /** Thrown by {@link #backupXml()} while set (unchecked): libvirt, or its binding, failing to answer. */
+    public Throwable backupXmlFailure;
 
     /** A domain with one qcow2 disk {@code vda} whose image is {@code image}. */
     public FakeDomain(String name, String image) {
@@ -94,8 +94,11 @@ public final class FakeDomain implements LibvirtDomain {
 
     @Override
     public Optional<String> backupXml() {
-        if (backupXmlFailure != null) {
-            throw backupXmlFailure;
+        if (backupXmlFailure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (backupXmlFailure instanceof Error e) {
+            throw e;
         }
         return Optional.ofNullable(backupJob);
     }

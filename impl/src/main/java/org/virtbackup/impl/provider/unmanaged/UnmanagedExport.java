@@ -105,9 +105,10 @@ final class UnmanagedExport implements BackupJob {
             } else if (!export.isActive()) {
                 finish(JobState.FAILED, GONE);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             // libvirt cannot say now (restarting, say): QEMU may well still serve the disk; ask again later.
-            // Not only BackupException: whatever escapes ends the periodic check, and the export's expiry with it.
+            // Not only BackupException: whatever escapes (JNA's "Invalid memory access" is an Error) ends the
+            // periodic check, and the export's expiry with it.
             LOG.info("Cannot check the export of {} now: {}", disks.isEmpty() ? "?" : disks.get(0).export().uri(),
                     e.toString());
         }

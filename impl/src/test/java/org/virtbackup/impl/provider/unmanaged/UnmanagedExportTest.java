@@ -55,8 +55,11 @@ class UnmanagedExportTest {
         PullExport export = PullExport.attach(domain, NbdListener.unix(tmp.resolve("b.sock")), MARKER);
         UnmanagedExport job = new UnmanagedExport(export, domain, List.of(), null, Duration.ZERO);
 
-        domain.backupXmlFailure = new IllegalStateException("Invalid memory access"); // JNA's, not a BackupException
+        domain.backupXmlFailure = new IllegalStateException("libvirt answered nothing"); // not a BackupException
         assertFalse(job.check(), "nothing known: the export goes on, checked again later");
+        assertFalse(job.result().toCompletableFuture().isDone());
+        domain.backupXmlFailure = new Error("Invalid memory access"); // what JNA throws
+        assertFalse(job.check());
         assertFalse(job.result().toCompletableFuture().isDone());
 
         domain.backupXmlFailure = null;
