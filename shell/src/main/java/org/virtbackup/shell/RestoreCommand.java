@@ -44,7 +44,8 @@ public class RestoreCommand implements Action {
     @Option(name = "--disk", description = "Restore this disk (repeat), optionally to a file: NAME or NAME=PATH", multiValued = true)
     List<String> disks;
 
-    @Option(name = "--verify", description = "Compare every restored image with the backup point")
+    @Option(name = "--verify", description = "Compare every restored image with the backup point; one that differs "
+            + "fails the restore, and nothing of it is kept")
     boolean verify;
 
     @Option(name = "--instant", description = "With --new-domain: thin overlays on the backup chain, ready at once")
