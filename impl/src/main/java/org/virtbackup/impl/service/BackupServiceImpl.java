@@ -63,8 +63,12 @@ import org.virtbackup.spi.StorageTarget;
  * (one component: the same catalogue and locks), single files to the {@code FileRestore}. Providers come and go
  * (hot swap): a missing one makes the operations that need it fail with
  * {@link ErrorCode#NO_PROVIDER}; jobs it left running are resumed when one comes back.
+ *
+ * <p>Immediate: recovery and resumption run when the bundle starts, not on whichever thread first
+ * asks for the service. Under Karaf's service guard that is the one thread that makes every
+ * guarded service's proxy, and every other proxy (and every shell command) waited out our recovery.
  */
-@Component(service = {BackupService.class, BackupFiles.class}, configurationPid = VirtBackupConfig.PID)
+@Component(service = {BackupService.class, BackupFiles.class}, configurationPid = VirtBackupConfig.PID, immediate = true)
 @Designate(ocd = VirtBackupConfig.class)
 public final class BackupServiceImpl implements BackupService, BackupFiles {
 
