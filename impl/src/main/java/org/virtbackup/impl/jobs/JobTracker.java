@@ -43,6 +43,8 @@ public final class JobTracker {
     private final Events events;
     private final FaultPoints faults;
     private final Map<UUID, RunningJob> running = new ConcurrentHashMap<>();
+    /** Ends whose recording failed (a full disk, say): finishJob tries them again. */
+    private final Map<UUID, JobResult> unrecorded = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public JobTracker(Catalogue catalogue, StorageRouter storage, Checkpoints checkpoints, Events events,
@@ -69,7 +71,8 @@ public final class JobTracker {
             try {
                 state = record(backup, outcome);
             } catch (RuntimeException e) {
-                LOG.error("Recording the end of backup {} failed", backup, e);
+                LOG.error("Recording the end of backup {} failed; finishJob tries again", backup, e);
+                unrecorded.put(backup, outcome);
                 running.remove(backup, r);
                 r.recorded().completeExceptionally(e);
                 return;
@@ -86,6 +89,9 @@ public final class JobTracker {
      * returns the state the catalogue recorded.
      */
     public JobState finish(UUID uuid, Set<FinishJobFlag> flags) {
+        if (unrecorded.containsKey(uuid)) {
+            return recordAgain(uuid);
+        }
         Backup backup = catalogue.require(uuid).backup();
         if (backup.state().isFinal()) {
             return backup.state();
@@ -109,8 +115,35 @@ public final class JobTracker {
             throw new BackupException(ErrorCode.INVALID_STATE, "interrupted while waiting for backup " + uuid);
         } catch (ExecutionException e) {
             throw new BackupException(ErrorCode.IO_ERROR, "recording the end of backup " + uuid + " failed: "
-                    + e.getCause().getMessage(), e.getCause());
+                    + e.getCause().getMessage() + "; finishJob tries again", e.getCause());
         }
+    }
+
+    /**
+     * Records again an end whose recording failed. Its job is over, so no flag applies: cancelling
+     * it now would be a lie about what it did. One at a time, so that two callers do not record it twice.
+     */
+    private synchronized JobState recordAgain(UUID uuid) {
+        JobResult outcome = unrecorded.get(uuid);
+        if (outcome == null) { // another caller recorded it
+            return catalogue.require(uuid).backup().state();
+        }
+        Optional<CatalogueEntry> entry = catalogue.get(uuid);
+        if (entry.isEmpty() || entry.get().backup().state().isFinal()) {
+            // The record was written before the step that failed; what that step left, the next start sweeps.
+            unrecorded.remove(uuid);
+            return entry.map(e -> e.backup().state()).orElse(outcome.state());
+        }
+        JobState state;
+        try {
+            state = record(uuid, outcome);
+        } catch (RuntimeException e) {
+            throw new BackupException(ErrorCode.IO_ERROR, "backup " + uuid + " ended ("
+                    + outcome.state().name().toLowerCase(Locale.ROOT) + "), but recording it failed again: "
+                    + e.getMessage() + "; finishJob tries again", e);
+        }
+        unrecorded.remove(uuid);
+        return state;
     }
 
     /** The backups whose jobs are watched now. */
@@ -136,6 +169,7 @@ public final class JobTracker {
     public void close() {
         closed = true;
         running.clear();
+        unrecorded.clear(); // still running in the catalogue: the next activation resumes them
     }
 
     private JobState record(UUID uuid, JobResult result) {

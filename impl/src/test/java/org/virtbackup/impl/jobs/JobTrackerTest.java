@@ -2,6 +2,7 @@ package org.virtbackup.impl.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -16,6 +17,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.fakes.FakeLibvirt;
@@ -158,6 +161,28 @@ class JobTrackerTest {
         tracker.close();
         job.result.complete(new JobResult(JobState.COMPLETED, "", b.disks()));
         assertEquals(JobState.RUNNING, reloaded().require(b.uuid()).backup().state());
+    }
+
+    @Test
+    void anEndWhoseRecordingFailedIsRecordedByTheNextFinishJobNotCalledProviderless() throws Exception {
+        Backup b = trees.add(null, JobState.RUNNING);
+        ManualJob job = new ManualJob();
+        tracker.watch(b.uuid(), job);
+        Path dir = trees.directory(b);
+        Path away = dir.resolveSibling(dir.getFileName() + ".away");
+        Files.move(dir, away); // its descriptor cannot be written: as on a full disk
+        job.result.complete(new JobResult(JobState.COMPLETED, "", b.disks()));
+        assertTrue(tracker.running().isEmpty());
+        assertEquals(Optional.of(b.uuid()), tracker.runningFor(trees.domain.ref().uuid()), "still busy");
+
+        BackupException again = assertThrows(BackupException.class, () -> tracker.finish(b.uuid(), Set.of()));
+        assertEquals(ErrorCode.IO_ERROR, again.code(), again.getMessage());
+        assertTrue(again.getMessage().contains("ended (completed), but recording it failed again"), again.getMessage());
+
+        Files.move(away, dir); // room again
+        assertEquals(JobState.COMPLETED, tracker.finish(b.uuid(), Set.of(FinishJobFlag.CHECK)));
+        assertEquals(JobState.COMPLETED, reloaded().require(b.uuid()).backup().state());
+        assertEquals(Optional.empty(), tracker.runningFor(trees.domain.ref().uuid()));
     }
 
     @Test
