@@ -35,6 +35,11 @@ final class JobThreads implements Executor {
         this.stopWait = stopWait;
     }
 
+    /** Runs a job in a thread of its own. */
+    void start(JournaledJob job) {
+        threads.execute(job::runToEnd);
+    }
+
     @Override
     public void execute(Runnable task) {
         threads.execute(task);

@@ -128,7 +128,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         }
         if (spec.parent() != null && running) {
             PushIncrementalJob job = PushIncrementalJob.begin(spec, domain, qemuImg, quiesce, () -> stopping, faults);
-            jobThreads.execute(job::run);
+            jobThreads.start(job);
             return job;
         }
         Set<String> chosen = spec.backup().disks().stream().map(BackupDisk::name).collect(Collectors.toSet());
@@ -136,7 +136,7 @@ public final class ManagedBackupProvider implements BackupProvider {
         if (spec.parent() != null) {
             qemuAccess.privateDirectory(runtimeDirectory, "runtime.directory");
             OfflineIncrementalJob job = new OfflineIncrementalJob(spec, domain, qemuImg, storageDaemon, runtimeDirectory);
-            jobThreads.execute(job::run);
+            jobThreads.start(job);
             return job;
         }
         if (!running && spec.backup().checkpoint() != null) {
@@ -191,7 +191,7 @@ public final class ManagedBackupProvider implements BackupProvider {
             faults.reach("create.after-journal");
             RepositoryJob job = new RepositoryJob(spec, journal, export, socket(spec), writer, repositories, chunker(),
                     qemuNbd, runtimeDirectory, () -> stopping, jobThreads);
-            jobThreads.execute(job::run);
+            jobThreads.start(job);
             return job;
         } catch (RuntimeException e) {
             writer.close();
@@ -220,7 +220,7 @@ public final class ManagedBackupProvider implements BackupProvider {
     }
 
     private ManagedJob launch(ManagedJob job) {
-        jobThreads.execute(job::run);
+        jobThreads.start(job);
         return job;
     }
 

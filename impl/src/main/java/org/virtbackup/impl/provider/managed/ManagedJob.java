@@ -73,7 +73,13 @@ final class ManagedJob extends JournaledJob {
         }
     }
 
+    @Override
+    void abandon(String reason) {
+        fail(JobState.FAILED, reason);
+    }
+
     /** Copies every disk not yet done; on a resumed job, first adopts the copy left in flight. */
+    @Override
     void run() {
         try {
             List<BackupDisk> disks = new ArrayList<>();

@@ -56,6 +56,12 @@ final class OfflineIncrementalJob extends JournaledJob {
         cancelled = true;
     }
 
+    @Override
+    void abandon(String reason) {
+        finish(JobState.FAILED, reason, spec.backup().disks());
+    }
+
+    @Override
     void run() {
         Map<String, DomainDisk> sources = DomainXml.disksByName(spec.domainXml());
         try {

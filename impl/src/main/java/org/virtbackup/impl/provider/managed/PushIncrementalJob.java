@@ -115,7 +115,13 @@ final class PushIncrementalJob extends JournaledJob {
         }
     }
 
+    @Override
+    void abandon(String reason) {
+        finish(JobState.FAILED, reason);
+    }
+
     /** Polls libvirt until the job ends: one cheap call per poll. */
+    @Override
     void run() {
         try {
             if (attached && !isOurs()) {

@@ -90,6 +90,12 @@ final class RepositoryJob extends JournaledJob {
         cancelled = true;
     }
 
+    @Override
+    void abandon(String reason) {
+        end(JobState.FAILED, reason);
+    }
+
+    @Override
     void run() {
         String url = spec.backup().disks().get(0).target();
         try {

@@ -59,7 +59,7 @@ final class Resumption {
             case OFFLINE_INCREMENTAL -> failed(spec, "interrupted by a restart of the service; run the backup again");
             case PUSH -> {
                 PushIncrementalJob job = PushIncrementalJob.attach(spec, domain(spec), journal, stopping);
-                jobThreads.execute(job::run);
+                jobThreads.start(job);
                 yield Optional.of(job);
             }
             case PULL -> adoptCopy(spec, journal);
@@ -119,7 +119,7 @@ final class Resumption {
     }
 
     private ManagedJob launch(ManagedJob job) {
-        jobThreads.execute(job::run);
+        jobThreads.start(job);
         return job;
     }
 

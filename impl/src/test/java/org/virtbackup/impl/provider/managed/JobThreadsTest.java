@@ -4,14 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.virtbackup.api.JobState;
+import org.virtbackup.spi.JobProgress;
+import org.virtbackup.spi.JobResult;
 
 /** A stopped instance's job threads have returned before the next instance reads their journals. */
 class JobThreadsTest {
@@ -91,5 +97,42 @@ class JobThreadsTest {
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
         release.countDown();
         assertTrue(waited >= 200 && waited < 20_000, "stop waited " + waited + " ms for a thread that stays");
+    }
+
+    @Test
+    @Timeout(60)
+    void aJobWhoseThreadDiesOfAnErrorStillEndsFailedAndStopsWhatItRan(@TempDir Path dir) throws Exception {
+        JobThreads threads = new JobThreads("test", Duration.ofSeconds(5));
+        AtomicReference<String> abandoned = new AtomicReference<>();
+        JournaledJob job = new JournaledJob(JobJournal.create(dir, JobJournal.Source.OFFLINE)) {
+            @Override
+            void run() {
+                throw new UnsatisfiedLinkError("libnbd.so.0: cannot open shared object file"); // as JNA would
+            }
+
+            @Override
+            void abandon(String reason) {
+                abandoned.set(reason); // a real job ends its copy and libvirt job here
+            }
+
+            @Override
+            public JobProgress progress() {
+                return new JobProgress(1, 0);
+            }
+
+            @Override
+            public void cancel() {
+            }
+
+            @Override
+            public void end() {
+            }
+        };
+        threads.start(job);
+        JobResult result = job.result().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals(JobState.FAILED, result.state());
+        assertTrue(result.message().contains("libnbd.so.0"), result.message());
+        assertEquals(result.message(), abandoned.get());
+        threads.stop();
     }
 }
