@@ -5,12 +5,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -62,11 +59,8 @@ public final class Restorer {
     private final RestoreSource images;
     private final RestoreSource chunks;
     private final RestoreRecovery recovery;
-    /**
-     * The targets restores of this service are writing now: two restores that need only a read
-     * lock (into files or a new domain) must never write one file, nor share its temporary.
-     */
-    private final Set<Path> writing = ConcurrentHashMap.newKeySet();
+    private final RestoredDomains domains;
+    private final RestoreClaims claims = new RestoreClaims();
 
     /** @param chunks how repository backups are read */
     public Restorer(Libvirt libvirt, Catalogue catalogue, QemuImg qemuImg, List<Path> roots, JobTracker jobs,
@@ -85,6 +79,7 @@ public final class Restorer {
         this.instantRestores = instantRestores;
         this.faults = faults;
         this.recovery = new RestoreRecovery(catalogue, locks, libvirt, firmware, this::firmwareOf);
+        this.domains = new RestoredDomains(libvirt, firmware, this::firmwareOf);
     }
 
     /** Restores the backup the request names; returns what was written, and the domain restored into. */
@@ -130,7 +125,7 @@ public final class Restorer {
         LibvirtDomain existing = rewrite ? shutOffDomain(backup.domain()) : null;
         String name = newDomain ? newName(request, backup) : null;
         if (newDomain) {
-            requireNameFree(name); // before a byte is copied, not at the define after the copy
+            domains.requireNameFree(name); // before a byte is copied, not at the define after the copy
         }
         List<RestoreTarget> plan = planner.plan(entry, request, existing == null ? null : existing.xml(), name, instant);
         if (!instant) {
@@ -139,34 +134,15 @@ public final class Restorer {
         if (newDomain) {
             firmware.requireFree(entry.domainXml(), name); // before a byte is copied
         }
-        List<Path> claimed = claim(plan);
-        try {
-            return write(entry, plan, source, existing, name, flags);
-        } finally {
-            writing.removeAll(claimed);
+        try (RestoreClaims.Claim claim = claims.claim(plan)) {
+            return write(entry, plan, source, existing, name, instant, newDomain, flags);
         }
-    }
-
-    /** Claims the plan's targets for this restore, or refuses naming the one another restore writes. */
-    private List<Path> claim(List<RestoreTarget> plan) {
-        List<Path> claimed = new ArrayList<>();
-        for (RestoreTarget t : plan) {
-            if (!writing.add(t.target())) {
-                writing.removeAll(claimed);
-                throw new BackupException(ErrorCode.DOMAIN_BUSY, "another restore is writing " + t.target()
-                        + " now; wait for it, or restore to another file");
-            }
-            claimed.add(t.target());
-        }
-        return claimed;
     }
 
     /** Writes the planned images beside their targets, then names them, then defines or starts. */
     private RestoreResult write(CatalogueEntry entry, List<RestoreTarget> plan, RestoreSource source,
-            LibvirtDomain existing, String name, Set<RestoreFlag> flags) {
+            LibvirtDomain existing, String name, boolean instant, boolean newDomain, Set<RestoreFlag> flags) {
         Backup backup = entry.backup();
-        boolean instant = flags.contains(RestoreFlag.INSTANT);
-        boolean newDomain = flags.contains(RestoreFlag.NEW_DOMAIN);
         List<Path> written = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         CopyProgress progress = new CopyProgress(plan.stream().mapToLong(t -> t.disk().capacity()).sum());
@@ -239,11 +215,11 @@ public final class Restorer {
             }
             parked.drop();
             DomainRef domain = existing != null ? existing.ref()
-                    : instant ? instantRestores.define(entry, () -> define(entry, name, plan), d -> plan.stream()
+                    : instant ? instantRestores.define(entry, () -> domains.define(entry, name, plan), d -> plan.stream()
                             .map(t -> new InstantRestores.Use(d.uuid(), t.target().toString())).toList())
-                    : newDomain ? define(entry, name, plan) : null;
+                    : newDomain ? domains.define(entry, name, plan) : null;
             if (domain != null && flags.contains(RestoreFlag.START)) {
-                start(domain); // after the record of an instant restore's overlays: a domain that fails to start still needs its chain
+                domains.start(domain); // after the record of an instant restore's overlays: a domain that fails to start still needs its chain
             }
             LOG.info("Backup {} restored: {}{}", backup.uuid(), result, domain == null ? "" : " into " + domain.name());
             return new RestoreResult(domain, result);
@@ -293,50 +269,6 @@ public final class Restorer {
                     + " running, which reads its disks; wait for it or cancel it first");
         });
         return d;
-    }
-
-    /** A new domain's name must be free: else the copy would run in vain, and a crash would finish it for the other domain. */
-    private void requireNameFree(String name) {
-        try {
-            libvirt.domain(name);
-        } catch (BackupException e) {
-            if (e.code() == ErrorCode.NO_DOMAIN) {
-                return;
-            }
-            throw e;
-        }
-        throw new BackupException(ErrorCode.INVALID_ARGUMENT, "a domain named " + name + " exists already; give the "
-                + "restored domain another name");
-    }
-
-    private DomainRef define(CatalogueEntry entry, String name, List<RestoreTarget> plan) {
-        Map<String, String[]> images = new LinkedHashMap<>();
-        plan.forEach(t -> images.put(t.disk().name(), new String[] {t.target().toString(), t.format()}));
-        FirmwareRestore.NewDomain own = null;
-        LibvirtDomain d;
-        try {
-            // Its own UUID, NVRAM and TPM state: two domains never share a firmware file.
-            own = firmware.forNewDomain(entry.domainXml(), name, firmwareOf(entry), entry.backup().firmware());
-            d = libvirt.define(FirmwareRestore.apply(RestoredDomainXml.of(entry.domainXml(), name, images), own));
-        } catch (RuntimeException e) { // not only libvirt's refusal: making the firmware's directories may fail too
-            if (own != null) {
-                firmware.discard(own);
-            }
-            plan.forEach(t -> Paths.deleteQuietly(t.target()));
-            throw new BackupException(e instanceof BackupException b ? b.code() : ErrorCode.IO_ERROR,
-                    "defining the restored domain " + name + ": " + e.getMessage(), e);
-        }
-        return d.ref();
-    }
-
-    /** A domain defined stays with its files if it does not start: they are its own now. */
-    private void start(DomainRef domain) {
-        try {
-            libvirt.domain(domain.uuid().toString()).start();
-        } catch (BackupException e) {
-            throw new BackupException(e.code(), "domain " + domain.name() + " is restored and defined, but did not "
-                    + "start: " + e.getMessage(), e);
-        }
     }
 
     /** A backup's firmware files, from its directory or its repository. */
