@@ -1,7 +1,6 @@
 package org.virtbackup.impl.backup;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,9 +9,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -54,24 +50,23 @@ import org.virtbackup.spi.JobSpec;
 /**
  * Starts a backup: chooses its disks, its parent and its target, records it in the catalogue as
  * running, and hands it to the provider of its mode, whose job the tracker then watches. If
- * anything fails on the way, nothing of the backup stays. It holds the domain while it chooses
- * and records, so no other start, delete, merge, undefine or restore over the disks interleaves.
+ * anything fails on the way, nothing of the backup stays ({@link FailedStart}). It holds the
+ * domain while it chooses and records, so no other start, delete, merge, undefine or restore over
+ * the disks interleaves.
  */
 public final class BackupStarter {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackupStarter.class);
-    /** How long a start that failed after its job began waits for the cancelled job. */
-    private static final Duration CANCEL_WAIT = Duration.ofSeconds(30);
 
     private final Libvirt libvirt;
     private final Catalogue catalogue;
     private final StorageRouter storage;
     private final ParentChoice parents;
     private final JobTracker jobs;
-    private final Checkpoints checkpoints;
     private final Events events;
     private final DomainLocks locks;
     private final FaultPoints faults;
+    private final FailedStart failedStart;
     /** libvirt's swtpm directory, where an emulated TPM's state is kept by domain UUID. */
     private final Path swtpm;
     /** The UUIDs of backups being started: two starts naming one UUID (on any domain) never both go on. */
@@ -80,7 +75,6 @@ public final class BackupStarter {
     public BackupStarter(Libvirt libvirt, Catalogue catalogue, StorageRouter storage, ParentChoice parents,
             JobTracker jobs, Checkpoints checkpoints, Events events, DomainLocks locks, FaultPoints faults, Path swtpm) {
         this.swtpm = swtpm;
-        this.checkpoints = checkpoints;
         this.libvirt = libvirt;
         this.catalogue = catalogue;
         this.storage = storage;
@@ -89,6 +83,7 @@ public final class BackupStarter {
         this.events = events;
         this.locks = locks;
         this.faults = faults;
+        this.failedStart = new FailedStart(checkpoints, catalogue, storage);
     }
 
     /** Starts a managed or unmanaged backup with the provider of its mode; returns it running. */
@@ -167,46 +162,8 @@ public final class BackupStarter {
                     disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
             return backup;
         } catch (RuntimeException e) {
-            // Nothing half-written: no job, no checkpoint, no descriptor, no directory; the first failure is the one reported.
-            if (job != null) {
-                // Started, and then its record failed (a catalogue that cannot be written): nobody would watch it.
-                try {
-                    job.cancel();
-                    awaitEnd(job);
-                    checkpoints.drop(recorded); // made by the job (a provider that fails to start cleans up its own)
-                } catch (RuntimeException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-            }
-            try {
-                DirectoryMarks.deleting(dir, ref); // a crash from here on is finished at the next start
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            try {
-                catalogue.delete(uuid);
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            try {
-                storage.remove(uuid, disks, dir);
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
+            failedStart.undo(e, job, recorded, uuid, ref, dir, disks);
             throw e;
-        }
-    }
-
-    /** Waits a while for a cancelled job to end: a job still running could make its checkpoint after the drop. */
-    private static void awaitEnd(BackupJob job) {
-        try {
-            job.result().toCompletableFuture().get(CANCEL_WAIT.toSeconds(), TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            // failed, or still going: the checkpoint is dropped anyway, and a job still going is in the log
-            LOG.warn("A backup job cancelled after its start failed did not end cleanly within {} s: {}",
-                    CANCEL_WAIT.toSeconds(), e.toString());
         }
     }
 
