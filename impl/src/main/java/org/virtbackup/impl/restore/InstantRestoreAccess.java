@@ -10,12 +10,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
 import org.virtbackup.impl.storage.StorageRouter;
@@ -67,12 +70,23 @@ public final class InstantRestoreAccess implements AutoCloseable {
      * leaves no record, and the next sweep closes the chain again.
      */
     synchronized DomainRef define(CatalogueEntry backup, Supplier<DomainRef> define,
-            Function<DomainRef, List<InstantRestores.Use>> overlays) {
+            Function<DomainRef, List<InstantRestores.Use>> overlays, Consumer<DomainRef> undefine) {
         List<Path> chain = chain(backup);
         storage.openToQemu(chain);
         opened.addAll(chain);
         DomainRef domain = define.get();
-        records.add(backup.directory(), overlays.apply(domain));
+        try {
+            records.add(backup.directory(), overlays.apply(domain));
+        } catch (RuntimeException e) {
+            // Unrecorded, its chain could be deleted or merged under it: the domain goes, and the restore is undone.
+            try {
+                undefine.accept(domain);
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw new BackupException(ErrorCode.IO_ERROR, "the instant restore's record of domain " + domain.name()
+                    + " could not be written, so the domain is not kept: " + e.getMessage(), e);
+        }
         return domain;
     }
 

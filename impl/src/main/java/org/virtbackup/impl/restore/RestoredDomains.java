@@ -67,6 +67,11 @@ final class RestoredDomains {
         return d.ref();
     }
 
+    /** Takes back a domain this restore defined; its images are the restore's to delete. */
+    void undefine(DomainRef domain) {
+        libvirt.domain(domain.uuid().toString()).undefine();
+    }
+
     /** A domain defined stays with its files if it does not start: they are its own now. */
     void start(DomainRef domain) {
         try {

@@ -206,7 +206,6 @@ public final class Restorer {
             for (Path dir : plan.stream().map(t -> t.target().getParent()).distinct().toList()) {
                 Paths.syncDirectory(dir); // the new names on disk before the old disks go and the record with them
             }
-            written.clear();
             if (withFirmware) {
                 faults.reach("restore.before-firmware");
                 // Before the old disks go: if this fails, they are put back, and the firmware files too. (Not before
@@ -216,8 +215,9 @@ public final class Restorer {
             parked.drop();
             DomainRef domain = existing != null ? existing.ref()
                     : instant ? instantRestores.define(entry, () -> domains.define(entry, name, plan), d -> plan.stream()
-                            .map(t -> new InstantRestores.Use(d.uuid(), t.target().toString())).toList())
+                            .map(t -> new InstantRestores.Use(d.uuid(), t.target().toString())).toList(), domains::undefine)
                     : newDomain ? domains.define(entry, name, plan) : null;
+            written.clear(); // a new domain's images are its own from here on; until here, a failure takes them
             if (domain != null && flags.contains(RestoreFlag.START)) {
                 domains.start(domain); // after the record of an instant restore's overlays: a domain that fails to start still needs its chain
             }

@@ -31,6 +31,7 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.RestoreFlag;
 import org.virtbackup.api.RestoreRequest;
 import org.virtbackup.impl.config.FaultPoints;
+import org.virtbackup.impl.fakes.FakeDomain;
 import org.virtbackup.impl.fakes.BackupTrees;
 import org.virtbackup.impl.firmware.FirmwareRestore;
 import org.virtbackup.impl.jobs.CopyTracker;
@@ -200,5 +201,20 @@ class RestorerTest {
         assertEquals(1, InstantRestores.of(trees.directory(b)).size(),
                 "the domain reads the backup's chain: its record keeps the backup from a delete or merge");
         assertTrue(Files.exists(tmp.resolve("instant-vda.qcow2")), "the overlay is the domain's own");
+    }
+
+    @Test
+    void anInstantRestoreWhoseRecordCannotBeWrittenKeepsNoDomainNorOverlay() throws Exception {
+        Backup b = trees.full();
+        // The record's temporary cannot be replaced: its write fails, as on a full or read-only disk.
+        Files.createDirectories(trees.directory(b).resolve("." + InstantRestores.NAME + ".tmp").resolve("in-the-way"));
+        BackupException e = assertThrows(BackupException.class, () -> restorer.restore(
+                new RestoreRequest(b.uuid(), "instant", List.of()), Set.of(RestoreFlag.NEW_DOMAIN, RestoreFlag.INSTANT)));
+        assertEquals(ErrorCode.IO_ERROR, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains("could not be written, so the domain is not kept"), e.getMessage());
+        FakeDomain defined = (FakeDomain) trees.libvirt.domain("instant");
+        assertTrue(defined.undefined, "unrecorded, its chain could be deleted under it");
+        assertFalse(Files.exists(tmp.resolve("instant-vda.qcow2")), "no overlay left that nothing uses");
+        assertEquals(List.of(), hiddenBesideTargets());
     }
 }
