@@ -1,7 +1,6 @@
 package org.virtbackup.impl.restore;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,7 +90,7 @@ public final class InstantRestores {
             return Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
                     .map(l -> l.split(" ", 2)).map(p -> new Use(UUID.fromString(p[0]), p[1])).toList();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -113,7 +112,7 @@ public final class InstantRestores {
         try {
             Paths.writeDurably(file, text.toString());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 }

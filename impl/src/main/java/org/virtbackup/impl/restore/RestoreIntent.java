@@ -1,7 +1,6 @@
 package org.virtbackup.impl.restore;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +12,8 @@ import java.util.UUID;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
+import org.virtbackup.api.BackupException;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.config.Paths;
 
 /**
@@ -156,7 +157,7 @@ public final class RestoreIntent {
         try {
             Paths.writeDurably(file, text.toString());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot record the restore in " + file, e);
+            throw new BackupException(ErrorCode.IO_ERROR, "cannot record the restore in " + file + ": " + e.getMessage(), e);
         }
     }
 }

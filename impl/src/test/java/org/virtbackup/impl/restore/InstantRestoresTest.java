@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
@@ -43,6 +44,17 @@ class InstantRestoresTest {
         trees.libvirt.down = false;
         restored.xml = restored.xml.replace(overlay.toString(), tmp.resolve("elsewhere.qcow2").toString());
         guard.requireNone(trees.catalogue.require(b.uuid())); // its disk is another file now
+    }
+
+    @Test
+    void aRecordThatCannotBeReadIsAnIoErrorThatKeepsTheBackup() throws Exception {
+        BackupTrees trees = new BackupTrees(tmp);
+        Backup b = trees.full();
+        Files.createDirectory(trees.directory(b).resolve(InstantRestores.NAME)); // unreadable as a record
+        BackupException e = assertThrows(BackupException.class,
+                () -> new InstantRestores(trees.libvirt).requireNone(trees.catalogue.require(b.uuid())));
+        assertEquals(ErrorCode.IO_ERROR, e.code(), "an error of the API, not an unchecked one: " + e.getMessage());
+        assertTrue(e.getMessage().contains(InstantRestores.NAME), e.getMessage());
     }
 
     @Test
