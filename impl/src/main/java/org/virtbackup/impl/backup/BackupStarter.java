@@ -161,7 +161,7 @@ public final class BackupStarter {
             LOG.info("Backup {} of {} started: {} of disks {}{}", uuid, ref.name(), backup.kind(),
                     disks.stream().map(BackupDisk::name).toList(), parent == null ? "" : ", parent " + parent.uuid());
             return backup;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // JNA's Errors too: else a job would run on that nobody watches
             failedStart.undo(e, job, recorded, uuid, ref, dir, disks);
             throw e;
         }

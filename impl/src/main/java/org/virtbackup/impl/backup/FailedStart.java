@@ -48,7 +48,7 @@ final class FailedStart {
      * @param recorded the backup as the job was started with; not {@code null} if {@code job} is not
      * @param disks the disks made so far, in {@code dir}
      */
-    void undo(RuntimeException failure, BackupJob job, Backup recorded, UUID uuid, DomainRef ref, Path dir,
+    void undo(Throwable failure, BackupJob job, Backup recorded, UUID uuid, DomainRef ref, Path dir,
             List<BackupDisk> disks) {
         if (job != null) {
             // Started, and then its record failed (a catalogue that cannot be written): nobody would watch it.

@@ -46,6 +46,8 @@ class BackupStarterTest {
         final CompletableFuture<JobResult> result = new CompletableFuture<>();
         final List<BackupDisk> disks;
         boolean cancelled;
+        /** Thrown by {@link #disks} while set: a step after the start that dies of an Error. */
+        Error disksError;
 
         StartedJob(List<BackupDisk> disks) {
             this.disks = disks;
@@ -63,6 +65,9 @@ class BackupStarterTest {
 
         @Override
         public Optional<List<BackupDisk>> disks() {
+            if (disksError != null) {
+                throw disksError;
+            }
             return Optional.of(disks); // so the start records them: the write that fails here
         }
 
@@ -113,5 +118,38 @@ class BackupStarterTest {
         assertEquals(List.of("vb-" + uuid), trees.domain.deletedCheckpoints);
         assertTrue(trees.catalogue.get(uuid).isEmpty());
         assertFalse(jobs.get(uuid).isPresent());
+    }
+
+    @Test
+    void aStepAfterTheJobBeganThatDiesOfAnErrorStillCancelsTheJob() {
+        BackupTrees trees = new BackupTrees(tmp);
+        trees.domain.active = true;
+        FakeQemuImg qemuImg = new FakeQemuImg(tmp);
+        Checkpoints checkpoints = new Checkpoints(trees.libvirt, qemuImg.qemuImg());
+        JobTracker jobs = new JobTracker(trees.catalogue, trees.storage, checkpoints, new Events(), FaultPoints.NONE);
+        BackupStarter starter = new BackupStarter(trees.libvirt, trees.catalogue, trees.storage,
+                new ParentChoice(trees.catalogue, qemuImg.qemuImg()), jobs, checkpoints, new Events(), new DomainLocks(),
+                FaultPoints.NONE, tmp.resolve("swtpm"));
+        StartedJob[] started = new StartedJob[1];
+        BackupProvider provider = new BackupProvider() {
+            @Override
+            public BackupJob start(JobSpec spec) {
+                trees.domain.checkpoints.add(spec.backup().checkpoint());
+                started[0] = new StartedJob(spec.backup().disks());
+                started[0].disksError = new UnsatisfiedLinkError("Invalid memory access"); // as JNA throws
+                return started[0];
+            }
+
+            @Override
+            public Optional<BackupJob> resume(JobSpec spec) {
+                return Optional.empty();
+            }
+        };
+        UUID uuid = UUID.randomUUID();
+        assertThrows(UnsatisfiedLinkError.class, () -> starter.start(BackupMode.UNMANAGED, provider, "vm",
+                new BackupRequest(uuid, "", null, List.of()), Set.of()));
+        assertTrue(started[0].cancelled, "the job nobody would watch was cancelled");
+        assertEquals(List.of("vb-" + uuid), trees.domain.deletedCheckpoints);
+        assertTrue(trees.catalogue.get(uuid).isEmpty(), "no backup left running");
     }
 }
