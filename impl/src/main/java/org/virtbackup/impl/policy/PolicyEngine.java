@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,7 +44,8 @@ import org.virtbackup.impl.config.VirtBackupConfig;
  * Runs the configured policies: schedules each with Karaf's scheduler, starts runs on demand,
  * finishes the runs a stop cut short and catches up a missed one at start, and prunes by a
  * policy's retention. A client of {@link BackupService} like any other, acting as the policy
- * ({@link PolicySubject}). Of several configurations with one name, the first usable one runs.
+ * ({@link PolicySubject}). Of several configurations with one name, the first usable one runs
+ * ({@link PolicyRegistry}).
  */
 @Component(service = PolicyService.class, immediate = true, configurationPid = VirtBackupConfig.PID)
 public final class PolicyEngine implements PolicyService {
@@ -60,12 +60,7 @@ public final class PolicyEngine implements PolicyService {
     private final ZoneId zone = ZoneId.systemDefault();
     private final RunEvents events = new RunEvents();
     private final DomainClaims claims = new DomainClaims();
-    /** Every configuration, in the order it came. */
-    private final List<PolicyDefinition> definitions = new CopyOnWriteArrayList<>();
-    /** The definition last taken from each configuration; only under this engine's lock. */
-    private final Map<PolicyConfiguration, PolicyDefinition> taken = new HashMap<>();
-    /** The configuration running under each name. */
-    private final Map<String, PolicyDefinition> active = new ConcurrentHashMap<>();
+    private final PolicyRegistry registry;
     private final Map<String, PolicyJournal> journals = new ConcurrentHashMap<>();
     private final Map<String, Semaphore> slots = new ConcurrentHashMap<>();
     private final Map<String, List<PolicyRunner>> running = new ConcurrentHashMap<>();
@@ -87,6 +82,7 @@ public final class PolicyEngine implements PolicyService {
     PolicyEngine(BackupService backups, Scheduler scheduler, Path directory, Clock clock, Duration poll) {
         this.backups = backups;
         this.schedules = new PolicySchedules(scheduler);
+        this.registry = new PolicyRegistry(this::activate, schedules::unschedule);
         this.directory = directory;
         this.clock = clock;
         this.poll = poll;
@@ -94,7 +90,7 @@ public final class PolicyEngine implements PolicyService {
 
     @Deactivate
     public void deactivate() {
-        active.keySet().forEach(schedules::unschedule);
+        registry.running().forEach(p -> schedules.unschedule(p.name()));
         runs.shutdownNow(); // runs in flight stay open in their journals, finished at the next start
         try {
             if (!runs.awaitTermination(PolicyRunner.STOP_WAIT.toSeconds() + 5, TimeUnit.SECONDS)) {
@@ -106,61 +102,19 @@ public final class PolicyEngine implements PolicyService {
         journals.values().forEach(PolicyJournal::close); // a thread still ending cannot overwrite the next engine's state
     }
 
+    /** The registry's lock orders the configurations' changes, their activation and unscheduling included. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, updated = "updatedPolicy")
-    synchronized void bindPolicy(PolicyConfiguration configuration) {
-        PolicyDefinition definition = configuration.definition();
-        taken.put(configuration, definition);
-        add(definition);
+    void bindPolicy(PolicyConfiguration configuration) {
+        registry.bind(configuration);
     }
 
     /** An edited configuration: the same policy with new values is swapped in place, never gone meanwhile. */
-    synchronized void updatedPolicy(PolicyConfiguration configuration) {
-        PolicyDefinition old = taken.get(configuration);
-        PolicyDefinition now = configuration.definition();
-        if (old == null || old == now) {
-            return;
-        }
-        taken.put(configuration, now);
-        if (active.get(old.name()) == old && now.name().equals(old.name()) && now.policy().isPresent()) {
-            definitions.set(definitions.indexOf(old), now);
-            active.put(now.name(), now);
-            schedules.unschedule(now.name());
-            activate(now.policy().get());
-        } else {
-            remove(old);
-            add(now);
-        }
+    void updatedPolicy(PolicyConfiguration configuration) {
+        registry.update(configuration);
     }
 
-    synchronized void unbindPolicy(PolicyConfiguration configuration) {
-        PolicyDefinition definition = taken.remove(configuration);
-        if (definition != null) {
-            remove(definition);
-        }
-    }
-
-    private void add(PolicyDefinition definition) {
-        if (definition.policy().isEmpty()) {
-            LOG.error("Policy {} is not usable: {}", definition.name(), definition.problem());
-        } else if (active.putIfAbsent(definition.name(), definition) == null) {
-            activate(definition.policy().get());
-        } else {
-            LOG.error("Two policy configurations are named {}: the one that came first runs", definition.name());
-        }
-        // Listed once its state is open: a caller who sees it listed may run it at once.
-        definitions.add(definition);
-    }
-
-    private void remove(PolicyDefinition definition) {
-        definitions.remove(definition);
-        if (active.remove(definition.name(), definition)) {
-            schedules.unschedule(definition.name());
-            definitions.stream().filter(d -> d.name().equals(definition.name()) && d.policy().isPresent()).findFirst()
-                    .ifPresent(next -> {
-                        active.put(next.name(), next);
-                        activate(next.policy().get());
-                    });
-        }
+    void unbindPolicy(PolicyConfiguration configuration) {
+        registry.unbind(configuration);
     }
 
     /** Optional: without Event Admin no events are posted. */
@@ -266,8 +220,8 @@ public final class PolicyEngine implements PolicyService {
     public List<PolicyStatus> policies() {
         Instant now = clock.instant();
         List<PolicyStatus> out = new ArrayList<>();
-        for (PolicyDefinition d : definitions) {
-            boolean runs = active.get(d.name()) == d;
+        for (PolicyDefinition d : registry.definitions()) {
+            boolean runs = registry.runs(d);
             Optional<Policy> p = d.policy();
             String problem = !d.problem().isEmpty() ? d.problem() : !runs
                     ? "another configuration is named " + d.name() + ": only the first one runs"
@@ -284,7 +238,7 @@ public final class PolicyEngine implements PolicyService {
 
     @Override
     public PolicyRun run(String name) {
-        Policy policy = usable(name);
+        Policy policy = registry.usable(name);
         PolicyJournal journal = journals.get(name);
         if (journal == null) {
             throw new BackupException(ErrorCode.INVALID_STATE, "policy " + name + " does not run: "
@@ -304,21 +258,6 @@ public final class PolicyEngine implements PolicyService {
     }
 
     private PolicyPrunes prunes() {
-        return new PolicyPrunes(backups, zone, this::usable, name -> active.containsKey(name)
-                || definitions.stream().anyMatch(d -> d.name().equals(name)),
-                () -> active.values().stream().flatMap(d -> d.policy().stream()).toList());
-    }
-
-    /** The policy running under this name, or a clear refusal. */
-    private Policy usable(String name) {
-        PolicyDefinition d = active.get(name);
-        if (d != null) {
-            return d.policy().orElseThrow();
-        }
-        Optional<PolicyDefinition> any = definitions.stream().filter(x -> x.name().equals(name)).findFirst();
-        throw new BackupException(ErrorCode.INVALID_ARGUMENT, any.isPresent()
-                ? "policy " + name + " is not usable: " + any.get().problem()
-                : "no policy is named '" + name + "'" + (definitions.isEmpty()
-                        ? " (none is configured: see etc/org.virtbackup.policy-*.cfg)" : ""));
+        return new PolicyPrunes(backups, zone, registry::usable, registry::isPolicy, registry::running);
     }
 }
