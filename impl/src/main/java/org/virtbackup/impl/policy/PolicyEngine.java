@@ -68,6 +68,7 @@ public final class PolicyEngine implements PolicyService {
     private final Set<String> takenUp = ConcurrentHashMap.newKeySet();
     /** Why a policy's state could not be opened, by policy. */
     private final Map<String, String> unopened = new ConcurrentHashMap<>();
+    private volatile boolean stopped;
     private final ExecutorService runs = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "virt-backup-policy-run");
         t.setDaemon(true);
@@ -90,6 +91,7 @@ public final class PolicyEngine implements PolicyService {
 
     @Deactivate
     public void deactivate() {
+        stopped = true; // SCR unbinds the configurations after this: one taking over a name must not be scheduled
         registry.running().forEach(p -> schedules.unschedule(p.name()));
         runs.shutdownNow(); // runs in flight stay open in their journals, finished at the next start
         try {
@@ -129,6 +131,9 @@ public final class PolicyEngine implements PolicyService {
     }
 
     private void activate(Policy policy) {
+        if (stopped) {
+            return;
+        }
         PolicyJournal journal;
         try {
             journal = journals.computeIfAbsent(policy.name(), n -> PolicyJournal.open(directory, n, clock.instant()));

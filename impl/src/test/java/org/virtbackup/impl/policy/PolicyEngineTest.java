@@ -32,10 +32,15 @@ class PolicyEngineTest {
     /** What the engine listed each time it took a schedule down. */
     private final List<List<String>> listedAtUnschedule = new ArrayList<>();
     private PolicyEngine engine;
+    /** How many schedules the engine asked for. */
+    private int scheduled;
 
     private PolicyEngine engine() {
         Scheduler scheduler = (Scheduler) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Scheduler.class},
                 (proxy, method, args) -> {
+                    if (method.getName().equals("EXPR")) {
+                        scheduled++; // then refused, as the proxy schedules nothing
+                    }
                     if (method.getName().equals("unschedule")) {
                         listedAtUnschedule.add(engine.policies().stream().map(PolicyStatus::name).toList());
                         return true;
@@ -126,5 +131,19 @@ class PolicyEngineTest {
         e.bindPolicy(c);
         e.updatedPolicy(c);
         assertTrue(listedAtUnschedule.isEmpty(), "nothing was taken down: " + listedAtUnschedule);
+    }
+
+    @Test
+    void aStoppedEngineSchedulesNoConfigurationThatTakesOverAName() {
+        PolicyEngine e = engine();
+        PolicyConfiguration first = configuration("name", "nightly", "domains", "web", "schedule", "0 0 2 * * ?");
+        PolicyConfiguration second = new PolicyConfiguration(config("name", "nightly", "domains", "db", "schedule",
+                "0 0 3 * * ?"), Map.of("service.pid", "org.virtbackup.policy~2"));
+        e.bindPolicy(first);
+        e.bindPolicy(second); // refused while the first holds the name
+        assertEquals(1, scheduled);
+        e.deactivate();
+        e.unbindPolicy(first); // SCR unbinds a stopped component's references after its deactivate
+        assertEquals(1, scheduled, "nothing scheduled on Karaf's scheduler by an engine that has stopped");
     }
 }
