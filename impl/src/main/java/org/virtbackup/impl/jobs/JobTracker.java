@@ -70,7 +70,7 @@ public final class JobTracker {
             JobState state;
             try {
                 state = record(backup, outcome);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) { // an Error too: else finishJob would wait for this record for good
                 LOG.error("Recording the end of backup {} failed; finishJob tries again", backup, e);
                 unrecorded.put(backup, outcome);
                 running.remove(backup, r);
@@ -137,13 +137,18 @@ public final class JobTracker {
         JobState state;
         try {
             state = record(uuid, outcome);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             throw new BackupException(ErrorCode.IO_ERROR, "backup " + uuid + " ended ("
                     + outcome.state().name().toLowerCase(Locale.ROOT) + "), but recording it failed again: "
                     + e.getMessage() + "; finishJob tries again", e);
         }
         unrecorded.remove(uuid);
         return state;
+    }
+
+    /** Whether the backup's job ended and that end awaits its record: no provider is to resume it. */
+    public boolean endsUnrecorded(UUID backup) {
+        return unrecorded.containsKey(backup);
     }
 
     /** The backups whose jobs are watched now. */

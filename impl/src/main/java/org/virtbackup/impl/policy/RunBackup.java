@@ -12,10 +12,13 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.CreateFlag;
 import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
+import org.virtbackup.api.FinishJobFlag;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.ModifyFlag;
 
@@ -69,12 +72,26 @@ final class RunBackup {
     }
 
     private UUID await(Backup backup) throws InterruptedException {
-        Backup b = backup;
-        while (b.state() == JobState.RUNNING) {
+        JobState state = backup.state();
+        boolean told = false;
+        while (state == JobState.RUNNING) {
             Thread.sleep(poll.toMillis());
-            b = backups.lookup(backup.uuid()).orElseThrow(() -> new IllegalStateException("backup " + backup.uuid()
-                    + " was cancelled or deleted while it ran"));
+            try {
+                // Not lookup: CHECK also records again an end whose record failed (a full disk), so the run never waits for good.
+                state = backups.finishJob(backup.uuid(), Set.of(FinishJobFlag.CHECK));
+            } catch (BackupException e) {
+                if (e.code() != ErrorCode.IO_ERROR) {
+                    throw new IllegalStateException("backup " + backup.uuid() + " was cancelled or deleted while it ran: "
+                            + e.getMessage(), e);
+                }
+                if (!told) {
+                    LOG.warn("Policy {}: {}; asked again every {} ms", policy.name(), e.getMessage(), poll.toMillis());
+                    told = true;
+                }
+            }
         }
+        Backup b = backups.lookup(backup.uuid()).orElseThrow(() -> new IllegalStateException("backup " + backup.uuid()
+                + " was cancelled or deleted while it ran"));
         if (b.state() != JobState.COMPLETED) {
             throw new IllegalStateException("backup " + b.uuid() + " " + b.state().name().toLowerCase() + ": " + b.message());
         }

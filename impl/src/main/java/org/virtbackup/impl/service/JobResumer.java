@@ -77,7 +77,9 @@ final class JobResumer implements AutoCloseable {
                 return; // deactivated, or hot-swapped: the next instance or provider takes over
             }
             Backup b = e.backup();
-            if (b.state() == JobState.RUNNING && b.mode() == mode && jobs.get(b.uuid()).isEmpty()) {
+            // One whose end awaits its record has no job to resume: finishJob records that end.
+            if (b.state() == JobState.RUNNING && b.mode() == mode && jobs.get(b.uuid()).isEmpty()
+                    && !jobs.endsUnrecorded(b.uuid())) {
                 busy |= !resume(b, provider);
             }
         }
@@ -97,7 +99,8 @@ final class JobResumer implements AutoCloseable {
                 + b.uuid())) {
             // Looked at again under the lock: the job may have ended or been taken over meanwhile.
             Optional<CatalogueEntry> e = catalogue.get(b.uuid());
-            if (e.isEmpty() || e.get().backup().state() != JobState.RUNNING || jobs.get(b.uuid()).isPresent()) {
+            if (e.isEmpty() || e.get().backup().state() != JobState.RUNNING || jobs.get(b.uuid()).isPresent()
+                    || jobs.endsUnrecorded(b.uuid())) {
                 return true;
             }
             Backup parent = b.parent() == null ? null : catalogue.get(b.parent()).map(CatalogueEntry::backup).orElse(null);

@@ -20,12 +20,15 @@ import java.util.Optional;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.virtbackup.api.Backup;
+import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupKind;
 import org.virtbackup.api.BackupMode;
 import org.virtbackup.api.BackupRequest;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.DomainRef;
+import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.config.Configurations;
 
@@ -40,6 +43,8 @@ class RunBackupTest {
     /** The states a lookup of each backup gives, one per lookup; the last one stays. */
     private final Map<UUID, Deque<JobState>> states = new HashMap<>();
     private JobState createdEndsAs = JobState.COMPLETED;
+    /** How many CHECKs fail to record the end first, as on a full disk. */
+    private final Deque<Boolean> unrecordedChecks = new ArrayDeque<>();
 
     private static Backup backup(UUID uuid, JobState state) {
         return new Backup(uuid, DOMAIN, "policy p", NOW, null, null, BackupKind.FULL, BackupMode.MANAGED, state, null,
@@ -53,8 +58,20 @@ class RunBackupTest {
                     return switch (method.getName()) {
                         case "lookup" -> {
                             Deque<JobState> s = states.get((UUID) args[0]);
+                            if (s != null && !unrecordedChecks.isEmpty()) { // the catalogue says running till the end is recorded
+                                yield Optional.of(backup((UUID) args[0], JobState.RUNNING));
+                            }
                             yield s == null ? Optional.empty()
                                     : Optional.of(backup((UUID) args[0], s.size() > 1 ? s.pop() : s.peek()));
+                        }
+                        case "finishJob" -> {
+                            if (!unrecordedChecks.isEmpty()) {
+                                unrecordedChecks.pop();
+                                throw new BackupException(ErrorCode.IO_ERROR, "backup " + args[0] + " ended (completed), "
+                                        + "but recording it failed again: No space left on device; finishJob tries again");
+                            }
+                            Deque<JobState> s = states.get((UUID) args[0]);
+                            yield s.size() > 1 ? s.pop() : s.peek();
                         }
                         case "list" -> List.of();
                         case "create" -> {
@@ -112,5 +129,13 @@ class RunBackupTest {
         createdEndsAs = JobState.FAILED;
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> runBackup(false).of(DOMAIN, null, u -> { }));
         assertTrue(e.getMessage().contains("failed: disk full"), e.getMessage());
+    }
+
+    @Test
+    @Timeout(20)
+    void anEndWhoseRecordFailsIsAskedForAgainUntilItIsRecorded() throws Exception {
+        unrecordedChecks.addAll(List.of(true, true, true));
+        runBackup(false).of(DOMAIN, null, u -> { }); // a lookup alone would see it running for good
+        assertTrue(unrecordedChecks.isEmpty(), "each poll's CHECK tried to record the end");
     }
 }
