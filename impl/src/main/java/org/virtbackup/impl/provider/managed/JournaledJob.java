@@ -44,6 +44,9 @@ abstract class JournaledJob implements BackupJob {
         } catch (Error e) {
             String reason = "internal error: " + e;
             LOG.error("A backup job's thread died", e);
+            if (result.isDone()) {
+                throw e; // it had ended: nothing to stop, and its end stands
+            }
             try {
                 abandon(reason);
             } catch (RuntimeException | Error again) {

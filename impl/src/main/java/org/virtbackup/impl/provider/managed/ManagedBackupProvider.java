@@ -106,11 +106,11 @@ public final class ManagedBackupProvider implements BackupProvider {
         LibvirtDomain domain = libvirt.domain(spec.backup().domain().uuid().toString());
         try {
             return begin(spec, domain);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // JNA's Errors too: the caller keeps no record to undo this from
             // Nothing of a job that did not start stays: not its libvirt job, not its checkpoint.
             try {
                 resumption.undo(spec, domain);
-            } catch (RuntimeException cleanup) {
+            } catch (RuntimeException | Error cleanup) {
                 e.addSuppressed(cleanup);
             }
             throw e;

@@ -75,7 +75,7 @@ final class ManagedJob extends JournaledJob {
 
     @Override
     void abandon(String reason) {
-        fail(JobState.FAILED, reason);
+        fail(cancelled ? JobState.CANCELLED : JobState.FAILED, reason);
     }
 
     /** Copies every disk not yet done; on a resumed job, first adopts the copy left in flight. */

@@ -58,7 +58,7 @@ final class OfflineIncrementalJob extends JournaledJob {
 
     @Override
     void abandon(String reason) {
-        finish(JobState.FAILED, reason, spec.backup().disks());
+        finish(cancelled ? JobState.CANCELLED : JobState.FAILED, reason, spec.backup().disks());
     }
 
     @Override

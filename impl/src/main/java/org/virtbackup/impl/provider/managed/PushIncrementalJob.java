@@ -117,7 +117,9 @@ final class PushIncrementalJob extends JournaledJob {
 
     @Override
     void abandon(String reason) {
-        finish(JobState.FAILED, reason);
+        boolean wasCancelled = cancelled;
+        cancel(); // libvirt's push job would write on into overlays the failed backup's record deletes
+        finish(wasCancelled ? JobState.CANCELLED : JobState.FAILED, reason);
     }
 
     /** Polls libvirt until the job ends: one cheap call per poll. */

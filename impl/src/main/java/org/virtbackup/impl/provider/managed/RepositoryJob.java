@@ -92,7 +92,7 @@ final class RepositoryJob extends JournaledJob {
 
     @Override
     void abandon(String reason) {
-        end(JobState.FAILED, reason);
+        end(cancelled ? JobState.CANCELLED : JobState.FAILED, reason);
     }
 
     @Override
