@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -134,5 +135,44 @@ class JobThreadsTest {
         assertTrue(result.message().contains("libnbd.so.0"), result.message());
         assertEquals(result.message(), abandoned.get());
         threads.stop();
+    }
+
+    @Test
+    @Timeout(60)
+    void anErrorAfterTheJobEndedLeavesItsEndAsItWas(@TempDir Path dir) throws Exception {
+        JobThreads threads = new JobThreads("test", Duration.ofSeconds(5));
+        AtomicReference<String> abandoned = new AtomicReference<>();
+        CountDownLatch died = new CountDownLatch(1);
+        JournaledJob job = new JournaledJob(JobJournal.create(dir, JobJournal.Source.OFFLINE)) {
+            @Override
+            void run() {
+                finish(JobState.COMPLETED, "", List.of());
+                died.countDown();
+                throw new OutOfMemoryError("after its end, in a log line");
+            }
+
+            @Override
+            void abandon(String reason) {
+                abandoned.set(reason);
+            }
+
+            @Override
+            public JobProgress progress() {
+                return new JobProgress(1, 1);
+            }
+
+            @Override
+            public void cancel() {
+            }
+
+            @Override
+            public void end() {
+            }
+        };
+        threads.start(job);
+        assertEquals(JobState.COMPLETED, job.result().toCompletableFuture().get(30, TimeUnit.SECONDS).state());
+        died.await();
+        threads.stop(); // the thread has returned: abandon would have run by now
+        assertEquals(null, abandoned.get(), "a job that had ended is not stopped again");
     }
 }
