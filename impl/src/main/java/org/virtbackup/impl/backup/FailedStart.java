@@ -56,23 +56,23 @@ final class FailedStart {
                 job.cancel();
                 awaitEnd(job);
                 checkpoints.drop(recorded); // made by the job (a provider that fails to start cleans up its own)
-            } catch (RuntimeException cleanup) {
+            } catch (RuntimeException | Error cleanup) { // the Error that failed the start may come again
                 failure.addSuppressed(cleanup);
             }
         }
         try {
             DirectoryMarks.deleting(dir, ref); // a crash from here on is finished at the next start
-        } catch (RuntimeException cleanup) {
+        } catch (RuntimeException | Error cleanup) {
             failure.addSuppressed(cleanup);
         }
         try {
             catalogue.delete(uuid);
-        } catch (RuntimeException cleanup) {
+        } catch (RuntimeException | Error cleanup) {
             failure.addSuppressed(cleanup);
         }
         try {
             storage.remove(uuid, disks, dir);
-        } catch (RuntimeException cleanup) {
+        } catch (RuntimeException | Error cleanup) {
             failure.addSuppressed(cleanup);
         }
     }

@@ -91,8 +91,10 @@ public final class PolicyEngine implements PolicyService {
 
     @Deactivate
     public void deactivate() {
-        stopped = true; // SCR unbinds the configurations after this: one taking over a name must not be scheduled
-        registry.running().forEach(p -> schedules.unschedule(p.name()));
+        synchronized (registry) { // no configuration change in between: whatever comes after sees stopped
+            stopped = true; // SCR unbinds the configurations after this: one taking over a name must not be scheduled
+            registry.running().forEach(p -> schedules.unschedule(p.name()));
+        }
         runs.shutdownNow(); // runs in flight stay open in their journals, finished at the next start
         try {
             if (!runs.awaitTermination(PolicyRunner.STOP_WAIT.toSeconds() + 5, TimeUnit.SECONDS)) {

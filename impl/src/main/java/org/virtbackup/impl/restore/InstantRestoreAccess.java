@@ -79,13 +79,17 @@ public final class InstantRestoreAccess implements AutoCloseable {
             records.add(backup.directory(), overlays.apply(domain));
         } catch (RuntimeException e) {
             // Unrecorded, its chain could be deleted or merged under it: the domain goes, and the restore is undone.
+            String kept = "so the domain is not kept";
             try {
                 undefine.accept(domain);
             } catch (RuntimeException again) {
                 e.addSuppressed(again);
+                // Its overlays go with the restore's undo: defined without its disks, it cannot read the chain.
+                kept = "and undefining domain " + domain.name() + " failed too (" + again.getMessage()
+                        + "): it is left defined without its disks; undefine it";
             }
             throw new BackupException(ErrorCode.IO_ERROR, "the instant restore's record of domain " + domain.name()
-                    + " could not be written, so the domain is not kept: " + e.getMessage(), e);
+                    + " could not be written, " + kept + ": " + e.getMessage(), e);
         }
         return domain;
     }

@@ -1,6 +1,7 @@
 package org.virtbackup.impl.restore;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,7 +150,11 @@ public final class Restorer {
         ParkedDisks parked = ParkedDisks.none();
         // On disk before the first write or move: a crash is finished or undone from it at the next start.
         if (Catalogue.inRepository(entry)) {
-            Paths.privateDirectory(entry.directory()); // a repository backup's records go where it ran
+            try {
+                Paths.privateDirectory(entry.directory()); // a repository backup's records go where it ran
+            } catch (UncheckedIOException e) {
+                throw new BackupException(ErrorCode.IO_ERROR, "restoring backup " + backup.uuid() + ": " + e.getMessage(), e);
+            }
         }
         // The whole machine back as it was, firmware with its disks (a subset of disks leaves it as it is).
         boolean withFirmware = existing != null && !backup.firmware().isEmpty() && plan.size() == backup.disks().size();
