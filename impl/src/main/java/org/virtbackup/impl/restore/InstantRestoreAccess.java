@@ -1,15 +1,13 @@
 package org.virtbackup.impl.restore;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -21,6 +19,7 @@ import org.virtbackup.api.DomainRef;
 import org.virtbackup.api.ErrorCode;
 import org.virtbackup.impl.catalogue.Catalogue;
 import org.virtbackup.impl.catalogue.CatalogueEntry;
+import org.virtbackup.impl.config.Ticker;
 import org.virtbackup.impl.storage.StorageRouter;
 
 /**
@@ -39,27 +38,23 @@ public final class InstantRestoreAccess implements AutoCloseable {
     private final InstantRestores records;
     /** Backup directories opened since this started; with the recorded chains, what a sweep may close. */
     private final Set<Path> opened = ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService sweeper;
+    private final Ticker sweeper = new Ticker("virt-backup-instant-restore-sweep");
 
     public InstantRestoreAccess(Catalogue catalogue, StorageRouter storage, InstantRestores records) {
         this.catalogue = catalogue;
         this.storage = storage;
         this.records = records;
-        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "virt-backup-instant-restore-sweep");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** Sweeps now (what went while the service was away), then every few seconds. */
     public void start() {
-        sweeper.scheduleWithFixedDelay(this::sweepQuietly, 0, SWEEP_SECONDS, TimeUnit.SECONDS);
+        sweeper.repeat(Duration.ZERO, Duration.ofSeconds(SWEEP_SECONDS), this::sweep, e -> LOG.warn(
+                "Sweeping the instant restores failed (tried again in {} s): {}", SWEEP_SECONDS, e.getMessage()));
     }
 
     @Override
     public void close() {
-        sweeper.shutdownNow();
+        sweeper.close();
     }
 
     /**
@@ -111,14 +106,6 @@ public final class InstantRestoreAccess implements AutoCloseable {
         closable.removeAll(needed);
         closable.forEach(storage::closeToQemu);
         opened.removeAll(closable);
-    }
-
-    private void sweepQuietly() {
-        try {
-            sweep();
-        } catch (RuntimeException e) {
-            LOG.warn("Sweeping the instant restores failed (tried again in {} s): {}", SWEEP_SECONDS, e.getMessage());
-        }
     }
 
     /** The directories of the backup and of every ancestor: its images' backing chain. */

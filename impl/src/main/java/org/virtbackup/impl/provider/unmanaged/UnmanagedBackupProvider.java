@@ -8,11 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import org.osgi.service.component.annotations.Activate;
@@ -20,6 +15,8 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.virtbackup.api.BackupDisk;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.CreateFlag;
@@ -27,6 +24,7 @@ import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.api.NbdExport;
 import org.virtbackup.impl.config.Paths;
+import org.virtbackup.impl.config.Ticker;
 import org.virtbackup.impl.config.VirtBackupConfig;
 import org.virtbackup.impl.libvirt.DomainDisk;
 import org.virtbackup.impl.libvirt.DomainXml;
@@ -52,7 +50,8 @@ import org.virtbackup.spi.JobSpec;
         configurationPolicy = ConfigurationPolicy.OPTIONAL, property = BackupProvider.MODE + "=unmanaged")
 public final class UnmanagedBackupProvider implements BackupProvider {
 
-    private static final long CHECK_SECONDS = 1;
+    private static final Logger LOG = LoggerFactory.getLogger(UnmanagedBackupProvider.class);
+    private static final Duration CHECK_EVERY = Duration.ofSeconds(1);
 
     private final Libvirt libvirt;
     private final ListenerPolicy listeners;
@@ -63,7 +62,7 @@ public final class UnmanagedBackupProvider implements BackupProvider {
     private final QemuAccess qemuAccess;
     /** The running exports by TCP port, so two never ask for the same one. */
     private final Map<Integer, UnmanagedExport> ports = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService checks;
+    private final Ticker checks = new Ticker("virt-backup-exports");
 
     @Activate
     public UnmanagedBackupProvider(@Reference Libvirt libvirt, VirtBackupConfig config) {
@@ -74,17 +73,12 @@ public final class UnmanagedBackupProvider implements BackupProvider {
         this.scratchDirectory = Paths.resolve(config.scratch_directory());
         this.scratchReserve = config.scratch_reserve_percent();
         this.expiry = Duration.ofSeconds(Math.max(0, config.export_expiry_seconds()));
-        this.checks = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "virt-backup-exports");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** Stops watching; the exports go on for the next provider to take over. */
     @Deactivate
     public void deactivate() {
-        checks.shutdownNow();
+        checks.close();
     }
 
     @Override
@@ -160,12 +154,9 @@ public final class UnmanagedBackupProvider implements BackupProvider {
             ports.put(listener.port(), job);
         }
         job.result().whenComplete((r, e) -> ports.values().remove(job));
-        AtomicReference<ScheduledFuture<?>> task = new AtomicReference<>();
-        task.set(checks.scheduleWithFixedDelay(() -> {
-            if (job.check()) {
-                task.get().cancel(false);
-            }
-        }, CHECK_SECONDS, CHECK_SECONDS, TimeUnit.SECONDS));
+        // check() says itself what libvirt could not answer; this is for whatever else escapes it.
+        checks.repeatUntilDone(CHECK_EVERY, CHECK_EVERY, job::check, e -> LOG.warn(
+                "Checking an export failed (tried again in {} s)", CHECK_EVERY.toSeconds(), e));
         return job;
     }
 

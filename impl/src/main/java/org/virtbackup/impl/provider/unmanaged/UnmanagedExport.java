@@ -107,8 +107,7 @@ final class UnmanagedExport implements BackupJob {
             }
         } catch (RuntimeException | Error e) {
             // libvirt cannot say now (restarting, say): QEMU may well still serve the disk; ask again later.
-            // Not only BackupException: whatever escapes (JNA's "Invalid memory access" is an Error) ends the
-            // periodic check, and the export's expiry with it.
+            // Not only BackupException: JNA's "Invalid memory access" is an Error, and says no more than that.
             LOG.info("Cannot check the export of {} now: {}", disks.isEmpty() ? "?" : disks.get(0).export().uri(),
                     e.toString());
         }
