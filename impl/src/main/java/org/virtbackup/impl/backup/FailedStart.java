@@ -57,23 +57,23 @@ final class FailedStart {
                 awaitEnd(job);
                 checkpoints.drop(recorded); // made by the job (a provider that fails to start cleans up its own)
             } catch (RuntimeException | Error cleanup) { // the Error that failed the start may come again
-                failure.addSuppressed(cleanup);
+                suppress(failure, cleanup);
             }
         }
         try {
             DirectoryMarks.deleting(dir, ref); // a crash from here on is finished at the next start
         } catch (RuntimeException | Error cleanup) {
-            failure.addSuppressed(cleanup);
+            suppress(failure, cleanup);
         }
         try {
             catalogue.delete(uuid);
         } catch (RuntimeException | Error cleanup) {
-            failure.addSuppressed(cleanup);
+            suppress(failure, cleanup);
         }
         try {
             storage.remove(uuid, disks, dir);
         } catch (RuntimeException | Error cleanup) {
-            failure.addSuppressed(cleanup);
+            suppress(failure, cleanup);
         }
     }
 
@@ -87,6 +87,13 @@ final class FailedStart {
             // failed, or still going: the checkpoint is dropped anyway, and a job still going is in the log
             LOG.warn("A backup job cancelled after its start failed did not end cleanly within {} s: {}",
                     CANCEL_WAIT.toSeconds(), e.toString());
+        }
+    }
+
+    /** The very same Error again (HotSpot shares one OutOfMemoryError when short) cannot suppress itself. */
+    private static void suppress(Throwable failure, Throwable cleanup) {
+        if (cleanup != failure) {
+            failure.addSuppressed(cleanup);
         }
     }
 }

@@ -1,9 +1,9 @@
 package org.virtbackup.impl.config;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -17,15 +17,16 @@ import java.util.function.Consumer;
  */
 public final class Ticker implements AutoCloseable {
 
-    private final ScheduledExecutorService executor;
+    private final ScheduledThreadPoolExecutor executor;
 
     /** @param threadName what thread dumps call it */
     public Ticker(String threadName) {
-        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+        this.executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true); // never what keeps a JVM from exiting
             return t;
         });
+        executor.setRemoveOnCancelPolicy(true); // a task done leaves the queue at once, not at its next turn
     }
 
     /**
@@ -44,6 +45,11 @@ public final class Ticker implements AutoCloseable {
     public void repeatUntilDone(Duration first, Duration delay, BooleanSupplier doneAfterRun,
             Consumer<Throwable> onFailure) {
         new Repeated(doneAfterRun, onFailure).schedule(first, delay);
+    }
+
+    /** The tasks still scheduled: one per task not done. */
+    int scheduled() {
+        return executor.getQueue().size();
     }
 
     /** Interrupts the run under way, if any; no run starts after this. */
@@ -87,7 +93,11 @@ public final class Ticker implements AutoCloseable {
                     // the thread (close) is not lost on it.
                     Thread.currentThread().interrupt();
                 }
-                onFailure.accept(t);
+                try {
+                    onFailure.accept(t);
+                } catch (Throwable again) {
+                    // A reporter that throws (a log line when memory is short) must not end the task either.
+                }
             }
             Future<?> f = future;
             if (done && f != null) {

@@ -77,7 +77,7 @@ final class RunBackup {
         while (state == JobState.RUNNING) {
             Thread.sleep(poll.toMillis());
             try {
-                // Not lookup: CHECK also records again an end whose record failed (a full disk), so the run never waits for good.
+                // Not lookup: CHECK also records again an end whose record failed (a full disk): the run goes on once it can.
                 state = backups.finishJob(backup.uuid(), Set.of(FinishJobFlag.CHECK));
             } catch (BackupException e) {
                 if (e.code() != ErrorCode.IO_ERROR) {

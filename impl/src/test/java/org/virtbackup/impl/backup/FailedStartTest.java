@@ -72,6 +72,41 @@ class FailedStartTest {
         assertEquals(0, failure.getSuppressed().length);
     }
 
+    /** A job whose cancel throws what it is given. */
+    private static BackupJob cancelThrowing(Throwable thrown) {
+        return new BackupJob() {
+            @Override
+            public JobProgress progress() {
+                return new JobProgress(0, 0);
+            }
+
+            @Override
+            public CompletionStage<JobResult> result() {
+                return new CompletableFuture<>(); // never ends: not waited for, as the cancel failed
+            }
+
+            @Override
+            public void end() {
+            }
+
+            @Override
+            public void cancel() {
+                if (thrown instanceof Error e) {
+                    throw e;
+                }
+                throw (RuntimeException) thrown;
+            }
+        };
+    }
+
+    @Test
+    void theVerySameErrorAgainInACleanupStepStopsNoLaterStep() {
+        Error shared = new OutOfMemoryError("Java heap space"); // HotSpot throws one shared instance when short
+        failedStart.undo(shared, cancelThrowing(shared), recorded, uuid, trees.domain.ref(), dir, disks);
+        assertTrue(trees.catalogue.get(uuid).isEmpty());
+        assertFalse(Files.exists(dir));
+    }
+
     @Test
     void aCleanupStepThatFailsIsSuppressedOnTheStartsFailureAndTheLaterStepsStillRun() {
         RuntimeException failure = new IllegalStateException("the record failed");

@@ -112,6 +112,12 @@ class TickerTest {
                 ticker.repeat(Duration.ofMillis(20), SOON, later::countDown, e -> { }); // runs after it would have
                 assertTrue(later.await(10, TimeUnit.SECONDS));
                 assertEquals(1, runs.get());
+                int most = 0;
+                for (int j = 0; j < 20; j++) { // the other task is out of the queue while it runs: look a few times
+                    most = Math.max(most, ticker.scheduled());
+                    Thread.sleep(2);
+                }
+                assertEquals(1, most, "only the other task is left: the one done was cancelled");
             }
         }
     }
@@ -129,6 +135,10 @@ class TickerTest {
                 return true;
             }, e -> { });
             assertTrue(done.await(10, TimeUnit.SECONDS));
+            for (int i = 0; i < 100 && ticker.scheduled() > 0; i++) {
+                Thread.sleep(10); // the cancel comes right after the run's return
+            }
+            assertEquals(0, ticker.scheduled(), "done, it is no longer scheduled");
         }
         assertEquals(2, runs.get());
     }
@@ -136,5 +146,19 @@ class TickerTest {
     @SuppressWarnings("unchecked")
     private static <T extends Throwable> void throwUndeclared(Throwable t) throws T {
         throw (T) t;
+    }
+
+    @Test
+    void aReporterThatThrowsDoesNotEndTheTask() throws Exception {
+        CountDownLatch thrice = new CountDownLatch(3);
+        try (Ticker ticker = new Ticker("test-ticker")) {
+            ticker.repeat(SOON, SOON, () -> {
+                thrice.countDown();
+                throw new OutOfMemoryError("short of memory");
+            }, e -> {
+                throw new OutOfMemoryError("short of memory for the log line too");
+            });
+            assertTrue(thrice.await(10, TimeUnit.SECONDS), "runs on after its reporter threw");
+        }
     }
 }

@@ -50,7 +50,9 @@ abstract class JournaledJob implements BackupJob {
             try {
                 abandon(reason);
             } catch (RuntimeException | Error again) {
-                e.addSuppressed(again);
+                if (again != e) { // the very same Error (a shared OutOfMemoryError) cannot suppress itself
+                    e.addSuppressed(again);
+                }
             } finally {
                 result.complete(new JobResult(JobState.FAILED, reason, List.of())); // no-op if abandon ended it
             }

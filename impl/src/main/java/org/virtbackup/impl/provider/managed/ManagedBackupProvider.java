@@ -111,7 +111,9 @@ public final class ManagedBackupProvider implements BackupProvider {
             try {
                 resumption.undo(spec, domain);
             } catch (RuntimeException | Error cleanup) {
-                e.addSuppressed(cleanup);
+                if (cleanup != e) { // the very same Error again (a shared OutOfMemoryError) cannot suppress itself
+                    e.addSuppressed(cleanup);
+                }
             }
             throw e;
         }
@@ -193,7 +195,7 @@ public final class ManagedBackupProvider implements BackupProvider {
                     qemuNbd, runtimeDirectory, () -> stopping, jobThreads);
             jobThreads.start(job);
             return job;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an open writer's lease would keep collections away for good
             writer.close();
             throw e;
         }

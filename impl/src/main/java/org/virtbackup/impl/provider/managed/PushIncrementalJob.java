@@ -117,9 +117,17 @@ final class PushIncrementalJob extends JournaledJob {
 
     @Override
     void abandon(String reason) {
-        boolean wasCancelled = cancelled;
-        cancel(); // libvirt's push job would write on into overlays the failed backup's record deletes
-        finish(wasCancelled ? JobState.CANCELLED : JobState.FAILED, reason);
+        String message = reason;
+        try {
+            // Ours only: once ours ended, or after a restart, the domain's job may be another's (a migration).
+            if (isOurs()) {
+                domain.abortJob(); // else it would write on into overlays the failed backup's record deletes
+            }
+        } catch (RuntimeException | Error e) {
+            message += "; its libvirt job may still run and could not be aborted (" + e + "): virsh domjobabort "
+                    + spec.backup().domain().name();
+        }
+        finish(cancelled ? JobState.CANCELLED : JobState.FAILED, message);
     }
 
     /** Polls libvirt until the job ends: one cheap call per poll. */
