@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.virtbackup.api.BackupDisk;
@@ -82,16 +83,25 @@ class BackupStarterTest {
         }
     }
 
-    @Test
-    void aStartWhoseRecordFailsAfterTheJobBeganCancelsTheJobAndDropsItsCheckpoint() {
-        BackupTrees trees = new BackupTrees(tmp);
+    private BackupTrees trees;
+    private JobTracker jobs;
+    private BackupStarter starter;
+
+    /** A running domain, and a starter over a real catalogue and directory target. */
+    @BeforeEach
+    void starter() {
+        trees = new BackupTrees(tmp);
         trees.domain.active = true;
         FakeQemuImg qemuImg = new FakeQemuImg(tmp);
         Checkpoints checkpoints = new Checkpoints(trees.libvirt, qemuImg.qemuImg());
-        JobTracker jobs = new JobTracker(trees.catalogue, trees.storage, checkpoints, new Events(), FaultPoints.NONE);
-        BackupStarter starter = new BackupStarter(trees.libvirt, trees.catalogue, trees.storage,
+        jobs = new JobTracker(trees.catalogue, trees.storage, checkpoints, new Events(), FaultPoints.NONE);
+        starter = new BackupStarter(trees.libvirt, trees.catalogue, trees.storage,
                 new ParentChoice(trees.catalogue, qemuImg.qemuImg()), jobs, checkpoints, new Events(), new DomainLocks(),
                 FaultPoints.NONE, tmp.resolve("swtpm"));
+    }
+
+    @Test
+    void aStartWhoseRecordFailsAfterTheJobBeganCancelsTheJobAndDropsItsCheckpoint() {
         StartedJob[] started = new StartedJob[1];
         BackupProvider provider = new BackupProvider() {
             @Override
@@ -122,14 +132,6 @@ class BackupStarterTest {
 
     @Test
     void aStepAfterTheJobBeganThatDiesOfAnErrorStillCancelsTheJob() {
-        BackupTrees trees = new BackupTrees(tmp);
-        trees.domain.active = true;
-        FakeQemuImg qemuImg = new FakeQemuImg(tmp);
-        Checkpoints checkpoints = new Checkpoints(trees.libvirt, qemuImg.qemuImg());
-        JobTracker jobs = new JobTracker(trees.catalogue, trees.storage, checkpoints, new Events(), FaultPoints.NONE);
-        BackupStarter starter = new BackupStarter(trees.libvirt, trees.catalogue, trees.storage,
-                new ParentChoice(trees.catalogue, qemuImg.qemuImg()), jobs, checkpoints, new Events(), new DomainLocks(),
-                FaultPoints.NONE, tmp.resolve("swtpm"));
         StartedJob[] started = new StartedJob[1];
         BackupProvider provider = new BackupProvider() {
             @Override

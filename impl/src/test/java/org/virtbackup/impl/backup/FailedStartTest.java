@@ -111,31 +111,7 @@ class FailedStartTest {
     void aCleanupStepThatFailsIsSuppressedOnTheStartsFailureAndTheLaterStepsStillRun() {
         RuntimeException failure = new IllegalStateException("the record failed");
         RuntimeException refused = new IllegalStateException("libvirt refused the abort");
-        BackupJob job = new BackupJob() {
-            @Override
-            public JobProgress progress() {
-                return new JobProgress(0, 0);
-            }
-
-            @Override
-            public CompletionStage<JobResult> result() {
-                return new CompletableFuture<>(); // never ends: not waited for, as the cancel failed
-            }
-
-            @Override
-            public Optional<List<BackupDisk>> disks() {
-                return Optional.empty();
-            }
-
-            @Override
-            public void end() {
-            }
-
-            @Override
-            public void cancel() {
-                throw refused;
-            }
-        };
+        BackupJob job = cancelThrowing(refused);
         failedStart.undo(failure, job, recorded, uuid, trees.domain.ref(), dir, disks);
         assertEquals(1, failure.getSuppressed().length);
         assertSame(refused, failure.getSuppressed()[0]);
