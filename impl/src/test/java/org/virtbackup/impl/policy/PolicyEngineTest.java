@@ -4,15 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.virtbackup.impl.policy.PolicyConfigs.configuration;
+import static org.virtbackup.impl.policy.PolicyConfigs.edit;
 
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.apache.karaf.scheduler.Scheduler;
 import org.junit.jupiter.api.AfterEach;
@@ -21,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.virtbackup.api.BackupException;
 import org.virtbackup.api.BackupService;
 import org.virtbackup.api.policy.PolicyStatus;
-import org.virtbackup.impl.config.Configurations;
 
 /** The engine's view of the policy configurations as they come, change and go. */
 class PolicyEngineTest {
@@ -60,22 +59,6 @@ class PolicyEngineTest {
         if (engine != null) {
             engine.deactivate();
         }
-    }
-
-    private static PolicyConfig config(String... keyValues) {
-        Map<String, Object> p = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            p.put(keyValues[i], keyValues[i + 1]);
-        }
-        return Configurations.of(PolicyConfig.class, p);
-    }
-
-    private static PolicyConfiguration configuration(String... keyValues) {
-        return new PolicyConfiguration(config(keyValues), Map.of("service.pid", "org.virtbackup.policy~1"));
-    }
-
-    private static void edit(PolicyConfiguration c, String... keyValues) {
-        c.modified(config(keyValues), Map.of("service.pid", "org.virtbackup.policy~1"));
     }
 
     private PolicyStatus status(String name) {
@@ -137,8 +120,8 @@ class PolicyEngineTest {
     void aStoppedEngineSchedulesNoConfigurationThatTakesOverAName() {
         PolicyEngine e = engine();
         PolicyConfiguration first = configuration("name", "nightly", "domains", "web", "schedule", "0 0 2 * * ?");
-        PolicyConfiguration second = new PolicyConfiguration(config("name", "nightly", "domains", "db", "schedule",
-                "0 0 3 * * ?"), Map.of("service.pid", "org.virtbackup.policy~2"));
+        PolicyConfiguration second = PolicyConfigs.configurationOf("org.virtbackup.policy~2", "name", "nightly", "domains", "db", "schedule",
+                "0 0 3 * * ?");
         e.bindPolicy(first);
         e.bindPolicy(second); // refused while the first holds the name
         assertEquals(1, scheduled);

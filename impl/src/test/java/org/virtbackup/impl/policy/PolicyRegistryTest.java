@@ -4,15 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.virtbackup.impl.policy.PolicyConfigs.configuration;
+import static org.virtbackup.impl.policy.PolicyConfigs.edit;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.virtbackup.api.BackupException;
-import org.virtbackup.impl.config.Configurations;
 
 /** Which configuration runs under each name, and what the owner is told, without a scheduler. */
 class PolicyRegistryTest {
@@ -36,22 +35,6 @@ class PolicyRegistryTest {
     private void forget() {
         told.clear();
         listedWhenTold.clear();
-    }
-
-    private static PolicyConfig config(String... keyValues) {
-        Map<String, Object> p = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            p.put(keyValues[i], keyValues[i + 1]);
-        }
-        return Configurations.of(PolicyConfig.class, p);
-    }
-
-    private static PolicyConfiguration configuration(String... keyValues) {
-        return new PolicyConfiguration(config(keyValues), Map.of("service.pid", "org.virtbackup.policy~1"));
-    }
-
-    private static void edit(PolicyConfiguration c, String... keyValues) {
-        c.modified(config(keyValues), Map.of("service.pid", "org.virtbackup.policy~1"));
     }
 
     private String refusal(String name) {

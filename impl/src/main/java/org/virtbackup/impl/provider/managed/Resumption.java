@@ -1,11 +1,12 @@
 package org.virtbackup.impl.provider.managed;
 
+import static org.virtbackup.impl.provider.Resumptions.rethrowIfLibvirtIsAway;
+
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 import org.virtbackup.api.BackupException;
-import org.virtbackup.api.ErrorCode;
 import org.virtbackup.api.JobState;
 import org.virtbackup.impl.config.Paths;
 import org.virtbackup.impl.libvirt.Checkpoints;
@@ -95,18 +96,6 @@ final class Resumption {
         } catch (BackupException e) {
             rethrowIfLibvirtIsAway(e);
             return "; its libvirt job could not be checked: " + e.getMessage();
-        }
-    }
-
-    /**
-     * A libvirtd that does not answer yet (a host starting, libvirtd restarting) fails no
-     * resumption: recorded failed now, the backup's libvirt job (which libvirtd keeps across its
-     * restart) would never be aborted, and every later backup of the domain would meet it. The
-     * resumer tries again for a minute.
-     */
-    private static void rethrowIfLibvirtIsAway(BackupException e) {
-        if (e.code() == ErrorCode.LIBVIRT_ERROR) {
-            throw e;
         }
     }
 

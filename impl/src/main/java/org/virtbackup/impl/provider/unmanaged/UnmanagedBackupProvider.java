@@ -1,5 +1,7 @@
 package org.virtbackup.impl.provider.unmanaged;
 
+import static org.virtbackup.impl.provider.Resumptions.rethrowIfLibvirtIsAway;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -140,12 +142,6 @@ public final class UnmanagedBackupProvider implements BackupProvider {
         } catch (BackupException e) {
             rethrowIfLibvirtIsAway(e);
             return e.code() == ErrorCode.NO_DOMAIN ? "" : "; its libvirt job could not be ended: " + e.getMessage();
-        }
-    }
-
-    private static void rethrowIfLibvirtIsAway(BackupException e) {
-        if (e.code() == ErrorCode.LIBVIRT_ERROR) {
-            throw e;
         }
     }
 
